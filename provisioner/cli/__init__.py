@@ -1,0 +1,17 @@
+"""The command line: thin typer commands over the library. The one error boundary of the program."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="provisioner",
+    help="Keep many GitLab projects set up the same way: plan, apply, check.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""Typed errors. The library raises these; only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ProvisionerError(Exception):
+    """Base of every error the tool raises on purpose. `str()` is display-safe (no secrets)."""
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One problem in the user's input, located precisely."""
+
+    file: str
+    line: int  # 1-based; 0 when unknown
+    column: int  # 1-based; 0 when unknown
+    field: str  # dotted path inside the file, e.g. "projects.platform/billing.variables.PYPI_TOKEN.masked"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class InputError(ProvisionerError):
+    """The inventory, a blueprint input or a secret reference is wrong. Raised before any API call."""
+
+    def __init__(self, problems: list[InputProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class ConfigError(ProvisionerError):
+    """Settings or credentials are missing or unsafe (no token, plain http to a remote host, ...)."""
+
+
+class GitLabError(ProvisionerError):
+    """An API call failed. Carries the method, the API path (never a token) and GitLab's own message."""
+
+    def __init__(self, method: str, path: str, status: int | None, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        code = f" {status}" if status else ""
+        super().__init__(f"{method} {path}:{code} {message}".rstrip())
+
+
+class Unauthorized(GitLabError):
+    """401: the token is missing, invalid, expired or revoked."""
+
+
+class Forbidden(GitLabError):
+    """403: the token's role or scope does not allow this."""
+
+
+class NotFound(GitLabError):
+    """404: missing, or not visible to this token."""
+
+
+class Rejected(GitLabError):
+    """400, 405, 409, 412 or 422: GitLab refused the request and said why."""
+
+
+class RateLimited(GitLabError):
+    """429 that outlasted the client's patience."""
+
+
+class ServerError(GitLabError):
+    """5xx."""
+
+
+class Unreachable(GitLabError):
+    """No usable answer: connection refused or dropped, timeout, TLS failure.
+
+    For a write this means *unknown outcome*: the server may have done it. Callers observe again
+    before deciding to repeat a non-idempotent create.
+    """
+
+
+class Interrupted(ProvisionerError):
+    """The run was asked to stop (SIGINT)."""

@@ -1,0 +1,89 @@
+"""One rate limiter shared by every worker thread of a run.
+
+GitLab says how much budget is left (`RateLimit-Remaining`, `RateLimit-Reset`) and, once it is spent,
+how long to wait (`429` + `Retry-After`). Every worker reads and feeds the same limiter, so when one
+worker learns that the budget is gone, all of them wait, instead of each one burning a request to
+find out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+# Keep this many requests of the budget in hand for requests already in flight.
+_HEADROOM = 2
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 120.0,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._remaining: int | None = None
+        self._reset_at = 0.0
+        self._in_flight = 0
+        self.waited_seconds = 0.0  # total time workers spent waiting, for reports and benchmarks
+        self.throttled = 0  # number of 429 answers seen
+
+    def acquire(self) -> None:
+        """Block until a request may be sent, then count it as in flight."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._paused_until - now
+                if wait <= 0 and self._remaining is not None and self._reset_at > now:
+                    if self._remaining - self._in_flight <= _HEADROOM:
+                        wait = self._reset_at - now
+                if wait <= 0:
+                    self._in_flight += 1
+                    return
+                wait = min(wait, self._max_wait)
+                self.waited_seconds += wait
+            self._sleep(wait)
+
+    def release(self, status: int | None, headers: Mapping[str, str]) -> float:
+        """Record an answer. Returns how long to wait before retrying when it was a 429, else 0."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            now = self._clock()
+            remaining = _int(headers.get("RateLimit-Remaining"))
+            reset = _int(headers.get("RateLimit-Reset"))
+            if remaining is not None and reset is not None:
+                self._remaining, self._reset_at = remaining, float(reset)
+            if status != 429:
+                return 0.0
+            self.throttled += 1
+            delay = _retry_after(headers, now)
+            if delay is None:
+                delay = max(1.0, self._reset_at - now) if self._reset_at > now else 1.0
+            self._paused_until = max(self._paused_until, now + delay)
+            return delay
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,285 @@
+"""The only module that imports python-gitlab.
+
+It builds one `gitlab.Gitlab` client for the run, on a requests session that
+- waits on the run's shared `RateLimiter` before each request and retries 429s (never processed),
+- retries transient failures of idempotent requests (GET, HEAD, PUT, PATCH, DELETE) with backoff,
+  but never a POST whose outcome is unknown: the caller observes again and decides,
+- drops the token when a redirect leaves the configured host,
+- counts requests by method, for reports and benchmarks.
+It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import gitlab
+import requests
+from requests.adapters import HTTPAdapter
+
+from provisioner import __version__
+from provisioner.errors import (
+    Forbidden,
+    GitLabError,
+    NotFound,
+    RateLimited,
+    Rejected,
+    ServerError,
+    Unauthorized,
+    Unreachable,
+)
+from provisioner.gitlab.ratelimit import RateLimiter
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+_TOKEN_HEADERS = ("PRIVATE-TOKEN", "Authorization", "JOB-TOKEN")
+
+
+def encode(ref: str | int) -> str:
+    """An id or full path as GitLab wants it in a URL (`grp%2Fsub%2Fproj`)."""
+    return quote(str(ref), safe="")
+
+
+class RequestStats:
+    """Requests actually sent (retries included), by method. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_method: Counter[str] = Counter()
+        self.graphql = 0
+        self.retries = 0
+
+    def count(self, method: str, url: str) -> None:
+        with self._lock:
+            self.by_method[method] += 1
+            if method == "POST" and url.split("?", 1)[0].endswith("/api/graphql"):
+                self.graphql += 1
+
+    def retried(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+    @property
+    def writes(self) -> int:
+        """Requests that may change state: everything but GET, HEAD and GraphQL queries."""
+        reads = self.by_method["GET"] + self.by_method["HEAD"] + self.graphql
+        return self.total - reads
+
+
+class _Adapter(HTTPAdapter):
+    def __init__(self, limiter: RateLimiter, stats: RequestStats, max_retries: int, pool: int) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=pool)
+        self._limiter = limiter
+        self._stats = stats
+        self._retries = max_retries
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        method = (request.method or "GET").upper()
+        attempt = 0
+        while True:
+            attempt += 1
+            self._limiter.acquire()
+            self._stats.count(method, request.url or "")
+            try:
+                response = super().send(request, *args, **kwargs)
+            except requests.exceptions.ConnectionError as exc:
+                self._limiter.release(None, {})
+                never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(
+                    exc
+                )
+                if attempt <= self._retries and (method in _IDEMPOTENT or never_sent):
+                    self._backoff(attempt)
+                    continue
+                raise
+            except requests.exceptions.Timeout:
+                self._limiter.release(None, {})
+                if attempt <= self._retries and method in _IDEMPOTENT:
+                    self._backoff(attempt)
+                    continue
+                raise
+            delay = self._limiter.release(response.status_code, response.headers)
+            if response.status_code == 429 and attempt <= self._retries * 4:
+                response.close()
+                self._stats.retried()
+                time.sleep(delay)
+                continue
+            if response.status_code in _TRANSIENT_STATUS and method in _IDEMPOTENT and attempt <= self._retries:
+                response.close()
+                self._backoff(attempt)
+                continue
+            return response
+
+    def _backoff(self, attempt: int) -> None:
+        self._stats.retried()
+        time.sleep(min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
+class _Session(requests.Session):
+    """Never sends the token to a host other than the one it was configured for."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self._host = host
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if urlsplit(prepared_request.url or "").netloc != self._host:
+            for header in _TOKEN_HEADERS:
+                prepared_request.headers.pop(header, None)
+
+
+class GitLabApi:
+    """Typed, thread-safe access to one GitLab instance for one run."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        pool: int = 16,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.limiter = limiter or RateLimiter()
+        self.stats = RequestStats()
+        session = _Session(urlsplit(self.url).netloc)
+        adapter = _Adapter(self.limiter, self.stats, max_retries, pool)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._gl = gitlab.Gitlab(
+            self.url,
+            private_token=token,
+            ssl_verify=verify,
+            timeout=timeout,
+            session=session,
+            user_agent=f"provisioner/{__version__}",
+            per_page=100,
+        )
+        self._version: str | None = None
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, path: str, **params: Any) -> Any:
+        with _mapped("GET", path):
+            return self._gl.http_get(path, query_data=params, obey_rate_limit=False)
+
+    def get_optional(self, path: str, **params: Any) -> Any | None:
+        """GET that answers None for 404 (missing or invisible)."""
+        try:
+            return self.get(path, **params)
+        except NotFound:
+            return None
+
+    def list(self, path: str, **params: Any) -> list[Any]:
+        """Every page of a list (python-gitlab follows the Link header)."""
+        params.setdefault("per_page", 100)
+        with _mapped("GET", path):
+            return list(self._gl.http_list(path, query_data=params, iterator=True, obey_rate_limit=False))
+
+    def head(self, path: str, **params: Any) -> Mapping[str, str] | None:
+        """Response headers, or None for 404."""
+        try:
+            with _mapped("HEAD", path):
+                return dict(self._gl.http_head(path, query_data=params, obey_rate_limit=False))
+        except NotFound:
+            return None
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
+        with _mapped("POST", "/api/graphql"):
+            return self._gl.http_post(
+                f"{self.url}/api/graphql",
+                post_data={"query": query, "variables": dict(variables or {})},
+                obey_rate_limit=False,
+            )
+
+    def version(self) -> str:
+        if self._version is None:
+            self._version = str(self.get("/version").get("version", "0"))
+        return self._version
+
+    # -- writes --------------------------------------------------------------------------------
+    def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
+        with _mapped("POST", path):
+            return self._gl.http_post(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
+
+    def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
+        with _mapped("PUT", path):
+            return self._gl.http_put(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
+
+    def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
+        with _mapped("PATCH", path):
+            result = self._gl.http_patch(
+                path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
+            )
+            # PATCH /job_token_scope answers 204 with no body; python-gitlab then returns the response.
+            return result if not isinstance(result, requests.Response) else None
+
+    def delete(self, path: str, **params: Any) -> None:
+        with _mapped("DELETE", path):
+            self._gl.http_delete(path, query_data=params, obey_rate_limit=False)
+
+    def close(self) -> None:
+        self._gl.session.close()
+
+
+@contextmanager
+def _mapped(method: str, path: str) -> Iterator[None]:
+    try:
+        yield
+    except gitlab.exceptions.GitlabAuthenticationError as exc:
+        raise Unauthorized(method, path, 401, _message(exc.error_message)) from exc
+    except gitlab.exceptions.RedirectError as exc:
+        raise Rejected(method, path, None, "redirected (moved project?); use the new path") from exc
+    except gitlab.exceptions.GitlabHttpError as exc:
+        raise _by_status(method, path, exc.response_code, _message(exc.error_message)) from exc
+    except gitlab.exceptions.GitlabParsingError as exc:
+        raise ServerError(method, path, None, "unparsable answer from the server") from exc
+    except requests.exceptions.SSLError as exc:
+        raise Unreachable(method, path, None, f"TLS verification failed: {type(exc).__name__}") from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise Unreachable(method, path, None, f"no answer ({type(exc).__name__})") from exc
+
+
+def _by_status(method: str, path: str, status: int | None, message: str) -> GitLabError:
+    kind: type[GitLabError]
+    if status == 401:
+        kind = Unauthorized
+    elif status == 403:
+        kind = Forbidden
+    elif status == 404:
+        kind = NotFound
+    elif status == 429:
+        kind = RateLimited
+    elif status is not None and status >= 500:
+        kind = ServerError
+    else:
+        kind = Rejected
+    return kind(method, path, status, message)
+
+
+def _message(raw: Any) -> str:
+    """Flatten GitLab's four error shapes into one line."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if isinstance(raw, Mapping):
+        parts = []
+        for key, value in raw.items():
+            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(text if key == "error" else f"{key} {text}")
+        return "; ".join(parts)
+    if isinstance(raw, list):
+        return "; ".join(map(str, raw))
+    return str(raw)

@@ -1,0 +1,343 @@
+"""The inventory's schema: the user-facing contract, in one place.
+
+Field docstrings are the documentation: they feed the exported JSON Schema (`provisioner schema`) and
+editors' completion. Every model forbids unknown keys; the loader turns pydantic's errors into
+`file:line:column: field: message` with a did-you-mean. A field left out (or set to null in a more
+specific layer) is not managed: the tool neither reads nor writes it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+VARIABLE_KEY = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+# GitLab's classic masking rule (REFERENCE 2.3): one line, 8+ characters, Base64 alphabet plus @ : . ~
+MASKABLE_VALUE = re.compile(r"^[a-zA-Z0-9_+=/@:.~-]{8,}$")
+ONE_MONTH_SECONDS = 2_629_746  # ActiveSupport's 1.month, GitLab's upper bound for build_timeout (exclusive)
+
+AccessLevel = Literal["disabled", "private", "enabled"]
+PagesAccessLevel = Literal["disabled", "private", "enabled", "public"]
+PackageRegistryAccessLevel = Literal["disabled", "private", "enabled", "public"]
+RuleAccessLevel = Literal["maintainer", "owner", "admin"]
+RefAccessLevel = Literal["no_one", "developer", "maintainer", "admin"]
+"""Protected branch and tag levels: no_one = 0, developer = 30, maintainer = 40, admin = 60."""
+
+REF_ACCESS_LEVELS: dict[str, int] = {"no_one": 0, "developer": 30, "maintainer": 40, "admin": 60}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Settings(_Model):
+    """Project attributes written with `PUT /projects/:id`, under GitLab's own names (REFERENCE 2.1)."""
+
+    ci_config_path: str | None = None
+    """Path of the CI configuration; "" means `.gitlab-ci.yml`."""
+    build_timeout: Annotated[int, Field(ge=600, lt=ONE_MONTH_SECONDS)] | None = None
+    """Job timeout in seconds: at least 10 minutes, less than a month."""
+    auto_cancel_pending_pipelines: Literal["enabled", "disabled"] | None = None
+    """Cancel redundant pipelines ("enabled"/"disabled": a string, not a boolean)."""
+    build_git_strategy: Literal["fetch", "clone"] | None = None
+    ci_default_git_depth: Annotated[int, Field(ge=0, le=1000)] | None = None
+    """Default shallow-clone depth (0 = full clone)."""
+    keep_latest_artifact: bool | None = None
+    ci_forward_deployment_enabled: bool | None = None
+    ci_forward_deployment_rollback_allowed: bool | None = None
+    ci_separated_caches: bool | None = None
+    ci_allow_fork_pipelines_to_run_in_parent_project: bool | None = None
+    ci_pipeline_variables_minimum_override_role: (
+        Literal["no_one_allowed", "developer", "maintainer", "owner"] | None
+    ) = None
+    ci_push_repository_for_job_token_allowed: bool | None = None
+    ci_delete_pipelines_in_seconds: Annotated[int, Field(ge=0)] | None = None
+    max_artifacts_size: Annotated[int, Field(ge=0)] | None = None
+    public_jobs: bool | None = None
+    only_allow_merge_if_pipeline_succeeds: bool | None = None
+    allow_merge_on_skipped_pipeline: bool | None = None
+    only_allow_merge_if_all_discussions_are_resolved: bool | None = None
+    remove_source_branch_after_merge: bool | None = None
+    merge_method: Literal["merge", "rebase_merge", "ff"] | None = None
+    squash_option: Literal["never", "always", "default_on", "default_off"] | None = None
+    visibility: Literal["private", "internal", "public"] | None = None
+    default_branch: str | None = None
+    """Must name an existing branch."""
+    description: str | None = None
+    topics: list[str] | None = None
+    issues_access_level: AccessLevel | None = None
+    repository_access_level: AccessLevel | None = None
+    merge_requests_access_level: AccessLevel | None = None
+    forking_access_level: AccessLevel | None = None
+    wiki_access_level: AccessLevel | None = None
+    builds_access_level: AccessLevel | None = None
+    snippets_access_level: AccessLevel | None = None
+    pages_access_level: PagesAccessLevel | None = None
+    analytics_access_level: AccessLevel | None = None
+    security_and_compliance_access_level: AccessLevel | None = None
+    releases_access_level: AccessLevel | None = None
+    environments_access_level: AccessLevel | None = None
+    feature_flags_access_level: AccessLevel | None = None
+    infrastructure_access_level: AccessLevel | None = None
+    monitor_access_level: AccessLevel | None = None
+    model_experiments_access_level: AccessLevel | None = None
+    model_registry_access_level: AccessLevel | None = None
+
+
+class Variable(_Model):
+    """A CI/CD variable. Its identity is its key plus its environment scope."""
+
+    value: str | None = None
+    """A literal value. Use `secret` for anything sensitive."""
+    secret: str | None = None
+    """Where the value comes from: env:NAME, keyring:SERVICE/NAME or file:PATH (relative to this file)."""
+    value_unmanaged: bool = False
+    """Manage the metadata only and leave the value as it is on the server (set by `import`)."""
+    masked: bool = False
+    hidden: bool = False
+    """Masked and never readable again, not even by the tool; the value changes only with --rotate."""
+    protected: bool = False
+    raw: bool = False
+    """Do not expand $VARIABLES inside the value."""
+    variable_type: Literal["env_var", "file"] = "env_var"
+    environment_scope: Annotated[str, Field(min_length=1)] = "*"
+    description: Annotated[str, Field(max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Variable:
+        sources = [self.value is not None, self.secret is not None, self.value_unmanaged]
+        if sum(sources) != 1:
+            raise ValueError("give exactly one of value, secret or value_unmanaged: true")
+        if self.hidden and not self.masked:
+            raise ValueError("hidden variables must also be masked (masked: true)")
+        if self.masked and self.value is not None and not MASKABLE_VALUE.match(self.value):
+            raise ValueError(
+                "GitLab cannot mask this value: it needs 8 or more characters from A-Z a-z 0-9 _ + = / @ : . ~ -"
+            )
+        return self
+
+
+class Variables(_Model):
+    """Variables by key. A plain string is a literal value; a list gives one entry per environment scope."""
+
+    items: dict[str, list[Variable]] = {}
+    prune: bool = False
+    """Delete variables the inventory does not name (otherwise they are only reported as unmanaged)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "items" in data:
+            return data
+        items: dict[str, Any] = {}
+        prune = False
+        for key, entry in data.items():
+            if key == "prune" and isinstance(entry, bool):
+                prune = entry
+                continue
+            if isinstance(entry, str):
+                entry = [{"value": entry}]
+            elif isinstance(entry, dict):
+                entry = [entry]
+            items[key] = entry
+        return {"items": items, "prune": prune}
+
+    @field_validator("items")
+    @classmethod
+    def _keys(cls, items: dict[str, list[Variable]]) -> dict[str, list[Variable]]:
+        for key, entries in items.items():
+            if not VARIABLE_KEY.match(key):
+                raise ValueError(f"variable key {key!r} must be 1-255 characters of A-Z a-z 0-9 _")
+            scopes = [e.environment_scope for e in entries]
+            if len(scopes) != len(set(scopes)):
+                raise ValueError(f"variable {key} names the same environment_scope twice")
+        return items
+
+
+class TokenStore(_Model):
+    """Where a one-time token GitLab hands out is kept. Default: the OS keyring (see the README)."""
+
+    keyring: str | None = None
+    """SERVICE/NAME in the OS keyring."""
+    file: str | None = None
+    """A file created with mode 0600 (relative to this inventory file)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> TokenStore:
+        if self.keyring is not None and self.file is not None:
+            raise ValueError("give keyring or file, not both")
+        if self.keyring is not None and "/" not in self.keyring:
+            raise ValueError("keyring must be SERVICE/NAME")
+        return self
+
+
+class RunnerSelector(_Model):
+    """An existing project runner to assign, by id, description or tags (all given must match)."""
+
+    id: int | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> RunnerSelector:
+        if self.id is None and self.description is None and not self.tags:
+            raise ValueError("select a runner by id, description or tags")
+        return self
+
+
+class ProjectRunner(_Model):
+    """A project runner the tool creates (POST /user/runners) and keeps in shape. Matched by description."""
+
+    description: Annotated[str, Field(min_length=1)]
+    tags: list[str] = []
+    run_untagged: bool = True
+    locked: bool = False
+    paused: bool = False
+    access_level: Literal["not_protected", "ref_protected"] = "not_protected"
+    maximum_timeout: Annotated[int, Field(ge=600)] | None = None
+    maintenance_note: str | None = None
+    token: TokenStore = TokenStore()
+
+
+class Runners(_Model):
+    shared_runners_enabled: bool | None = None
+    group_runners_enabled: bool | None = None
+    assign: list[RunnerSelector] = []
+    create: list[ProjectRunner] = []
+    prune: bool = False
+    """Unassign project runners the inventory does not select or create."""
+
+
+class CleanupPolicy(_Model):
+    """Container registry cleanup policy (written as container_expiration_policy_attributes)."""
+
+    enabled: bool = True
+    cadence: Literal["1d", "7d", "14d", "1month", "3month"] = "1d"
+    keep_n: Literal[1, 5, 10, 25, 50, 100] | None = None
+    older_than: Literal["7d", "14d", "30d", "60d", "90d"] | None = None
+    name_regex: str | None = None
+    """Tags to delete (GitLab reads it back as name_regex_delete)."""
+    name_regex_keep: str | None = None
+
+
+class JobTokenScope(_Model):
+    """Which projects' CI job tokens may access this project."""
+
+    enabled: bool | None = None
+    """Limit inbound access to the allowlist."""
+    projects: list[str] = []
+    """Allowlisted projects, by full path."""
+    groups: list[str] = []
+    """Allowlisted groups, by full path."""
+    prune: bool = False
+    """Remove allowlist entries the inventory does not name."""
+
+
+DeployTokenScope = Literal[
+    "read_repository",
+    "read_registry",
+    "write_registry",
+    "read_package_registry",
+    "write_package_registry",
+    "read_virtual_registry",
+    "write_virtual_registry",
+]
+
+
+class DeployToken(_Model):
+    """A project deploy token, identified by name. GitLab cannot update one; --rotate replaces it."""
+
+    name: Annotated[str, Field(min_length=1)]
+    scopes: Annotated[list[DeployTokenScope], Field(min_length=1)]
+    expires_at: date | None = None
+    username: str | None = None
+    token: TokenStore = TokenStore()
+
+
+PackageType = Literal["conan", "generic", "helm", "maven", "npm", "nuget", "pypi"]
+
+
+class PackageProtectionRule(_Model):
+    package_name_pattern: Annotated[str, Field(min_length=1)]
+    package_type: PackageType
+    minimum_access_level_for_push: RuleAccessLevel | None = "maintainer"
+    minimum_access_level_for_delete: RuleAccessLevel | None = None
+
+
+class ContainerProtectionRule(_Model):
+    repository_path_pattern: Annotated[str, Field(min_length=1)]
+    minimum_access_level_for_push: RuleAccessLevel | None = "maintainer"
+    minimum_access_level_for_delete: RuleAccessLevel | None = None
+
+    @model_validator(mode="after")
+    def _some_level(self) -> ContainerProtectionRule:
+        if self.minimum_access_level_for_push is None and self.minimum_access_level_for_delete is None:
+            raise ValueError("set minimum_access_level_for_push or minimum_access_level_for_delete")
+        return self
+
+
+class Registry(_Model):
+    container_registry_access_level: AccessLevel | None = None
+    package_registry_access_level: PackageRegistryAccessLevel | None = None
+    """Falls back to packages_enabled on servers older than GitLab 18.5 ("public" needs 18.5)."""
+    cleanup_policy: CleanupPolicy | None = None
+    job_token_scope: JobTokenScope | None = None
+    deploy_tokens: list[DeployToken] | None = None
+    package_protection_rules: list[PackageProtectionRule] | None = None
+    """The complete list: rules not listed are removed."""
+    container_protection_rules: list[ContainerProtectionRule] | None = None
+    """The complete list: rules not listed are removed."""
+
+
+class BranchProtection(_Model):
+    push_access_level: RefAccessLevel = "maintainer"
+    merge_access_level: RefAccessLevel = "maintainer"
+    unprotect_access_level: RefAccessLevel = "maintainer"
+    allow_force_push: bool = False
+
+
+class TagProtection(_Model):
+    create_access_level: RefAccessLevel = "maintainer"
+
+
+class Protection(_Model):
+    default_branch: BranchProtection | None = None
+    """Protection of the project's default branch, whatever it is called."""
+    branches: dict[str, BranchProtection] = {}
+    """More protected branches by name or wildcard (release/*)."""
+    tags: dict[str, TagProtection] = {}
+    """Protected tags by name or wildcard; release jobs run only on protected tags such as v*."""
+
+
+class Project(_Model):
+    """What a project should look like. Used for `defaults`, each group, and each project."""
+
+    create: bool | None = None
+    """Create the project when it is missing (otherwise a missing project is an error)."""
+    blueprint: str | None = None
+    """A folder under blueprints/ to render and commit (see `provisioner blueprint list`)."""
+    blueprint_vars: dict[str, Any] = {}
+    settings: Settings = Settings()
+    variables: Variables = Variables()
+    runners: Runners | None = None
+    registry: Registry | None = None
+    protection: Protection | None = None
+
+
+class Group(Project):
+    group_variables: Variables = Variables()
+    """Variables set on the group itself (the other keys apply to the group's projects)."""
+
+
+class Inventory(_Model):
+    version: Literal[1]
+    include: list[str] = []
+    """More inventory files (glob patterns relative to this file), merged in order."""
+    defaults: Project = Project()
+    groups: dict[str, Group] = {}
+    """By full path; applies to the group's projects at any depth, ancestors first."""
+    projects: dict[str, Project] = {}
+    """By full path."""

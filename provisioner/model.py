@@ -1,0 +1,132 @@
+"""The plain data that flows between the stages: load -> observe -> diff -> apply -> report.
+
+Everything here is frozen and free of I/O. A `Change` carries two things: what a person may see
+(`before`, `after`, `detail`: already redacted by the facet that made it) and what `apply` needs
+(`payload`: in memory only, never serialised, may hold secret values).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SENSITIVE = "(sensitive)"
+"""What plans, logs and reports show in place of a secret value."""
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"  # delete and create: for things GitLab cannot update in place (deploy tokens)
+    UNMANAGED = "unmanaged"  # reported, never applied: something exists that the inventory does not name
+
+    @property
+    def is_write(self) -> bool:
+        return self is not Action.UNMANAGED
+
+
+@dataclass(frozen=True)
+class Change:
+    """One typed difference between the inventory and GitLab, for one project and one facet."""
+
+    facet: str
+    target: str  # what the change is about, in the user's words: "variable PYPI_TOKEN (scope *)"
+    action: Action
+    before: Mapping[str, Any] | None = None  # display-safe: secret values already replaced by SENSITIVE
+    after: Mapping[str, Any] | None = None
+    detail: str | None = None  # display-safe extra text, such as a unified diff of a file
+    payload: Any = field(default=None, compare=False, repr=False)  # for apply only; never serialised
+
+    @property
+    def is_pending(self) -> bool:
+        """A change that apply would make (as opposed to an unmanaged notice)."""
+        return self.action.is_write
+
+    def public(self) -> dict[str, Any]:
+        """The serialisable, display-safe view used by plan files and reports."""
+        out: dict[str, Any] = {"facet": self.facet, "target": self.target, "action": self.action.value}
+        if self.before is not None:
+            out["before"] = dict(self.before)
+        if self.after is not None:
+            out["after"] = dict(self.after)
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    """A project as found on the server: identity plus the project entity as read (REFERENCE 2.1).
+
+    `attributes` is the entity GitLab returned, read-only. A key missing from it means "unknown"
+    (GitLab omits CI/CD fields below the Maintainer role), never false.
+    """
+
+    id: int
+    path: str  # full path, e.g. "platform/billing"
+    default_branch: str | None
+    empty_repo: bool = False
+    web_url: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error that stopped work on one project (or one facet of it), as a value."""
+
+    project: str
+    facet: str | None
+    message: str  # display-safe
+    kind: str = "error"  # error | permission | conflict | not_sticking | merge_conflict
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    project: str
+    changes: tuple[Change, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.is_pending)
+
+    @property
+    def notices(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.is_pending)
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """What happened to one project in a run (plan, apply or check)."""
+
+    project: str
+    planned: tuple[Change, ...] = ()  # pending changes and notices found by the diff
+    applied: tuple[Change, ...] = ()  # changes written by apply
+    remaining: tuple[Change, ...] = ()  # pending changes still found after apply (verify)
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.planned if c.is_pending)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    mode: str  # plan | apply | check
+    projects: tuple[ProjectResult, ...]
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(p.failed for p in self.projects)
+
+    @property
+    def drift(self) -> bool:
+        return any(p.pending for p in self.projects)

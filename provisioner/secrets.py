@@ -1,0 +1,126 @@
+"""Secret values: resolved from references, held in memory only, never shown.
+
+A `Secret` prints as `(sensitive)` however it is formatted. Every secret value the process learns
+(resolved references, runner and deploy tokens GitLab hands out, the API token) is also remembered
+by the `redact` registry, which the log handlers and report writers apply as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+from provisioner.model import SENSITIVE
+
+_MIN_REDACTED_LENGTH = 4  # shorter strings are too common to scrub from text without mangling it
+
+
+class SecretLookupError(Exception):
+    """A reference that cannot be resolved. The message names the reference, never a value."""
+
+
+class Secret:
+    __slots__ = ("_value", "ref")
+
+    def __init__(self, value: str, ref: str = "") -> None:
+        self._value = value
+        self.ref = ref  # the reference it came from ("env:PYPI_TOKEN"): safe to show
+        remember(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return SENSITIVE
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return SENSITIVE
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("secret", self.ref))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+_REFERENCE = re.compile(r"^(env|keyring|file):(.+)$")
+
+
+def parse_reference(ref: str) -> tuple[str, str]:
+    """Split `env:NAME`, `keyring:SERVICE/NAME` or `file:PATH`; raise SecretLookupError when malformed."""
+    match = _REFERENCE.match(ref)
+    if not match:
+        raise SecretLookupError(f"secret reference {ref!r} must be env:NAME, keyring:SERVICE/NAME or file:PATH")
+    scheme, rest = match.groups()
+    if scheme == "keyring" and ("/" not in rest or rest.startswith("/") or rest.endswith("/")):
+        raise SecretLookupError(f"keyring reference {ref!r} must be keyring:SERVICE/NAME")
+    return scheme, rest
+
+
+def resolve(ref: str, base_dir: Path) -> Secret:
+    """Resolve a reference now. Files are relative to the inventory file that names them."""
+    scheme, rest = parse_reference(ref)
+    if scheme == "env":
+        value = os.environ.get(rest)
+        if value is None:
+            raise SecretLookupError(f"environment variable {rest} is not set")
+    elif scheme == "file":
+        path = (base_dir / rest).expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").rstrip("\n")
+        except OSError as exc:
+            raise SecretLookupError(f"cannot read secret file {rest}: {exc.strerror}") from None
+    else:
+        service, _, name = rest.rpartition("/")
+        value = _keyring_get(service, name)
+    return Secret(value, ref)
+
+
+def _keyring_get(service: str, name: str) -> str:
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        value = keyring.get_password(service, name)
+    except KeyringError as exc:
+        raise SecretLookupError(f"keyring unavailable ({type(exc).__name__}); cannot read {service}/{name}") from None
+    if value is None:
+        raise SecretLookupError(f"no keyring entry for service {service!r}, name {name!r}")
+    return value
+
+
+# -- the redaction registry ----------------------------------------------------------------------
+_known: set[str] = set()
+_lock = threading.Lock()
+_pattern: re.Pattern[str] | None = None
+
+
+def remember(value: str) -> None:
+    """Register a secret value so that `redact` scrubs it from any text."""
+    global _pattern
+    if len(value) < _MIN_REDACTED_LENGTH:
+        return
+    with _lock:
+        if value not in _known:
+            _known.add(value)
+            _pattern = None
+
+
+def redact(text: str) -> str:
+    """Replace every remembered secret value in `text` by `(sensitive)`."""
+    global _pattern
+    with _lock:
+        if not _known:
+            return text
+        if _pattern is None:
+            ordered = sorted(_known, key=len, reverse=True)  # longest first: a secret may contain another
+            _pattern = re.compile("|".join(map(re.escape, ordered)))
+        pattern = _pattern
+    return pattern.sub(SENSITIVE, text)
