@@ -82,3 +82,7 @@ class Unreachable(GitLabError):
 
 class Interrupted(ProvisionerError):
     """The run was asked to stop (SIGINT)."""
+
+
+class Unobservable(ProvisionerError):
+    """A facet cannot see what it must compare (GitLab omits fields below Maintainer): unknown, not false."""

@@ -107,6 +107,7 @@ class ProjectResult:
     applied: tuple[Change, ...] = ()  # changes written by apply
     remaining: tuple[Change, ...] = ()  # pending changes still found after apply (verify)
     problems: tuple[Problem, ...] = ()
+    facets: tuple[str, ...] = ()  # the facets the inventory configures for this target (JUnit cases)
 
     @property
     def pending(self) -> tuple[Change, ...]:

@@ -1,15 +1,21 @@
 """The registry of facets, in the order the engine applies them.
 
-Order matters: the project must exist before anything else; files are committed before protection
-tightens the default branch (an empty repository gets its first commit first).
+Order matters: settings first (they may enable features the rest relies on); files are committed
+before protection tightens the default branch (an empty repository gets its first commit first).
+Adding a facet means adding its module and one line here; the engine knows no facet by name.
 """
 
 from __future__ import annotations
 
 from provisioner.facets.base import Facet, GroupFacet
+from provisioner.facets.settings import ProjectSettings
+from provisioner.facets.variables import GroupVariables, ProjectVariables
 
-PROJECT_FACETS: tuple[Facet, ...] = ()
-GROUP_FACETS: tuple[GroupFacet, ...] = ()
+PROJECT_FACETS: tuple[Facet, ...] = (
+    ProjectSettings(),
+    ProjectVariables(),
+)
+GROUP_FACETS: tuple[GroupFacet, ...] = (GroupVariables(),)
 
 
 def by_name(name: str) -> Facet:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from provisioner.gitlab import GitLabApi
+from provisioner.inventory.schema import TokenStore
 from provisioner.inventory.spec import GroupSpec, ProjectSpec
 from provisioner.model import Change, ProjectRef
 
@@ -27,9 +28,9 @@ class ApplyContext:
 
     options: PlanOptions = field(default_factory=PlanOptions)
     inventory_dir: str = "."
-    store_token: Callable[[str, str, str], None] | None = None
-    """store_token(kind, default_name, token): puts a one-time token where the spec says."""
-    note: Callable[[str], None] = lambda message: None
+    store_token: Callable[[TokenStore, str, str, str], str] | None = None
+    """store_token(store, default "SERVICE/NAME", token, inventory_dir) keeps a one-time token and
+    says where it went (see provisioner.tokens)."""
 
 
 @runtime_checkable
@@ -45,7 +46,9 @@ class Facet(Protocol):
     def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
         """Pure: the changes that would make `observed` match `spec`."""
 
-    def apply(self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
         """Write exactly `changes` (all of this facet), in order."""
 
 
@@ -57,4 +60,6 @@ class GroupFacet(Protocol):
 
     def diff(self, spec: GroupSpec, observed: Any, options: PlanOptions) -> list[Change]: ...
 
-    def apply(self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext) -> None: ...
+    def apply(
+        self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None: ...

@@ -41,9 +41,9 @@ class RateLimiter:
             with self._lock:
                 now = self._clock()
                 wait = self._paused_until - now
-                if wait <= 0 and self._remaining is not None and self._reset_at > now:
-                    if self._remaining - self._in_flight <= _HEADROOM:
-                        wait = self._reset_at - now
+                budget_spent = self._remaining is not None and self._remaining - self._in_flight <= _HEADROOM
+                if wait <= 0 and budget_spent and self._reset_at > now:
+                    wait = self._reset_at - now
                 if wait <= 0:
                     self._in_flight += 1
                     return

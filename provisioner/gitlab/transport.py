@@ -35,6 +35,7 @@ from provisioner.errors import (
     Unauthorized,
     Unreachable,
 )
+from provisioner.gitlab.cache import RunCache
 from provisioner.gitlab.ratelimit import RateLimiter
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -84,7 +85,7 @@ class _Adapter(HTTPAdapter):
         self._stats = stats
         self._retries = max_retries
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method = (request.method or "GET").upper()
         attempt = 0
         while True:
@@ -95,9 +96,9 @@ class _Adapter(HTTPAdapter):
                 response = super().send(request, *args, **kwargs)
             except requests.exceptions.ConnectionError as exc:
                 self._limiter.release(None, {})
-                never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(
-                    exc
-                )
+                never_sent = isinstance(
+                    exc, requests.exceptions.ConnectTimeout
+                ) or "NewConnectionError" in repr(exc)
                 if attempt <= self._retries and (method in _IDEMPOTENT or never_sent):
                     self._backoff(attempt)
                     continue
@@ -114,7 +115,11 @@ class _Adapter(HTTPAdapter):
                 self._stats.retried()
                 time.sleep(delay)
                 continue
-            if response.status_code in _TRANSIENT_STATUS and method in _IDEMPOTENT and attempt <= self._retries:
+            if (
+                response.status_code in _TRANSIENT_STATUS
+                and method in _IDEMPOTENT
+                and attempt <= self._retries
+            ):
                 response.close()
                 self._backoff(attempt)
                 continue
@@ -133,7 +138,7 @@ class _Session(requests.Session):
         self._host = host
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
         if urlsplit(prepared_request.url or "").netloc != self._host:
             for header in _TOKEN_HEADERS:
                 prepared_request.headers.pop(header, None)
@@ -156,6 +161,7 @@ class GitLabApi:
         self.url = url.rstrip("/")
         self.limiter = limiter or RateLimiter()
         self.stats = RequestStats()
+        self.cache = RunCache()
         session = _Session(urlsplit(self.url).netloc)
         adapter = _Adapter(self.limiter, self.stats, max_retries, pool)
         session.mount("http://", adapter)
@@ -213,11 +219,15 @@ class GitLabApi:
     # -- writes --------------------------------------------------------------------------------
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("POST", path):
-            return self._gl.http_post(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
+            return self._gl.http_post(
+                path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
+            )
 
     def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("PUT", path):
-            return self._gl.http_put(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
+            return self._gl.http_put(
+                path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
+            )
 
     def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("PATCH", path):

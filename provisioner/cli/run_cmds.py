@@ -1,0 +1,283 @@
+"""`plan`, `apply` and `check`: load and validate everything, connect, run the engine, report."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from provisioner.cli import common
+from provisioner.cli import logs as cli_logs
+from provisioner.cli.progress import Progress
+from provisioner.engine.run import run
+from provisioner.engine.select import parse_shard, select
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.inventory.loader import load_inventory
+from provisioner.inventory.spec import LoadedInventory
+from provisioner.model import RunResult
+from provisioner.report import json_report, junit, text
+from provisioner.tokens import store_token
+
+InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")]
+ProjectOpt = Annotated[
+    list[str] | None,
+    typer.Option("--project", "-p", help="Only these projects (full paths or globs); repeatable."),
+]
+ShardOpt = Annotated[
+    str | None, typer.Option(help="Only shard K of N (K/N), e.g. $CI_NODE_INDEX/$CI_NODE_TOTAL.")
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+ConcurrencyOpt = Annotated[int | None, typer.Option(help="Projects worked on at once (default 8).")]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="GitLab URL (default: $PROVISIONER_GITLAB_URL).")]
+RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values and replace changed tokens.")]
+DebugOpt = Annotated[bool, typer.Option(help="Debug logging (secret values are still scrubbed).")]
+
+
+@dataclass(frozen=True)
+class Selection:
+    inventory: LoadedInventory
+    projects: Sequence[Any]
+    groups: Sequence[Any]
+
+
+def _select(inventory_path: Path, patterns: Sequence[str], shard: str | None) -> Selection:
+    loaded = load_inventory(inventory_path, only=patterns)
+    try:
+        shard_spec = parse_shard(shard) if shard else None
+    except ValueError as exc:
+        common.fail(f"error: {exc}")
+    chosen = select(loaded.projects, patterns, shard_spec)
+    if shard_spec is not None:
+        groups = select(loaded.groups, (), shard_spec)
+    else:
+        groups = common.selected_groups(loaded.groups, chosen, bool(patterns))
+    return Selection(loaded, chosen, groups)
+
+
+@contextmanager
+def _stop_on_sigint() -> Iterator[threading.Event]:
+    """First Ctrl-C: finish the projects in flight, start no new one. Second: stop at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        common.err("stopping: finishing the projects in flight (Ctrl-C again to abort)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _execute(
+    sel: Selection,
+    mode: str,
+    *,
+    url: str | None,
+    concurrency: int | None,
+    options: PlanOptions,
+    inventory_path: Path,
+    debug: bool,
+    quiet: bool = False,
+    expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> tuple[RunResult, str]:
+    cfg = common.settings(url, concurrency)
+    cli_logs.setup(debug, cfg.log_file)
+    api = common.connect(cfg)
+    ctx = ApplyContext(
+        options=options, inventory_dir=common.inventory_dir(inventory_path), store_token=store_token
+    )
+    try:
+        with (
+            _stop_on_sigint() as stop,
+            Progress(len(sel.projects) + len(sel.groups), mode, quiet=quiet) as progress,
+        ):
+            result = run(
+                api,
+                sel.projects,
+                sel.groups,
+                mode=mode,
+                options=options,
+                ctx=ctx,
+                concurrency=cfg.concurrency,
+                stop=stop,
+                on_result=progress,
+                expected=expected,
+            )
+    finally:
+        api.close()
+    return result, cfg.gitlab_url
+
+
+def _report(result: RunResult, fmt: str, **extra: Any) -> None:
+    if fmt == "json":
+        common.out(json_report.render(result, **extra))
+    elif fmt == "text":
+        common.out(text.render(result))
+    else:
+        common.fail(f"error: --format must be text or json, not {fmt!r}")
+
+
+def _exit_code(result: RunResult, *, drift_code: int) -> int:
+    if result.interrupted:
+        return common.EXIT_INTERRUPTED
+    if result.failed:
+        return common.EXIT_ERROR
+    return drift_code if result.drift else common.EXIT_OK
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @common.boundary
+    def plan(
+        inventory: InventoryOpt = Path("inventory.yaml"),
+        project: ProjectOpt = None,
+        shard: ShardOpt = None,
+        format: FormatOpt = "text",
+        out: Annotated[Path | None, typer.Option(help="Save the plan (JSON) for `apply --plan`.")] = None,
+        detailed_exitcode: Annotated[
+            bool, typer.Option(help="Exit 2 when there are pending changes.")
+        ] = False,
+        concurrency: ConcurrencyOpt = None,
+        rotate: RotateOpt = False,
+        url: UrlOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        """Show what apply would change. Reads only."""
+        sel = _select(inventory, project or [], shard)
+        options = PlanOptions(rotate=rotate)
+        result, gitlab_url = _execute(
+            sel,
+            "plan",
+            url=url,
+            concurrency=concurrency,
+            options=options,
+            inventory_path=inventory,
+            debug=debug,
+        )
+        extra = {"gitlab_url": gitlab_url, "inventory_digest": sel.inventory.digest, "rotate": rotate}
+        _report(result, format, **extra)
+        if out is not None:
+            out.write_text(json_report.render(result, **extra), encoding="utf-8")
+        raise typer.Exit(
+            _exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
+        )
+
+    @app.command()
+    @common.boundary
+    def apply(
+        inventory: InventoryOpt = Path("inventory.yaml"),
+        project: ProjectOpt = None,
+        shard: ShardOpt = None,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+        plan: Annotated[
+            Path | None, typer.Option("--plan", help="Apply a plan saved by `plan --out`.")
+        ] = None,
+        format: FormatOpt = "text",
+        concurrency: ConcurrencyOpt = None,
+        rotate: RotateOpt = False,
+        url: UrlOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        """Make GitLab match the inventory, then verify that it does."""
+        sel = _select(inventory, project or [], shard)
+        expected: dict[str, list[Mapping[str, Any]]] | None = None
+        options = PlanOptions(rotate=rotate)
+        if plan is not None:
+            expected, options = _load_plan(plan, sel, url)
+        elif not yes:
+            if not common.is_tty():
+                common.fail("error: apply asks for confirmation; pass --yes when not on a terminal")
+            shown, _ = _execute(
+                sel,
+                "plan",
+                url=url,
+                concurrency=concurrency,
+                options=options,
+                inventory_path=inventory,
+                debug=debug,
+            )
+            common.out(text.render(shown))
+            if not shown.drift:
+                raise typer.Exit(_exit_code(shown, drift_code=common.EXIT_OK))
+            if not typer.confirm("Apply these changes?", default=False):
+                common.fail("nothing applied.", common.EXIT_OK)
+            expected = {p.project: [c.public() for c in p.pending] for p in shown.projects}
+        result, _ = _execute(
+            sel,
+            "apply",
+            url=url,
+            concurrency=concurrency,
+            options=options,
+            inventory_path=inventory,
+            debug=debug,
+            expected=expected,
+        )
+        _report(result, format)
+        raise typer.Exit(_exit_code(result, drift_code=common.EXIT_OK))
+
+    @app.command()
+    @common.boundary
+    def check(
+        inventory: InventoryOpt = Path("inventory.yaml"),
+        project: ProjectOpt = None,
+        shard: ShardOpt = None,
+        format: FormatOpt = "text",
+        junit_file: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report.")] = None,
+        json_file: Annotated[Path | None, typer.Option("--json", help="Write a JSON report.")] = None,
+        concurrency: ConcurrencyOpt = None,
+        url: UrlOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        """Compliance: report drift (exit 2) without changing anything. Works with a read_api token."""
+        sel = _select(inventory, project or [], shard)
+        result, gitlab_url = _execute(
+            sel,
+            "check",
+            url=url,
+            concurrency=concurrency,
+            options=PlanOptions(),
+            inventory_path=inventory,
+            debug=debug,
+        )
+        _report(result, format)
+        if junit_file is not None:
+            junit_file.write_text(junit.render(result), encoding="utf-8")
+        if json_file is not None:
+            json_file.write_text(json_report.render(result, gitlab_url=gitlab_url), encoding="utf-8")
+        raise typer.Exit(_exit_code(result, drift_code=common.EXIT_DRIFT))
+
+
+def _load_plan(
+    path: Path, sel: Selection, url: str | None
+) -> tuple[dict[str, list[Mapping[str, Any]]], PlanOptions]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        common.fail(f"error: cannot read plan {path}: {exc}")
+    if not isinstance(data, dict) or data.get("format") != json_report.FORMAT or data.get("mode") != "plan":
+        common.fail(f"error: {path} is not a plan saved by `provisioner plan --out`")
+    cfg = common.settings(url)
+    reasons = []
+    if data.get("gitlab_url") != cfg.gitlab_url:
+        reasons.append(f"it was made for {data.get('gitlab_url')}, not {cfg.gitlab_url}")
+    if data.get("inventory_digest") != sel.inventory.digest:
+        reasons.append("the inventory has changed since")
+    planned = {p["project"] for p in data.get("projects", [])}
+    missing = sorted(p.path for p in sel.projects if p.path not in planned)
+    if missing:
+        reasons.append(f"it does not cover {', '.join(missing[:5])}")
+    if reasons:
+        common.fail(f"error: refusing to apply {path}: " + "; ".join(reasons) + ". Run plan again.")
+    expected = {p["project"]: list(p.get("changes", [])) for p in data["projects"]}
+    return expected, PlanOptions(rotate=bool(data.get("rotate")))

@@ -1,0 +1,83 @@
+"""A whole run: groups first, then projects with bounded concurrency, one shared API client.
+
+Results stream to `on_result` as projects finish (progress display). When `stop` is set (SIGINT),
+no new project starts; the ones in flight finish and are reported; the run says it was interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from provisioner.engine.worker import process_group, process_project
+from provisioner.facets import GROUP_FACETS, PROJECT_FACETS
+from provisioner.facets.base import ApplyContext, Facet, GroupFacet, PlanOptions
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.spec import GroupSpec, ProjectSpec
+from provisioner.model import ProjectResult, RunResult
+
+
+def run(
+    api: GitLabApi,
+    projects: Sequence[ProjectSpec],
+    groups: Sequence[GroupSpec] = (),
+    *,
+    mode: str,
+    options: PlanOptions | None = None,
+    ctx: ApplyContext | None = None,
+    concurrency: int = 8,
+    stop: threading.Event | None = None,
+    on_result: Callable[[ProjectResult], None] = lambda result: None,
+    facets: Sequence[Facet] = PROJECT_FACETS,
+    group_facets: Sequence[GroupFacet] = GROUP_FACETS,
+    expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> RunResult:
+    options = options or PlanOptions()
+    ctx = ctx or ApplyContext(options=options)
+    stop = stop or threading.Event()
+    apply = mode == "apply"
+    results: list[ProjectResult] = []
+
+    for group in groups:
+        if stop.is_set():
+            break
+        result = process_group(api, group, group_facets, apply=apply, options=options, ctx=ctx)
+        results.append(result)
+        on_result(result)
+
+    queue = iter(projects)
+    started = 0
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="project") as pool:
+        in_flight: set[Future[ProjectResult]] = set()
+        while True:
+            while len(in_flight) < concurrency and not stop.is_set():
+                spec = next(queue, None)
+                if spec is None:
+                    break
+                started += 1
+                in_flight.add(
+                    pool.submit(
+                        process_project,
+                        api,
+                        spec,
+                        facets,
+                        apply=apply,
+                        options=options,
+                        ctx=ctx,
+                        expected=None if expected is None else expected.get(spec.path, []),
+                    )
+                )
+            if not in_flight:
+                break
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                results.append(result)
+                on_result(result)
+
+    order = {spec.path: i for i, spec in enumerate(projects)}
+    results.sort(key=lambda r: (r.project in order, order.get(r.project, 0)))
+    interrupted = stop.is_set() and started < len(projects)
+    return RunResult(mode=mode, projects=tuple(results), interrupted=interrupted)

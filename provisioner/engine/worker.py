@@ -1,0 +1,229 @@
+"""One project (or group) through observe -> diff -> apply -> verify. Errors become values here.
+
+A failure in one facet is recorded as a `Problem` and the other facets go on; nothing here exits or
+prints. After apply, every facet that wrote is observed afresh and must diff to nothing: what is
+left "did not stick" (GitLab silently dropped it) and is reported, not rewritten forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from provisioner.errors import Forbidden, ProvisionerError, Rejected, Unauthorized, Unobservable
+from provisioner.facets.base import ApplyContext, Facet, GroupFacet, PlanOptions
+from provisioner.gitlab import projects
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.spec import GroupSpec, ProjectSpec
+from provisioner.model import Action, Change, Problem, ProjectRef, ProjectResult
+from provisioner.secrets import redact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Outcome:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    facets: list[str] = field(default_factory=list)
+
+
+def problem_from(target: str, facet: str | None, exc: BaseException) -> Problem:
+    if isinstance(exc, Unauthorized | Forbidden | Unobservable):
+        kind = "permission"
+    elif isinstance(exc, Rejected) and exc.status == 409:
+        kind = "conflict"
+    elif isinstance(exc, ProvisionerError):
+        kind = "error"
+    else:
+        log.exception("internal error on %s (%s)", target, facet)
+        return Problem(
+            target, facet, f"internal error ({type(exc).__name__}); details in the log file", "internal"
+        )
+    return Problem(target, facet, redact(str(exc)), kind)
+
+
+def _plan(
+    api: GitLabApi, ref: ProjectRef, spec: ProjectSpec, facets: Sequence[Facet], options: PlanOptions
+) -> _Outcome:
+    out = _Outcome()
+    for facet in facets:
+        if not facet.wants(spec):
+            continue
+        out.facets.append(facet.name)
+        try:
+            observed = facet.observe(api, ref, spec)
+            out.changes.extend(facet.diff(spec, observed, options))
+        except Exception as exc:
+            out.problems.append(problem_from(spec.path, facet.name, exc))
+    return out
+
+
+def process_project(
+    api: GitLabApi,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    *,
+    apply: bool,
+    options: PlanOptions,
+    ctx: ApplyContext,
+    expected: Sequence[Mapping[str, Any]] | None = None,
+) -> ProjectResult:
+    """`expected`: the pending changes a person approved (a saved or shown plan); apply refuses to
+    write anything else, so that what is applied is exactly what was shown."""
+    try:
+        ref = projects.find(api, spec.path)
+    except Exception as exc:
+        return ProjectResult(spec.path, problems=(problem_from(spec.path, None, exc),))
+    if ref is None:
+        return _missing(api, spec, facets, apply=apply, options=options, ctx=ctx)
+    planned = _plan(api, ref, spec, facets, options)
+    if (
+        apply
+        and expected is not None
+        and [c.public() for c in planned.changes if c.is_pending] != list(expected)
+    ):
+        stale = Problem(
+            spec.path, None, "changed since the plan was made; nothing written: plan again", "stale_plan"
+        )
+        return ProjectResult(
+            spec.path,
+            tuple(planned.changes),
+            problems=(*planned.problems, stale),
+            facets=tuple(planned.facets),
+        )
+    if not apply or not any(c.is_pending for c in planned.changes):
+        return ProjectResult(
+            spec.path, tuple(planned.changes), problems=tuple(planned.problems), facets=tuple(planned.facets)
+        )
+    applied, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
+    remaining, verify_problems = _verify(api, spec, facets, {c.facet for c in applied}, options)
+    return ProjectResult(
+        spec.path,
+        planned=tuple(planned.changes),
+        applied=tuple(applied),
+        remaining=tuple(remaining),
+        problems=tuple(planned.problems + problems + verify_problems),
+        facets=tuple(planned.facets),
+    )
+
+
+def _missing(
+    api: GitLabApi,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    *,
+    apply: bool,
+    options: PlanOptions,
+    ctx: ApplyContext,
+) -> ProjectResult:
+    from provisioner.facets import project as project_facet
+
+    if not spec.config.create:
+        message = "project not found, or not visible to this token (set create: true to create it)"
+        return ProjectResult(spec.path, problems=(Problem(spec.path, None, message, "not_found"),))
+    creation = project_facet.creation_change(spec)
+    if not apply:
+        return ProjectResult(spec.path, planned=(creation,), facets=("project",))
+    try:
+        project_facet.create(api, spec)
+    except Exception as exc:
+        return ProjectResult(
+            spec.path, planned=(creation,), problems=(problem_from(spec.path, "project", exc),)
+        )
+    # The rest of the facets converge in the same run, against the new project.
+    rest = process_project(api, spec, facets, apply=True, options=options, ctx=ctx)
+    return ProjectResult(
+        spec.path,
+        planned=(creation, *rest.planned),
+        applied=(creation, *rest.applied),
+        remaining=rest.remaining,
+        problems=rest.problems,
+        facets=("project", *rest.facets),
+    )
+
+
+def _apply(
+    api: GitLabApi,
+    ref: ProjectRef,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    changes: Sequence[Change],
+    ctx: ApplyContext,
+) -> tuple[list[Change], list[Problem]]:
+    applied: list[Change] = []
+    problems: list[Problem] = []
+    for facet in facets:
+        mine = [c for c in changes if c.facet == facet.name and c.is_pending]
+        if not mine:
+            continue
+        try:
+            facet.apply(api, ref, mine, ctx)
+            applied.extend(mine)
+        except Exception as exc:
+            problems.append(problem_from(spec.path, facet.name, exc))
+        finally:
+            api.cache.forget_project(ref.id)
+    return applied, problems
+
+
+def _verify(
+    api: GitLabApi, spec: ProjectSpec, facets: Sequence[Facet], written: set[str], options: PlanOptions
+) -> tuple[list[Change], list[Problem]]:
+    if not written:
+        return [], []
+    try:
+        ref = projects.find(api, spec.path)
+    except Exception as exc:
+        return [], [problem_from(spec.path, None, exc)]
+    if ref is None:
+        return [], [Problem(spec.path, None, "project vanished during apply", "error")]
+    again = _plan(api, ref, spec, [f for f in facets if f.name in written], options)
+    remaining = [c for c in again.changes if c.is_pending]
+    problems = list(again.problems)
+    for change in remaining:
+        problems.append(
+            Problem(
+                spec.path,
+                change.facet,
+                f"{change.target}: did not stick after apply (GitLab kept {dict(change.before or {})})",
+                "not_sticking",
+            )
+        )
+    return remaining, problems
+
+
+def process_group(
+    api: GitLabApi,
+    spec: GroupSpec,
+    facets: Sequence[GroupFacet],
+    *,
+    apply: bool,
+    options: PlanOptions,
+    ctx: ApplyContext,
+) -> ProjectResult:
+    """Group-level facets (group variables): the same loop, with the group as target."""
+    target = f"group {spec.path}"
+    planned: list[Change] = []
+    applied: list[Change] = []
+    problems: list[Problem] = []
+    for facet in facets:
+        try:
+            changes = facet.diff(spec, facet.observe(api, spec), options)
+            planned.extend(changes)
+            pending = [c for c in changes if c.action is not Action.UNMANAGED]
+            if apply and pending:
+                facet.apply(api, spec, pending, ctx)
+                applied.extend(pending)
+                left = [c for c in facet.diff(spec, facet.observe(api, spec), options) if c.is_pending]
+                problems.extend(
+                    Problem(target, facet.name, f"{c.target}: did not stick after apply", "not_sticking")
+                    for c in left
+                )
+        except Exception as exc:
+            problems.append(problem_from(target, facet.name, exc))
+    return ProjectResult(
+        target, tuple(planned), tuple(applied), problems=tuple(problems), facets=tuple(f.name for f in facets)
+    )

@@ -1,0 +1,69 @@
+"""Project settings written with `PUT /projects/:id` (REFERENCE 2.1), under GitLab's own names.
+
+Only attributes the inventory names are compared. GitLab omits CI/CD attributes from the project
+entity when the token is below Maintainer: a missing attribute is unknown, never false, so the facet
+refuses to plan rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from provisioner.errors import Unobservable
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab import projects
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, Change, ProjectRef
+
+
+def desired_settings(spec: ProjectSpec) -> dict[str, Any]:
+    return spec.config.settings.model_dump(exclude_none=True)
+
+
+def normalise(name: str, value: Any) -> Any:
+    """Make what GitLab answers comparable with what the inventory says."""
+    if name in ("ci_config_path", "description") and value is None:
+        return ""
+    return value
+
+
+def diff_attributes(
+    facet: str, target: str, desired: Mapping[str, Any], observed: Mapping[str, Any]
+) -> list[Change]:
+    """One change holding every attribute that differs (applied in one PUT)."""
+    unknown = sorted(name for name in desired if name not in observed)
+    if unknown:
+        raise Unobservable(
+            f"cannot read {', '.join(unknown)}: GitLab shows these only to Maintainers (check the token's role)"
+        )
+    before, after = {}, {}
+    for name, want in desired.items():
+        have = normalise(name, observed[name])
+        if normalise(name, want) != have:
+            before[name], after[name] = have, want
+    if not after:
+        return []
+    return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=dict(after))]
+
+
+class ProjectSettings:
+    name = "settings"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        return bool(desired_settings(spec))
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Mapping[str, Any]:
+        return project.attributes
+
+    def diff(self, spec: ProjectSpec, observed: Mapping[str, Any], options: PlanOptions) -> list[Change]:
+        return diff_attributes(self.name, "project settings", desired_settings(spec), observed)
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        attributes: dict[str, Any] = {}
+        for change in changes:
+            attributes.update(change.payload)
+        projects.update(api, project.id, attributes)

@@ -1,0 +1,192 @@
+"""CI/CD variables of a project (`variables`) and of a group (`group_variables`).
+
+Identity is key plus environment scope. Values are compared in memory and never shown: a change to
+a sensitive variable reads `value: (sensitive)`. Hidden variables read back `value: null`, so they are
+compared on metadata only and their value is rewritten only with --rotate. GitLab cannot hide or
+unhide an existing variable, so such a change replaces it (delete, then create).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab import variables as api_variables
+from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.variables import VariableRecord
+from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
+from provisioner.model import SENSITIVE, Action, Change, ProjectRef
+from provisioner.secrets import Secret
+
+_METADATA = ("variable_type", "protected", "masked", "raw", "description")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The payload of one variable change: what apply needs, in memory only."""
+
+    want: ResolvedVariable | None
+    have: VariableRecord | None
+
+
+def diff_variables(
+    facet: str,
+    desired: Iterable[ResolvedVariable],
+    observed: Iterable[VariableRecord],
+    *,
+    prune: bool,
+    options: PlanOptions,
+) -> list[Change]:
+    have = {v.identity: v for v in observed}
+    changes: list[Change] = []
+    wanted = {v.identity: v for v in desired}
+    for identity, want in sorted(wanted.items()):
+        changes.extend(_compare(facet, want, have.get(identity), options))
+    for identity, record in sorted(have.items()):
+        if identity in wanted:
+            continue
+        action = Action.DELETE if prune else Action.UNMANAGED
+        changes.append(
+            Change(
+                facet,
+                _target(record.key, record.environment_scope),
+                action,
+                before=_shown(record),
+                payload=_Plan(None, record),
+            )
+        )
+    return changes
+
+
+def _compare(
+    facet: str, want: ResolvedVariable, have: VariableRecord | None, options: PlanOptions
+) -> list[Change]:
+    target = _target(want.key, want.environment_scope)
+    if have is None:
+        if want.value is None:
+            return [
+                Change(
+                    facet, target, Action.UNMANAGED, after={"note": "value_unmanaged, but missing on GitLab"}
+                )
+            ]
+        return [Change(facet, target, Action.CREATE, after=_shown(want), payload=_Plan(want, None))]
+    if want.hidden != have.hidden:
+        # GitLab cannot hide or unhide an existing variable: replace it (needs a value to write).
+        if want.value is None:
+            return [
+                Change(
+                    facet,
+                    target,
+                    Action.UNMANAGED,
+                    before=_shown(have),
+                    after={"note": "hidden differs; give a value to replace it"},
+                )
+            ]
+        return [
+            Change(
+                facet,
+                target,
+                Action.REPLACE,
+                before=_shown(have),
+                after=_shown(want),
+                payload=_Plan(want, have),
+            )
+        ]
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name in _METADATA:
+        if getattr(want, name) != getattr(have, name):
+            before[name], after[name] = getattr(have, name), getattr(want, name)
+    if _value_differs(want, have, options):
+        sensitive = want.sensitive or have.masked or have.hidden
+        before["value"] = SENSITIVE if sensitive else have.value
+        after["value"] = SENSITIVE if sensitive else want.value
+    if not after:
+        return []
+    return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=_Plan(want, have))]
+
+
+def _value_differs(want: ResolvedVariable, have: VariableRecord, options: PlanOptions) -> bool:
+    if want.value is None:
+        return False
+    if have.hidden:
+        return options.rotate
+    value = want.value.reveal() if isinstance(want.value, Secret) else want.value
+    return value != have.value
+
+
+def _target(key: str, scope: str) -> str:
+    return f"variable {key}" if scope == "*" else f"variable {key} [{scope}]"
+
+
+def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
+    """A display-safe view: metadata always, the value only when it is not sensitive."""
+    shown: dict[str, Any] = {name: getattr(v, name) for name in _METADATA}
+    shown["hidden"] = v.hidden
+    sensitive = v.sensitive if isinstance(v, ResolvedVariable) else v.masked or v.hidden
+    if v.value is not None:
+        shown["value"] = SENSITIVE if sensitive else v.value
+    return shown
+
+
+def apply_variables(api: GitLabApi, owner: str, changes: Sequence[Change]) -> None:
+    for change in changes:
+        plan: _Plan = change.payload
+        if change.action in (Action.DELETE, Action.REPLACE) and plan.have is not None:
+            api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope)
+        if change.action in (Action.CREATE, Action.REPLACE) and plan.want is not None:
+            api_variables.create(api, owner, _body(plan.want, creating=True))
+        elif change.action is Action.UPDATE and plan.want is not None:
+            data = _body(plan.want, creating=False)
+            api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data)
+
+
+def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
+    return api_variables.body(
+        want.key,
+        want.value,
+        environment_scope=want.environment_scope,
+        variable_type=want.variable_type,
+        masked=want.masked,
+        hidden=want.hidden,
+        protected=want.protected,
+        raw=want.raw,
+        description=want.description,
+        creating=creating,
+    )
+
+
+class ProjectVariables:
+    name = "variables"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        return bool(spec.variables) or spec.config.variables.prune
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> list[VariableRecord]:
+        return api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
+
+    def diff(self, spec: ProjectSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
+        return diff_variables(
+            self.name, spec.variables, observed, prune=spec.config.variables.prune, options=options
+        )
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        api.cache.forget_project(project.id)
+        apply_variables(api, f"/projects/{project.id}", changes)
+
+
+class GroupVariables:
+    name = "group_variables"
+
+    def observe(self, api: GitLabApi, group: GroupSpec) -> list[VariableRecord]:
+        return api_variables.list_variables(api, f"/groups/{encode(group.path)}")
+
+    def diff(self, spec: GroupSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
+        return diff_variables(self.name, spec.variables, observed, prune=spec.prune, options=options)
+
+    def apply(self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        apply_variables(api, f"/groups/{encode(group.path)}", changes)

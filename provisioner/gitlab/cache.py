@@ -1,0 +1,57 @@
+"""Reads gathered in bulk for a run, served instead of one request per project.
+
+A bulk reader (a group's project listing, a GraphQL query over many projects) fills the cache once;
+the per-area read functions look here first. Everything known about a project is forgotten as soon
+as the tool writes to it, so that the verification after `apply` reads the server afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+MISSING: Any = object()
+
+
+class RunCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._projects: dict[str, Mapping[str, Any]] = {}  # full path -> project entity
+        self._paths: dict[int, str] = {}
+        self._facts: dict[tuple[int, str], Any] = {}  # (project id, what) -> normalised records
+        self._lookups: dict[tuple[str, str], Any] = {}  # run-long lookups: ("group_id", path) -> 42
+
+    def add_project(self, entity: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._projects[str(entity["path_with_namespace"])] = entity
+            self._paths[int(entity["id"])] = str(entity["path_with_namespace"])
+
+    def project(self, path: str) -> Mapping[str, Any] | None:
+        with self._lock:
+            return self._projects.get(path)
+
+    def put(self, project_id: int, what: str, value: Any) -> None:
+        with self._lock:
+            self._facts[(project_id, what)] = value
+
+    def get(self, project_id: int, what: str) -> Any:
+        """The cached value, or MISSING."""
+        with self._lock:
+            return self._facts.get((project_id, what), MISSING)
+
+    def forget_project(self, project_id: int) -> None:
+        with self._lock:
+            path = self._paths.pop(project_id, None)
+            if path is not None:
+                self._projects.pop(path, None)
+            for key in [k for k in self._facts if k[0] == project_id]:
+                del self._facts[key]
+
+    def lookup(self, kind: str, key: str) -> Any:
+        with self._lock:
+            return self._lookups.get((kind, key), MISSING)
+
+    def remember(self, kind: str, key: str, value: Any) -> None:
+        with self._lock:
+            self._lookups[(kind, key)] = value

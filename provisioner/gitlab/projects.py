@@ -1,0 +1,78 @@
+"""Projects: find by path, update attributes, create. The quirks of REFERENCE 2.1 live here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from provisioner.errors import Unreachable
+from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.model import ProjectRef
+
+# Accepted by PUT but silently ignored by POST /projects (REFERENCE 2.1, ✗ on create): after a
+# create they need a follow-up PUT.
+IGNORED_ON_CREATE = frozenset(
+    {
+        "ci_default_git_depth",
+        "keep_latest_artifact",
+        "ci_forward_deployment_enabled",
+        "ci_forward_deployment_rollback_allowed",
+        "ci_separated_caches",
+        "ci_allow_fork_pipelines_to_run_in_parent_project",
+        "ci_pipeline_variables_minimum_override_role",
+        "restrict_user_defined_variables",
+        "ci_push_repository_for_job_token_allowed",
+        "ci_id_token_sub_claim_components",
+        "ci_delete_pipelines_in_seconds",
+        "max_artifacts_size",
+    }
+)
+
+
+def to_ref(entity: Mapping[str, Any]) -> ProjectRef:
+    return ProjectRef(
+        id=int(entity["id"]),
+        path=str(entity["path_with_namespace"]),
+        default_branch=entity.get("default_branch"),
+        empty_repo=bool(entity.get("empty_repo", False)),
+        web_url=str(entity.get("web_url", "")),
+        attributes=MappingProxyType(dict(entity)),
+    )
+
+
+def find(api: GitLabApi, path: str) -> ProjectRef | None:
+    """The project at `path`, or None when it is missing or this token cannot see it (404)."""
+    cached = api.cache.project(path)
+    if cached is not None:
+        return to_ref(cached)
+    entity = api.get_optional(f"/projects/{encode(path)}")
+    return to_ref(entity) if entity is not None else None
+
+
+def update(api: GitLabApi, project_id: int, attributes: Mapping[str, Any]) -> ProjectRef:
+    api.cache.forget_project(project_id)
+    return to_ref(api.put(f"/projects/{project_id}", dict(attributes)))
+
+
+def namespace_id(api: GitLabApi, namespace_path: str) -> int | None:
+    group = api.get_optional(f"/groups/{encode(namespace_path)}", with_projects="false")
+    return int(group["id"]) if group is not None else None
+
+
+def create(
+    api: GitLabApi, full_path: str, *, namespace_id: int | None, attributes: Mapping[str, Any]
+) -> ProjectRef:
+    """POST /projects. Not idempotent: on an unknown outcome, look for the project before retrying."""
+    name = full_path.rpartition("/")[2]
+    data: dict[str, Any] = {"path": name, "name": name}
+    if namespace_id is not None:
+        data["namespace_id"] = namespace_id
+    data.update({k: v for k, v in attributes.items() if k not in IGNORED_ON_CREATE and k != "default_branch"})
+    try:
+        return to_ref(api.post("/projects", data))
+    except Unreachable:
+        found = find(api, full_path)
+        if found is not None:
+            return found
+        return to_ref(api.post("/projects", data))

@@ -1,0 +1,46 @@
+"""The JSON report (check --format json, plan --out): display-safe data only, then scrubbed again."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from provisioner import __version__
+from provisioner.model import Problem, ProjectResult, RunResult
+from provisioner.report.summary import status, summarise
+from provisioner.secrets import redact
+
+FORMAT = "provisioner-report/1"
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {"facet": p.facet, "kind": p.kind, "message": p.message}
+
+
+def project_entry(result: ProjectResult, mode: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "project": result.project,
+        "status": status(result, mode),
+        "facets": list(result.facets),
+        "changes": [c.public() for c in result.pending],
+        "unmanaged": [c.public() for c in result.planned if not c.is_pending],
+        "problems": [_problem(p) for p in result.problems],
+    }
+    if mode == "apply":
+        entry["applied"] = [c.public() for c in result.applied]
+    return entry
+
+
+def to_data(run: RunResult, **extra: Any) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "tool_version": __version__,
+        "mode": run.mode,
+        **extra,
+        "summary": summarise(run).as_dict(),
+        "projects": [project_entry(p, run.mode) for p in run.projects],
+    }
+
+
+def render(run: RunResult, **extra: Any) -> str:
+    return redact(json.dumps(to_data(run, **extra), indent=2, sort_keys=False, default=str)) + "\n"

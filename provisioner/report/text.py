@@ -1,0 +1,96 @@
+"""The human report: what each project needs (or got), then one summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from provisioner.model import Action, Change, ProjectResult, RunResult
+from provisioner.report.summary import summarise
+from provisioner.secrets import redact
+
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.REPLACE: "±",
+    Action.UNMANAGED: "?",
+}
+
+
+def _value(value: Any) -> str:
+    return (
+        repr(value)
+        if isinstance(value, str)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )
+
+
+def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Iterable[str]:
+    before, after = before or {}, after or {}
+    for name in list(after) + [k for k in before if k not in after]:
+        if name in before and name in after:
+            yield f"{name}: {_value(before[name])} -> {_value(after[name])}"
+        elif name in after:
+            yield f"{name}: {_value(after[name])}"
+        else:
+            yield f"{name}: {_value(before[name])}"
+
+
+def change_lines(change: Change, indent: str = "  ") -> list[str]:
+    label = f"{indent}{_SYMBOL[change.action]} {change.facet}: {change.target}"
+    if change.action is Action.UNMANAGED:
+        label += " (unmanaged: not in the inventory)" if change.after is None else ""
+    lines = [label]
+    if change.action is not Action.DELETE or change.before is None:
+        lines += [f"{indent}    {f}" for f in _fields(change.before, change.after)]
+    if change.detail:
+        lines += [f"{indent}    {line}" for line in change.detail.splitlines()]
+    return lines
+
+
+def project_lines(result: ProjectResult, mode: str) -> list[str]:
+    shown = result.applied if mode == "apply" else result.planned
+    notices = [c for c in result.planned if not c.is_pending]
+    if not shown and not notices and not result.problems:
+        return []
+    lines = [result.project]
+    for change in shown:
+        lines += change_lines(change)
+    if mode == "apply":
+        for change in notices:
+            lines += change_lines(change)
+    for problem in result.problems:
+        where = f"{problem.facet}: " if problem.facet else ""
+        lines.append(f"  ! {where}{problem.message}")
+    return lines
+
+
+def summary_line(run: RunResult) -> str:
+    s = summarise(run)
+    verbs = {"plan": "to", "check": "drifted:", "apply": "applied:"}
+    counts = ", ".join(f"{n} {a}" for a, n in s.by_action.items() if a != "unmanaged") or "no changes"
+    if run.mode == "apply":
+        counts = f"{s.applied} change(s) applied"
+    unmanaged = s.by_action.get("unmanaged", 0)
+    parts = [
+        f"{run.mode}: {s.targets} target(s)",
+        counts if run.mode == "apply" else f"{verbs[run.mode]} {counts}",
+    ]
+    if unmanaged:
+        parts.append(f"{unmanaged} unmanaged")
+    failed = s.by_status.get("failed", 0)
+    if failed:
+        parts.append(f"{failed} failed")
+    if run.interrupted:
+        parts.append("INTERRUPTED: some projects were not processed")
+    return "; ".join(parts) + "."
+
+
+def render(run: RunResult) -> str:
+    blocks = [lines for p in run.projects if (lines := project_lines(p, run.mode))]
+    body = "\n\n".join("\n".join(lines) for lines in blocks)
+    text = (body + "\n\n" if body else "") + summary_line(run) + "\n"
+    return redact(text)

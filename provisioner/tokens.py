@@ -1,0 +1,42 @@
+"""Keeping the one-time tokens GitLab hands out (runner and deploy tokens) the moment they arrive.
+
+GitLab shows such a token once. It goes to the OS keyring (default) or to a file the user names,
+created with mode 0600 before anything is written to it. It is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from provisioner import credentials, secrets
+from provisioner.inventory.schema import TokenStore
+
+
+def store_token(store: TokenStore, default_keyring: str, token: str, base_dir: str) -> str:
+    """Keep `token`; returns where it went, for the report (never the token itself).
+
+    `default_keyring` is SERVICE/NAME used when the inventory names no store.
+    """
+    secrets.remember(token)
+    if store.file is not None:
+        path = Path(base_dir, store.file).expanduser()
+        write_private_file(path, token + "\n")
+        return f"file {store.file}"
+    service, _, name = (store.keyring or default_keyring).rpartition("/")
+    credentials.keyring_set(service, name, token)
+    return f"keyring {service}/{name}"
+
+
+def write_private_file(path: Path, content: str) -> None:
+    """Create or replace `path` with mode 0600, never exposing the content with wider permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, content.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
