@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from provisioner import secrets
+from provisioner.model import SENSITIVE
+
+
+def test_secret_never_formats_its_value():
+    s = secrets.Secret("hunter2-hunter2", "env:X")
+    assert str(s) == repr(s) == f"{s}" == f"{s!r}" == SENSITIVE
+    assert "hunter2" not in repr({"v": s}) and "hunter2" not in repr([s])
+    with pytest.raises(TypeError):
+        pickle.dumps(s)
+
+
+def test_resolve_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PROV_TEST_SECRET", "from-env-value")
+    assert secrets.resolve("env:PROV_TEST_SECRET", tmp_path).reveal() == "from-env-value"
+    (tmp_path / "s.txt").write_text("from-file-value\n")
+    assert secrets.resolve("file:s.txt", tmp_path).reveal() == "from-file-value"
+
+
+@pytest.mark.parametrize("ref", ["env:NOPE_NOT_SET_XYZ", "file:missing.txt", "vault:x", "keyring:noslash"])
+def test_unresolvable_references_name_the_reference_only(ref: str, tmp_path: Path):
+    with pytest.raises(secrets.SecretLookupError):
+        secrets.resolve(ref, tmp_path)
+
+
+def test_redact_scrubs_remembered_values_longest_first():
+    secrets.remember("abcd-secret")
+    secrets.remember("abcd-secret-longer")
+    assert secrets.redact("x abcd-secret-longer y abcd-secret z") == f"x {SENSITIVE} y {SENSITIVE} z"
+    secrets.remember("abc")  # too short to scrub without mangling ordinary text
+    assert secrets.redact("abc") == "abc"
