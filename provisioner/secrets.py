@@ -80,7 +80,7 @@ def resolve(ref: str, base_dir: Path) -> Secret:
         except OSError as exc:
             raise SecretLookupError(f"cannot read secret file {rest}: {exc.strerror}") from None
     else:
-        service, _, name = rest.rpartition("/")
+        service, _, name = rest.partition("/")  # the name may contain slashes (project paths)
         value = _keyring_get(service, name)
     return Secret(value, ref)
 

@@ -23,7 +23,7 @@ def store_token(store: TokenStore, default_keyring: str, token: str, base_dir: s
         path = Path(base_dir, store.file).expanduser()
         write_private_file(path, token + "\n")
         return f"file {store.file}"
-    service, _, name = (store.keyring or default_keyring).rpartition("/")
+    service, _, name = (store.keyring or default_keyring).partition("/")  # names may hold slashes
     credentials.keyring_set(service, name, token)
     return f"keyring {service}/{name}"
 

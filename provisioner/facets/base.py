@@ -30,7 +30,7 @@ class ApplyContext:
     inventory_dir: str = "."
     store_token: Callable[[TokenStore, str, str, str], str] | None = None
     """store_token(store, default "SERVICE/NAME", token, inventory_dir) keeps a one-time token and
-    says where it went (see provisioner.tokens)."""
+    says where it went (see provisioner.tokens). SERVICE is up to the first slash; NAME may hold more."""
 
 
 @runtime_checkable
