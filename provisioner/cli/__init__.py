@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from provisioner.cli import inventory_cmds
+
 app = typer.Typer(
     name="provisioner",
     help="Keep many GitLab projects set up the same way: plan, apply, check.",
@@ -11,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+inventory_cmds.register(app)
 
 
 def main() -> None:
