@@ -49,7 +49,8 @@ def format_path(path: Path) -> str:
     """`("projects", "a/b", "runners", "create", 0, "tags")` -> `projects.a/b.runners.create[0].tags`."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        name = str(part) if part != "" else '""'
+        text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
     return text
 
 
@@ -72,6 +73,8 @@ def read_document(file: FilePath, shown_as: str) -> tuple[Document, list[InputPr
     builder = _Builder(document, yaml)
     if root is not None:
         document.data = builder.build(root, (), ())
+    if builder.unusable:  # what was built would only cause more, misleading problems
+        document.data, document.readable = None, False
     return document, builder.problems
 
 
@@ -90,11 +93,13 @@ class _Builder:
         self.document = document
         self.yaml = yaml
         self.problems: list[InputProblem] = []
+        self.unusable = False  # a node could not be built at all (duplicate keys can: the first wins)
 
     def at(self, node: Node) -> Location:
         return Location(self.document.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def problem(self, node: Node, path: Path, message: str) -> None:
+    def problem(self, node: Node, path: Path, message: str, *, unusable: bool = True) -> None:
+        self.unusable |= unusable
         spot = self.at(node)
         self.problems.append(InputProblem(spot.file, spot.line, spot.column, format_path(path), message))
 
@@ -124,7 +129,8 @@ class _Builder:
             key = str(key_node.value)  # keys are names (fields, paths, variables): keep their text
             key_path = (*path, key)
             if key in first_seen:
-                self.problem(key_node, key_path, f"duplicate key; first defined at {first_seen[key]}")
+                message = f"duplicate key; first defined at {first_seen[key]}"
+                self.problem(key_node, key_path, message, unusable=False)
                 continue
             first_seen[key] = self.document.keys[key_path] = self.at(key_node)
             result[key] = self.build(value_node, key_path, ancestors)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from provisioner.inventory.document import Path
-from provisioner.inventory.schema import Variables
+from provisioner.inventory.schema import Group, Project, Variables
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,9 @@ def _message(error: ErrorDetails, parent_kind: Any) -> str:
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
         parent = _unwrap(parent_kind)
+        home = _SECTION_OF.get(key)
+        if home is not None and _SECTIONS[home] is not parent and parent in _SECTION_PARENTS:
+            return f"unknown key '{key}'; it belongs under {home}"
         allowed = (
             list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
         )
@@ -127,6 +130,20 @@ def _message(error: ErrorDetails, parent_kind: Any) -> str:
         return _bound_message(kind, bound, ctx)
     return _SIMPLE.get(kind, error["msg"])
 
+
+# For "it belongs under registry": the project's sections and the one each key of theirs lives in.
+_SECTIONS: dict[str, Any] = {
+    name: _unwrap(field.annotation)
+    for name, field in Project.model_fields.items()
+    if isinstance(_unwrap(field.annotation), type) and issubclass(_unwrap(field.annotation), BaseModel)
+}
+_SECTION_PARENTS = {*_SECTIONS.values(), Project, Group}
+_SECTION_OF = {
+    key: section
+    for section, model in _SECTIONS.items()
+    for key in model.model_fields
+    if sum(key in other.model_fields for other in _SECTIONS.values()) == 1
+}
 
 _SIMPLE = {
     "bool_type": "expected true or false",
