@@ -36,7 +36,9 @@ def run_validate(case: Path, home: Path) -> subprocess.CompletedProcess[str]:
     if keyring_file.exists():
         store = "import json, sys, keyring\nfor ref, value in json.load(sys.stdin).items():\n"
         store += "    keyring.set_password(*ref.split('/', 1), value)\n"
-        subprocess.run([sys.executable, "-c", store], input=keyring_file.read_text(), env=env, check=True, text=True)
+        subprocess.run(
+            [sys.executable, "-c", store], input=keyring_file.read_text(), env=env, check=True, text=True
+        )
     command = [sys.executable, "-m", "provisioner", "validate", "--inventory", "inventory.yaml"]
     return subprocess.run(command, cwd=case, env=env, capture_output=True, text=True, timeout=60)
 
