@@ -25,10 +25,8 @@ How the inventory reads:
 
 from __future__ import annotations
 
-from typing import Any
-
+from provisioner.inventory.json_schema import inventory_json_schema
 from provisioner.inventory.loader import load_inventory
-from provisioner.inventory.schema import Inventory
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec, ResolvedVariable
 
 __all__ = [
@@ -39,13 +37,3 @@ __all__ = [
     "inventory_json_schema",
     "load_inventory",
 ]
-
-
-def inventory_json_schema() -> dict[str, Any]:
-    """The JSON Schema of an inventory file, for editors; descriptions come from the schema's docstrings."""
-    schema = Inventory.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "provisioner inventory",
-        **schema,
-    }
