@@ -21,6 +21,9 @@ How the inventory reads:
 - Each file is checked on its own (precise positions), then each merged project (problems that
   only appear once layers combine); a problem in a value many projects inherit is reported once,
   at the line that wrote it.
+- A selection (`only`, the CLI's filters) picks projects and groups by full path or glob, ignoring
+  case; a group's own variables are managed only when the group itself is selected. The whole
+  inventory is validated whatever the selection, and a pattern that selects nothing is an error.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _finding(error: ErrorDetails, model: type[BaseModel], data: Any) -> Finding:
     for index, part in enumerate(loc):
         if part == "[key]":
             return Finding(path, _message(error, parent_kind), at_key=True, kind=error["type"])
-        if kind is Variables and part == "items":  # Variables' internal form: not in the user's data
+        if _unwrap(kind) is Variables and part == "items":  # Variables' internal form: not in the user's data
             kind = _child_type(kind, part)
             continue
         parent_kind, kind = kind, _child_type(kind, part)

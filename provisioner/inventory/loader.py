@@ -53,10 +53,9 @@ def load_inventory(
         if group is not None:
             groups[name] = group
 
-    if not problems:
-        selected = _select([*projects, *groups], only, problems, str(path))
     if problems:
         raise InputError(_tidy(problems, [document.file for document in files.read_order]))
+    selected = _select([*projects, *groups], only, str(path))
     chosen_projects = [projects[name] for name in sorted(projects) if name in selected]
     chosen_groups = [groups[name] for name in sorted(groups) if name in selected]
     content = {
@@ -157,18 +156,19 @@ def _merged_problem(finding: Finding, merged: Merged, project: Layer) -> InputPr
     return InputProblem(spot.file, spot.line, spot.column, field, finding.message)
 
 
-def _select(
-    names: Iterable[str], patterns: Sequence[str], problems: list[InputProblem], main: str
-) -> set[str]:
+def _select(names: Iterable[str], patterns: Sequence[str], main: str) -> set[str]:
     names = list(names)
     if not patterns:
         return set(names)
     selected: set[str] = set()
+    unmatched: list[InputProblem] = []
     for pattern in patterns:
         matched = {name for name in names if fnmatch.fnmatchcase(name.lower(), pattern.lower())}
         if not matched:
-            problems.append(InputProblem(main, 0, 0, "", f"no project or group matches '{pattern}'"))
+            unmatched.append(InputProblem(main, 0, 0, "", f"no project or group matches '{pattern}'"))
         selected |= matched
+    if unmatched:
+        raise InputError(unmatched)
     return selected
 
 

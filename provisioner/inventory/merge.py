@@ -104,6 +104,8 @@ def _remember(merged: Merged, value: Any, layer: Layer, path: Path) -> None:
 
 
 def _forget(merged: Merged, path: Path) -> None:
+    if path not in merged.origin:
+        return  # every recorded path has its ancestors recorded: nothing below it either
     size = len(path)
     for known in [p for p in merged.origin if p[:size] == path]:
         del merged.origin[known]
