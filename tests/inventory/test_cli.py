@@ -148,3 +148,14 @@ def test_schema_writes_the_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == inventory_json_schema()
     assert json.loads(CliRunner().invoke(app, ["schema"]).output) == inventory_json_schema()
+
+
+def test_validate_reads_inventory_yaml_in_the_current_folder(
+    write_files: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = write_files({"inventory.yaml": "version: 1\nprojects: {a/b: {}}\n"})
+    monkeypatch.chdir(main.parent)
+
+    result = CliRunner().invoke(app, ["validate"])
+
+    assert (result.exit_code, result.output) == (0, "ok: 1 projects, 0 groups\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -391,3 +392,12 @@ def test_a_variable_named_items_or_prune_reads_as_written() -> None:
         "B": [{"value": "b", "environment_scope": "p"}],
         "prune": True,
     }
+
+
+def test_loading_makes_no_network_call(contract: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the loader opened a socket")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert len(load(contract).projects) == 2
