@@ -199,7 +199,7 @@ class Variables(_Model):
 
 
 def _is_internal_form(data: dict[Any, Any]) -> bool:
-    """`{"items": {KEY: [...]}, "prune": ...}`, as model_dump() writes it (a variable named items is not)."""
+    """`{"items": {KEY: [...]}, ...}`, as `Variables(items=...)` passes it (a variable named items is not)."""
     items = data.get("items")
     return (
         set(data) <= {"items", "prune"}
