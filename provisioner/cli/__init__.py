@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from provisioner.cli import run_cmds
+from provisioner.cli import inventory_cmds, run_cmds
 
 app = typer.Typer(
     name="provisioner",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 
 run_cmds.register(app)
+inventory_cmds.register(app)
 
 
 def main() -> None:
