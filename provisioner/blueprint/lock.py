@@ -52,7 +52,9 @@ class Lock:
     def same_rendering(self, other: Lock) -> bool:
         """Whether both record the same rendering (the files' current hashes aside)."""
 
-        def rendering(lock: Lock) -> tuple[str, str, dict[str, Any], dict[str, tuple[Policy, str, str | None]]]:
+        def rendering(
+            lock: Lock,
+        ) -> tuple[str, str, dict[str, Any], dict[str, tuple[Policy, str, str | None]]]:
             files = {p: (f.policy, f.rendered_sha256, f.base) for p, f in lock.files.items()}
             return (lock.blueprint, lock.version, dict(lock.variables), files)
 

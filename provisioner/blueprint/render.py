@@ -75,7 +75,7 @@ def render(
     resolution = resolve_variables(blueprint, variables, project_path=project_path)
     problems = [InputProblem(source, 0, 0, field, message) for field, message in resolution.problems]
     problems += [
-        InputProblem(source, 0, 0, f"blueprint_vars.{n}", "required: give it, or render for a project")
+        InputProblem(source, 0, 0, f"blueprint_vars.{n}", "required: give it, or the project it derives from")
         for n in resolution.unresolved
     ]
     if problems:

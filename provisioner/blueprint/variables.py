@@ -52,10 +52,14 @@ def resolve_variables(
         elif var.derive is not None:
             derived = _derive(var.derive, {**context, **values})
             if derived is None:
-                if project_path is None and not _depends_on_problem(var.derive, problems):
-                    unresolved.append(name)
-                elif not _depends_on_problem(var.derive, problems):
-                    problems.append((_field(name), f"required: cannot derive it ({var.derive})"))
+                # Report only the root cause, not every value derived from it.
+                if not _mentions(
+                    var.derive, [*unresolved, *(f.removeprefix("blueprint_vars.") for f, _ in problems)]
+                ):
+                    if project_path is None:
+                        unresolved.append(name)
+                    else:
+                        problems.append((_field(name), f"required: cannot derive it ({var.derive})"))
                 continue
             message = value_problem(var, derived)
             if message:
@@ -128,9 +132,7 @@ def _derive(expression: str, values: Mapping[str, Any]) -> str | None:
         return None
 
 
-def _depends_on_problem(expression: str, problems: list[tuple[str, str]]) -> bool:
-    """A derived value whose input is already reported would only repeat that problem."""
-    names = {field.removeprefix("blueprint_vars.") for field, _ in problems}
+def _mentions(expression: str, names: list[str]) -> bool:
     return any(re.search(rf"\b{re.escape(name)}\b", expression) for name in names)
 
 

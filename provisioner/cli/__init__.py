@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from provisioner.cli.blueprint_cmds import app as blueprint_app
+
 app = typer.Typer(
     name="provisioner",
     help="Keep many GitLab projects set up the same way: plan, apply, check.",
@@ -11,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(blueprint_app, name="blueprint")
 
 
 def main() -> None:
