@@ -129,3 +129,14 @@ def ci_local() -> CiLocal:
         pytest.fail(
             f"cannot set up gitlab-ci-local (Node {NODE_VERSION} from npm, rsync): {exc}", pytrace=False
         )
+
+
+BLUEPRINT_SOURCE = Path(__file__).resolve().parents[2] / "blueprints"
+
+
+@pytest.fixture
+def blueprint_root(tmp_path: Path) -> Path:
+    """A copy of the real blueprints folder that a test may change (a newer version, a broken template)."""
+    root = tmp_path / "blueprints"
+    shutil.copytree(BLUEPRINT_SOURCE, root)
+    return root
