@@ -86,6 +86,8 @@ def value_problem(var: VariableDef, value: Any) -> str | None:
             message = _text_problem(var, item)
             if message:
                 return f"item {index}: {message}"
+            if item in value[:index]:
+                return f"item {index}: {item!r} is listed twice"
         return None
     if var.type == "str":
         return _text_problem(var, value)

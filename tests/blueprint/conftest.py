@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tarfile
 import urllib.request
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ class CiLocal:
 
     def run(self, project: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*self.command, "--cwd", str(project), *args],
+            [*self.command, *args],
+            cwd=project,  # gitlab-ci-local wants --cwd relative: run it in the project instead
             env=self.env,
             capture_output=True,
             text=True,
@@ -115,9 +117,18 @@ def install_ci_local() -> CiLocal:
     ci_local = npm_package("gitlab-ci-local", GITLAB_CI_LOCAL_VERSION, tools)
     ensure_rsync()
     node = node_home / "bin" / "node"
-    env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    # gitlab-ci-local only reads; keep its update check and colours out of the captured logs.
-    env.update(GCL_NO_UPDATE_CHECK="true", FORCE_COLOR="0", NO_COLOR="1")
+    # The jobs call `python`: make it the interpreter running the tests, whatever else is on PATH.
+    shims = tools / "python-shim" / hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
+    if not (shims / "python").is_symlink():
+        shims.mkdir(parents=True, exist_ok=True)
+        staged = shims / f".python-{os.getpid()}"
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(sys.executable)
+        staged.replace(shims / "python")
+    path = os.pathsep.join([str(node.parent), str(shims), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "FORCE_COLOR": "0", "NO_COLOR": "1"}
+    # The tests simulate tag pipelines by overriding these on purpose; without this, a warning per run.
+    env["GCL_IGNORE_PREDEFINED_VARS"] = "CI_COMMIT_TAG,CI_COMMIT_REF_PROTECTED"
     return CiLocal((str(node), str(ci_local / "dist" / "index.js")), env)
 
 

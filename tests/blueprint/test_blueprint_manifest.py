@@ -33,6 +33,11 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("blueprint_vars.runner_tags", "a list")],
     ),
     (
+        "version listed twice",
+        {"distribution_name": "demo", "python_versions": ["3.12", "3.12"]},
+        [("blueprint_vars.python_versions", "item 1: '3.12' is listed twice")],
+    ),
+    (
         "empty version list",
         {"distribution_name": "demo", "python_versions": []},
         [("blueprint_vars.python_versions", "at least 1")],
