@@ -7,6 +7,7 @@ reported with file, line and column, like mistakes in the inventory.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +184,14 @@ def load_blueprint(name: str, root: Path = BLUEPRINTS_DIR) -> Blueprint:
     known = blueprint_names(root)
     if name not in known:
         raise UnknownBlueprint(name, known)
-    directory = root / name
+    stat = (root / name / MANIFEST).stat()
+    return _load(root / name, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(directory: Path, mtime_ns: int, size: int) -> Blueprint:
+    """Parsed once per run (bulk runs render one blueprint for many projects); read again once changed."""
+    name = directory.name
     path = directory / MANIFEST
     data = _read_yaml(path)
     try:

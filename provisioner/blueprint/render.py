@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -10,7 +11,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import tomlkit
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 
 from provisioner.blueprint.manifest import (
     BLUEPRINTS_DIR,
@@ -89,7 +97,7 @@ def render_resolved(blueprint: Blueprint, values: Mapping[str, Any]) -> Renderin
     files: list[RenderedFile] = []
     for rule in blueprint.manifest.files:
         try:
-            path = _safe_path(env.from_string(rule.path).render(context))
+            path = _safe_path(_path_template(env, rule.path).render(context))
             text = env.get_template(rule.template).render(context)
         except TemplateSyntaxError as exc:
             raise _template_problem(blueprint, rule.template, exc.lineno, exc.message or str(exc)) from None
@@ -104,9 +112,15 @@ def render_resolved(blueprint: Blueprint, values: Mapping[str, Any]) -> Renderin
 
 
 def template_environment(blueprint: Blueprint) -> Environment:
+    return _environment(blueprint.directory / TEMPLATES)
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(templates: Path) -> Environment:
+    """One per blueprint, so that templates compile once per run (Jinja reloads a template that changed)."""
     # YAML and TOML are not HTML: no escaping; a missing variable is an error, never an empty string.
     env = Environment(
-        loader=FileSystemLoader(blueprint.directory / TEMPLATES),
+        loader=FileSystemLoader(templates),
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -115,6 +129,11 @@ def template_environment(blueprint: Blueprint) -> Environment:
     )
     env.filters.update(toml=_toml_value, yaml=_yaml_value, python=_python_value, sort_versions=_sort_versions)
     return env
+
+
+@functools.lru_cache(maxsize=256)
+def _path_template(env: Environment, source: str) -> Template:
+    return env.from_string(source)
 
 
 def _toml_value(value: Any) -> str:

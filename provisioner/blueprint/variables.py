@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, UndefinedError
+from jinja2 import StrictUndefined, Template, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from provisioner.blueprint.manifest import Blueprint, VariableDef, did_you_mean
@@ -129,9 +130,14 @@ def _describe(value: Any) -> str:
 
 def _derive(expression: str, values: Mapping[str, Any]) -> str | None:
     try:
-        return _EXPRESSIONS.from_string(expression).render(values)
+        return _compiled(expression).render(values)
     except UndefinedError:
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(expression: str) -> Template:
+    return _EXPRESSIONS.from_string(expression)
 
 
 def _mentions(expression: str, names: list[str]) -> bool:
