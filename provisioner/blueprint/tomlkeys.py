@@ -44,14 +44,14 @@ def apply_owned_keys(path: str, current: str, rendered: str, rule: FileRule) -> 
         have = _lookup(doc, keys)
         if have is not None and _plain(have) == _plain(want):
             continue
-        _set(doc, keys, copy.deepcopy(want))
+        _set(path, doc, keys, copy.deepcopy(want))
         changed = True
     for rule_items in rule.ensure_items:
-        changed |= _ensure_items(doc, desired, rule_items)
+        changed |= _ensure_items(path, doc, desired, rule_items)
     return doc.as_string() if changed else current
 
 
-def _ensure_items(doc: TOMLDocument, desired: TOMLDocument, rule: EnsureItems) -> bool:
+def _ensure_items(path: str, doc: TOMLDocument, desired: TOMLDocument, rule: EnsureItems) -> bool:
     if rule.unless is not None and _lookup(doc, rule.unless.split(".")) is not None:
         return False
     keys = rule.path.split(".")
@@ -60,7 +60,7 @@ def _ensure_items(doc: TOMLDocument, desired: TOMLDocument, rule: EnsureItems) -
         return False
     have = _lookup(doc, keys)
     if not isinstance(have, Array):
-        _set(doc, keys, copy.deepcopy(want))
+        _set(path, doc, keys, copy.deepcopy(want))
         return True
     present = {_identity(item, rule) for item in _plain(have)}
     missing = [item for item in _plain(want) if _identity(item, rule) not in present]
@@ -97,12 +97,12 @@ def _lookup(doc: TOMLDocument, keys: list[str]) -> Any:
     return node
 
 
-def _set(doc: TOMLDocument, keys: list[str], value: Item) -> None:
+def _set(path: str, doc: TOMLDocument, keys: list[str], value: Item) -> None:
     node: Any = doc
     for key in keys[:-1]:
         child = node.get(key) if isinstance(node, Container | Table | dict) else None
         if isinstance(child, AoT) or (child is not None and not isinstance(child, Table | dict)):
-            raise UnreadableFile("", f"{'.'.join(keys)}: {key} is not a table")
+            raise UnreadableFile(path, f"{'.'.join(keys)}: {key} is not a table")
         if child is None:
             # An implicit parent such as [tool] stays implicit: only [tool.x.y] headers get written.
             node[key] = tomlkit.table(is_super_table=True)

@@ -61,6 +61,11 @@ class FilesPlan:
         return tuple(d for d in self.files if d.is_change)
 
     @property
+    def lock(self) -> FileDecision:
+        """The lock file's own decision (also the last of `files`)."""
+        return self.files[-1]
+
+    @property
     def conflicted(self) -> bool:
         return any(d.action is FileAction.CONFLICT for d in self.files)
 
@@ -96,6 +101,8 @@ def contents_needed(
 def plan_files(
     rendering: Rendering, lock: Lock | None, hashes: Hashes, contents: Mapping[str, str]
 ) -> FilesPlan:
+    """Per rendered file, then the lock file: what to write. Raises UnreadableFile for a managed-keys file
+    that does not parse (report it for the project; nothing of it should be written)."""
     decisions = []
     for rendered in rendering.files:
         decision = _decide(rendered, lock, hashes, contents)
@@ -170,7 +177,7 @@ def _decide(
             FileAction.CONFLICT, "the blueprint's changes conflict with the team's edits", merged.text, True
         )
     if merged.text == text:
-        return decision(FileAction.NONE, "edited by the team; the blueprint has not changed", edited=True)
+        return decision(FileAction.NONE, "edited by the team; nothing to merge", edited=True)
     return decision(FileAction.UPDATE, "blueprint changed; merged with the team's edits", merged.text, True)
 
 

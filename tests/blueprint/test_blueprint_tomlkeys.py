@@ -125,3 +125,8 @@ def test_a_missing_tool_table_is_added_without_touching_the_rest(pyproject: Rend
 def test_an_unparsable_file_is_reported_not_overwritten(pyproject: RenderedFile) -> None:
     with pytest.raises(UnreadableFile, match=r"pyproject\.toml: cannot edit it"):
         enforce("[project\nname = 1\n", pyproject)
+
+
+def test_a_key_where_the_tool_needs_a_table_is_reported(pyproject: RenderedFile) -> None:
+    with pytest.raises(UnreadableFile, match=r"tool\.coverage\.run\.branch: coverage is not a table"):
+        enforce('[tool]\ncoverage = "yes"\n', pyproject)

@@ -176,9 +176,8 @@ def test_a_conflicting_edit_produces_markers_and_records_the_new_base(
         and ">>>>>>> current .gitlab-ci.yml\n" in ci.content
     )
     assert "--cov-report=term-missing" in ci.content and "--cov-report=html" in ci.content
-    [lock_decision] = [d for d in plan.changes if d.path == LOCK_PATH]
-    assert lock_decision.content is not None
-    lock = read_lock(lock_decision.content)
+    assert plan.lock.path == LOCK_PATH and plan.lock.content is not None
+    lock = read_lock(plan.lock.content)
     assert lock is not None and lock.files[".gitlab-ci.yml"].base == updated.file(".gitlab-ci.yml").text
 
 
