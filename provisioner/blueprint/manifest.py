@@ -28,7 +28,6 @@ CONTEXT_NAMES = ("project_path", "project_name")
 
 VarType = Literal["str", "bool", "int", "list[str]"]
 Policy = Literal["managed", "seed", "managed-keys"]
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
@@ -130,7 +129,7 @@ class FileRule(_Model):
 
 
 class Manifest(_Model):
-    name: str
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")]
     description: Annotated[str, Field(min_length=1)]
     variables: dict[str, VariableDef] = {}
