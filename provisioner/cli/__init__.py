@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from provisioner.cli import inventory_cmds, run_cmds
+from provisioner.cli.blueprint_cmds import app as blueprint_app
 
 app = typer.Typer(
     name="provisioner",
@@ -16,6 +17,7 @@ app = typer.Typer(
 
 run_cmds.register(app)
 inventory_cmds.register(app)
+app.add_typer(blueprint_app, name="blueprint")
 
 
 def main() -> None:
