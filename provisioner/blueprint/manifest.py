@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,19 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from provisioner.errors import InputError, InputProblem
 
-BLUEPRINTS_DIR = Path(__file__).resolve().parent.parent.parent / "blueprints"
+
+def _blueprints_dir() -> Path:
+    """$PROVISIONER_BLUEPRINTS (a team's own catalogue), else the repository's blueprints/ (a clone
+    or an editable install), else the copy packaged inside the wheel."""
+    configured = os.environ.get("PROVISIONER_BLUEPRINTS")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    package = Path(__file__).resolve().parent.parent
+    in_repository = package.parent / "blueprints"
+    return in_repository if in_repository.is_dir() else package / "_blueprints"
+
+
+BLUEPRINTS_DIR = _blueprints_dir()
 MANIFEST = "blueprint.yaml"
 TEMPLATES = "templates"
 CONTEXT_NAMES = ("project_path", "project_name")
