@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from provisioner.sandbox.cli import sandbox_app
+
 app = typer.Typer(
     name="provisioner",
     help="Keep many GitLab projects set up the same way: plan, apply, check.",
@@ -11,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:
