@@ -63,9 +63,9 @@ class SandboxApp:
         found = self.table.match(method, raw_path)
         route = found[0] if found else None
         key = route.key if route else f"{method} (unmatched)"
-        runtime.counters.count(
-            method, key, route.counted_as_write if route else method not in ("GET", "HEAD")
-        )
+        # GraphQL queries are reads, even before a GraphQL route exists.
+        write = method not in ("GET", "HEAD") and raw_path.rstrip("/") != "/api/graphql"
+        runtime.counters.count(method, key, route.counted_as_write if route else write)
         delay = runtime.latency.next_delay()
         if delay:
             await asyncio.sleep(delay)

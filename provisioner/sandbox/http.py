@@ -255,12 +255,19 @@ def paginate(
 
 
 def keyset(
-    request: Request, params: Params, items: Sequence[T], render: Callable[[T], Any], key: Callable[[T], int]
+    request: Request,
+    params: Params,
+    items: Sequence[T],
+    render: Callable[[T], Any],
+    key: Callable[[T], int],
+    *,
+    descending: bool,
 ) -> Response:
-    """Keyset pagination by id (`pagination=keyset&order_by=id`): only a `rel="next"` Link, no totals."""
+    """Keyset pagination by id (`pagination=keyset&order_by=id`): only a `rel="next"` Link, no totals.
+
+    `items` are already filtered by the cursor (`id_after`/`id_before`) and sorted."""
     per_page = params.int("per_page", 20)
     per_page = 20 if per_page < 1 else min(per_page, 100)
-    descending = params.str("sort", "asc") == "desc"
     chunk = list(items[:per_page])
     headers: dict[str, str] = {"X-Per-Page": str(per_page)}
     if len(chunk) == per_page:

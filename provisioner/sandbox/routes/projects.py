@@ -71,7 +71,7 @@ def render_list(req: ApiRequest, projects: list[Project]) -> Response:
     if p.str("pagination") == "keyset":
         if order_by != "id" or req.route.template.startswith("/api/v4/groups"):
             raise ApiError(405, {"error": "Keyset pagination is not yet available for this type of request"})
-        return keyset(req.http, p, projects, render, key=lambda pr: pr.id)
+        return keyset(req.http, p, projects, render, key=lambda pr: pr.id, descending=descending)
     return paginate(req.http, p, projects, render, keyset_type="Project")
 
 
