@@ -57,9 +57,7 @@ def parse_reference(ref: str) -> tuple[str, str]:
     """Split `env:NAME`, `keyring:SERVICE/NAME` or `file:PATH`; raise SecretLookupError when malformed."""
     match = _REFERENCE.match(ref)
     if not match:
-        raise SecretLookupError(
-            f"secret reference {ref!r} must be env:NAME, keyring:SERVICE/NAME or file:PATH"
-        )
+        raise SecretLookupError(f"secret reference {ref!r} must be env:NAME, keyring:SERVICE/NAME or file:PATH")
     scheme, rest = match.groups()
     if scheme == "keyring" and ("/" not in rest or rest.startswith("/") or rest.endswith("/")):
         raise SecretLookupError(f"keyring reference {ref!r} must be keyring:SERVICE/NAME")
@@ -92,9 +90,7 @@ def _keyring_get(service: str, name: str) -> str:
     try:
         value = keyring.get_password(service, name)
     except KeyringError as exc:
-        raise SecretLookupError(
-            f"keyring unavailable ({type(exc).__name__}); cannot read {service}/{name}"
-        ) from None
+        raise SecretLookupError(f"keyring unavailable ({type(exc).__name__}); cannot read {service}/{name}") from None
     if value is None:
         raise SecretLookupError(f"no keyring entry for service {service!r}, name {name!r}")
     return value

@@ -45,9 +45,7 @@ class Facet(Protocol):
     def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
         """Pure: the changes that would make `observed` match `spec`."""
 
-    def apply(
-        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
-    ) -> None:
+    def apply(self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
         """Write exactly `changes` (all of this facet), in order."""
 
 
@@ -59,6 +57,4 @@ class GroupFacet(Protocol):
 
     def diff(self, spec: GroupSpec, observed: Any, options: PlanOptions) -> list[Change]: ...
 
-    def apply(
-        self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext
-    ) -> None: ...
+    def apply(self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext) -> None: ...

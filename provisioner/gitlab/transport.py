@@ -95,9 +95,9 @@ class _Adapter(HTTPAdapter):
                 response = super().send(request, *args, **kwargs)
             except requests.exceptions.ConnectionError as exc:
                 self._limiter.release(None, {})
-                never_sent = isinstance(
-                    exc, requests.exceptions.ConnectTimeout
-                ) or "NewConnectionError" in repr(exc)
+                never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(
+                    exc
+                )
                 if attempt <= self._retries and (method in _IDEMPOTENT or never_sent):
                     self._backoff(attempt)
                     continue
@@ -114,11 +114,7 @@ class _Adapter(HTTPAdapter):
                 self._stats.retried()
                 time.sleep(delay)
                 continue
-            if (
-                response.status_code in _TRANSIENT_STATUS
-                and method in _IDEMPOTENT
-                and attempt <= self._retries
-            ):
+            if response.status_code in _TRANSIENT_STATUS and method in _IDEMPOTENT and attempt <= self._retries:
                 response.close()
                 self._backoff(attempt)
                 continue
@@ -217,15 +213,11 @@ class GitLabApi:
     # -- writes --------------------------------------------------------------------------------
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("POST", path):
-            return self._gl.http_post(
-                path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
-            )
+            return self._gl.http_post(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
 
     def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("PUT", path):
-            return self._gl.http_put(
-                path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
-            )
+            return self._gl.http_put(path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False)
 
     def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         with _mapped("PATCH", path):
