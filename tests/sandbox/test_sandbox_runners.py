@@ -106,9 +106,8 @@ def test_assign_and_unassign_project_runners(sandbox):
     assert group_runner.json() == {"message": "403 Forbidden - Runner is a group runner"}
     owner = sandbox.api.delete(f"/projects/platform%2Fbilling/runners/{runners['platform-docker']}")
     assert owner.status_code == 403
-    assert owner.json() == {
-        "message": "403 Forbidden - You cannot unassign a runner from the owner project. Delete the runner instead"
-    }
+    unassign = "You cannot unassign a runner from the owner project. Delete the runner instead"
+    assert owner.json() == {"message": f"403 Forbidden - {unassign}"}
     deleted = sandbox.api.delete(f"/runners/{runners['platform-docker']}")
     assert deleted.json() == {"message": "403 Forbidden - Runner associated with more than one project"}
     assert (
