@@ -99,7 +99,8 @@ class SandboxApp:
             else:
                 response = await self._handle(route, found[1], request, caller)
         except ApiError as error:
-            response = error.response()
+            render = route.render_error if route is not None and route.render_error else ApiError.response
+            response = render(error)
         response.headers.update(rate_headers)
         if fault is not None and fault.kind == "drop_after":
             await _drop(send)
