@@ -9,13 +9,10 @@ from provisioner.sandbox.routes import MODULES, build_table
 
 def test_encoded_slashes_stay_inside_one_segment():
     """REFERENCE 0.1: `grp%2Fsub%2Fproj` is one :id; file paths and branches likewise."""
-    route, params = build_table().match(
-        "GET", "/api/v4/projects/a%2Fb%2Fc/repository/files/src%2Fx.py/raw"
-    ) or (
-        None,
-        {},
-    )
-    assert route is not None and route.key == "GET /api/v4/projects/:id/repository/files/:file_path/raw"
+    found = build_table().match("GET", "/api/v4/projects/a%2Fb%2Fc/repository/files/src%2Fx.py/raw")
+    assert found is not None
+    route, params = found
+    assert route.key == "GET /api/v4/projects/:id/repository/files/:file_path/raw"
     assert params == {"id": "a/b/c", "file_path": "src/x.py"}
 
 
