@@ -105,7 +105,9 @@ class SandboxApp:
         if fault is not None and fault.kind == "drop_after":
             await _drop(send)
         elif fault is not None and fault.kind == "timeout":
-            await asyncio.sleep(runtime.faults.timeout_seconds)
+            # Withhold the answer, but not beyond the server's shutdown.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(runtime.closing.wait(), runtime.faults.timeout_seconds)
             await _drop(send)
         await _send(scope, receive, send, response)
 
