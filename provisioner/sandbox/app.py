@@ -82,7 +82,7 @@ class SandboxApp:
                         await _send(scope, receive, send, _throttled(rate_headers))
                         return
             if found is None:
-                # Grape's catch-all route answers unknown paths and methods alike.
+                # Grape's catch-all route answers unknown paths and methods alike (body from memory).
                 raise ApiError(404, {"error": "404 Not Found"})
             assert route is not None
             if caller is None and not route.anonymous:
