@@ -6,6 +6,7 @@ import typer
 
 from provisioner.cli import inventory_cmds, run_cmds
 from provisioner.cli.blueprint_cmds import app as blueprint_app
+from provisioner.sandbox.cli import sandbox_app
 
 app = typer.Typer(
     name="provisioner",
@@ -14,10 +15,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
 run_cmds.register(app)
 inventory_cmds.register(app)
 app.add_typer(blueprint_app, name="blueprint")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:
