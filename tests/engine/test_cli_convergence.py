@@ -160,7 +160,11 @@ def test_one_failing_project_does_not_stop_the_others(sandbox: Sandbox, workdir:
 def test_plain_http_to_a_remote_host_is_refused_before_any_request(workdir: Path):
     result = run_cli(
         "check",
-        env={"PROVISIONER_GITLAB_URL": "http://gitlab.example.com", "PROVISIONER_TOKEN": "x" * 20},
+        env={
+            "PROVISIONER_GITLAB_URL": "http://gitlab.example.com",
+            "PROVISIONER_TOKEN": "x" * 20,
+            "DEMO_PYPI_TOKEN": SECRET_ENV,
+        },
         cwd=workdir,
     )
     assert result.returncode == 1
