@@ -44,7 +44,7 @@ class GitLabError(ProvisionerError):
         self.path = path
         self.status = status
         self.message = message
-        code = f" {status}" if status else ""
+        code = f" {status}" if status and not message.startswith(str(status)) else ""
         super().__init__(f"{method} {path}:{code} {message}".rstrip())
 
 

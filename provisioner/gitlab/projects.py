@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from provisioner.errors import Unreachable
+from provisioner.gitlab.create import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.model import ProjectRef
 
@@ -69,10 +69,4 @@ def create(
     if namespace_id is not None:
         data["namespace_id"] = namespace_id
     data.update({k: v for k, v in attributes.items() if k not in IGNORED_ON_CREATE and k != "default_branch"})
-    try:
-        return to_ref(api.post("/projects", data))
-    except Unreachable:
-        found = find(api, full_path)
-        if found is not None:
-            return found
-        return to_ref(api.post("/projects", data))
+    return create_once(lambda: to_ref(api.post("/projects", data)), lambda: find(api, full_path))

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import Rejected, Unreachable
+from provisioner.errors import Rejected
 from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.create import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.secrets import Secret, remember
 
@@ -93,12 +94,12 @@ def body(
 
 def create(api: GitLabApi, owner: str, data: Mapping[str, Any]) -> None:
     """POST is not idempotent: when the outcome is unknown, look before trying again."""
+    key, scope = str(data["key"]), str(data["environment_scope"])
     try:
-        api.post(f"{owner}/variables", data)
-    except Unreachable:
-        if _exists(api, owner, str(data["key"]), str(data["environment_scope"])):
-            return
-        api.post(f"{owner}/variables", data)
+        create_once(
+            lambda: api.post(f"{owner}/variables", data),
+            lambda: True if _exists(api, owner, key, scope) else None,
+        )
     except Rejected as exc:
         # Our own earlier attempt may have landed after all (dropped answer, then a retry).
         if "has already been taken" not in exc.message:

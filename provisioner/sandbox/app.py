@@ -93,6 +93,8 @@ class SandboxApp:
             if fault is not None and fault.kind == "error":
                 status = fault.status
                 response = json_response({"message": ERROR_STATUSES[status]}, status)
+            elif fault is not None and fault.kind == "throttle":
+                response = _throttled({"Retry-After": "1"})
             elif fault is not None and fault.kind == "drop_before":
                 await _drop(send)
                 return

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 
-KINDS = ("error", "drop_before", "drop_after", "timeout")
+KINDS = ("error", "drop_before", "drop_after", "timeout", "throttle")
+# `throttle` (429, not processed, Retry-After: 1) only when asked for: a rate limit is not a fault.
+DEFAULT_KINDS = ("error", "drop_before", "drop_after", "timeout")
 ERROR_STATUSES = {500: "500 Internal Server Error", 502: "502 Bad Gateway", 503: "503 Service Unavailable"}
 
 
@@ -37,7 +39,7 @@ class ScriptedFault:
 class FaultInjector:
     def __init__(self, rate: float = 0.0, seed: int | None = None, timeout_seconds: float = 10.0) -> None:
         self.rate = rate
-        self.kinds: tuple[str, ...] = KINDS
+        self.kinds: tuple[str, ...] = DEFAULT_KINDS
         self.timeout_seconds = timeout_seconds
         self.script: list[ScriptedFault] = []
         self._rng = random.Random(seed)

@@ -155,3 +155,14 @@ def test_admin_routes_need_the_admin_token(sandbox):
     sandbox.reset_counters()
     sandbox.counters()
     assert sandbox.counters()["total"] == 0
+
+
+def test_throttle_fault_is_a_429_not_processed(sandbox):
+    """Design: kind `throttle` answers GitLab's 429 (text, Retry-After) without processing; never by default."""
+    sandbox.faults(script=[{"route": ROUTE, "kind": "throttle", "times": 2}])
+    answers = [sandbox.api.post(VARS, json={"key": "T", "value": "1"}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [429, 429]
+    assert answers[0].text == "Retry later\n" and answers[0].headers["Retry-After"] == "1"
+    assert "T" not in _keys(sandbox)
+    assert sandbox.api.post(VARS, json={"key": "T", "value": "1"}).status_code == 201
+    assert "throttle" not in sandbox.admin.post("/-/sandbox/faults", json={"rate": 0.1}).json()["kinds"]
