@@ -30,7 +30,12 @@ class _Outcome:
     facets: list[str] = field(default_factory=list)
 
 
+_ROLE_HINT = "this token's user needs a higher role here (Maintainer, for most of what is managed)"
+
+
 def problem_from(target: str, facet: str | None, exc: BaseException) -> Problem:
+    if isinstance(exc, Forbidden) and "scope" not in exc.message:
+        return Problem(target, facet, redact(f"{exc}: {_ROLE_HINT}"), "permission")
     if isinstance(exc, Unauthorized | Forbidden | Unobservable):
         kind = "permission"
     elif isinstance(exc, Rejected) and exc.status == 409:
@@ -58,6 +63,8 @@ def _plan(
             out.changes.extend(facet.diff(spec, observed, options))
         except Exception as exc:
             out.problems.append(problem_from(spec.path, facet.name, exc))
+            if out.problems[-1].kind == "permission":
+                break  # the other facets would say the same: one clear problem per project
     return out
 
 
@@ -164,6 +171,8 @@ def _apply(
             applied.extend(mine)
         except Exception as exc:
             problems.append(problem_from(spec.path, facet.name, exc))
+            if problems[-1].kind == "permission":
+                break  # the other facets would fail the same way: one clear problem per project
         finally:
             api.cache.forget_project(ref.id)
     return applied, problems

@@ -11,6 +11,7 @@ It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -258,7 +259,10 @@ def _mapped(method: str, path: str) -> Iterator[None]:
     except gitlab.exceptions.RedirectError as exc:
         raise Rejected(method, path, None, "redirected (moved project?); use the new path") from exc
     except gitlab.exceptions.GitlabHttpError as exc:
-        raise _by_status(method, path, exc.response_code, _message(exc.error_message)) from exc
+        message = _message(exc.error_message)
+        if message == "insufficient_scope":
+            message = f"insufficient_scope: the token needs the {_body(exc).get('scope') or 'api'} scope"
+        raise _by_status(method, path, exc.response_code, message) from exc
     except gitlab.exceptions.GitlabParsingError as exc:
         raise ServerError(method, path, None, "unparsable answer from the server") from exc
     except requests.exceptions.SSLError as exc:
@@ -282,6 +286,14 @@ def _by_status(method: str, path: str, status: int | None, message: str) -> GitL
     else:
         kind = Rejected
     return kind(method, path, status, message)
+
+
+def _body(exc: gitlab.exceptions.GitlabHttpError) -> Mapping[str, Any]:
+    try:
+        body = json.loads(exc.response_body or b"")
+    except ValueError:
+        return {}
+    return body if isinstance(body, Mapping) else {}
 
 
 def _message(raw: Any) -> str:
