@@ -81,7 +81,12 @@ class Unreachable(GitLabError):
 
 
 class Interrupted(ProvisionerError):
-    """The run was asked to stop (SIGINT)."""
+    """The run was stopped at once (a second SIGINT) while these projects were being worked on."""
+
+    def __init__(self, in_flight: list[str]) -> None:
+        self.in_flight = in_flight
+        names = ", ".join(in_flight) if in_flight else "none"
+        super().__init__(f"projects in flight, possibly half-done: {names}; run apply again to converge")
 
 
 class Unobservable(ProvisionerError):

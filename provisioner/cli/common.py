@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 
 from provisioner.config import Settings, load_settings
 from provisioner.credentials import resolve_token
-from provisioner.errors import ConfigError, GitLabError, InputError, ProvisionerError
+from provisioner.errors import ConfigError, GitLabError, InputError, Interrupted, ProvisionerError
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import redact
 
@@ -52,6 +53,9 @@ def boundary(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except (ConfigError, GitLabError) as exc:
             fail(f"error: {exc}")
+        except Interrupted as exc:
+            err(f"aborted: {exc}")
+            _exit_now(EXIT_INTERRUPTED)
         except ProvisionerError as exc:
             fail(f"error: {exc}")
         except KeyboardInterrupt:
@@ -61,6 +65,14 @@ def boundary(command: F) -> F:
             fail(f"internal error: {type(exc).__name__} (the traceback is in the log file)")
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit without waiting for worker threads (a normal exit joins them): asked to stop at once."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def settings(url: str | None = None, concurrency: int | None = None) -> Settings:

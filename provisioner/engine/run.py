@@ -2,6 +2,7 @@
 
 Results stream to `on_result` as projects finish (progress display). When `stop` is set (SIGINT),
 no new project starts; the ones in flight finish and are reported; the run says it was interrupted.
+A KeyboardInterrupt while waiting (a second Ctrl-C) raises `Interrupted` naming the projects in flight.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from provisioner.engine.worker import process_group, process_project
+from provisioner.errors import Interrupted
 from provisioner.facets import GROUP_FACETS, PROJECT_FACETS
 from provisioner.facets.base import ApplyContext, Facet, GroupFacet, PlanOptions
 from provisioner.gitlab.transport import GitLabApi
@@ -43,39 +45,48 @@ def run(
     for group in groups:
         if stop.is_set():
             break
-        result = process_group(api, group, group_facets, apply=apply, options=options, ctx=ctx)
+        try:
+            result = process_group(api, group, group_facets, apply=apply, options=options, ctx=ctx)
+        except KeyboardInterrupt:
+            raise Interrupted([f"group {group.path}"]) from None
         results.append(result)
         on_result(result)
 
     queue = iter(projects)
     started = 0
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="project") as pool:
-        in_flight: set[Future[ProjectResult]] = set()
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="project")
+    in_flight: dict[Future[ProjectResult], str] = {}
+    try:
         while True:
             while len(in_flight) < concurrency and not stop.is_set():
                 spec = next(queue, None)
                 if spec is None:
                     break
                 started += 1
-                in_flight.add(
-                    pool.submit(
-                        process_project,
-                        api,
-                        spec,
-                        facets,
-                        apply=apply,
-                        options=options,
-                        ctx=ctx,
-                        expected=None if expected is None else expected.get(spec.path, []),
-                    )
+                future = pool.submit(
+                    process_project,
+                    api,
+                    spec,
+                    facets,
+                    apply=apply,
+                    options=options,
+                    ctx=ctx,
+                    expected=None if expected is None else expected.get(spec.path, []),
                 )
+                in_flight[future] = spec.path
             if not in_flight:
                 break
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
+                del in_flight[future]
                 result = future.result()
                 results.append(result)
                 on_result(result)
+    except KeyboardInterrupt:
+        # A second Ctrl-C: stop waiting, and say which projects may be left half-done.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(sorted(in_flight.values())) from None
+    pool.shutdown()
 
     order = {spec.path: i for i, spec in enumerate(projects)}
     results.sort(key=lambda r: (r.project in order, order.get(r.project, 0)))
