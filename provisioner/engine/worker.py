@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioner.errors import Forbidden, ProvisionerError, Rejected, Unauthorized, Unobservable
@@ -178,6 +178,11 @@ def _apply(
     return applied, problems
 
 
+def _verifying(options: PlanOptions) -> PlanOptions:
+    """What was just rotated cannot be compared (hidden values): verifying must not ask to rotate again."""
+    return replace(options, rotate=False)
+
+
 def _verify(
     api: GitLabApi, spec: ProjectSpec, facets: Sequence[Facet], written: set[str], options: PlanOptions
 ) -> tuple[list[Change], list[Problem]]:
@@ -189,7 +194,7 @@ def _verify(
         return [], [problem_from(spec.path, None, exc)]
     if ref is None:
         return [], [Problem(spec.path, None, "project vanished during apply", "error")]
-    again = _plan(api, ref, spec, [f for f in facets if f.name in written], options)
+    again = _plan(api, ref, spec, [f for f in facets if f.name in written], _verifying(options))
     remaining = [c for c in again.changes if c.is_pending]
     problems = list(again.problems)
     for change in remaining:
@@ -226,7 +231,8 @@ def process_group(
             if apply and pending:
                 facet.apply(api, spec, pending, ctx)
                 applied.extend(pending)
-                left = [c for c in facet.diff(spec, facet.observe(api, spec), options) if c.is_pending]
+                again = facet.diff(spec, facet.observe(api, spec), _verifying(options))
+                left = [c for c in again if c.is_pending]
                 problems.extend(
                     Problem(target, facet.name, f"{c.target}: did not stick after apply", "not_sticking")
                     for c in left

@@ -1,0 +1,174 @@
+"""No secret value anywhere: every byte the tool writes (stdout, stderr, the log file, plan files, JSON
+and JUnit reports) over runs that include failures, permission errors, drift, rotation and --debug
+logging, holds no secret value, nor an encoding of one, nor a short hash prefix of one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from provisioner import secrets
+from provisioner.cli import logs as cli_logs
+from provisioner.sandbox.seed import DANA_TOKEN
+from tests.reliability.conftest import cli, cli_env
+from tests.support import Sandbox, run_cli
+
+PYPI_TOKEN = "pypi-AgEIcHlwaS5vcmcCJGE0ZjM"
+SSH_KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU"
+SSH_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SSH_KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----"
+DEPLOY_PASSWORD = "kr-deploy-pass-7f3e9a2b"
+REPORTS_KEY = "rk_new_0a1b2c3d4e5f6789"
+ROTATED_BY_SOMEONE = "rk_rotated_by_someone_42"
+OLD_REPORTS_KEY = "rk_4f9a8b7c6d5e"  # the demo world's masked value, read back from GitLab
+UNMASKABLE = "has spaces so GitLab cannot mask it"
+
+INVENTORY = """\
+version: 1
+projects:
+  platform/billing:
+    settings: {build_timeout: 3600}
+    variables:
+      PYPI_TOKEN: {secret: "env:REL_PYPI_TOKEN", masked: true, protected: true}
+      SSH_KEY: {secret: "file:secrets/ssh_key", variable_type: file}
+      DEPLOY_PASSWORD: {secret: "keyring:team/deploy", masked: true, hidden: true}
+  data/reports:
+    variables:
+      REPORTS_API_KEY: {secret: "env:REL_REPORTS_KEY", masked: true}
+  platform/payments:
+    variables:
+      PAYMENTS_KEY: {secret: "env:REL_PYPI_TOKEN", masked: true}
+"""
+
+
+def variants(secret: str) -> set[str]:
+    """The value, its common encodings, and the short hash prefixes a careless tool might print."""
+    found = {secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+    for algorithm in ("md5", "sha1", "sha256"):
+        digest = hashlib.new(algorithm, secret.encode()).hexdigest()
+        found |= {digest[:7], digest[:8], digest[:12]}
+    return found
+
+
+def leaks(text: str, secret_values: list[str]) -> list[str]:
+    return sorted(v for s in secret_values for v in variants(s) if v in text)
+
+
+@pytest.fixture
+def world(sandbox: Sandbox, workdir: Path) -> Path:
+    (workdir / "inventory.yaml").write_text(INVENTORY)
+    (workdir / "secrets").mkdir()
+    (workdir / "secrets" / "ssh_key").write_text(SSH_KEY + "\n")
+    store = f"import keyring\nkeyring.set_password('team', 'deploy', {DEPLOY_PASSWORD!r})\n"
+    env = cli_env(sandbox, workdir)
+    subprocess.run([sys.executable, "-c", store], env=env, check=True)
+    return workdir
+
+
+def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> None:
+    env = {"REL_PYPI_TOKEN": PYPI_TOKEN, "REL_REPORTS_KEY": REPORTS_KEY}
+    outputs: list[str] = []
+
+    def run(*args: str, expect: int, **extra: str) -> None:
+        result = cli(sandbox, world, *args, **{**env, **extra})
+        outputs.extend([result.stdout, result.stderr])
+        assert result.returncode == expect, (args, result.stdout[-3000:])
+
+    run("plan", "--debug", "--out", "plan.json", "--detailed-exitcode", expect=2)
+    run("plan", "--debug", "--format", "json", expect=0)
+    # Failures: payments' variable cannot be created (5xx every time); the others are applied.
+    sandbox.faults(script=[{"route": "POST /api/v4/projects/:id/variables", "kind": "error", "times": 4}])
+    run("apply", "--yes", "--debug", "--concurrency", "1", expect=1)
+    sandbox.faults(script=[])
+    run("apply", "--plan", "plan.json", "--debug", expect=1)  # stale now: refused, nothing written
+    run("apply", "--yes", "--debug", expect=0)
+    # Someone rotates a masked value by hand: drift, in every report format.
+    sandbox.api.put(
+        "/projects/data%2Freports/variables/REPORTS_API_KEY",
+        json={"value": ROTATED_BY_SOMEONE},
+        params={"filter[environment_scope]": "*"},
+    )
+    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", expect=2)
+    run("check", "--format", "json", expect=2)
+    # A Developer's token: permission problems; a revoked one: 401.
+    run("apply", "--yes", "--debug", expect=1, PROVISIONER_TOKEN=DANA_TOKEN)
+    run("plan", "--debug", expect=1, PROVISIONER_TOKEN="glpat-not-a-valid-token-000")
+    run("apply", "--yes", "--rotate", "--debug", expect=0)
+    # Bad input naming a secret reference whose value GitLab could not mask.
+    run("plan", "--debug", expect=1, REL_REPORTS_KEY=UNMASKABLE)
+
+    files = ["plan.json", "check.json", "check.xml", "provisioner.log"]
+    everything = "\n".join(outputs + [(world / name).read_text() for name in files])
+    assert "(sensitive)" in everything  # the values were in play, and shown as such
+    assert "DEBUG" in everything  # --debug logging really ran
+    secret_values = [
+        sandbox.token,
+        DANA_TOKEN,
+        PYPI_TOKEN,
+        SSH_KEY,
+        SSH_KEY_BODY,
+        DEPLOY_PASSWORD,
+        REPORTS_KEY,
+        ROTATED_BY_SOMEONE,
+        OLD_REPORTS_KEY,
+        UNMASKABLE,
+    ]
+    assert leaks(everything, secret_values) == []
+    # The values did reach GitLab.
+    pypi = sandbox.api.get("/projects/platform%2Fbilling/variables/PYPI_TOKEN").json()
+    assert pypi["value"] == PYPI_TOKEN
+
+
+def test_a_traceback_in_the_log_file_is_scrubbed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unexpected error writes its traceback to the log file; a secret in it is scrubbed there too."""
+    secret = "tb-secret-value-93c1f0"
+    secrets.remember(secret)
+    log_file = tmp_path / "provisioner.log"
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        cli_logs.setup(True, log_file)
+        try:
+            raise ValueError(f"the server said {secret!r} was wrong")
+        except ValueError:
+            logging.getLogger("provisioner").exception("unexpected error with %s", secret)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], root.level = saved
+    text = log_file.read_text() + capsys.readouterr().err
+    assert "Traceback" in text and "ValueError" in text
+    assert leaks(text, [secret]) == []
+
+
+def test_a_token_given_on_the_command_line_is_refused(sandbox: Sandbox, world: Path) -> None:
+    """The token never comes from argv, where `ps` and shell history would show it."""
+    result = run_cli("plan", "--token", sandbox.token, env=cli_env(sandbox, world), cwd=world)
+    assert result.returncode == 2  # usage error: there is no such option
+    assert sandbox.token not in result.stdout + result.stderr
+
+
+def test_rotate_rewrites_a_hidden_value_and_verifies_without_asking_again(
+    sandbox: Sandbox, workdir: Path
+) -> None:
+    """Hidden values read back as null: verifying a rotation must not see it as still pending."""
+    (workdir / "inventory.yaml").write_text(
+        "version: 1\nprojects:\n  data/reports:\n    variables:\n"
+        '      DB_PASSWORD: {secret: "env:REL_DB_PASSWORD", masked: true, hidden: true}\n'
+    )
+    rotated = cli(sandbox, workdir, "apply", "--yes", "--rotate", REL_DB_PASSWORD="Pg-rotated-2026-value")
+    assert rotated.returncode == 0, rotated.stdout
+    assert "variable DB_PASSWORD" in rotated.stdout and "did not stick" not in rotated.stdout
+    reports_id = sandbox.api.get("/projects/data%2Freports").json()["id"]
+    reports = sandbox.state.projects[reports_id]
+    stored = next(v for v in reports.variables if v.key == "DB_PASSWORD")
+    assert stored.value == "Pg-rotated-2026-value" and stored.hidden  # GitLab's API cannot show it
+    again = cli(sandbox, workdir, "apply", "--yes", REL_DB_PASSWORD="Pg-rotated-2026-value")
+    assert again.returncode == 0 and "0 changes applied" in again.stdout, again.stdout
