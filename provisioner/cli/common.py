@@ -14,7 +14,14 @@ import typer
 
 from provisioner.config import Settings, load_settings
 from provisioner.credentials import resolve_token
-from provisioner.errors import ConfigError, GitLabError, InputError, Interrupted, ProvisionerError
+from provisioner.errors import (
+    ConfigError,
+    GitLabError,
+    InputError,
+    Interrupted,
+    ProvisionerError,
+    Unauthorized,
+)
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import redact
 
@@ -80,9 +87,11 @@ def settings(url: str | None = None, concurrency: int | None = None) -> Settings
 
 
 def connect(cfg: Settings) -> GitLabApi:
+    """A client that has talked to GitLab once: an unreachable host, a TLS failure or a bad token is
+    one error for the run, not one per project (each after its own retries)."""
     cfg.check_transport()
     token = resolve_token(cfg)
-    return GitLabApi(
+    api = GitLabApi(
         cfg.gitlab_url,
         token,
         verify=cfg.verify,
@@ -90,6 +99,13 @@ def connect(cfg: Settings) -> GitLabApi:
         max_retries=cfg.max_retries,
         pool=cfg.concurrency + 4,
     )
+    try:
+        api.version()
+    except GitLabError as exc:
+        api.close()
+        hint = " (the token is invalid, expired or revoked)" if isinstance(exc, Unauthorized) else ""
+        raise ConfigError(f"cannot use {cfg.gitlab_url}: {exc.message}{hint}") from None
+    return api
 
 
 def is_tty() -> bool:

@@ -4,7 +4,8 @@ It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - waits on the run's shared `RateLimiter` before each request and retries 429s (never processed),
 - retries transient failures of idempotent requests (GET, HEAD, PUT, PATCH, DELETE) with backoff,
   but never a POST whose outcome is unknown: the caller observes again and decides,
-- drops the token when a redirect leaves the configured host,
+- never sends the token to another scheme, host or port (redirects, pagination links),
+- fails at once on a TLS error (a retry cannot fix a certificate),
 - counts requests by method, for reports and benchmarks.
 It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -80,13 +82,20 @@ class RequestStats:
 
 
 class _Adapter(HTTPAdapter):
-    def __init__(self, limiter: RateLimiter, stats: RequestStats, max_retries: int, pool: int) -> None:
+    def __init__(
+        self, origin: str, limiter: RateLimiter, stats: RequestStats, max_retries: int, pool: int
+    ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=pool)
+        self._origin = origin
         self._limiter = limiter
         self._stats = stats
         self._retries = max_retries
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if _origin(request.url or "") != self._origin:
+            # A redirect, or a pagination link, to another host or scheme: it never gets the token.
+            for header in _TOKEN_HEADERS:
+                request.headers.pop(header, None)
         method = (request.method or "GET").upper()
         attempt = 0
         while True:
@@ -95,6 +104,9 @@ class _Adapter(HTTPAdapter):
             self._stats.count(method, request.url or "")
             try:
                 response = super().send(request, *args, **kwargs)
+            except requests.exceptions.SSLError:
+                self._limiter.release(None, {})
+                raise  # a certificate does not get better by asking again
             except requests.exceptions.ConnectionError as exc:
                 self._limiter.release(None, {})
                 never_sent = isinstance(
@@ -131,18 +143,9 @@ class _Adapter(HTTPAdapter):
         time.sleep(min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
 
 
-class _Session(requests.Session):
-    """Never sends the token to a host other than the one it was configured for."""
-
-    def __init__(self, host: str) -> None:
-        super().__init__()
-        self._host = host
-
-    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
-        if urlsplit(prepared_request.url or "").netloc != self._host:
-            for header in _TOKEN_HEADERS:
-                prepared_request.headers.pop(header, None)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class GitLabApi:
@@ -163,8 +166,8 @@ class GitLabApi:
         self.limiter = limiter or RateLimiter()
         self.stats = RequestStats()
         self.cache = RunCache()
-        session = _Session(urlsplit(self.url).netloc)
-        adapter = _Adapter(self.limiter, self.stats, max_retries, pool)
+        session = requests.Session()
+        adapter = _Adapter(_origin(self.url), self.limiter, self.stats, max_retries, pool)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._gl = gitlab.Gitlab(
@@ -266,9 +269,19 @@ def _mapped(method: str, path: str) -> Iterator[None]:
     except gitlab.exceptions.GitlabParsingError as exc:
         raise ServerError(method, path, None, "unparsable answer from the server") from exc
     except requests.exceptions.SSLError as exc:
-        raise Unreachable(method, path, None, f"TLS verification failed: {type(exc).__name__}") from exc
+        raise Unreachable(method, path, None, _tls_message(exc)) from exc
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise Unreachable(method, path, None, f"no answer ({type(exc).__name__})") from exc
+
+
+def _tls_message(exc: requests.exceptions.SSLError) -> str:
+    reason = re.search(r"certificate verify failed: ([^(]*[^ (])", str(exc))
+    if reason is None:
+        return f"TLS handshake failed ({type(exc).__name__})"
+    return (
+        f"TLS certificate verification failed ({reason[1]}); if this GitLab's certificate comes from "
+        "a private CA, set PROVISIONER_CA_BUNDLE to that CA's PEM file"
+    )
 
 
 def _by_status(method: str, path: str, status: int | None, message: str) -> GitLabError:

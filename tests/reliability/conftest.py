@@ -63,9 +63,14 @@ def seed_projects(sandbox: Sandbox, count: int, group: str = "bulk") -> list[str
 
 
 def cli_env(sandbox: Sandbox, workdir: Path, **extra: str) -> dict[str, str]:
+    return env_for(sandbox.url, sandbox.token, workdir, **extra)
+
+
+def env_for(url: str, token: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """The CLI's environment: this GitLab and token, short timeouts, files and keyring in `workdir`."""
     env = {
-        "PROVISIONER_GITLAB_URL": sandbox.url,
-        "PROVISIONER_TOKEN": sandbox.token,
+        "PROVISIONER_GITLAB_URL": url,
+        "PROVISIONER_TOKEN": token,
         "PROVISIONER_TIMEOUT": CLIENT_TIMEOUT,
         "PROVISIONER_LOG_FILE": str(workdir / "provisioner.log"),
         "PROVISIONER_CONFIG": str(workdir / "no-config.toml"),
