@@ -197,6 +197,15 @@ async def delete_runner(req: ApiRequest) -> Response:
     return no_content()
 
 
+@ROUTES.post("/runners/:id/reset_authentication_token", scopes=RUNNER_WRITE)
+async def reset_runner_token(req: ApiRequest) -> Response:
+    """Whoever may update the runner gets a new token; the old one stops working
+    [G:lib/api/ci/runners.rb, `authenticate_update_runner!`, Entities::Ci::ResetTokenResult]."""
+    runner = find_runner(req, manage=True)
+    runner.token = "glrt-" + secrets.token_urlsafe(15)
+    return json_response({"token": runner.token, "token_expires_at": None}, 201)
+
+
 @ROUTES.get("/groups/:id/runners", scopes=RUNNER_READ)
 async def group_runners(req: ApiRequest) -> Response:
     ns = require_group(req, MAINTAINER)
