@@ -216,7 +216,8 @@ def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _unmanaged(facet: str, runner: RunnerRecord, project_id: int, *, prune: bool) -> Change:
-    owned_here = runner.project_ids == (project_id,)
+    # GitLab refuses to unassign a runner from its owner project, the first one it lists.
+    owned_here = runner.project_ids is not None and runner.project_ids[:1] == (project_id,)
     if prune and not owned_here:
         return Change(
             facet,
@@ -225,7 +226,7 @@ def _unmanaged(facet: str, runner: RunnerRecord, project_id: int, *, prune: bool
             before={"runner": _name(runner)},
             payload=_Unassign(runner),
         )
-    note = "only this project uses it, so it cannot be unassigned; delete it in GitLab" if prune else None
+    note = "this project owns it, so it cannot be unassigned; delete it in GitLab" if prune else None
     return Change(facet, f"runner {_name(runner)}", Action.UNMANAGED, after={"note": note} if note else None)
 
 
