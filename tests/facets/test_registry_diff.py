@@ -85,7 +85,7 @@ def test_access_levels(config, attributes, key, after):
 @pytest.mark.parametrize("level", ["private", "public"])
 def test_levels_an_old_server_cannot_store_are_one_clear_problem(level):
     config = Registry(package_registry_access_level=level)
-    with pytest.raises(CannotExpress, match="needs GitLab 18.5"):
+    with pytest.raises(CannotExpress, match=r"needs GitLab 18\.5"):
         diff(config, ObservedRegistry(PROJECT, {"packages_enabled": True}, "packages_enabled"))
 
 
