@@ -112,6 +112,23 @@ class World:
             api.close()
 
 
+def converge(world: World, specs: Sequence[ProjectSpec], *, rotate: bool = False) -> RunResult:
+    """Apply, then check the contract: a second apply writes nothing and a plan is empty."""
+    first = world.run(specs, "apply", rotate=rotate)
+    assert problems(first) == []
+    assert [c for p in first.projects for c in p.remaining] == []
+    world.reset_counters()
+    second = world.run(specs, "apply", rotate=rotate)
+    assert (world.writes(), pending(second), problems(second)) == (0, [], [])
+    plan = world.run(specs, "plan")
+    assert (pending(plan), problems(plan)) == ([], [])
+    return first
+
+
+def applied(result: RunResult) -> list[tuple[str, str]]:
+    return [(c.action.value, c.target) for p in result.projects for c in p.applied]
+
+
 def spec(path: str, **sections: Any) -> ProjectSpec:
     return ProjectSpec(path=path, config=Project(**sections))
 
