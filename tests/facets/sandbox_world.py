@@ -1,7 +1,7 @@
 """The sandbox for the facet integration tests: one in-process server, a fresh demo world per test,
 the engine run against it over HTTP, and a throwaway keyring (never the user's).
 
-Imported by the test modules (`from tests.facets.sandbox_world import ...`), fixtures included.
+Its fixtures reach the tests through tests/facets/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 from provisioner.engine.run import run
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets import PROJECT_FACETS
+from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
@@ -102,26 +103,35 @@ class World:
         *,
         rotate: bool = False,
         token: str | None = None,
+        facets: Sequence[Facet] = PROJECT_FACETS,
     ) -> RunResult:
         api = self.api(token)
         options = PlanOptions(rotate=rotate)
         ctx = ApplyContext(options=options, inventory_dir=str(self.inventory_dir), store_token=store_token)
         try:
-            return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2)
+            return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2, facets=facets)
         finally:
             api.close()
 
 
-def converge(world: World, specs: Sequence[ProjectSpec], *, rotate: bool = False) -> RunResult:
+def converge(
+    world: World,
+    specs: Sequence[ProjectSpec],
+    *,
+    rotate: bool = False,
+    facets: Sequence[Facet] = PROJECT_FACETS,
+) -> RunResult:
     """Apply, then check the contract: a second apply writes nothing and a plan is empty."""
-    first = world.run(specs, "apply", rotate=rotate)
-    assert problems(first) == []
-    assert [c for p in first.projects for c in p.remaining] == []
+    first = world.run(specs, "apply", rotate=rotate, facets=facets)
+    assert problems(first) == [], problems(first)
+    remaining = [c.public() for p in first.projects for c in p.remaining]
+    assert remaining == [], remaining
     world.reset_counters()
-    second = world.run(specs, "apply", rotate=rotate)
-    assert (world.writes(), pending(second), problems(second)) == (0, [], [])
-    plan = world.run(specs, "plan")
-    assert (pending(plan), problems(plan)) == ([], [])
+    second = world.run(specs, "apply", rotate=rotate, facets=facets)
+    outcome = (world.writes(), pending(second), problems(second))
+    assert outcome == (0, [], []), outcome
+    plan = world.run(specs, "plan", facets=facets)
+    assert (pending(plan), problems(plan)) == ([], []), (pending(plan), problems(plan))
     return first
 
 
