@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provisioner.facets.protection import ProjectProtection
 from provisioner.inventory.schema import BranchProtection, Protection, Settings, TagProtection
-from tests.facets.sandbox_world import World, applied, converge, spec
+from tests.facets.sandbox_world import World, applied, converge, problems, spec
 
 
 def levels(rule: dict, kind: str) -> list[int]:
@@ -62,3 +62,19 @@ def test_named_branches_besides_the_default(world: World):
     result = converge(world, [spec("platform/billing", protection=config)])
     assert applied(result) == [("create", 'protected branch "release/*"')]
     assert levels(protected_branch(world, "platform/billing", "release%2F*"), "merge") == [30]
+
+
+def test_a_replacement_gitlab_refuses_restores_the_old_rule(world: World):
+    """Levels change by delete and create; if the create fails, the branch is protected as before."""
+    world.faults(
+        {"route": "POST /api/v4/projects/:id/protected_branches", "kind": "error", "status": 500, "times": 1}
+    )
+    config = Protection(default_branch=BranchProtection(push_access_level="no_one"))
+    result = world.run([spec("platform/billing", protection=config)], "apply")
+    (problem,) = problems(result)
+    assert problem.startswith("protection: POST /projects/") and "500" in problem
+    main = protected_branch(world, "platform/billing", "main")
+    assert (levels(main, "push"), levels(main, "merge")) == ([40], [40])  # as the demo world had it
+
+    converge(world, [spec("platform/billing", protection=config)])
+    assert levels(protected_branch(world, "platform/billing", "main"), "push") == [0]
