@@ -218,10 +218,12 @@ def test_protection_rules_create_update_delete(world: World):
                 minimum_access_level_for_push=None,
                 minimum_access_level_for_delete="owner",
             ),
+            ContainerProtectionRule(repository_path_pattern="platform/auth-service/releases"),
         ],
     )
     result = converge(world, [spec(AUTH, registry=config)])
     assert sorted(applied(result)) == [
+        ("create", 'container protection rule "platform/auth-service/releases"'),
         ("create", 'package protection rule "auth-*" (npm)'),
         ("delete", 'container protection rule "platform/auth-service/old"'),
         ("delete", 'package protection rule "old-*" (npm)'),
@@ -237,7 +239,12 @@ def test_protection_rules_create_update_delete(world: World):
         packages["auth-*", "pypi"]["minimum_access_level_for_push"],
         packages["auth-*", "pypi"]["minimum_access_level_for_delete"],
     ) == ("maintainer", "owner")
-    (container,) = world.get(f"/projects/{pid}/registry/protection/repository/rules")
+    containers = {
+        r["repository_path_pattern"]: r
+        for r in world.get(f"/projects/{pid}/registry/protection/repository/rules")
+    }
+    assert set(containers) == {"platform/auth-service/*", "platform/auth-service/releases"}
+    container = containers["platform/auth-service/*"]
     assert (container["minimum_access_level_for_push"], container["minimum_access_level_for_delete"]) == (
         None,
         "owner",
