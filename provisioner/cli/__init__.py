@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from provisioner.cli import run_cmds
+from provisioner.cli import inventory_cmds, run_cmds
+from provisioner.cli.blueprint_cmds import app as blueprint_app
 from provisioner.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -14,9 +15,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(sandbox_app, name="sandbox")
-
 run_cmds.register(app)
+inventory_cmds.register(app)
+app.add_typer(blueprint_app, name="blueprint")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:

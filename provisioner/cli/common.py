@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -86,11 +86,3 @@ def is_tty() -> bool:
 
 def inventory_dir(path: Path) -> str:
     return str(path.resolve().parent)
-
-
-def selected_groups(groups: Sequence[Any], projects: Sequence[Any], filtered: bool) -> list[Any]:
-    """Group-level work runs when the whole inventory is selected, or for ancestors of selected projects."""
-    if not filtered:
-        return list(groups)
-    paths = [p.path for p in projects]
-    return [g for g in groups if any(p.startswith(g.path + "/") for p in paths)]

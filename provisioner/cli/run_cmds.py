@@ -19,7 +19,7 @@ from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
 from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.inventory.loader import load_inventory
+from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
 from provisioner.model import RunResult
 from provisioner.report import json_report, junit, text
@@ -48,17 +48,13 @@ class Selection:
 
 
 def _select(inventory_path: Path, patterns: Sequence[str], shard: str | None) -> Selection:
+    """The loader validates everything and applies `--project`; `--shard` splits what it selected."""
     loaded = load_inventory(inventory_path, only=patterns)
     try:
         shard_spec = parse_shard(shard) if shard else None
     except ValueError as exc:
         common.fail(f"error: {exc}")
-    chosen = select(loaded.projects, patterns, shard_spec)
-    if shard_spec is not None:
-        groups = select(loaded.groups, (), shard_spec)
-    else:
-        groups = common.selected_groups(loaded.groups, chosen, bool(patterns))
-    return Selection(loaded, chosen, groups)
+    return Selection(loaded, select(loaded.projects, (), shard_spec), select(loaded.groups, (), shard_spec))
 
 
 @contextmanager
@@ -129,11 +125,13 @@ def _report(result: RunResult, fmt: str, **extra: Any) -> None:
 
 
 def _exit_code(result: RunResult, *, drift_code: int) -> int:
+    """check: drift (awaiting merge requests included) is 2; plan: only changes left to make are."""
     if result.interrupted:
         return common.EXIT_INTERRUPTED
     if result.failed:
         return common.EXIT_ERROR
-    return drift_code if result.drift else common.EXIT_OK
+    differs = result.drift if result.mode == "check" else result.pending
+    return drift_code if differs else common.EXIT_OK
 
 
 def register(app: typer.Typer) -> None:
@@ -208,7 +206,7 @@ def register(app: typer.Typer) -> None:
                 debug=debug,
             )
             common.out(text.render(shown))
-            if not shown.drift:
+            if not shown.pending:
                 raise typer.Exit(_exit_code(shown, drift_code=common.EXIT_OK))
             if not typer.confirm("Apply these changes?", default=False):
                 common.fail("nothing applied.", common.EXIT_OK)

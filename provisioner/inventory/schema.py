@@ -12,11 +12,23 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 VARIABLE_KEY = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 # GitLab's classic masking rule (REFERENCE 2.3): one line, 8+ characters, Base64 alphabet plus @ : . ~
 MASKABLE_VALUE = re.compile(r"^[a-zA-Z0-9_+=/@:.~-]{8,}$")
+MASKING_RULE = "it needs 8 or more characters from A-Z a-z 0-9 _ + = / @ : . ~ -"
 ONE_MONTH_SECONDS = 2_629_746  # ActiveSupport's 1.month, GitLab's upper bound for build_timeout (exclusive)
 
 AccessLevel = Literal["disabled", "private", "enabled"]
@@ -116,47 +128,86 @@ class Variable(_Model):
         if self.hidden and not self.masked:
             raise ValueError("hidden variables must also be masked (masked: true)")
         if self.masked and self.value is not None and not MASKABLE_VALUE.match(self.value):
-            raise ValueError(
-                "GitLab cannot mask this value: it needs 8 or more characters from A-Z a-z 0-9 _ + = / @ : . ~ -"
-            )
+            raise ValueError(f"GitLab cannot mask this value: {MASKING_RULE}")
         return self
 
 
-class Variables(_Model):
-    """Variables by key. A plain string is a literal value; a list gives one entry per environment scope."""
+def _variable_key(key: str) -> str:
+    if not VARIABLE_KEY.match(key):
+        raise ValueError("a variable key is 1 to 255 characters from A-Z a-z 0-9 _")
+    return key
 
-    items: dict[str, list[Variable]] = {}
+
+def _one_per_scope(entries: list[Variable]) -> list[Variable]:
+    scopes = [entry.environment_scope for entry in entries]
+    if len(scopes) != len(set(scopes)):
+        raise ValueError("the same environment_scope is given twice")
+    return entries
+
+
+VariableKey = Annotated[str, AfterValidator(_variable_key)]
+ScopedVariables = Annotated[list[Variable], AfterValidator(_one_per_scope)]
+
+
+class Variables(_Model):
+    """Variables by key. A plain string is a literal value; a list gives one entry per environment scope.
+
+    The key `prune` is the flag below, never a variable.
+    """
+
+    items: dict[VariableKey, ScopedVariables] = {}
     prune: bool = False
     """Delete variables the inventory does not name (otherwise they are only reported as unmanaged)."""
 
     @model_validator(mode="before")
     @classmethod
     def _from_mapping(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or "items" in data:
+        if not isinstance(data, dict) or _is_internal_form(data):
             return data
         items: dict[str, Any] = {}
-        prune = False
         for key, entry in data.items():
-            if key == "prune" and isinstance(entry, bool):
-                prune = entry
+            if key == "prune":
                 continue
-            if isinstance(entry, str):
-                entry = [{"value": entry}]
-            elif isinstance(entry, dict):
-                entry = [entry]
-            items[key] = entry
-        return {"items": items, "prune": prune}
+            # a scalar is a literal value; a wrong type is then reported as the value's
+            items[key] = (
+                entry if isinstance(entry, list) else [entry if isinstance(entry, dict) else {"value": entry}]
+            )
+        return {"items": items, "prune": data.get("prune", False)}
 
-    @field_validator("items")
+    @model_serializer(mode="wrap")
+    def _to_mapping(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dump what a user writes (a mapping by key), so that a dump reads back as the same model.
+        plain: dict[str, Any] = handler(self)
+        mapping = dict(plain.get("items", {}))
+        if self.prune:
+            mapping["prune"] = True
+        return mapping
+
     @classmethod
-    def _keys(cls, items: dict[str, list[Variable]]) -> dict[str, list[Variable]]:
-        for key, entries in items.items():
-            if not VARIABLE_KEY.match(key):
-                raise ValueError(f"variable key {key!r} must be 1-255 characters of A-Z a-z 0-9 _")
-            scopes = [e.environment_scope for e in entries]
-            if len(scopes) != len(set(scopes)):
-                raise ValueError(f"variable {key} names the same environment_scope twice")
-        return items
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        reference = handler(core_schema)
+        schema = handler.resolve_ref_schema(reference)
+        variable = schema["properties"]["items"]["additionalProperties"]["items"]
+        prune = schema["properties"]["prune"]
+        schema.pop("required", None)
+        schema["properties"] = {"prune": prune}
+        schema["propertyNames"] = {"pattern": VARIABLE_KEY.pattern}
+        schema["additionalProperties"] = {
+            "anyOf": [{"type": "string"}, variable, {"type": "array", "items": variable}]
+        }
+        return reference
+
+
+def _is_internal_form(data: dict[Any, Any]) -> bool:
+    """`{"items": {KEY: [...]}, ...}`, as `Variables(items=...)` passes it (a variable named items is not)."""
+    items = data.get("items")
+    return (
+        set(data) <= {"items", "prune"}
+        and isinstance(items, dict)
+        and all(isinstance(entries, list) for entries in items.values())
+    )
 
 
 class TokenStore(_Model):
@@ -218,11 +269,10 @@ class Runners(_Model):
     prune: bool = False
     """Unassign project runners the inventory does not select or create."""
 
-    @field_validator("create")
-    @classmethod
-    def _unique_descriptions(cls, create: list[ProjectRunner]) -> list[ProjectRunner]:
-        _no_duplicates([r.description for r in create], "runner description")
-        return create
+    @model_validator(mode="after")
+    def _unique_descriptions(self) -> Runners:
+        _no_duplicates([r.description for r in self.create], "runner description")
+        return self
 
 
 def _no_duplicates(names: list[Any], what: str) -> None:

@@ -15,6 +15,7 @@ _SYMBOL = {
     Action.DELETE: "-",
     Action.REPLACE: "±",
     Action.UNMANAGED: "?",
+    Action.AWAITING: "…",
 }
 
 

@@ -1,0 +1,70 @@
+"""Read the inventory file and every file it includes, in order.
+
+`include` holds glob patterns relative to the including file (`**` allowed); the matches of one
+pattern are taken in sorted order. Included files may include more. A file already read is not read
+again, but a file that includes itself, directly or through others, is an error naming the chain.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+
+from provisioner.errors import InputProblem
+from provisioner.inventory.document import Document, format_path, read_document
+
+
+@dataclass
+class InventoryFiles:
+    read_order: list[Document] = field(default_factory=list)
+    """The main file first, then each included file when it is first met (depth first)."""
+    precedence: list[Document] = field(default_factory=list)
+    """Weakest first: a file's includes, in order, come before the file itself (as in GitLab CI)."""
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def read_inventory_files(main: FilePath) -> InventoryFiles:
+    files = InventoryFiles()
+    _read(files, str(main), chain=(), seen=set())
+    return files
+
+
+def _read(
+    files: InventoryFiles, shown: str, chain: tuple[tuple[FilePath, str], ...], seen: set[FilePath]
+) -> None:
+    identity = FilePath(shown).resolve()
+    seen.add(identity)
+    document, problems = read_document(FilePath(shown), shown)
+    files.read_order.append(document)
+    files.problems.extend(problems)
+    chain = (*chain, (identity, shown))
+    patterns = document.data.get("include") if isinstance(document.data, dict) else None
+    for index, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        if not isinstance(pattern, str) or not pattern:
+            continue  # the schema check reports it
+        where = ("include", index)
+        matches = _matches(shown, pattern)
+        if not matches:
+            files.problems.append(_problem(document, where, f"no file matches '{pattern}'"))
+        for match in matches:
+            target = FilePath(match).resolve()
+            cycle_start = next((i for i, (path, _) in enumerate(chain) if path == target), None)
+            if cycle_start is not None:
+                names = [name for _, name in chain[cycle_start:]] + [match]
+                files.problems.append(_problem(document, where, f"include cycle: {' -> '.join(names)}"))
+            elif target not in seen:
+                _read(files, match, chain, seen)
+    files.precedence.append(document)
+
+
+def _matches(including: str, pattern: str) -> list[str]:
+    base = os.path.dirname(including)
+    found = glob.glob(os.path.join(base, os.path.expanduser(pattern)), recursive=True)
+    return sorted(os.path.normpath(path) for path in found if os.path.isfile(path))
+
+
+def _problem(document: Document, where: tuple[str, int], message: str) -> InputProblem:
+    spot = document.location(where)
+    return InputProblem(spot.file, spot.line, spot.column, format_path(where), message)

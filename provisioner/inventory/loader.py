@@ -1,0 +1,184 @@
+"""`load_inventory`: read, merge, validate and resolve the whole inventory, or report every problem."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import ValidationError
+
+from provisioner import blueprint
+from provisioner.errors import InputError, InputProblem
+from provisioner.inventory.catalog import Catalog, catalog, check_document
+from provisioner.inventory.document import format_path
+from provisioner.inventory.files import read_inventory_files
+from provisioner.inventory.findings import Finding, findings
+from provisioner.inventory.merge import Layer, Merged, merge_layers
+from provisioner.inventory.schema import Project, Variables
+from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
+from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
+
+BlueprintCheck = Callable[[str, Mapping[str, Any], str], list[tuple[str, str]]]
+"""(blueprint name, blueprint_vars, project path) -> [(field suffix, message)]"""
+
+
+def _check_blueprint(name: str, variables: Mapping[str, Any], project_path: str) -> list[tuple[str, str]]:
+    return blueprint.check_vars(name, variables, project_path=project_path)
+
+
+def load_inventory(
+    path: FilePath, *, only: Sequence[str] = (), check_blueprint: BlueprintCheck = _check_blueprint
+) -> LoadedInventory:
+    """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
+
+    `only` selects projects and groups by full path or glob (`platform/*`); the whole inventory is
+    validated whatever the selection.
+    """
+    files = read_inventory_files(path)
+    problems = list(files.problems)
+    for document in files.read_order:
+        problems += check_document(document)
+    layers = catalog(files)
+    problems += layers.problems
+    resolver = SecretResolver()
+    problems += _check_all_secrets(layers, resolver)
+
+    projects: dict[str, tuple[ProjectSpec, dict[str, Any]]] = {}
+    for name, layer in layers.projects.items():
+        built = _project(name, layer, layers, resolver, check_blueprint, problems)
+        if built is not None:
+            projects[name] = built
+    groups: dict[str, tuple[GroupSpec, dict[str, Any]]] = {}
+    for name, layer in layers.groups.items():
+        group = _group(name, layer, resolver)
+        if group is not None:
+            groups[name] = group
+
+    if problems:
+        raise InputError(_tidy(problems, [document.file for document in files.read_order]))
+    selected = _select([*projects, *groups], only, str(path))
+    chosen_projects = [projects[name] for name in sorted(projects) if name in selected]
+    chosen_groups = [groups[name] for name in sorted(groups) if name in selected]
+    content = {
+        "projects": {spec.path: dump for spec, dump in chosen_projects},
+        "groups": {spec.path: dump for spec, dump in chosen_groups},
+    }
+    return LoadedInventory(
+        projects=tuple(spec for spec, _ in chosen_projects),
+        groups=tuple(spec for spec, _ in chosen_groups),
+        files=tuple(document.file for document in files.read_order),
+        digest=hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest(),
+    )
+
+
+def _check_all_secrets(layers: Catalog, resolver: SecretResolver) -> list[InputProblem]:
+    problems: list[InputProblem] = []
+    for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
+        for section in ("variables", "group_variables"):
+            problems += check_secrets(layer.document, (*layer.root, section), resolver)
+    return problems
+
+
+def _project(
+    name: str,
+    layer: Layer,
+    layers: Catalog,
+    resolver: SecretResolver,
+    check_blueprint: BlueprintCheck,
+    problems: list[InputProblem],
+) -> tuple[ProjectSpec, dict[str, Any]] | None:
+    merged = merge_layers(
+        [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
+    )
+    blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
+    if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
+        for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
+            problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
+    try:
+        config = Project.model_validate(merged.data)
+    except ValidationError as exc:
+        # Unknown keys are reported by the check of each file, which knows what each layer allows.
+        found = [
+            finding for finding in findings(exc, Project, merged.data) if finding.kind != "extra_forbidden"
+        ]
+        problems += [_merged_problem(finding, merged, layer) for finding in found]
+        return None
+
+    def base_dir_of(key: str) -> FilePath:
+        source = merged.source(("variables", key))
+        return base_dir((source[0] if source else layer).document)
+
+    variables = resolved_variables(config.variables, base_dir_of, resolver)
+    if variables is None:
+        return None
+    spec = ProjectSpec(path=name, config=config, variables=variables, source=layer.location((), at_key=True))
+    return spec, config.model_dump(mode="json")
+
+
+def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec, dict[str, Any]] | None:
+    data = layer.data.get("group_variables") if isinstance(layer.data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    try:
+        variables = Variables.model_validate({key: value for key, value in data.items() if value is not None})
+    except ValidationError:
+        return None  # reported by the check of its file
+    resolved = resolved_variables(variables, lambda _key: base_dir(layer.document), resolver)
+    if resolved is None:
+        return None
+    spec = GroupSpec(name, resolved, prune=variables.prune, source=layer.location((), at_key=True))
+    return spec, variables.model_dump(mode="json")
+
+
+def _blueprint_finding(suffix: str, message: str, data: dict[str, Any]) -> Finding:
+    path: tuple[str, ...] = ()
+    parts = tuple(suffix.split(".")) if suffix else ()
+    node: Any = data
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            break
+        node, path = node[part], (*path, part)
+    return Finding(path, message, missing=parts[len(path) :], at_key=isinstance(node, dict | list))
+
+
+def _merged_problem(finding: Finding, merged: Merged, project: Layer) -> InputProblem:
+    """Locate a problem of a merged project: where the faulty value was written, in that layer's words."""
+    source = merged.source(finding.path)
+    if not finding.missing and source is not None and source[1] == finding.path:
+        origin = source[0]
+        spot = origin.location(finding.path, at_key=finding.at_key)
+        field = format_path((*origin.root, *finding.path))
+    else:  # something the project lacks: point at the project's own entry
+        path = finding.path
+        while path and merged.origin.get(path) is not project:
+            path = path[:-1]
+        spot = project.location(path, at_key=True)
+        field = format_path((*project.root, *finding.path, *finding.missing))
+    return InputProblem(spot.file, spot.line, spot.column, field, finding.message)
+
+
+def _select(names: Iterable[str], patterns: Sequence[str], main: str) -> set[str]:
+    names = list(names)
+    if not patterns:
+        return set(names)
+    selected: set[str] = set()
+    unmatched: list[InputProblem] = []
+    for pattern in patterns:
+        matched = {name for name in names if fnmatch.fnmatchcase(name.lower(), pattern.lower())}
+        if not matched:
+            unmatched.append(InputProblem(main, 0, 0, "", f"no project or group matches '{pattern}'"))
+        selected |= matched
+    if unmatched:
+        raise InputError(unmatched)
+    return selected
+
+
+def _tidy(problems: list[InputProblem], files: list[str]) -> list[InputProblem]:
+    """One line per problem (a value inherited by many projects is reported once), in file order."""
+    order = {file: index for index, file in enumerate(files)}
+    unique = {(p.file, p.line, p.column, p.message): p for p in reversed(problems)}
+    return sorted(unique.values(), key=lambda p: (order.get(p.file, len(order)), p.line, p.column, p.field))

@@ -1,0 +1,109 @@
+"""Resolve the secret references of variables, and turn merged variables into `ResolvedVariable`s.
+
+Every `secret:` written anywhere in the inventory is resolved while loading, even when a more
+specific layer overrides it, so that a broken reference is found before the first API call. Each
+reference is looked up once however many projects inherit it. Values stay in memory, inside
+`Secret`; problems name the reference, never the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path as FilePath
+from typing import Any
+
+from provisioner.errors import InputProblem
+from provisioner.inventory.document import Document, Path, format_path
+from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
+from provisioner.inventory.spec import ResolvedVariable
+from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
+
+
+class SecretResolver:
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], Secret | SecretLookupError] = {}
+
+    def resolve(self, ref: str, base_dir: FilePath) -> Secret:
+        """The secret behind `ref`; raises SecretLookupError (the same one each time it is asked)."""
+        scheme, _ = parse_reference(ref)
+        key = (ref, str(base_dir.resolve()) if scheme == "file" else "")
+        if key not in self._cache:
+            try:
+                self._cache[key] = resolve(ref, base_dir)
+            except SecretLookupError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, SecretLookupError):
+            raise found
+        return found
+
+
+def base_dir(document: Document) -> FilePath:
+    return FilePath(document.file).parent
+
+
+def check_secrets(document: Document, mapping_path: Path, resolver: SecretResolver) -> list[InputProblem]:
+    """Resolve every secret of the variables mapping at `mapping_path`; a problem for each that fails."""
+    problems: list[InputProblem] = []
+    for entry_path, entry in _entries(document, mapping_path):
+        ref = entry.get("secret")
+        if not isinstance(ref, str):
+            continue  # absent, or a wrong type the schema check reports
+        try:
+            secret = resolver.resolve(ref, base_dir(document))
+        except SecretLookupError as exc:
+            problems.append(_problem(document, (*entry_path, "secret"), str(exc)))
+            continue
+        if entry.get("masked") is True and not MASKABLE_VALUE.match(secret.reveal()):
+            message = f"GitLab cannot mask the value of {ref}: {MASKING_RULE}"
+            problems.append(_problem(document, entry_path, message, at_key=True))
+    return problems
+
+
+def _entries(document: Document, mapping_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    mapping: Any = document.data
+    for part in mapping_path:
+        mapping = mapping.get(part) if isinstance(mapping, dict) else None
+    if not isinstance(mapping, dict):
+        return
+    for key, value in mapping.items():
+        if key == "prune":
+            continue
+        entries = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, entry in entries:
+            if isinstance(entry, dict):
+                yield ((*mapping_path, key) if index is None else (*mapping_path, key, index)), entry
+
+
+def _problem(document: Document, path: Path, message: str, *, at_key: bool = False) -> InputProblem:
+    spot = document.location(path, at_key=at_key)
+    return InputProblem(spot.file, spot.line, spot.column, format_path(path), message)
+
+
+def resolved_variables(
+    variables: Variables, base_dir_of: Callable[[str], FilePath], resolver: SecretResolver
+) -> tuple[ResolvedVariable, ...] | None:
+    """The variables with their values in memory, sorted by key and scope; None if a secret failed."""
+    resolved: list[ResolvedVariable] = []
+    for key, entries in variables.items.items():
+        for entry in entries:
+            value: str | Secret | None = entry.value
+            if entry.secret is not None:
+                try:
+                    value = resolver.resolve(entry.secret, base_dir_of(key))
+                except SecretLookupError:
+                    return None  # already reported where the reference is written
+            resolved.append(
+                ResolvedVariable(
+                    key=key,
+                    value=value,
+                    environment_scope=entry.environment_scope,
+                    variable_type=entry.variable_type,
+                    masked=entry.masked,
+                    hidden=entry.hidden,
+                    protected=entry.protected,
+                    raw=entry.raw,
+                    description=entry.description,
+                )
+            )
+    return tuple(sorted(resolved, key=lambda variable: variable.identity))
