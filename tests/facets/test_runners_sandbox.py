@@ -112,3 +112,12 @@ def test_a_selector_matching_nothing_is_one_problem_and_no_write(world: World):
     )
     assert problems(result) == ["runners: no project runner this token can see matches tags ['nope']"]
     assert world.writes() == 0 and pending(result) == []
+
+
+def test_a_runner_id_the_token_may_not_see_is_one_problem(world: World):
+    """Runner #3 belongs to platform/billing: GitLab answers 403 to a Maintainer of data only."""
+    maintainer = world.user_with_token("maya", ["api"], 40, "data")
+    result = world.run(
+        [spec("data/reports", runners=Runners(assign=[RunnerSelector(id=3)]))], token=maintainer
+    )
+    assert problems(result) == ["runners: no project runner this token can see matches id 3"]
