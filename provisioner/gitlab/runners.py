@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import Forbidden, GitLabError, Unreachable
+from provisioner.errors import Forbidden, GitLabError, NotFound, Unreachable
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import IssuedToken, post_once
 from provisioner.gitlab.transport import GitLabApi
@@ -154,7 +154,8 @@ def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:
 
 
 def unassign(api: GitLabApi, project_id: int, runner_id: int) -> None:
-    api.delete(f"/projects/{project_id}/runners/{runner_id}")
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"/projects/{project_id}/runners/{runner_id}")
 
 
 def _issued(answer: Mapping[str, Any]) -> IssuedToken:
