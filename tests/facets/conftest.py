@@ -1,5 +1,5 @@
-"""Fixtures for the facet tests: the sandbox world and a throwaway keyring (tests/facets/sandbox_world.py)."""
+"""Fixtures for the facet tests: the engine against the sandbox, a throwaway keyring (sandbox_world.py)."""
 
-from tests.facets.sandbox_world import facets_server, test_keyring, world
+from tests.facets.sandbox_world import test_keyring, world
 
-__all__ = ["facets_server", "test_keyring", "world"]
+__all__ = ["test_keyring", "world"]

@@ -1,5 +1,6 @@
-"""The sandbox for the facet integration tests: one in-process server, a fresh demo world per test,
-the engine run against it over HTTP, and a throwaway keyring (never the user's).
+"""The sandbox for the facet integration tests: the shared in-process server (tests/conftest.py) with
+a fresh demo world per test, the engine run against it over HTTP, and a throwaway keyring (never the
+user's).
 
 Its fixtures reach the tests through tests/facets/conftest.py.
 """
@@ -23,8 +24,9 @@ from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import RunResult
-from provisioner.sandbox import SandboxOptions, SandboxServer
+from provisioner.sandbox import SandboxServer
 from provisioner.tokens import store_token
+from tests.support import Sandbox
 
 
 @dataclass
@@ -151,25 +153,12 @@ def problems(result: RunResult) -> list[str]:
     return [f"{p.facet}: {p.message}" for r in result.projects for p in r.problems]
 
 
-@pytest.fixture(scope="session")
-def facets_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(seed="demo")) as server:
-        yield server
-
-
 @pytest.fixture
-def world(facets_server: SandboxServer, tmp_path: Path) -> World:
-    """The demo world (provisioner/sandbox/seed.py), fresh for this test."""
-    response = requests.post(
-        facets_server.url + "/-/sandbox/reset",
-        json={"seed": "demo"},
-        headers={"PRIVATE-TOKEN": facets_server.token},
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
+def world(sandbox: Sandbox, tmp_path: Path) -> World:
+    """The demo world (provisioner/sandbox/seed.py), fresh for this test (tests/conftest.py)."""
     inventory_dir = tmp_path / "inventory"
     inventory_dir.mkdir()
-    return World(facets_server, inventory_dir)
+    return World(sandbox.server, inventory_dir)
 
 
 @pytest.fixture(autouse=True)
