@@ -162,7 +162,7 @@ def world(sandbox: Sandbox, tmp_path: Path) -> World:
 
 
 @pytest.fixture(autouse=True)
-def test_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
+def throwaway_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
     """A real keyring backend in a temporary file, never the user's."""
     previous = keyring.get_keyring()
     backend = PlaintextKeyring()
