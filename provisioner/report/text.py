@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from provisioner.model import Action, Change, ProjectResult, RunResult
+from provisioner.model import SENSITIVE, Action, Change, ProjectResult, RunResult
 from provisioner.report.summary import summarise
 from provisioner.secrets import redact
 
@@ -20,6 +20,8 @@ _SYMBOL = {
 
 
 def _value(value: Any) -> str:
+    if value == SENSITIVE:
+        return SENSITIVE
     return (
         repr(value)
         if isinstance(value, str)
@@ -35,6 +37,8 @@ def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
         if name in before and name in after:
             yield f"{name}: {_value(before[name])} -> {_value(after[name])}"
         elif name in after:
+            if after[name] in (None, False, ""):
+                continue  # a new thing's unset flags say nothing worth reading
             yield f"{name}: {_value(after[name])}"
         else:
             yield f"{name}: {_value(before[name])}"
