@@ -14,6 +14,7 @@ changes makes them AWAITING: drift for `check`, nothing for `apply`.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ from provisioner.blueprint import (
     sha256_text,
     unified_diff,
 )
-from provisioner.errors import ProvisionerError
+from provisioner.errors import GitLabError, ProvisionerError
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import repository
 from provisioner.gitlab.repository import FileHead, MergeRequest
@@ -44,6 +45,7 @@ from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef
 
 BRANCH_PREFIX = "provisioner/"
+log = logging.getLogger(__name__)
 
 
 class MergeConflicts(ProvisionerError):
@@ -177,7 +179,8 @@ def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
     target = writes[0].target
     decisions = tuple(w.decision for w in writes)
     plan = FilesPlan(target.blueprint, target.version, decisions)
-    actions = [_action(w) for w in writes]
+    guards = _guards(api, pid, target.branch, writes)
+    actions = [_action(w.decision, guards.get(w.decision.path)) for w in writes]
     message = commit_message(plan)
     if target.empty:
         repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
@@ -186,8 +189,8 @@ def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
         default = repository.branch(api, pid, target.branch)
         if default is not None and default.can_push:
             repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
-            if target.merge_request is not None:  # what it proposed is obsolete now
-                repository.close_merge_request(api, pid, target.merge_request.iid)
+            if target.merge_request is not None:
+                _close_obsolete(api, pid, target.merge_request)
             return
     source = merge_request_branch(target.blueprint)
     repository.commit(api, pid, branch=source, message=message, actions=actions, start_branch=target.branch)
@@ -208,13 +211,37 @@ def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
         )
 
 
-def _action(write: _Write) -> dict[str, Any]:
-    decision = write.decision
+def _guards(api: GitLabApi, pid: int, branch: str, writes: Sequence[_Write]) -> dict[str, str]:
+    """`last_commit_id` per updated file. Hashes read in bulk may come without one: then the file is looked
+    at now, and must still be what the plan saw, or nothing is committed."""
+    guards = {w.decision.path: w.last_commit_id for w in writes if w.last_commit_id}
+    unknown = [w for w in writes if w.decision.action is not FileAction.CREATE and not w.last_commit_id]
+    if not unknown:
+        return guards
+    heads = repository.file_heads(api, pid, branch, [w.decision.path for w in unknown], default_branch=False)
+    for write in unknown:
+        head = heads[write.decision.path]
+        if head is None or head.sha256 != write.decision.current_sha256 or not head.last_commit_id:
+            raise repository.StaleCommit(branch, f"{write.decision.path} changed")
+        guards[write.decision.path] = head.last_commit_id
+    return guards
+
+
+def _action(decision: FileDecision, last_commit_id: str | None) -> dict[str, Any]:
     kind = "create" if decision.action is FileAction.CREATE else "update"
     action: dict[str, Any] = {"action": kind, "file_path": decision.path, "content": decision.content}
-    if kind == "update" and write.last_commit_id:
-        action["last_commit_id"] = write.last_commit_id
+    if kind == "update" and last_commit_id:
+        action["last_commit_id"] = last_commit_id
     return action
+
+
+def _close_obsolete(api: GitLabApi, pid: int, mr: MergeRequest) -> None:
+    """The commit made the facet's merge request obsolete: merged later, it would undo newer changes. The
+    commit is what matters; a refusal to close is logged, not fatal."""
+    try:
+        repository.close_merge_request(api, pid, mr.iid)
+    except GitLabError as exc:
+        log.warning("could not close the obsolete merge request !%s: %s", mr.iid, exc)
 
 
 def _title(plan: FilesPlan) -> str:

@@ -486,3 +486,47 @@ def test_plan_shows_unified_diffs(lab):
     assert "-  image: python:3.10" in shown  # the old hand-written job going
     assert "+++ b/.gitignore" in shown and "--- /dev/null" in shown
     assert "+ files: file .provisioner-lock.yaml" in shown
+
+
+# -- hashes read in bulk --------------------------------------------------------------------------------
+def _prefetched(lab: Lab, path: str, spec_: ProjectSpec) -> tuple[GitLabApi, int]:
+    """An API client whose cache holds the project's file hashes as a bulk reader leaves them: hashes
+    without last commit ids."""
+    from provisioner.blueprint import paths_to_observe, render
+
+    api = GitLabApi(lab.server.url, lab.server.token)
+    project_id = int(lab.http("GET", f"/projects/{enc(path)}")["id"])
+    paths = paths_to_observe(render("python-package", spec_.config.blueprint_vars, project_path=path))
+    heads = repository.file_heads(api, project_id, "main", paths, default_branch=False)
+    bulk = {p: repository.FileHead(h.sha256) if h else None for p, h in heads.items()}
+    api.cache.put(project_id, repository.FILE_HASHES, bulk)
+    return api, project_id
+
+
+def test_bulk_read_hashes_spare_the_heads_and_updates_are_still_guarded(lab):
+    lab.run("apply", spec(UTILS))
+    newer = spec(UTILS, runner_tags=["docker"])
+    api, _ = _prefetched(lab, UTILS, newer)
+    lab.reset_counters()
+
+    result = run(api, [newer], mode="apply")
+
+    assert problems(result) == []
+    by_route = lab.counters()["by_route"]
+    # Observe used the cache; apply looked at the updated files for their last commit ids; verify read afresh.
+    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 2 + 7
+    assert 'tags: ["docker"]' in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+
+
+def test_bulk_read_hashes_that_went_stale_commit_nothing(lab):
+    lab.run("apply", spec(UTILS))
+    newer = spec(UTILS, runner_tags=["docker"])
+    api, _ = _prefetched(lab, UTILS, newer)
+    team_ci = (lab.file(UTILS, ".gitlab-ci.yml") or "") + "# edited after the bulk read\n"
+    pushed = lab.push(UTILS, {".gitlab-ci.yml": team_ci})
+
+    result = run(api, [newer], mode="apply")
+
+    (problem,) = result.projects[0].problems
+    assert "nothing committed" in problem.message
+    assert lab.head(UTILS)["id"] == pushed and lab.file(UTILS, ".gitlab-ci.yml") == team_ci
