@@ -142,7 +142,7 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
     changes: list[Change] = []
     for decision in plan.files:
         if decision.locally_modified and not decision.is_change:
-            note = {"note": f"edited by the team since the last render ({decision.reason}): edits kept"}
+            note = {"note": "edited by the team since the tool last wrote it; the edits are kept"}
             changes.append(Change(facet, f"file {decision.path}", Action.UNMANAGED, after=note))
         if not decision.is_change:
             continue
@@ -250,14 +250,14 @@ def _title(plan: FilesPlan) -> str:
 
 
 def _description(plan: FilesPlan, branch: str) -> str:
+    conflicted = [d.path for d in plan.changes if d.action is FileAction.CONFLICT]
+    why = "some files conflict" if conflicted else f"`{branch}` does not take pushes from the tool's token"
     lines = [
-        f"The blueprint **{plan.blueprint} {plan.version}** changes these files "
-        f"(the same changes as the commit on this branch):",
+        f"The blueprint **{plan.blueprint} {plan.version}** changes these files; proposed here because {why}.",
         "",
         *(f"- {d.action.value} `{d.path}`: {d.reason}" for d in plan.changes),
         "",
     ]
-    conflicted = [d.path for d in plan.changes if d.action is FileAction.CONFLICT]
     if conflicted:
         lines += [
             "These files hold conflict markers (`<<<<<<< blueprint` ... `>>>>>>> current`) where the "
@@ -266,8 +266,9 @@ def _description(plan: FilesPlan, branch: str) -> str:
             "",
         ]
     lines += [
-        "provisioner updates this merge request in place when the blueprint or its variables change; "
-        "a new proposal replaces this branch.",
+        "provisioner updates this merge request in place when what it proposes changes (another blueprint "
+        f"version or variables, new edits on `{branch}`): this branch then gets a new commit made from "
+        f"`{branch}`, which replaces pushes to it.",
         "",
         repository.proposal_marker(proposal_id(plan.changes)),
         "",

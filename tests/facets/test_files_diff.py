@@ -94,7 +94,7 @@ def test_a_team_edit_that_needs_nothing_is_a_notice():
     changes = diff(observe(r, files))
 
     assert [(c.target, c.action) for c in changes] == [("file .gitlab-ci.yml", Action.UNMANAGED)]
-    assert not changes[0].is_drift and "edits kept" in changes[0].after["note"]
+    assert not changes[0].is_drift and "the edits are kept" in changes[0].after["note"]
 
 
 def test_a_conflict_is_an_update_shown_with_markers():
