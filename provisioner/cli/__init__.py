@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from provisioner.cli import inventory_cmds, run_cmds
+from provisioner.cli import demo_cmd, inventory_cmds, run_cmds
 from provisioner.cli.blueprint_cmds import app as blueprint_app
 from provisioner.sandbox.cli import sandbox_app
 
@@ -19,6 +19,7 @@ run_cmds.register(app)
 inventory_cmds.register(app)
 app.add_typer(blueprint_app, name="blueprint")
 app.add_typer(sandbox_app, name="sandbox")
+demo_cmd.register(app)
 
 
 def main() -> None:

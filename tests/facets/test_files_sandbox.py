@@ -9,7 +9,7 @@ anyone (push: no one); `data/ingest` is an empty repository; `dana` is a Develop
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -28,8 +28,9 @@ from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, RunResult
 from provisioner.report import text
-from provisioner.sandbox import SandboxOptions, SandboxServer
+from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.seed import DANA_TOKEN, TEAM_PYPROJECT
+from tests.support import Sandbox
 
 UTILS = "platform/libs/common-utils"
 PAYMENTS = "platform/payments"
@@ -119,17 +120,10 @@ class Lab:
         self.admin("POST", "requests/reset")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(seed="demo")) as running:
-        yield running
-
-
 @pytest.fixture
-def lab(server: SandboxServer) -> Lab:
-    lab = Lab(server)
-    lab.admin("POST", "reset", seed="demo")
-    return lab
+def lab(sandbox: Sandbox) -> Lab:
+    """The demo world, fresh (tests/conftest.py)."""
+    return Lab(sandbox.server)
 
 
 def spec(path: str, **blueprint_vars: Any) -> ProjectSpec:
