@@ -210,7 +210,7 @@ def _verify(
         return [], [Problem(spec.path, None, "project vanished during apply", "error")]
     again = _plan(api, ref, spec, [f for f in facets if f.name in attempted], options)
     remaining = [c for c in again.changes if c.is_pending]
-    problems = list(again.problems)
+    problems = [p for p in again.problems if p.facet not in failed]  # already reported by apply
     for change in remaining:
         if change.facet in failed:
             continue  # its failure is already reported

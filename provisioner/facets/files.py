@@ -138,6 +138,12 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
     plan = observed.plan()
     mr = observed.merge_request
     awaiting = mr is not None and mr.sha is not None and mr.proposal == proposal_id(plan.changes)
+    if awaiting and plan.conflicted and mr is not None:
+        # Not merely waiting: a person must resolve markers first. Every run says so and fails.
+        raise MergeConflicts(
+            f"merge request !{mr.iid} ({mr.web_url}) holds unresolved conflicts between the blueprint "
+            "and the team's edits: resolve them there, then merge it"
+        )
     target = _Target(observed.branch, observed.empty, plan.blueprint, plan.version, mr)
     changes: list[Change] = []
     for decision in plan.files:

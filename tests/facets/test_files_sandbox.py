@@ -393,10 +393,12 @@ def test_a_conflicting_team_edit_goes_to_a_merge_request_and_the_project_fails(l
     (mr,) = lab.open_mrs(UTILS)
     assert mr["title"].startswith("Draft: ") and "conflict markers" in mr["description"]
 
-    # The next run finds its proposal waiting, and opens no second one.
+    # The next run finds its proposal waiting, opens no second one, and still fails: a person must act.
     lab.reset_counters()
     later = lab.run("apply", newer)
-    assert lab.counters()["writes"] == 0 and set(files_of(later).values()) == {Action.AWAITING}
+    assert lab.counters()["writes"] == 0 and later.failed
+    (still,) = later.projects[0].problems
+    assert still.facet == "files" and "unresolved conflicts" in still.message and "!1" in still.message
     assert len(lab.open_mrs(UTILS)) == 1
 
 
