@@ -51,7 +51,13 @@ def change_lines(change: Change, indent: str = "  ") -> list[str]:
     lines = [label]
     if change.action is not Action.DELETE or change.before is None:
         lines += [f"{indent}    {f}" for f in _fields(change.before, change.after)]
-    if change.detail:
+    if change.detail and change.action is Action.CREATE:
+        # A new file's diff is the whole file: `blueprint render` or --format json show it.
+        added = sum(
+            1 for line in change.detail.splitlines() if line.startswith("+") and not line.startswith("+++")
+        )
+        lines.append(f"{indent}    (new content: {added} lines)")
+    elif change.detail:
         lines += [f"{indent}    {line}" for line in change.detail.splitlines()]
     return lines
 
