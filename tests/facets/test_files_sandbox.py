@@ -480,7 +480,7 @@ def test_plan_shows_unified_diffs(lab):
     assert "~ files: file .gitlab-ci.yml" in shown
     assert "--- a/.gitlab-ci.yml" in shown and "+++ b/.gitlab-ci.yml" in shown
     assert "-  image: python:3.10" in shown  # the old hand-written job going
-    assert "+++ b/.gitignore" in shown and "--- /dev/null" in shown
+    assert "+ files: file .gitignore" in shown and "(new content: " in shown  # a new file: its size
     assert "+ files: file .provisioner-lock.yaml" in shown
 
 
