@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from provisioner.model import Action, Change, ProjectResult, RunResult
+from provisioner.model import SENSITIVE, Action, Change, ProjectResult, RunResult
 from provisioner.report.summary import summarise
 from provisioner.secrets import redact
 
@@ -20,6 +20,8 @@ _SYMBOL = {
 
 
 def _value(value: Any) -> str:
+    if value == SENSITIVE:
+        return SENSITIVE
     return (
         repr(value)
         if isinstance(value, str)
@@ -35,6 +37,8 @@ def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
         if name in before and name in after:
             yield f"{name}: {_value(before[name])} -> {_value(after[name])}"
         elif name in after:
+            if after[name] in (None, False, ""):
+                continue  # a new thing's unset flags say nothing worth reading
             yield f"{name}: {_value(after[name])}"
         else:
             yield f"{name}: {_value(before[name])}"
@@ -47,7 +51,13 @@ def change_lines(change: Change, indent: str = "  ") -> list[str]:
     lines = [label]
     if change.action is not Action.DELETE or change.before is None:
         lines += [f"{indent}    {f}" for f in _fields(change.before, change.after)]
-    if change.detail:
+    if change.detail and change.action is Action.CREATE:
+        # A new file's diff is the whole file: `blueprint render` or --format json show it.
+        added = sum(
+            1 for line in change.detail.splitlines() if line.startswith("+") and not line.startswith("+++")
+        )
+        lines.append(f"{indent}    (new content: {added} lines)")
+    elif change.detail:
         lines += [f"{indent}    {line}" for line in change.detail.splitlines()]
     return lines
 

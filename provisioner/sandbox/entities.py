@@ -155,6 +155,10 @@ class MergeRequest:
     reviewer_ids: list[int] = field(default_factory=list)
     remove_source_branch: bool | None = None
     squash: bool = False
+    merged_by_id: int | None = None
+    merged_at: str | None = None
+    merge_commit_sha: str | None = None
+    head_sha: str | None = None  # the source branch's head when merged (the branch may be gone since)
 
 
 @dataclass
