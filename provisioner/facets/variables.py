@@ -14,6 +14,7 @@ from typing import Any
 
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import variables as api_variables
+from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.gitlab.variables import VariableRecord
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
@@ -165,6 +166,7 @@ class ProjectVariables:
         return bool(spec.variables) or spec.config.variables.prune
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> list[VariableRecord]:
+        require_maintainer(project, "managing CI/CD variables")  # GitLab answers a bare 403 otherwise
         return api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
 
     def diff(self, spec: ProjectSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
