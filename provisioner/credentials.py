@@ -6,11 +6,16 @@ user name, so one keyring can hold tokens for several instances.
 
 from __future__ import annotations
 
+import threading
+
 from provisioner import secrets
 from provisioner.config import Settings
 from provisioner.errors import ConfigError
 
 KEYRING_SERVICE = "provisioner"
+# Keyring backends are not thread-safe (the file backends rewrite one file without locking): the
+# workers of a run that store runner and deploy tokens at the same time take turns.
+_KEYRING = threading.Lock()
 NO_KEYRING_HINT = (
     "no usable OS keyring on this machine (a headless server?): "
     "set PROVISIONER_TOKEN (or GITLAB_TOKEN) in the environment instead"
@@ -35,7 +40,8 @@ def keyring_get(host: str) -> str | None:
     from keyring.errors import KeyringError, NoKeyringError
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, host)
+        with _KEYRING:
+            return keyring.get_password(KEYRING_SERVICE, host)
     except NoKeyringError:
         return None
     except KeyringError as exc:
@@ -48,7 +54,8 @@ def keyring_set(service: str, name: str, value: str) -> None:
 
     secrets.remember(value)
     try:
-        keyring.set_password(service, name, value)
+        with _KEYRING:
+            keyring.set_password(service, name, value)
     except NoKeyringError:
         raise ConfigError(NO_KEYRING_HINT) from None
     except KeyringError as exc:
@@ -60,7 +67,8 @@ def keyring_delete(service: str, name: str) -> bool:
     from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
     try:
-        keyring.delete_password(service, name)
+        with _KEYRING:
+            keyring.delete_password(service, name)
     except PasswordDeleteError:
         return False
     except NoKeyringError:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from provisioner.errors import GitLabError, NotFound, Unreachable
+from provisioner.errors import GitLabError, NotFound
 from provisioner.gitlab.cache import MISSING
-from provisioner.gitlab.once import IssuedToken
+from provisioner.gitlab.once import IssuedToken, create_once
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import Secret
 
@@ -56,20 +56,18 @@ def create(
     """Create a token and return it. `known`: ids of active tokens of that name before the create,
     so that a lost answer is told apart from a token someone else made."""
     path = f"/projects/{project_id}/deploy_tokens"
-    for attempt in (1, 2):
-        try:
-            answer = api.post(path, dict(body))
-            return IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
-        except Unreachable:
-            api.cache.forget_project(project_id)
-            landed = [
-                t.id for t in active_tokens(api, project_id) if t.name == body["name"] and t.id not in known
-            ]
-            for token_id in landed:
-                revoke(api, project_id, token_id)  # its secret never reached us: worthless
-            if attempt == 2:
-                raise
-    raise AssertionError("not reached")
+
+    def issue() -> IssuedToken:
+        answer = api.post(path, dict(body))
+        return IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
+
+    def revoke_landed() -> None:
+        api.cache.forget_project(project_id)
+        for token in active_tokens(api, project_id):
+            if token.name == body["name"] and token.id not in known:
+                revoke(api, project_id, token.id)  # its secret never reached us: worthless
+
+    return create_once(issue, revoke_landed)
 
 
 def revoke(api: GitLabApi, project_id: int, token_id: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from provisioner.gitlab.create import create_once
+from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.model import ProjectRef
 

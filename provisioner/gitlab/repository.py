@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import ProvisionerError, Rejected, Unreachable
+from provisioner.errors import ProvisionerError, Rejected
 from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 
 FILE_HASHES = "file_hashes"
@@ -122,12 +123,9 @@ def commit(
         data |= {"start_branch": start_branch, "force": True}
     path = f"/projects/{project_id}/repository/commits"
     try:
-        try:
-            api.post(path, data)
-        except Unreachable:
-            if _landed(api, project_id, branch, actions):
-                return
-            api.post(path, data)
+        create_once(
+            lambda: api.post(path, data), lambda: True if _landed(api, project_id, branch, actions) else None
+        )
     except Rejected as exc:
         if exc.status == 400 and any(reason in exc.message for reason in _STALE):
             raise StaleCommit(branch, exc.message) from exc
@@ -172,18 +170,18 @@ def propose(
         "remove_source_branch": True,
     }
     path = f"/projects/{project_id}/merge_requests"
+
+    def opened() -> MergeRequest | None:
+        found = open_merge_request(api, project_id, source, target)
+        return None if found is None else _update(api, project_id, found.iid, title, description)
+
     try:
-        return _record(api.post(path, data))
+        return create_once(lambda: _record(api.post(path, data)), opened)
     except Rejected as exc:
         iid = re.search(r"already exists for this source branch: !(\d+)", exc.message)
         if exc.status != 409 or iid is None:
             raise
         return _update(api, project_id, int(iid.group(1)), title, description)
-    except Unreachable:
-        found = open_merge_request(api, project_id, source, target)
-        if found is not None:
-            return _update(api, project_id, found.iid, title, description)
-        return _record(api.post(path, data))
 
 
 def close_merge_request(api: GitLabApi, project_id: int, iid: int) -> None:

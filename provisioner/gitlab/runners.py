@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import Forbidden, GitLabError, NotFound, Unreachable
+from provisioner.errors import Forbidden, GitLabError, NotFound
 from provisioner.gitlab.cache import MISSING
-from provisioner.gitlab.once import IssuedToken, post_once
+from provisioner.gitlab.once import IssuedToken, create_once, post_once
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import Secret
 
@@ -97,16 +97,13 @@ def available_runners(api: GitLabApi, tags: Sequence[str] = ()) -> list[RunnerRe
 def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedToken:
     """Create a project runner and return its token. Never two runners for one lost answer."""
     data = {**body, "runner_type": PROJECT_TYPE, "project_id": project_id}
-    for attempt in (1, 2):
-        try:
-            return _issued(api.post("/user/runners", data))
-        except Unreachable:
-            landed = _find(api, project_id, str(body["description"]))
-            if landed is not None:
-                return IssuedToken(landed, _reset_or_remove(api, landed))
-            if attempt == 2:
-                raise
-    raise AssertionError("not reached")
+
+    def landed() -> IssuedToken | None:
+        # It landed, but its token never reached us: a fresh one makes it usable.
+        runner_id = _find(api, project_id, str(body["description"]))
+        return None if runner_id is None else IssuedToken(runner_id, _reset_or_remove(api, runner_id))
+
+    return create_once(lambda: _issued(api.post("/user/runners", data)), landed)
 
 
 def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
@@ -130,10 +127,7 @@ def reset_token(api: GitLabApi, runner_id: int) -> Secret:
     """A new authentication token for the runner. Asking again after a lost answer is safe: each
     reset revokes the previous token, so the lost one is worthless."""
     path = f"/runners/{runner_id}/reset_authentication_token"
-    try:
-        answer = api.post(path)
-    except Unreachable:
-        answer = api.post(path)
+    answer = create_once(lambda: api.post(path), lambda: None)
     return Secret(str(answer["token"]))
 
 
@@ -142,7 +136,8 @@ def update(api: GitLabApi, runner_id: int, body: Mapping[str, Any]) -> None:
 
 
 def delete(api: GitLabApi, runner_id: int) -> None:
-    api.delete(f"/runners/{runner_id}")
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"/runners/{runner_id}")
 
 
 def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:

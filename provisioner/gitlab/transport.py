@@ -242,12 +242,8 @@ class GitLabApi:
             return result if not isinstance(result, requests.Response) else None
 
     def delete(self, path: str, **params: Any) -> None:
-        """Deleting what is not there is done: a DELETE retried after a lost answer gets 404."""
-        try:
-            with _mapped("DELETE", path):
-                self._gl.http_delete(path, query_data=params, obey_rate_limit=False)
-        except NotFound:
-            pass
+        with _mapped("DELETE", path):
+            self._gl.http_delete(path, query_data=params, obey_rate_limit=False)
 
     def close(self) -> None:
         self._gl.session.close()

@@ -7,13 +7,14 @@ scopes and no `filter[environment_scope]` is given.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import Rejected
+from provisioner.errors import NotFound, Rejected
 from provisioner.gitlab.cache import MISSING
-from provisioner.gitlab.create import create_once
+from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.secrets import Secret, remember
 
@@ -111,7 +112,8 @@ def update(api: GitLabApi, owner: str, key: str, scope: str, data: Mapping[str, 
 
 
 def delete(api: GitLabApi, owner: str, key: str, scope: str) -> None:
-    api.delete(f"{owner}/variables/{encode(key)}", **{"filter[environment_scope]": scope})
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"{owner}/variables/{encode(key)}", **{"filter[environment_scope]": scope})
 
 
 def _exists(api: GitLabApi, owner: str, key: str, scope: str) -> bool:

@@ -9,6 +9,7 @@ import keyring
 import pytest
 import requests
 
+from provisioner.gitlab.once import ATTEMPTS
 from provisioner.inventory.schema import DeployToken, ProjectRunner, Registry, Runners, TokenStore
 from provisioner.model import RunResult
 from provisioner.report import json_report, junit, text
@@ -148,8 +149,9 @@ def test_lost_answer_to_a_deploy_token_create_leaves_one_active_token_that_is_st
     assert keyring.get_password("provisioner-deploy-token", f"{AUTH}/ci") == deploy_secret(world, token["id"])
 
 
-def test_a_create_that_fails_twice_is_one_problem_and_the_rerun_leaves_exactly_one(world: World):
-    world.faults({"route": "POST /api/v4/projects/:id/deploy_tokens", "kind": "drop_after", "times": 2})
+def test_a_create_that_fails_every_attempt_is_one_problem_and_the_rerun_leaves_exactly_one(world: World):
+    route = "POST /api/v4/projects/:id/deploy_tokens"
+    world.faults({"route": route, "kind": "drop_after", "times": ATTEMPTS})
     config = spec(AUTH, registry=Registry(deploy_tokens=[DeployToken(name="ci", scopes=["read_registry"])]))
     first = world.run([config], "apply")
     (problem,) = problems(first)

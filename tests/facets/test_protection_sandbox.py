@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provisioner.facets.protection import ProjectProtection
+from provisioner.gitlab.once import ATTEMPTS
 from provisioner.inventory.schema import BranchProtection, Protection, Settings, TagProtection
 from tests.facets.sandbox_world import World, applied, converge, problems, spec
 
@@ -66,9 +67,8 @@ def test_named_branches_besides_the_default(world: World):
 
 def test_a_replacement_gitlab_refuses_restores_the_old_rule(world: World):
     """Levels change by delete and create; if the create fails, the branch is protected as before."""
-    world.faults(
-        {"route": "POST /api/v4/projects/:id/protected_branches", "kind": "error", "status": 500, "times": 1}
-    )
+    route = "POST /api/v4/projects/:id/protected_branches"
+    world.faults({"route": route, "kind": "error", "status": 500, "times": ATTEMPTS})  # every attempt
     config = Protection(default_branch=BranchProtection(push_access_level="no_one"))
     result = world.run([spec("platform/billing", protection=config)], "apply")
     (problem,) = problems(result)

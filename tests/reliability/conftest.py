@@ -26,10 +26,18 @@ CLIENT_TIMEOUT = "1"
 SERVER_TIMEOUT = 1.5
 API_KEY = "rel-api-key-0123456789abcdef"  # a secret variable value, from the environment
 FAULT_KINDS = ["error", "drop_before", "drop_after", "timeout"]
+RUNNER = "bulk-docker"
+DEPLOY_TOKEN = "ci-read"
+TRAILER = "Provisioner-Blueprint:"
 
 
-def bulk_inventory(paths: Iterable[str], group: str = "bulk") -> str:
-    """Every project of `group` gets settings, plain, scoped and secret variables; the group one too."""
+def bulk_inventory(paths: Iterable[str], group: str = "bulk", *, everything: bool = False) -> str:
+    """Every project of `group` gets settings, plain, scoped and secret variables; the group a variable.
+
+    `everything`: also the blueprint's files (one commit, or a merge request where pushing is not
+    allowed), a project runner and a deploy token (their one-time tokens to the keyring), protected
+    release tags: every kind of thing GitLab does not create idempotently.
+    """
     head = f"""\
         version: 1
         groups:
@@ -44,9 +52,27 @@ def bulk_inventory(paths: Iterable[str], group: str = "bulk") -> str:
                 - {{value: staging-cluster, environment_scope: staging}}
             group_variables:
               GROUP_WIDE: shared-value
-        projects:
         """
-    return textwrap.dedent(head) + "".join(f"  {path}: {{}}\n" for path in paths)
+    more = f"""\
+            blueprint: python-package
+            runners:
+              create: [{{description: {RUNNER}, tags: [docker, bulk]}}]
+            registry:
+              deploy_tokens: [{{name: {DEPLOY_TOKEN}, scopes: [read_registry]}}]
+            protection:
+              tags: {{"v*": {{create_access_level: maintainer}}}}
+        """
+    body = textwrap.dedent(head) + (textwrap.indent(textwrap.dedent(more), "    ") if everything else "")
+    body += "projects:\n"
+    return body + "".join(f"  {path}: {{}}\n" for path in paths)
+
+
+def forbid_pushes(sandbox: Sandbox, path: str) -> None:
+    """Nobody may push to the default branch (the tool included): its files go through a merge request."""
+    project = enc(path)
+    assert sandbox.api.delete(f"/projects/{project}/protected_branches/main").status_code == 204
+    rule = {"name": "main", "push_access_level": 0, "merge_access_level": 40}
+    assert sandbox.api.post(f"/projects/{project}/protected_branches", json=rule).status_code == 201
 
 
 def seed_projects(sandbox: Sandbox, count: int, group: str = "bulk") -> list[str]:
@@ -116,8 +142,8 @@ class Census:
     values: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     runners: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, description
     deploy_tokens: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, name
-    merge_requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, source branch
-    commits: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, message (tool's)
+    merge_requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, target branch
+    commits: Counter[tuple[str, str]] = field(default_factory=Counter)  # project, branch: the tool's commits
 
     def duplicates(self) -> dict[str, list[Any]]:
         found = {}
@@ -143,13 +169,14 @@ def census(sandbox: Sandbox, paths: Iterable[str]) -> Census:
         for t in _all(sandbox, f"/projects/{pid}/deploy_tokens"):
             if not t.get("revoked") and not t.get("expired"):
                 seen.deploy_tokens[(path, t["name"])] += 1
+        branches = [project["default_branch"]] if project.get("default_branch") else []
         for mr in _all(sandbox, f"/projects/{pid}/merge_requests", state="opened"):
-            seen.merge_requests[(path, mr["source_branch"])] += 1
-        branch = project.get("default_branch")
-        if branch and not project.get("empty_repo"):
+            seen.merge_requests[(path, mr["target_branch"])] += 1
+            branches.append(mr["source_branch"])
+        for branch in branches:
             for c in _all(sandbox, f"/projects/{pid}/repository/commits", ref_name=branch):
-                if c["author_name"] != "Administrator" or "provisioner" in c["message"].lower():
-                    seen.commits[(path, c["message"])] += 1
+                if TRAILER in c["message"]:
+                    seen.commits[(path, branch)] += 1
     return seen
 
 
@@ -170,3 +197,12 @@ def _all(sandbox: Sandbox, path: str, **params: Any) -> list[dict[str, Any]]:
 def workdir(tmp_path: Path) -> Path:
     (tmp_path / "home").mkdir()
     return tmp_path
+
+
+def keyring_of(workdir: Path) -> Any:
+    """The file keyring the CLI runs of this test kept their one-time tokens in."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(workdir / "home" / "data" / "python_keyring" / "keyring_pass.cfg")
+    return backend

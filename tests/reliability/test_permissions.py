@@ -68,7 +68,9 @@ def test_developer_gets_clear_problems_for_projects_it_cannot_change_and_the_res
     assert census(sandbox, paths).duplicates() == {}
 
 
-def test_read_api_token_gets_one_problem_per_project_and_check_works_with_it(sandbox: Sandbox, workdir: Path) -> None:
+def test_read_api_token_gets_one_problem_per_project_and_check_works_with_it(
+    sandbox: Sandbox, workdir: Path
+) -> None:
     paths = _setup(sandbox, workdir, 4)
     user, token = sandbox.user_with_token("reed", ["read_api"])
     for path in paths:
