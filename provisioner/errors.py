@@ -80,6 +80,11 @@ class Unreachable(GitLabError):
     """
 
 
+class Stale(ProvisionerError):
+    """What apply was about to change moved on GitLab since it was observed (a concurrent push):
+    nothing was written. The project can be planned again against what is there now."""
+
+
 class Interrupted(ProvisionerError):
     """The run was stopped at once (a second SIGINT) while these projects were being worked on."""
 

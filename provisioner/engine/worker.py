@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provisioner.errors import Forbidden, ProvisionerError, Rejected, Unauthorized, Unobservable
+from provisioner.errors import Forbidden, ProvisionerError, Rejected, Stale, Unauthorized, Unobservable
 from provisioner.facets.base import ApplyContext, Facet, GroupFacet, PlanOptions
 from provisioner.gitlab import projects
 from provisioner.gitlab.transport import GitLabApi
@@ -42,6 +42,8 @@ def problem_from(target: str, facet: str | None, exc: BaseException) -> Problem:
         kind = "permission"
     elif isinstance(exc, Rejected) and exc.status == 409:
         kind = "conflict"
+    elif isinstance(exc, Stale):
+        kind = "stale"
     elif isinstance(exc, ProvisionerError):
         kind = "error"
     else:
@@ -77,9 +79,11 @@ def process_project(
     options: PlanOptions,
     ctx: ApplyContext,
     expected: Sequence[Mapping[str, Any]] | None = None,
+    replan: bool = True,
 ) -> ProjectResult:
     """`expected`: the pending changes a person approved (a saved or shown plan); apply refuses to
-    write anything else, so that what is applied is exactly what was shown."""
+    write anything else, so that what is applied is exactly what was shown. Without one, a project
+    whose apply found GitLab changed under it (`Stale`: a team pushed) is planned again, once."""
     try:
         ref = projects.find(api, spec.path)
     except Exception as exc:
@@ -107,6 +111,8 @@ def process_project(
         )
     attempted = {c.facet for c in planned.changes if c.is_pending}
     failed, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
+    if replan and expected is None and any(p.kind == "stale" for p in problems):
+        return _planned_again(api, spec, facets, planned.changes, failed, problems, options, ctx)
     remaining, verify_problems = _verify(api, spec, facets, attempted, failed, options)
     # What apply achieved is what verify no longer finds: exact even when a facet failed halfway.
     still = {(c.facet, c.target) for c in remaining}
@@ -118,6 +124,32 @@ def process_project(
         remaining=tuple(remaining),
         problems=collapse(planned.problems + problems + verify_problems),
         facets=tuple(planned.facets),
+    )
+
+
+def _planned_again(
+    api: GitLabApi,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    first: Sequence[Change],
+    failed: set[str],
+    problems: Sequence[Problem],
+    options: PlanOptions,
+    ctx: ApplyContext,
+) -> ProjectResult:
+    """GitLab moved under the first plan: what it wrote stands, the rest is observed and planned anew."""
+    for problem in problems:
+        if problem.kind == "stale":
+            log.warning("%s: %s: %s; planning it again", spec.path, problem.facet, problem.message)
+    done = tuple(c for c in first if c.is_pending and c.facet not in failed)
+    again = process_project(api, spec, facets, apply=True, options=options, ctx=ctx, replan=False)
+    return ProjectResult(
+        spec.path,
+        planned=(*done, *again.planned),
+        applied=(*done, *again.applied),
+        remaining=again.remaining,
+        problems=again.problems,
+        facets=again.facets,
     )
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import ProvisionerError, Rejected
+from provisioner.errors import ProvisionerError, Rejected, Stale
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
@@ -38,12 +38,12 @@ _STALE = (
 _PROPOSAL = re.compile(r"<!-- provisioner-proposal: ([0-9a-f]{64}) -->")
 
 
-class StaleCommit(ProvisionerError):
+class StaleCommit(Stale):
     """The branch moved since the plan was made: nothing was committed."""
 
     def __init__(self, branch: str, reason: str) -> None:
         super().__init__(
-            f"{branch} changed since the plan was made ({reason}): nothing committed; the next run plans again"
+            f"{branch} changed since the plan was made ({reason}): nothing committed"
         )
 
 

@@ -5,6 +5,7 @@ exit 130.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import time
@@ -12,7 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import API_KEY, bulk_inventory, census, cli, seed_projects, start_cli
+from tests.reliability.conftest import (
+    API_KEY,
+    DEPLOY_TOKEN,
+    RUNNER,
+    Census,
+    bulk_inventory,
+    census,
+    cli,
+    forbid_pushes,
+    keyring_of,
+    seed_projects,
+    start_cli,
+)
 from tests.support import Sandbox
 
 PROJECTS = 40
@@ -28,14 +41,22 @@ def wait_for_requests(sandbox: Sandbox, count: int, process: object, limit: floa
         time.sleep(0.002)
 
 
-def assert_converged(sandbox: Sandbox, workdir: Path, paths: list[str]) -> None:
-    check = cli(sandbox, workdir, "check")
-    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+def assert_converged(
+    sandbox: Sandbox, workdir: Path, paths: list[str], awaiting: frozenset[str] = frozenset()
+) -> Census:
+    """Nothing pending, drift only where a merge request waits for a person, nothing twice."""
+    plan = cli(sandbox, workdir, "plan", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-2000:]
+    check = cli(sandbox, workdir, "check", "--json", "check.json")
+    assert check.returncode == (2 if awaiting else 0), check.stdout[-3000:]
+    report = json.loads((workdir / "check.json").read_text())
+    assert {p["project"] for p in report["projects"] if p["awaiting"]} == awaiting
     seen = census(sandbox, paths)
     assert seen.duplicates() == {}
     for path in paths:
         assert seen.values[(path, "API_KEY", "*")] == API_KEY
         assert (path, "LEGACY_FLAG", "*") not in seen.values
+    return seen
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -43,21 +64,28 @@ def test_sigkill_at_random_points_then_rerun_converges_without_duplicates(
     sandbox: Sandbox, workdir: Path, seed: int
 ) -> None:
     paths = seed_projects(sandbox, PROJECTS)
-    (workdir / "inventory.yaml").write_text(bulk_inventory(paths))
-    sandbox.faults(latency_ms=4, seed=seed)
+    proposals = paths[::3]
+    for path in proposals:
+        forbid_pushes(sandbox, path)
+    (workdir / "inventory.yaml").write_text(bulk_inventory(paths, everything=True))
+    sandbox.faults(latency_ms=2, seed=seed)
     rng = random.Random(seed)
 
-    for _ in range(2):  # killed twice, at random points, before a run may finish
+    for _ in range(3):  # killed three times, at random points, before a run may finish
         sandbox.reset_counters()
         run = start_cli(sandbox, workdir, "apply", "--yes", "--concurrency", str(CONCURRENCY))
-        wait_for_requests(sandbox, rng.randint(1, 250), run)
+        wait_for_requests(sandbox, rng.randint(1, 600), run)
         run.send_signal(signal.SIGKILL)
         assert run.wait(timeout=30) in (-signal.SIGKILL, 0)
 
     sandbox.faults(latency_ms=0)
     final = cli(sandbox, workdir, "apply", "--yes")
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-2000:]
-    assert_converged(sandbox, workdir, paths)
+    seen = assert_converged(sandbox, workdir, paths, awaiting=frozenset(proposals))
+    assert set(seen.runners) == {(path, RUNNER) for path in paths}
+    assert set(seen.deploy_tokens) == {(path, DEPLOY_TOKEN) for path in paths}
+    assert set(seen.merge_requests) == {(path, "main") for path in proposals}
+    assert {path for path, _ in seen.commits} == set(paths)
 
 
 def _untouched(sandbox: Sandbox, path: str) -> bool:
@@ -132,3 +160,45 @@ def test_second_sigint_aborts_naming_the_projects_in_flight_and_a_rerun_converge
     rerun = cli(sandbox, workdir, "apply", "--yes")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert_converged(sandbox, workdir, paths)
+
+
+@pytest.mark.parametrize(
+    ("route", "service", "name"),
+    [
+        ("POST /api/v4/user/runners", "provisioner-runner", RUNNER),
+        ("POST /api/v4/projects/:id/deploy_tokens", "provisioner-deploy-token", DEPLOY_TOKEN),
+    ],
+)
+def test_sigkill_after_a_create_landed_but_before_its_token_was_kept(
+    sandbox: Sandbox, workdir: Path, route: str, service: str, name: str
+) -> None:
+    """The worst moment: GitLab made the runner (or deploy token) and the answer with its one-time token
+    never arrived. The re-run must not take it as done with a token nobody holds."""
+    (path,) = seed_projects(sandbox, 1)
+    (workdir / "inventory.yaml").write_text(bulk_inventory([path], everything=True))
+    sandbox.faults(timeout_seconds=60, script=[{"route": route, "kind": "timeout"}])
+    made = sandbox.state.runners if service == "provisioner-runner" else sandbox.state.deploy_tokens
+    before = len(made)
+    run = start_cli(sandbox, workdir, "apply", "--yes", PROVISIONER_TIMEOUT="60")
+    while len(made) <= before:  # GitLab made it; the answer is withheld
+        assert run.poll() is None, (workdir / "stdout.txt").read_text()
+        time.sleep(0.002)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    sandbox.faults(script=[])
+
+    rerun = cli(sandbox, workdir, "apply", "--yes")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    seen = assert_converged(sandbox, workdir, [path])
+    project_id = sandbox.api.get(f"/projects/{path.replace('/', '%2F')}").json()["id"]
+    if service == "provisioner-runner":
+        assert list(seen.runners) == [(path, RUNNER)]
+        (runner,) = [r for r in sandbox.state.runners.values() if project_id in r.project_ids]
+        held = runner.token
+    else:
+        assert list(seen.deploy_tokens) == [(path, DEPLOY_TOKEN)]
+        (token,) = [
+            t for t in sandbox.state.deploy_tokens.values() if t.project_id == project_id and not t.revoked
+        ]
+        held = token.secret
+    assert keyring_of(workdir).get_password(service, f"{path}/{name}") == held
