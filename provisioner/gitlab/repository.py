@@ -42,9 +42,7 @@ class StaleCommit(Stale):
     """The branch moved since the plan was made: nothing was committed."""
 
     def __init__(self, branch: str, reason: str) -> None:
-        super().__init__(
-            f"{branch} changed since the plan was made ({reason}): nothing committed"
-        )
+        super().__init__(f"{branch} changed since the plan was made ({reason}): nothing committed")
 
 
 class UnreadableContent(ProvisionerError):
