@@ -45,6 +45,13 @@ projects:
   platform/payments:
     variables:
       PAYMENTS_KEY: {secret: "env:REL_PYPI_TOKEN", masked: true}
+  platform/auth-service:
+    runners:
+      create: [{description: auth-ci, tags: [docker], token: {file: tokens/auth-ci}}]
+    registry:
+      deploy_tokens:
+        - {name: pull, scopes: [read_registry]}
+        - {name: stuck, scopes: [read_registry], token: {file: blocker/stuck}}
 """
 
 
@@ -83,10 +90,13 @@ def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> No
 
     run("plan", "--debug", "--out", "plan.json", "--detailed-exitcode", expect=2)
     run("plan", "--debug", "--format", "json", expect=0)
-    # Failures: payments' variable cannot be created (5xx every time); the others are applied.
+    # Failures: a variable cannot be created (5xx every time); a deploy token arrives but cannot be
+    # stored (its folder is a file), so it is revoked again; the rest is applied.
+    (world / "blocker").write_text("not a folder\n")
     sandbox.faults(script=[{"route": "POST /api/v4/projects/:id/variables", "kind": "error", "times": 4}])
     run("apply", "--yes", "--debug", "--concurrency", "1", expect=1)
     sandbox.faults(script=[])
+    (world / "blocker").unlink()
     run("apply", "--plan", "plan.json", "--debug", expect=1)  # stale now: refused, nothing written
     run("apply", "--yes", "--debug", expect=0)
     # Someone rotates a masked value by hand: drift, in every report format.
@@ -106,6 +116,10 @@ def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> No
 
     files = ["plan.json", "check.json", "check.xml", "provisioner.log"]
     everything = "\n".join(outputs + [(world / name).read_text() for name in files])
+    assert "could not be stored" in everything and "token stored in" in everything  # tokens were in play
+    one_time = [r.token for r in sandbox.state.runners.values()]
+    one_time += [t.secret for t in sandbox.state.deploy_tokens.values()]
+    assert (world / "tokens" / "auth-ci").read_text().strip() in one_time  # kept where it was asked
     assert "(sensitive)" in everything  # the values were in play, and shown as such
     assert "DEBUG" in everything  # --debug logging really ran
     secret_values = [
@@ -119,6 +133,7 @@ def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> No
         ROTATED_BY_SOMEONE,
         OLD_REPORTS_KEY,
         UNMASKABLE,
+        *one_time,  # runner and deploy tokens, the revoked ones included
     ]
     assert leaks(everything, secret_values) == []
     # The values did reach GitLab.
