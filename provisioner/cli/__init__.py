@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from provisioner.cli import inventory_cmds, run_cmds
+from provisioner.cli.auth_cmds import auth_app
 from provisioner.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(auth_app, name="auth")
 
 run_cmds.register(app)
 inventory_cmds.register(app)
