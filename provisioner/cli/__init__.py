@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from provisioner.cli import bootstrap_cmds, inventory_cmds, run_cmds
+from provisioner.cli import bootstrap_cmds, import_cmds, inventory_cmds, run_cmds
 from provisioner.cli.auth_cmds import auth_app
 from provisioner.sandbox.cli import sandbox_app
 
@@ -21,6 +21,7 @@ app.add_typer(auth_app, name="auth")
 run_cmds.register(app)
 inventory_cmds.register(app)
 bootstrap_cmds.register(app)
+import_cmds.register(app)
 
 
 def main() -> None:

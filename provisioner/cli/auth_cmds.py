@@ -46,7 +46,9 @@ def _read_token(host: str) -> str:
 
 
 def _show(cfg: Settings, token: str) -> auth.Identity:
-    api = GitLabApi(cfg.gitlab_url, token, verify=cfg.verify, timeout=cfg.timeout, max_retries=cfg.max_retries)
+    api = GitLabApi(
+        cfg.gitlab_url, token, verify=cfg.verify, timeout=cfg.timeout, max_retries=cfg.max_retries
+    )
     try:
         who = auth.identify(api)
     finally:
@@ -99,7 +101,9 @@ def status(url: UrlOpt = None) -> None:
             common.fail(f"error: not logged in to {cfg.host}: {NO_KEYRING_HINT}")
         token, source = keyring_get(cfg.host) or "", f"keyring ({backend})"
         if not token:
-            common.fail(f"error: not logged in to {cfg.host}: run `provisioner auth login --url {cfg.gitlab_url}`")
+            common.fail(
+                f"error: not logged in to {cfg.host}: run `provisioner auth login --url {cfg.gitlab_url}`"
+            )
     secrets.remember(token)
     common.out(f"GitLab:  {cfg.gitlab_url}\nsource:  {source}\n")
     try:

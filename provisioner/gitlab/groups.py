@@ -44,7 +44,11 @@ def create(api: GitLabApi, path: str, *, parent_id: int | None) -> GroupRecord:
 
 def _entity(api: GitLabApi, path: str) -> Mapping[str, Any] | None:
     found = find(api, path)
-    return None if found is None else {"id": found.id, "full_path": found.full_path, "parent_id": found.parent_id}
+    return (
+        None
+        if found is None
+        else {"id": found.id, "full_path": found.full_path, "parent_id": found.parent_id}
+    )
 
 
 def descendants(api: GitLabApi, group_id: int) -> list[GroupRecord]:

@@ -10,10 +10,7 @@ project the inventory already has is applied as it is written, and the file is l
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from provisioner.errors import InputError, InputProblem
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory, ProjectSpec
+from provisioner.onboard import atomic
 from provisioner.onboard.inventory_edit import EditError, add_project
 
 NEW_INVENTORY = "version: 1\n"
@@ -101,7 +99,7 @@ def prepare(request: BootstrapRequest) -> Staged:
         edited = add_project(text, request.project, entry)
     except EditError as exc:
         raise InputError([InputProblem(str(target), 0, 0, "", str(exc))]) from None
-    staged = _stage(target, edited)
+    staged = atomic.stage(target, edited, suffix=".bootstrap")
     try:
         loaded = _load(staged, target, request.project)
     except BaseException:
@@ -142,16 +140,6 @@ def _forced(spec: ProjectSpec) -> ProjectSpec:
     return dataclasses.replace(spec, config=spec.config.model_copy(update={"create": True}))
 
 
-def _stage(target: Path, text: str) -> Path:
-    directory = target.resolve().parent
-    fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".bootstrap")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return Path(name)
-
-
 def _load(staged: Path, target: Path, project: str) -> LoadedInventory:
     """Load the staged file, reporting problems under the name of the file it will become."""
     try:
@@ -169,19 +157,10 @@ def commit(staged: Staged) -> bool:
     """Put the edited inventory in place (atomically); False when there was nothing to write."""
     if staged.staged is None:
         return False
-    mode = staged.target.stat().st_mode & 0o777 if staged.target.exists() else _default_mode()
-    os.chmod(staged.staged, mode)
-    os.replace(staged.staged, staged.target)
+    atomic.put_in_place(staged.staged, staged.target)
     return True
 
 
 def discard(staged: Staged) -> None:
     if staged.staged is not None:
-        with contextlib.suppress(FileNotFoundError):
-            staged.staged.unlink()
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+        staged.staged.unlink(missing_ok=True)

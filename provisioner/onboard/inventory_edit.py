@@ -36,7 +36,7 @@ def add_project(text: str, path: str, entry: Mapping[str, Any]) -> str:
     found = _entry(root, "projects")
     if found is None:
         step = _indent_step(root)
-        block = ["projects:"] + _render(path, entry, step, step)
+        block = ["projects:", *_render(path, entry, step, step)]
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += newline
         edited = "".join(lines) + newline.join(block) + newline
@@ -74,7 +74,7 @@ def _into(
         raise EditError("projects is not a mapping")
     # `projects:`, `projects: null` or `projects: {}`: the entries go on the lines below the key
     row = key.start_mark.line
-    head = lines[row]
+    head = str(lines[row])
     if not (isinstance(value, ScalarNode) and value.value == "" and value.style is None):
         if value.start_mark.line != row or value.end_mark.line != row:
             return _round_trip(text, path, entry)
@@ -102,7 +102,7 @@ def _indent_step(root: MappingNode) -> int:
 
 def _is_empty(value: Node) -> bool:
     if isinstance(value, ScalarNode):
-        return value.tag.endswith(":null")
+        return str(value.tag).endswith(":null")
     return isinstance(value, MappingNode) and not value.value
 
 
@@ -169,7 +169,7 @@ def _round_trip(text: str, path: str, entry: Mapping[str, Any]) -> str:
     data["projects"][path] = _plain(entry)
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    return str(out.getvalue())
 
 
 def _check(before: str, after: str, path: str, entry: Mapping[str, Any]) -> None:
