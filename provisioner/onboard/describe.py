@@ -197,6 +197,11 @@ def _registry_lists(state: ProjectState, notes: list[str]) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     newest: dict[str, Any] = {}
     for token in sorted(state.deploy_tokens or (), key=lambda t: t.id):
+        if token.name in newest:
+            notes.append(
+                f'registry.deploy_tokens: several active tokens are named "{token.name}"; the newest '
+                f"(#{token.id}) is managed, plan reports the others"
+            )
         newest[token.name] = token  # the facet manages the newest of several with one name
     tokens = [
         {"name": t.name, "scopes": list(t.scopes), "expires_at": t.expires_at, "username": t.username}
