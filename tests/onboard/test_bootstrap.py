@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.blueprint import BLUEPRINTS_DIR
-from provisioner.onboard.bootstrap import parse_vars
 from provisioner.errors import InputError
+from provisioner.onboard.bootstrap import parse_vars
 from provisioner.sandbox.seed import RITA_TOKEN
 from tests.onboard.conftest import Cli, World, leftovers, make_cli
 from tests.onboard.test_inventory_edit import inserted
