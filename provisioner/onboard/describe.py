@@ -16,15 +16,15 @@ their fields, so that factoring shared fields out of them never changes what the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from provisioner.facets.settings import normalise
 from provisioner.gitlab.registry import CLEANUP_READ, PACKAGE_LEVEL, PACKAGES_ENABLED, read_cleanup_policy
 from provisioner.gitlab.runners import PROJECT_TYPE
-from provisioner.gitlab.variables import VariableRecord
 from provisioner.inventory.schema import (
     REF_ACCESS_LEVELS,
     BranchProtection,
@@ -39,9 +39,9 @@ from provisioner.inventory.schema import (
     RunnerSelector,
     Settings,
     TagProtection,
-    Variable,
 )
 from provisioner.onboard.estate import ProjectState
+from provisioner.onboard.variables_entry import variables_entry
 
 LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 MASKED_NOTE = (
@@ -81,67 +81,14 @@ def describe_project(state: ProjectState) -> Described:
 def _settings(attributes: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in Settings.model_fields:
-        value = attributes.get(name)
+        if name not in attributes:
+            continue  # not shown to this token: unknown, so unmanaged
+        value = normalise(name, attributes[name])  # as the settings facet compares it
         if value is None:
-            continue  # not shown (the token's role) or not set: unmanaged
+            continue
         if _fits(Settings, {name: value}, f"settings.{name}", notes):
             values[name] = value
     return Settings(**values).model_dump(mode="json", exclude_none=True)
-
-
-# -- variables -----------------------------------------------------------------------------------
-def variables_entry(
-    records: Iterable[VariableRecord],
-    notes: list[str],
-    masked: dict[str, tuple[tuple[str, str | None], ...]] | None = None,
-) -> dict[str, Any]:
-    """Variables by key, as a user writes them: a plain string when that is all there is."""
-    by_key: dict[str, list[VariableRecord]] = {}
-    for record in records:
-        by_key.setdefault(record.key, []).append(record)
-    out: dict[str, Any] = {}
-    for key in sorted(by_key):
-        found = sorted(by_key[key], key=lambda r: r.environment_scope)
-        if key == "prune":
-            notes.append("variables.prune: a variable named prune cannot be written in the inventory")
-            continue
-        try:
-            entries = [_variable(r) for r in found]
-        except ValidationError as exc:
-            notes.append(f"variables.{key}: cannot be expressed ({_first(exc)}); left unmanaged")
-            continue
-        written = [_compact(v) for v in entries]
-        out[key] = written[0] if len(written) == 1 else written
-        if masked is not None and any(r.masked or r.hidden for r in found):
-            masked[key] = tuple((r.environment_scope, None if r.hidden else r.value) for r in found)
-    return out
-
-
-def _variable(record: VariableRecord) -> Variable:
-    secret = record.masked or record.hidden or record.value is None
-    return Variable(
-        value=None if secret else record.value,
-        value_unmanaged=secret,
-        masked=record.masked,
-        hidden=record.hidden,
-        protected=record.protected,
-        raw=record.raw,
-        variable_type="file" if record.variable_type == "file" else "env_var",
-        environment_scope=record.environment_scope,
-        description=record.description,
-    )
-
-
-def _compact(variable: Variable) -> Any:
-    written = variable.model_dump(mode="json", exclude_defaults=True)
-    return written["value"] if set(written) == {"value"} else written
-
-
-def variable_note(entry: Any) -> str | None:
-    """The comment an imported variable entry needs, if any."""
-    if isinstance(entry, dict) and entry.get("value_unmanaged"):
-        return HIDDEN_NOTE if entry.get("hidden") else MASKED_NOTE
-    return None
 
 
 # -- runners -------------------------------------------------------------------------------------

@@ -25,10 +25,11 @@ from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory import load_inventory
 from provisioner.inventory.schema import Group, Project, Variables
 from provisioner.onboard import yaml_out
-from provisioner.onboard.describe import Described, describe_project, variables_entry
+from provisioner.onboard.describe import Described, describe_project
 from provisioner.onboard.estate import Estate, read_estate
 from provisioner.onboard.factor import Leaf, factor, flatten, unflatten
 from provisioner.onboard.factor import Path as LeafPath
+from provisioner.onboard.variables_entry import variables_entry
 
 
 @dataclass(frozen=True)

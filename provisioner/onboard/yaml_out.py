@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.onboard.describe import variable_note
+from provisioner.onboard.variables_entry import variable_note
 
 FLOW_WIDTH = 72  # a mapping of plain values up to this long is written on one line
 VARIABLE_SECTIONS = ("variables", "group_variables")
