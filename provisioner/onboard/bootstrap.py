@@ -141,16 +141,27 @@ def _forced(spec: ProjectSpec) -> ProjectSpec:
 
 
 def _load(staged: Path, target: Path, project: str) -> LoadedInventory:
-    """Load the staged file, reporting problems under the name of the file it will become."""
+    """Load the staged file. Its problems are told in the user's words: a blueprint variable or the
+    blueprint as the option that gave it, anything else at the line of the file as it would become."""
     try:
         return load_inventory(staged, only=[project])
     except InputError as exc:
-        shown = str(target)
-        problems = [
-            dataclasses.replace(p, file=shown) if Path(p.file).resolve() == staged.resolve() else p
-            for p in exc.problems
-        ]
-        raise InputError(problems) from None
+        raise InputError([_reworded(p, staged, target, project) for p in exc.problems]) from None
+
+
+def _reworded(problem: InputProblem, staged: Path, target: Path, project: str) -> InputProblem:
+    if Path(problem.file).resolve() != staged.resolve():
+        return problem  # an included file
+    entry = f"projects.{project}."
+    if problem.field.startswith(entry + "blueprint_vars."):
+        return InputProblem(
+            "--var", 0, 0, problem.field.removeprefix(entry + "blueprint_vars."), problem.message
+        )
+    if problem.field == entry + "blueprint":
+        return InputProblem("--blueprint", 0, 0, "", problem.message)
+    if problem.field == entry.rstrip("."):
+        return InputProblem(project, 0, 0, "", problem.message)
+    return dataclasses.replace(problem, file=str(target), message=f"{problem.message} (with {project} added)")
 
 
 def commit(staged: Staged) -> bool:

@@ -212,6 +212,25 @@ def test_blueprint_and_its_variables_go_in_the_entry(team: Cli, world: World) ->
     ]
 
 
+@pytest.mark.skipif(
+    not (BLUEPRINTS_DIR / "python-package" / "blueprint.yaml").is_file(),
+    reason="the python-package blueprint lands with the blueprints branch",
+)
+def test_blueprint_variables_are_checked_against_the_manifest_before_any_request(
+    team: Cli, world: World
+) -> None:
+    world.reset_counters()
+
+    result = team(
+        "bootstrap", "platform/newlib", "--blueprint", "python-package", "--var", "python_versions=3.12"
+    )
+
+    assert result.returncode == 1
+    assert "--var: python_versions: expected a list of text, got the text '3.12'" in result.stderr
+    assert world.counters()["total"] == 0
+    assert (team.cwd / "inventory.yaml").read_text() == INVENTORY
+
+
 @pytest.mark.parametrize(
     ("pair", "value"),
     [
