@@ -82,6 +82,12 @@ def login(url: UrlOpt = None) -> None:
         common.fail(f"error: {REFUSED}; nothing stored")
     keyring_set(KEYRING_SERVICE, cfg.host, token)
     common.out(f"Stored in the keyring ({backend}) for {cfg.host}.\n")
+    default_url = common.settings().gitlab_url
+    if default_url != cfg.gitlab_url:
+        common.err(
+            f"note: other commands talk to {default_url} unless told otherwise: "
+            f"set PROVISIONER_GITLAB_URL={cfg.gitlab_url} (or pass --url)"
+        )
     variable = auth.token_variable()
     if variable is not None:
         common.err(f"note: {variable} is set in this environment and is used instead of the keyring")

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write an inventory that reproduces the projects under GROUP (settings, variables, runners,
         registry, protection), so that `plan` right after is empty. Masked and hidden variables are
-        imported without their values. Reads only."""
+        imported without their values. Archived projects are left out. Reads only."""
         if out is not None and out.exists() and not force:
             common.fail(f"error: {out} exists; pass --force to overwrite it")
         cfg = common.settings(url, concurrency)

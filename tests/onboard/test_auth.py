@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -174,9 +173,20 @@ def _read_until(fd: int, marker: bytes, process: subprocess.Popen[bytes] | None 
     return found
 
 
-def test_the_keyring_entry_is_per_gitlab_host(person: Cli, world: World, tmp_path: Path) -> None:
+def test_the_keyring_entry_is_per_gitlab_host(person: Cli, world: World) -> None:
     person("auth", "login", input=world.token + "\n")
 
     other = person("auth", "status", env={"PROVISIONER_GITLAB_URL": "http://127.0.0.1:9"})
 
     assert other.returncode == 1 and "not logged in to 127.0.0.1:9" in other.stderr
+
+
+def test_login_with_url_says_how_other_commands_find_that_gitlab(person: Cli, world: World) -> None:
+    login = person(
+        "auth", "login", "--url", world.url, input=world.token + "\n", env={"PROVISIONER_GITLAB_URL": None}
+    )
+
+    assert login.returncode == 0, login.stderr
+    assert f"set PROVISIONER_GITLAB_URL={world.url}" in login.stderr
+    status = person("auth", "status", "--url", world.url, env={"PROVISIONER_GITLAB_URL": None})
+    assert status.returncode == 0 and "source:  keyring" in status.stdout
