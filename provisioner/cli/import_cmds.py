@@ -54,7 +54,9 @@ def register(app: typer.Typer) -> None:
                 f"{_count(result.unmanaged_values, 'masked or hidden variable')} imported without a value "
                 "(value_unmanaged: true): point each at a secret: reference to manage it"
             )
-        raise typer.Exit(common.EXIT_ERROR if result.unreadable else common.EXIT_OK)
+        if result.incomplete:
+            common.err("the import is incomplete: what could not be read is left unmanaged (see the notes)")
+        raise typer.Exit(common.EXIT_ERROR if result.incomplete else common.EXIT_OK)
 
 
 def _count(n: int, what: str) -> str:

@@ -27,6 +27,7 @@ from provisioner.gitlab.variables import VariableRecord
 from provisioner.model import ProjectRef
 
 T = TypeVar("T")
+FAILED = "could not be read"
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,21 @@ class ProjectState:
     tags: tuple[TagRule, ...] | None = None
     unreadable: tuple[str, ...] = ()  # display-safe notes
 
+    @property
+    def incomplete(self) -> bool:
+        """Something could not be read for a reason other than the feature missing on this GitLab."""
+        return any(FAILED in note for note in self.unreadable)
+
 
 @dataclass(frozen=True)
 class GroupState:
     path: str
     variables: tuple[VariableRecord, ...] | None
     unreadable: tuple[str, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        return any(FAILED in note for note in self.unreadable)
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ def _read(notes: list[str], what: str, read: Callable[[], T]) -> T | None:
     except NotFound:
         notes.append(f"{what}: not found (this GitLab may not have the feature); left unmanaged")
     except ProvisionerError as exc:
-        notes.append(f"{what}: could not be read ({exc}); left unmanaged")
+        notes.append(f"{what}: {FAILED} ({exc}); left unmanaged")
     return None
 
 

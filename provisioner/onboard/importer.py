@@ -39,7 +39,7 @@ class ImportResult:
     groups: int
     unmanaged_values: int  # masked and hidden variables left for the user to point at a secret
     notes: tuple[str, ...]  # display-safe: what was left out, and why
-    unreadable: bool  # some area of some project could not be read at all
+    incomplete: bool  # something could not be read (a 403, a server error): the import is partial
 
 
 def import_group(api: GitLabApi, group: str, *, concurrency: int = 8, source: str = "") -> ImportResult:
@@ -85,7 +85,7 @@ def build_inventory(estate: Estate, *, source: str = "") -> ImportResult:
         groups=len(estate.groups),
         unmanaged_values=_count_unmanaged(document),
         notes=tuple(all_notes),
-        unreadable=any(s.unreadable for s in estate.projects) or any(g.unreadable for g in estate.groups),
+        incomplete=any(s.incomplete for s in estate.projects) or any(g.incomplete for g in estate.groups),
     )
 
 
