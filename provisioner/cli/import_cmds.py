@@ -43,8 +43,12 @@ def register(app: typer.Typer) -> None:
             common.out(result.text)
         else:
             atomic.write(out, result.text)
-        for note in result.notes:
-            common.err(f"note: {note}")
+        by_note: dict[str, list[str]] = {}
+        for place, note in result.notes:
+            by_note.setdefault(note, []).append(place)
+        for note, places in by_note.items():
+            more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+            common.err(f"note: {', '.join(places[:3])}{more}: {note}")
         where = f" to {out}" if out is not None else ""
         common.err(
             f"imported {_count(result.projects, 'project')} from {_count(result.groups, 'group')}{where}"
@@ -55,7 +59,7 @@ def register(app: typer.Typer) -> None:
                 "(value_unmanaged: true): point each at a secret: reference to manage it"
             )
         if result.incomplete:
-            common.err("the import is incomplete: what could not be read is left unmanaged (see the notes)")
+            common.err("the import is incomplete: what was not read is left unmanaged (see the notes)")
         raise typer.Exit(common.EXIT_ERROR if result.incomplete else common.EXIT_OK)
 
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from provisioner.errors import NotFound, ProvisionerError
-from provisioner.gitlab import deploy_tokens, groups, job_tokens, projects, protection, registry, runners
+from provisioner.gitlab import (
+    deploy_tokens,
+    groups,
+    job_tokens,
+    permissions,
+    projects,
+    protection,
+    registry,
+    runners,
+)
 from provisioner.gitlab import variables as api_variables
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord
 from provisioner.gitlab.groups import GroupRecord
@@ -27,7 +36,11 @@ from provisioner.gitlab.variables import VariableRecord
 from provisioner.model import ProjectRef
 
 T = TypeVar("T")
-FAILED = "could not be read"
+FAILED = "not read"
+NEEDS_MAINTAINER = (
+    "the token has the {role} role here; CI/CD settings, variables, runners, registry and protection "
+    "need Maintainer, so they are left unmanaged"
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,11 @@ def _read_group(api: GitLabApi, group: GroupRecord) -> GroupState:
 
 
 def read_project(api: GitLabApi, ref: ProjectRef) -> ProjectState:
+    level = permissions.access_level(ref)
+    if level is not None and level < permissions.MAINTAINER:
+        # Every read below would be refused: say why once instead of eight times.
+        role = permissions.ROLE_NAMES.get(level, f"access level {level}")
+        return ProjectState(ref=ref, unreadable=(f"{FAILED}: {NEEDS_MAINTAINER.format(role=role)}",))
     notes: list[str] = []
     pid = ref.id
     package_key = _read(notes, "package registry", lambda: registry.package_level_key(api, ref.attributes))

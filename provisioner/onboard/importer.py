@@ -38,7 +38,7 @@ class ImportResult:
     projects: int
     groups: int
     unmanaged_values: int  # masked and hidden variables left for the user to point at a secret
-    notes: tuple[str, ...]  # display-safe: what was left out, and why
+    notes: tuple[tuple[str, str], ...]  # (project or group, note), display-safe: what was left out, and why
     incomplete: bool  # something could not be read (a 403, a server error): the import is partial
 
 
@@ -78,7 +78,7 @@ def build_inventory(estate: Estate, *, source: str = "") -> ImportResult:
     names = {r.id: r.description for s in estate.projects for r in s.runners or () if r.description}
     text = yaml_out.render(document, header=_header(estate, source), notes=notes, runner_names=names)
     _check(text, estate, described)
-    all_notes = [f"{where[1]}: {line}" for where, lines in sorted(notes.items()) for line in lines]
+    all_notes = [(where[1], line) for where, lines in sorted(notes.items()) for line in lines]
     return ImportResult(
         text=text,
         projects=len(described),
