@@ -77,7 +77,11 @@ def build_inventory(estate: Estate, *, source: str = "") -> ImportResult:
             notes[("projects", path)] = d.notes
     names = {r.id: r.description for s in estate.projects for r in s.runners or () if r.description}
     text = yaml_out.render(document, header=_header(estate, source), notes=notes, runner_names=names)
-    _check(text, estate, described)
+    _check(
+        text,
+        described,
+        {path: entry["group_variables"] for path, entry in groups.items() if "group_variables" in entry},
+    )
     all_notes = [(where[1], line) for where, lines in sorted(notes.items()) for line in lines]
     return ImportResult(
         text=text,
@@ -169,8 +173,10 @@ def _header(estate: Estate, source: str) -> list[str]:
     ]
 
 
-def _check(text: str, estate: Estate, described: Mapping[str, Described]) -> None:
-    """Load `text` with the real loader and compare every project with its description."""
+def _check(
+    text: str, described: Mapping[str, Described], group_variables: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Load `text` with the real loader; compare every project and group's variables with the intent."""
     with tempfile.TemporaryDirectory(prefix="provisioner-import-") as folder:
         path = Path(folder, "inventory.yaml")
         path.write_text(text, encoding="utf-8")
@@ -181,7 +187,25 @@ def _check(text: str, estate: Estate, described: Mapping[str, Described]) -> Non
     for name, d in described.items():
         if found[name] != Project.model_validate(d.entry):
             raise AssertionError(f"the generated inventory does not reproduce {name}")
-    expected_groups = {g.path for g in estate.groups if g.variables}
-    loaded_groups = {g.path for g in loaded.groups}
-    if not loaded_groups <= expected_groups:
-        raise AssertionError("the generated inventory manages variables of groups that have none")
+    loaded_groups = {g.path: g.variables for g in loaded.groups}
+    for group, written in group_variables.items():
+        expected = {
+            _shape(key, e) for key, found in Variables.model_validate(written).items.items() for e in found
+        }
+        if {_shape(v.key, v) for v in loaded_groups.get(group, ())} != expected:
+            raise AssertionError(f"the generated inventory does not reproduce the variables of group {group}")
+
+
+def _shape(key: str, v: Any) -> tuple[Any, ...]:
+    """A variable as compared: an inventory entry and a loaded one name their fields alike."""
+    fields = (
+        "environment_scope",
+        "value",
+        "variable_type",
+        "masked",
+        "hidden",
+        "protected",
+        "raw",
+        "description",
+    )
+    return (key, *(getattr(v, name) for name in fields))
