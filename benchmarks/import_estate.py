@@ -1,6 +1,6 @@
 """Import N varied projects from an in-process sandbox, then plan the result; print times and requests.
 
-    python -m benchmarks.import_estate --projects 200 --concurrency 8
+python -m benchmarks.import_estate --projects 200 --concurrency 8
 """
 
 from __future__ import annotations

@@ -22,10 +22,11 @@ class Action(enum.StrEnum):
     DELETE = "delete"
     REPLACE = "replace"  # delete and create: for things GitLab cannot update in place (deploy tokens)
     UNMANAGED = "unmanaged"  # reported, never applied: something exists that the inventory does not name
+    AWAITING = "awaiting"  # proposed in a merge request, waiting for a person: drift, but nothing to write
 
     @property
     def is_write(self) -> bool:
-        return self is not Action.UNMANAGED
+        return self not in (Action.UNMANAGED, Action.AWAITING)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,13 @@ class Change:
 
     @property
     def is_pending(self) -> bool:
-        """A change that apply would make (as opposed to an unmanaged notice)."""
+        """A change that apply would make (as opposed to a notice)."""
         return self.action.is_write
+
+    @property
+    def is_drift(self) -> bool:
+        """GitLab differs from the inventory: pending, or waiting on a merge request."""
+        return self.action.is_write or self.action is Action.AWAITING
 
     def public(self) -> dict[str, Any]:
         """The serialisable, display-safe view used by plan files and reports."""
@@ -114,6 +120,10 @@ class ProjectResult:
         return tuple(c for c in self.planned if c.is_pending)
 
     @property
+    def drift(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.planned if c.is_drift)
+
+    @property
     def failed(self) -> bool:
         return bool(self.problems)
 
@@ -129,5 +139,11 @@ class RunResult:
         return any(p.failed for p in self.projects)
 
     @property
-    def drift(self) -> bool:
+    def pending(self) -> bool:
+        """Some change is left for apply to make."""
         return any(p.pending for p in self.projects)
+
+    @property
+    def drift(self) -> bool:
+        """Some project differs from the inventory (pending, or awaiting a merge request)."""
+        return any(p.drift for p in self.projects)

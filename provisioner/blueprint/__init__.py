@@ -1,20 +1,98 @@
-"""Blueprints: manifests, rendering, file policies and three-way updates (no API calls here)."""
+"""Blueprints: manifests, rendering, file policies and three-way updates. Pure: no API calls here.
+
+The files facet uses `render`, then `paths_to_observe` / `contents_needed` / `plan_files` (see `update`),
+`unified_diff` for plans and `commit_message` for the one commit. The inventory loader uses `check_vars`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-BLUEPRINTS_DIR = Path(__file__).resolve().parent.parent.parent / "blueprints"
+from provisioner.blueprint.diffs import unified_diff
+from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, LockError, parse_lock
+from provisioner.blueprint.manifest import (
+    BLUEPRINTS_DIR,
+    Blueprint,
+    FileRule,
+    Manifest,
+    UnknownBlueprint,
+    VariableDef,
+    list_blueprints,
+    load_blueprint,
+)
+from provisioner.blueprint.merge import MergeResult, merge_three_way
+from provisioner.blueprint.render import RenderedFile, Rendering, render, sha256_text
+from provisioner.blueprint.tomlkeys import UnreadableFile, apply_owned_keys
+from provisioner.blueprint.update import (
+    TRAILER,
+    ContentMissing,
+    FileAction,
+    FileDecision,
+    FilesPlan,
+    Hashes,
+    commit_message,
+    contents_needed,
+    paths_to_observe,
+    plan_files,
+    read_lock,
+)
+from provisioner.blueprint.variables import resolve_variables
+from provisioner.errors import InputError
+
+__all__ = [
+    "BLUEPRINTS_DIR",
+    "LOCK_PATH",
+    "TRAILER",
+    "Blueprint",
+    "ContentMissing",
+    "FileAction",
+    "FileDecision",
+    "FileRule",
+    "FilesPlan",
+    "Hashes",
+    "Lock",
+    "LockError",
+    "LockedFile",
+    "Manifest",
+    "MergeResult",
+    "RenderedFile",
+    "Rendering",
+    "UnknownBlueprint",
+    "UnreadableFile",
+    "VariableDef",
+    "apply_owned_keys",
+    "check_vars",
+    "commit_message",
+    "contents_needed",
+    "list_blueprints",
+    "load_blueprint",
+    "merge_three_way",
+    "parse_lock",
+    "paths_to_observe",
+    "plan_files",
+    "read_lock",
+    "render",
+    "resolve_variables",
+    "sha256_text",
+    "unified_diff",
+]
 
 
-def check_vars(name: str, variables: Mapping[str, Any]) -> list[tuple[str, str]]:
+def check_vars(
+    name: str, variables: Mapping[str, Any], *, project_path: str | None = None
+) -> list[tuple[str, str]]:
     """Problems with a project's blueprint choice, as (field suffix, message); empty when fine.
 
     The inventory loader calls this during validation, so that an unknown blueprint or a missing or
-    mistyped blueprint variable is an input error before the first API call.
+    mistyped blueprint variable is an input error before the first API call. Field suffixes are
+    "blueprint" or "blueprint_vars.NAME". With `project_path`, values derived from the project (the
+    distribution name) are checked too; without it they are checked when the project is rendered.
     """
-    if not (BLUEPRINTS_DIR / name).is_dir():
-        return [("blueprint", f"unknown blueprint {name!r}")]
-    return []
+    try:
+        blueprint = load_blueprint(name)
+    except UnknownBlueprint as exc:
+        return [("blueprint", exc.problems[0].message)]
+    except InputError as exc:
+        return [("blueprint", f"blueprint {name} is broken: {exc.problems[0]}")]
+    return list(resolve_variables(blueprint, variables, project_path=project_path).problems)

@@ -125,11 +125,13 @@ def _report(result: RunResult, fmt: str, **extra: Any) -> None:
 
 
 def _exit_code(result: RunResult, *, drift_code: int) -> int:
+    """check: drift (awaiting merge requests included) is 2; plan: only changes left to make are."""
     if result.interrupted:
         return common.EXIT_INTERRUPTED
     if result.failed:
         return common.EXIT_ERROR
-    return drift_code if result.drift else common.EXIT_OK
+    differs = result.drift if result.mode == "check" else result.pending
+    return drift_code if differs else common.EXIT_OK
 
 
 def register(app: typer.Typer) -> None:
@@ -204,7 +206,7 @@ def register(app: typer.Typer) -> None:
                 debug=debug,
             )
             common.out(text.render(shown))
-            if not shown.drift:
+            if not shown.pending:
                 raise typer.Exit(_exit_code(shown, drift_code=common.EXIT_OK))
             if not typer.confirm("Apply these changes?", default=False):
                 common.fail("nothing applied.", common.EXIT_OK)

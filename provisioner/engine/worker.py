@@ -98,15 +98,38 @@ def process_project(
         return ProjectResult(
             spec.path, tuple(planned.changes), problems=tuple(planned.problems), facets=tuple(planned.facets)
         )
-    applied, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
-    remaining, verify_problems = _verify(api, spec, facets, {c.facet for c in applied}, options)
+    attempted = {c.facet for c in planned.changes if c.is_pending}
+    failed, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
+    remaining, verify_problems = _verify(api, spec, facets, attempted, failed, options)
+    # What apply achieved is what verify no longer finds: exact even when a facet failed halfway.
+    still = {(c.facet, c.target) for c in remaining}
+    applied = [c for c in planned.changes if c.is_pending and (c.facet, c.target) not in still]
     return ProjectResult(
         spec.path,
         planned=tuple(planned.changes),
         applied=tuple(applied),
         remaining=tuple(remaining),
-        problems=tuple(planned.problems + problems + verify_problems),
+        problems=collapse(planned.problems + problems + verify_problems),
         facets=tuple(planned.facets),
+    )
+
+
+def collapse(problems: Sequence[Problem]) -> tuple[Problem, ...]:
+    """One problem per cause: the same permission problem in several facets is said once."""
+    out: list[Problem] = []
+    facets_of: dict[tuple[str, str], list[str]] = {}
+    for problem in problems:
+        key = (problem.kind, problem.message)
+        if problem.kind == "permission" and key in facets_of:
+            facets_of[key].append(problem.facet or "project")
+            continue
+        facets_of[key] = [problem.facet or "project"]
+        out.append(problem)
+    return tuple(
+        p
+        if len(facets_of[(p.kind, p.message)]) == 1
+        else Problem(p.project, None, f"{p.message} ({', '.join(facets_of[(p.kind, p.message)])})", p.kind)
+        for p in out
     )
 
 
@@ -152,8 +175,9 @@ def _apply(
     facets: Sequence[Facet],
     changes: Sequence[Change],
     ctx: ApplyContext,
-) -> tuple[list[Change], list[Problem]]:
-    applied: list[Change] = []
+) -> tuple[set[str], list[Problem]]:
+    """Apply facet by facet; a failing facet is reported and the others still go. Returns the failed."""
+    failed: set[str] = set()
     problems: list[Problem] = []
     for facet in facets:
         mine = [c for c in changes if c.facet == facet.name and c.is_pending]
@@ -161,37 +185,38 @@ def _apply(
             continue
         try:
             facet.apply(api, ref, mine, ctx)
-            applied.extend(mine)
         except Exception as exc:
+            failed.add(facet.name)
             problems.append(problem_from(spec.path, facet.name, exc))
         finally:
             api.cache.forget_project(ref.id)
-    return applied, problems
+    return failed, problems
 
 
 def _verify(
-    api: GitLabApi, spec: ProjectSpec, facets: Sequence[Facet], written: set[str], options: PlanOptions
+    api: GitLabApi,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    attempted: set[str],
+    failed: set[str],
+    options: PlanOptions,
 ) -> tuple[list[Change], list[Problem]]:
-    if not written:
-        return [], []
+    """Observe again what apply touched. What a facet that succeeded left behind did not stick."""
     try:
         ref = projects.find(api, spec.path)
     except Exception as exc:
         return [], [problem_from(spec.path, None, exc)]
     if ref is None:
         return [], [Problem(spec.path, None, "project vanished during apply", "error")]
-    again = _plan(api, ref, spec, [f for f in facets if f.name in written], options)
+    again = _plan(api, ref, spec, [f for f in facets if f.name in attempted], options)
     remaining = [c for c in again.changes if c.is_pending]
-    problems = list(again.problems)
+    problems = [p for p in again.problems if p.facet not in failed]  # already reported by apply
     for change in remaining:
-        problems.append(
-            Problem(
-                spec.path,
-                change.facet,
-                f"{change.target}: did not stick after apply (GitLab kept {dict(change.before or {})})",
-                "not_sticking",
-            )
-        )
+        if change.facet in failed:
+            continue  # its failure is already reported
+        kept = dict(change.before or {})
+        message = f"{change.target}: did not stick after apply (GitLab kept {kept})"
+        problems.append(Problem(spec.path, change.facet, message, "not_sticking"))
     return remaining, problems
 
 

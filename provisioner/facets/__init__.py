@@ -8,6 +8,7 @@ Adding a facet means adding its module and one line here; the engine knows no fa
 from __future__ import annotations
 
 from provisioner.facets.base import Facet, GroupFacet
+from provisioner.facets.files import ProjectFiles
 from provisioner.facets.protection import ProjectProtection
 from provisioner.facets.registry import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
@@ -19,6 +20,7 @@ PROJECT_FACETS: tuple[Facet, ...] = (
     ProjectVariables(),
     ProjectRunners(),
     ProjectRegistry(),
+    ProjectFiles(),
     ProjectProtection(),
 )
 GROUP_FACETS: tuple[GroupFacet, ...] = (GroupVariables(),)

@@ -10,11 +10,12 @@ Protected tags have no update at all. Protected refs the inventory does not name
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import Unobservable
+from provisioner.errors import GitLabError, Unobservable
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import protection as api_protection
 from provisioner.gitlab.permissions import require_maintainer
@@ -39,12 +40,14 @@ class ObservedProtection:
 class _Branch:
     name: str
     body: Mapping[str, Any]  # create: the whole rule; update: what PATCH changes
+    previous: Mapping[str, Any] | None = None  # replace: the rule as it was, to restore if the create fails
 
 
 @dataclass(frozen=True)
 class _Tag:
     name: str
     create_access_level: int
+    previous: int | None = None
 
 
 def default_branch_name(project: ProjectRef, spec: ProjectSpec) -> str:
@@ -113,7 +116,20 @@ def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchR
         return [Change(facet, target, Action.UPDATE, before, after, payload=_Branch(name, body))]
     body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
     body["allow_force_push"] = want.allow_force_push
-    return [Change(facet, target, Action.REPLACE, before, after, payload=_Branch(name, body))]
+    previous = {
+        "name": name,
+        "push_access_level": _strictest(have.push),
+        "merge_access_level": _strictest(have.merge),
+        "allow_force_push": have.allow_force_push,
+    }
+    if have.unprotect:
+        previous["unprotect_access_level"] = _strictest(have.unprotect)
+    return [Change(facet, target, Action.REPLACE, before, after, payload=_Branch(name, body, previous))]
+
+
+def _strictest(levels: frozenset[int]) -> int:
+    """One level standing for a set of them when a rule must be restored: no one, else the highest."""
+    return 0 if not levels or 0 in levels else max(levels)
 
 
 def _tag_changes(facet: str, name: str, want: TagProtection, have: TagRule | None) -> list[Change]:
@@ -125,6 +141,7 @@ def _tag_changes(facet: str, name: str, want: TagProtection, have: TagRule | Non
     before = {"create_access_level": _shown(have.create)}
     if before == after:
         return []
+    payload = _Tag(name, payload.create_access_level, previous=_strictest(have.create))
     return [Change(facet, target, Action.REPLACE, before, after, payload=payload)]
 
 
@@ -143,18 +160,42 @@ def _unnamed(facet: str, kind: str, have: Mapping[str, Any], wanted: Iterable[st
 
 def apply_protection(api: GitLabApi, project_id: int, changes: Sequence[Change]) -> None:
     for change in changes:
-        plan = change.payload
-        if isinstance(plan, _Branch):
-            if change.action is Action.UPDATE:
-                api_protection.update_branch(api, project_id, plan.name, plan.body)
-                continue
-            if change.action is Action.REPLACE:
-                api_protection.unprotect_branch(api, project_id, plan.name)
-            api_protection.protect_branch(api, project_id, plan.body)
-        elif isinstance(plan, _Tag):
-            if change.action is Action.REPLACE:
-                api_protection.unprotect_tag(api, project_id, plan.name)
-            api_protection.protect_tag(api, project_id, plan.name, plan.create_access_level)
+        if isinstance(change.payload, _Branch):
+            _apply_branch(api, project_id, change.action, change.payload)
+        elif isinstance(change.payload, _Tag):
+            _apply_tag(api, project_id, change.action, change.payload)
+
+
+def _apply_branch(api: GitLabApi, project_id: int, action: Action, plan: _Branch) -> None:
+    if action is Action.UPDATE:
+        api_protection.update_branch(api, project_id, plan.name, plan.body)
+        return
+    if action is Action.REPLACE:
+        api_protection.unprotect_branch(api, project_id, plan.name)
+    try:
+        api_protection.protect_branch(api, project_id, plan.body)
+    except GitLabError:
+        if plan.previous is not None:
+            _restore(lambda: api_protection.protect_branch(api, project_id, plan.previous or {}))
+        raise
+
+
+def _apply_tag(api: GitLabApi, project_id: int, action: Action, plan: _Tag) -> None:
+    if action is Action.REPLACE:
+        api_protection.unprotect_tag(api, project_id, plan.name)
+    try:
+        api_protection.protect_tag(api, project_id, plan.name, plan.create_access_level)
+    except GitLabError:
+        if plan.previous is not None:
+            _restore(lambda: api_protection.protect_tag(api, project_id, plan.name, plan.previous or 0))
+        raise
+
+
+def _restore(protect_again: Callable[[], None]) -> None:
+    """A replaced rule whose new version GitLab refuses gets its old one back: the tool never leaves
+    a ref unprotected. The refusal stays the error reported."""
+    with contextlib.suppress(GitLabError):
+        protect_again()
 
 
 class ProjectProtection:

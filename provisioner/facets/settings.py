@@ -58,7 +58,12 @@ class ProjectSettings:
         return project.attributes
 
     def diff(self, spec: ProjectSpec, observed: Mapping[str, Any], options: PlanOptions) -> list[Change]:
-        return diff_attributes(self.name, "project settings", desired_settings(spec), observed)
+        desired = desired_settings(spec)
+        if observed.get("empty_repo"):
+            # No branch exists yet to point at: the files facet's initial commit creates it, and the
+            # first branch of a repository becomes its default.
+            desired.pop("default_branch", None)
+        return diff_attributes(self.name, "project settings", desired, observed)
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from provisioner.errors import Unobservable
+from provisioner.errors import NotFound, Rejected, Unobservable
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import post_once
 from provisioner.gitlab.transport import GitLabApi, encode
@@ -87,11 +87,23 @@ def add_group(api: GitLabApi, project_id: int, target_id: int) -> None:
 
 
 def remove_project(api: GitLabApi, project_id: int, target_id: int) -> None:
-    api.delete(f"/projects/{project_id}/job_token_scope/allowlist/{target_id}")
+    _remove(api, f"/projects/{project_id}/job_token_scope/allowlist/{target_id}")
 
 
 def remove_group(api: GitLabApi, project_id: int, target_id: int) -> None:
-    api.delete(f"/projects/{project_id}/job_token_scope/groups_allowlist/{target_id}")
+    _remove(api, f"/projects/{project_id}/job_token_scope/groups_allowlist/{target_id}")
+
+
+def _remove(api: GitLabApi, path: str) -> None:
+    """A DELETE retried after a lost answer finds nothing to remove: GitLab answers 400 "Target ...
+    is not in the job token scope" [G:app/services/ci/job_token_scope/remove_project_service.rb]."""
+    try:
+        api.delete(path)
+    except NotFound:
+        pass
+    except Rejected as exc:
+        if "is not in the job token scope" not in exc.message:
+            raise
 
 
 def _listed(api: GitLabApi, project_id: int, target_id: int, read: Any) -> AllowlistEntry | None:

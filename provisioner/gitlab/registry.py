@@ -12,11 +12,13 @@ The quirks live here so that the facet compares plain values:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.errors import NotFound
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import post_once
 from provisioner.gitlab.transport import GitLabApi
@@ -138,7 +140,8 @@ def update_package_rule(api: GitLabApi, project_id: int, rule_id: int, levels: M
 
 
 def delete_package_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
-    api.delete(f"/projects/{project_id}/packages/protection/rules/{rule_id}")
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"/projects/{project_id}/packages/protection/rules/{rule_id}")
 
 
 def create_container_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
@@ -157,7 +160,8 @@ def update_container_rule(api: GitLabApi, project_id: int, rule_id: int, levels:
 
 
 def delete_container_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
-    api.delete(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}")
+    with contextlib.suppress(NotFound):
+        api.delete(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}")
 
 
 def _fresh(api: GitLabApi, project_id: int, read: Any, identity: Any) -> Any | None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import GitLabError, Unreachable
+from provisioner.errors import Forbidden, GitLabError, NotFound, Unreachable
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import IssuedToken, post_once
 from provisioner.gitlab.transport import GitLabApi
@@ -69,7 +69,11 @@ def project_runners(api: GitLabApi, project_id: int) -> list[RunnerRecord]:
 
 
 def runner(api: GitLabApi, runner_id: int) -> RunnerRecord | None:
-    entity = api.get_optional(f"/runners/{runner_id}")
+    """The runner, or None when it is missing or this token may not see it (404, 403)."""
+    try:
+        entity = api.get_optional(f"/runners/{runner_id}")
+    except Forbidden:
+        return None
     return to_record(entity) if entity is not None else None
 
 
@@ -150,7 +154,8 @@ def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:
 
 
 def unassign(api: GitLabApi, project_id: int, runner_id: int) -> None:
-    api.delete(f"/projects/{project_id}/runners/{runner_id}")
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"/projects/{project_id}/runners/{runner_id}")
 
 
 def _issued(answer: Mapping[str, Any]) -> IssuedToken:

@@ -22,11 +22,16 @@ from provisioner.inventory.schema import Project, Variables
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
 from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
 
-BlueprintCheck = Callable[[str, Mapping[str, Any]], list[tuple[str, str]]]
+BlueprintCheck = Callable[[str, Mapping[str, Any], str], list[tuple[str, str]]]
+"""(blueprint name, blueprint_vars, project path) -> [(field suffix, message)]"""
+
+
+def _check_blueprint(name: str, variables: Mapping[str, Any], project_path: str) -> list[tuple[str, str]]:
+    return blueprint.check_vars(name, variables, project_path=project_path)
 
 
 def load_inventory(
-    path: FilePath, *, only: Sequence[str] = (), check_blueprint: BlueprintCheck = blueprint.check_vars
+    path: FilePath, *, only: Sequence[str] = (), check_blueprint: BlueprintCheck = _check_blueprint
 ) -> LoadedInventory:
     """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
 
@@ -91,7 +96,7 @@ def _project(
     )
     blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
-        for suffix, message in check_blueprint(blueprint_name, blueprint_vars):
+        for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
     try:
         config = Project.model_validate(merged.data)

@@ -19,7 +19,6 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -270,11 +269,10 @@ class Runners(_Model):
     prune: bool = False
     """Unassign project runners the inventory does not select or create."""
 
-    @field_validator("create")
-    @classmethod
-    def _unique_descriptions(cls, create: list[ProjectRunner]) -> list[ProjectRunner]:
-        _no_duplicates([r.description for r in create], "runner description")
-        return create
+    @model_validator(mode="after")
+    def _unique_descriptions(self) -> Runners:
+        _no_duplicates([r.description for r in self.create], "runner description")
+        return self
 
 
 def _no_duplicates(names: list[Any], what: str) -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from provisioner import __version__
-from provisioner.model import Problem, ProjectResult, RunResult
+from provisioner.model import Action, Problem, ProjectResult, RunResult
 from provisioner.report.summary import status, summarise
 from provisioner.secrets import redact
 
@@ -23,7 +23,8 @@ def project_entry(result: ProjectResult, mode: str) -> dict[str, Any]:
         "status": status(result, mode),
         "facets": list(result.facets),
         "changes": [c.public() for c in result.pending],
-        "unmanaged": [c.public() for c in result.planned if not c.is_pending],
+        "awaiting": [c.public() for c in result.planned if c.action is Action.AWAITING],
+        "unmanaged": [c.public() for c in result.planned if c.action is Action.UNMANAGED],
         "problems": [_problem(p) for p in result.problems],
     }
     if mode == "apply":

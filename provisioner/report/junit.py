@@ -32,7 +32,7 @@ def render(run: RunResult, suite_name: str = "provisioner") -> str:
             tests += 1
             case = ET.SubElement(suite, "testcase", classname=result.project, name=facet)
             mine = [p for p in result.problems if (p.facet or "project") == facet]
-            drift = [c for c in result.pending if c.facet == facet]
+            drift = [c for c in result.drift if c.facet == facet]
             if mine:
                 errors += 1
                 node = ET.SubElement(case, "error", message=mine[0].message, type=mine[0].kind)

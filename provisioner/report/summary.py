@@ -15,6 +15,8 @@ def status(result: ProjectResult, mode: str) -> str:
         return "applied"
     if result.pending:
         return "drift"
+    if result.drift:
+        return "awaiting"
     return "in_sync"
 
 

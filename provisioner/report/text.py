@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from provisioner.model import Action, Change, ProjectResult, RunResult
+from provisioner.model import SENSITIVE, Action, Change, ProjectResult, RunResult
 from provisioner.report.summary import summarise
 from provisioner.secrets import redact
 
@@ -15,10 +15,13 @@ _SYMBOL = {
     Action.DELETE: "-",
     Action.REPLACE: "±",
     Action.UNMANAGED: "?",
+    Action.AWAITING: "…",
 }
 
 
 def _value(value: Any) -> str:
+    if value == SENSITIVE:
+        return SENSITIVE
     return (
         repr(value)
         if isinstance(value, str)
@@ -34,6 +37,8 @@ def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
         if name in before and name in after:
             yield f"{name}: {_value(before[name])} -> {_value(after[name])}"
         elif name in after:
+            if after[name] in (None, False, ""):
+                continue  # a new thing's unset flags say nothing worth reading
             yield f"{name}: {_value(after[name])}"
         else:
             yield f"{name}: {_value(before[name])}"
@@ -41,12 +46,18 @@ def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
 
 def change_lines(change: Change, indent: str = "  ") -> list[str]:
     label = f"{indent}{_SYMBOL[change.action]} {change.facet}: {change.target}"
-    if change.action is Action.UNMANAGED:
-        label += " (unmanaged: not in the inventory)" if change.after is None else ""
+    if change.action is Action.UNMANAGED and change.after is None:
+        return [label + " (unmanaged: not in the inventory)"]
     lines = [label]
     if change.action is not Action.DELETE or change.before is None:
         lines += [f"{indent}    {f}" for f in _fields(change.before, change.after)]
-    if change.detail:
+    if change.detail and change.action is Action.CREATE:
+        # A new file's diff is the whole file: `blueprint render` or --format json show it.
+        added = sum(
+            1 for line in change.detail.splitlines() if line.startswith("+") and not line.startswith("+++")
+        )
+        lines.append(f"{indent}    (new content: {added} lines)")
+    elif change.detail:
         lines += [f"{indent}    {line}" for line in change.detail.splitlines()]
     return lines
 
@@ -68,22 +79,26 @@ def project_lines(result: ProjectResult, mode: str) -> list[str]:
     return lines
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def summary_line(run: RunResult) -> str:
     s = summarise(run)
-    verbs = {"plan": "to", "check": "drifted:", "apply": "applied:"}
-    counts = ", ".join(f"{n} {a}" for a, n in s.by_action.items() if a != "unmanaged") or "no changes"
+    parts = [f"{run.mode}: {_plural(s.targets, 'target')}"]
+    writes = {a: n for a, n in s.by_action.items() if a not in ("unmanaged", "awaiting")}
     if run.mode == "apply":
-        counts = f"{s.applied} change(s) applied"
-    unmanaged = s.by_action.get("unmanaged", 0)
-    parts = [
-        f"{run.mode}: {s.targets} target(s)",
-        counts if run.mode == "apply" else f"{verbs[run.mode]} {counts}",
-    ]
-    if unmanaged:
-        parts.append(f"{unmanaged} unmanaged")
-    failed = s.by_status.get("failed", 0)
-    if failed:
-        parts.append(f"{failed} failed")
+        parts.append(f"{_plural(s.applied, 'change')} applied")
+    elif run.mode == "plan":
+        parts.append(", ".join(f"{n} to {a}" for a, n in writes.items()) or "no changes")
+    else:
+        drifted = s.by_status.get("drift", 0) + s.by_status.get("awaiting", 0)
+        parts.append(f"{drifted} drifted, {s.by_status.get('in_sync', 0)} in sync")
+    for kind in ("awaiting", "unmanaged"):
+        if s.by_action.get(kind):
+            parts.append(f"{s.by_action[kind]} {kind}")
+    if s.by_status.get("failed"):
+        parts.append(f"{s.by_status['failed']} failed")
     if run.interrupted:
         parts.append("INTERRUPTED: some projects were not processed")
     return "; ".join(parts) + "."

@@ -64,6 +64,43 @@ def last_commit_id(project: Project, commit: Commit, path: str) -> str:
     return newest.id
 
 
+def merge_base(project: Project, ours: Commit, theirs: Commit) -> Commit | None:
+    """The nearest common ancestor (`git merge-base`, over every parent, not only the first)."""
+    seen: set[str] = set()
+    frontier = [ours.id]
+    while frontier:
+        seen.update(frontier)
+        frontier = [p for c in frontier for p in project.repo.commits[c].parent_ids if p not in seen]
+    frontier = [theirs.id]
+    visited: set[str] = set()
+    while frontier:
+        for commit_id in frontier:
+            if commit_id in seen:
+                return project.repo.commits[commit_id]
+        visited.update(frontier)
+        frontier = [p for c in frontier for p in project.repo.commits[c].parent_ids if p not in visited]
+    return None
+
+
+def merge_trees(base: Commit | None, ours: Commit, theirs: Commit) -> tuple[dict[str, str], list[str]] | None:
+    """Both sides' changes since `base`, path by path; None when both changed a path differently.
+
+    Coarser than git, which merges the lines inside a file: enough for what the tool proposes."""
+    old = base.tree if base else {}
+    tree: dict[str, str] = {}
+    for path in sorted(set(old) | set(ours.tree) | set(theirs.tree)):
+        b, o, t = old.get(path), ours.tree.get(path), theirs.tree.get(path)
+        if o != t and b != o and b != t:
+            return None
+        merged = t if b == o else o
+        if merged is not None:
+            tree[path] = merged
+    was = set(base.executables) if base else set()
+    mine, their = set(ours.executables), set(theirs.executables)
+    executables = {p for p in tree if ((p in their) if (p in was) == (p in mine) else (p in mine))}
+    return tree, sorted(executables)
+
+
 def decode_content(content: str, encoding: str | None) -> bytes:
     if encoding == "base64":
         try:

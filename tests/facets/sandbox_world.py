@@ -1,7 +1,8 @@
-"""The sandbox for the facet integration tests: one in-process server, a fresh demo world per test,
-the engine run against it over HTTP, and a throwaway keyring (never the user's).
+"""The sandbox for the facet integration tests: the shared in-process server (tests/conftest.py) with
+a fresh demo world per test, the engine run against it over HTTP, and a throwaway keyring (never the
+user's).
 
-Imported by the test modules (`from tests.facets.sandbox_world import ...`), fixtures included.
+Its fixtures reach the tests through tests/facets/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 from provisioner.engine.run import run
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets import PROJECT_FACETS
+from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import RunResult
-from provisioner.sandbox import SandboxOptions, SandboxServer
+from provisioner.sandbox import SandboxServer
 from provisioner.tokens import store_token
+from tests.support import Sandbox
 
 
 @dataclass
@@ -102,26 +105,35 @@ class World:
         *,
         rotate: bool = False,
         token: str | None = None,
+        facets: Sequence[Facet] = PROJECT_FACETS,
     ) -> RunResult:
         api = self.api(token)
         options = PlanOptions(rotate=rotate)
         ctx = ApplyContext(options=options, inventory_dir=str(self.inventory_dir), store_token=store_token)
         try:
-            return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2)
+            return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2, facets=facets)
         finally:
             api.close()
 
 
-def converge(world: World, specs: Sequence[ProjectSpec], *, rotate: bool = False) -> RunResult:
+def converge(
+    world: World,
+    specs: Sequence[ProjectSpec],
+    *,
+    rotate: bool = False,
+    facets: Sequence[Facet] = PROJECT_FACETS,
+) -> RunResult:
     """Apply, then check the contract: a second apply writes nothing and a plan is empty."""
-    first = world.run(specs, "apply", rotate=rotate)
-    assert problems(first) == []
-    assert [c for p in first.projects for c in p.remaining] == []
+    first = world.run(specs, "apply", rotate=rotate, facets=facets)
+    assert problems(first) == [], problems(first)
+    remaining = [c.public() for p in first.projects for c in p.remaining]
+    assert remaining == [], remaining
     world.reset_counters()
-    second = world.run(specs, "apply", rotate=rotate)
-    assert (world.writes(), pending(second), problems(second)) == (0, [], [])
-    plan = world.run(specs, "plan")
-    assert (pending(plan), problems(plan)) == ([], [])
+    second = world.run(specs, "apply", rotate=rotate, facets=facets)
+    outcome = (world.writes(), pending(second), problems(second))
+    assert outcome == (0, [], []), outcome
+    plan = world.run(specs, "plan", facets=facets)
+    assert (pending(plan), problems(plan)) == ([], []), (pending(plan), problems(plan))
     return first
 
 
@@ -141,29 +153,16 @@ def problems(result: RunResult) -> list[str]:
     return [f"{p.facet}: {p.message}" for r in result.projects for p in r.problems]
 
 
-@pytest.fixture(scope="session")
-def facets_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(seed="demo")) as server:
-        yield server
-
-
 @pytest.fixture
-def world(facets_server: SandboxServer, tmp_path: Path) -> World:
-    """The demo world (provisioner/sandbox/seed.py), fresh for this test."""
-    response = requests.post(
-        facets_server.url + "/-/sandbox/reset",
-        json={"seed": "demo"},
-        headers={"PRIVATE-TOKEN": facets_server.token},
-        timeout=15,
-    )
-    assert response.status_code == 200, response.text
+def world(sandbox: Sandbox, tmp_path: Path) -> World:
+    """The demo world (provisioner/sandbox/seed.py), fresh for this test (tests/conftest.py)."""
     inventory_dir = tmp_path / "inventory"
     inventory_dir.mkdir()
-    return World(facets_server, inventory_dir)
+    return World(sandbox.server, inventory_dir)
 
 
 @pytest.fixture(autouse=True)
-def test_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
+def throwaway_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
     """A real keyring backend in a temporary file, never the user's."""
     previous = keyring.get_keyring()
     backend = PlaintextKeyring()

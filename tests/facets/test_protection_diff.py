@@ -69,9 +69,20 @@ def test_replace_shows_levels_by_name_and_recreates_the_whole_rule():
     (change,) = diff(config, [branch(push={30, 40})])
     assert change.before == {"push_access_level": ["developer", "maintainer"], "allow_force_push": False}
     assert change.after == {"push_access_level": "no_one", "allow_force_push": True}
-    assert change.payload == _Branch(
-        "main", {"name": "main", "push_access_level": 0, "merge_access_level": 40, "allow_force_push": True}
-    )
+    assert change.payload.body == {
+        "name": "main",
+        "push_access_level": 0,
+        "merge_access_level": 40,
+        "allow_force_push": True,
+    }
+    # kept to restore if GitLab refuses the new rule; several levels stand as the strictest one
+    assert change.payload.previous == {
+        "name": "main",
+        "push_access_level": 40,
+        "merge_access_level": 40,
+        "allow_force_push": False,
+        "unprotect_access_level": 40,
+    }
 
 
 def test_only_force_push_is_patched():

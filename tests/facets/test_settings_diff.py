@@ -37,3 +37,17 @@ def test_missing_attribute_means_unknown_not_false():
 
 def test_null_ci_config_path_equals_empty_string():
     assert diff_attributes("settings", "t", {"ci_config_path": ""}, {"ci_config_path": None}) == []
+
+
+def test_an_empty_repository_has_no_branch_to_make_default_yet():
+    from provisioner.facets.base import PlanOptions
+    from provisioner.facets.settings import ProjectSettings
+    from provisioner.inventory.schema import Project, Settings
+    from provisioner.inventory.spec import ProjectSpec
+
+    spec = ProjectSpec(
+        path="g/p", config=Project(settings=Settings(default_branch="trunk", build_timeout=3600))
+    )
+    observed = {"empty_repo": True, "default_branch": None, "build_timeout": 600}
+    (change,) = ProjectSettings().diff(spec, observed, PlanOptions())
+    assert change.after == {"build_timeout": 3600}

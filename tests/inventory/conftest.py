@@ -39,5 +39,5 @@ def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pl
     keyring.core._keyring_backend = previous
 
 
-def no_blueprint_problems(name: str, variables: object) -> list[tuple[str, str]]:
+def no_blueprint_problems(name: str, variables: object, project_path: str) -> list[tuple[str, str]]:
     return []

@@ -296,7 +296,7 @@ class RecordingBlueprintCheck:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def __call__(self, name: str, variables: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def __call__(self, name: str, variables: Mapping[str, Any], project_path: str) -> list[tuple[str, str]]:
         self.calls.append((name, dict(variables)))
         if name != "python-package":
             return [("blueprint", f"unknown blueprint {name!r}")]

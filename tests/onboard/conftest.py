@@ -1,8 +1,8 @@
 """The sandbox over HTTP and the real command line (a subprocess), for bootstrap, import and auth.
 
-Every test gets a fresh in-process sandbox (demo world unless it asks otherwise), a temporary working
-folder with its own log file, and a keyring that lives in that folder (keyrings.alt's file backend,
-selected through the environment the way a user would), never the user's.
+Every test gets a fresh world in the shared sandbox (tests/conftest.py), a temporary working folder
+with its own log file, and a keyring that lives in that folder (keyrings.alt's file backend, selected
+through the environment the way a user would), never the user's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 import requests
 
-from provisioner.sandbox import SandboxOptions, SandboxServer
+from provisioner.sandbox import SandboxServer
+from tests.onboard.varied_seed import seed_varied
+from tests.support import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_KEYRING = "keyrings.alt.file.PlaintextKeyring"
@@ -105,24 +107,16 @@ def base_env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_world() -> Iterator[Callable[..., World]]:
-    servers: list[SandboxServer] = []
-
-    def start(seed: str = "demo", prepare: Callable[[SandboxServer], None] | None = None) -> World:
-        server = SandboxServer(SandboxOptions(seed=seed))
-        if prepare is not None:
-            prepare(server)  # build the world before the server thread starts
-        servers.append(server.start())
-        return World(server)
-
-    yield start
-    for server in servers:
-        server.stop()
+def world(sandbox: Sandbox) -> World:
+    """The demo world (the shared session sandbox, reset for this test)."""
+    return World(sandbox.server)
 
 
 @pytest.fixture
-def world(start_world: Callable[..., World]) -> World:
-    return start_world()
+def varied_world(empty: Sandbox) -> World:
+    """200 projects that differ in every way import reproduces (see varied_seed.py)."""
+    seed_varied(empty.state, 200)  # straight into the state: the server is idle between requests
+    return World(empty.server)
 
 
 @pytest.fixture

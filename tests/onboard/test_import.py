@@ -7,7 +7,7 @@ value is ever written: not to the file, the output, nor the log.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.seed import RITA_TOKEN
 from tests.onboard.conftest import Cli, World, leftovers, make_cli
-from tests.onboard.varied_seed import SHARED_MASKED_VALUE, seed_varied
+from tests.onboard.varied_seed import SHARED_MASKED_VALUE
 
 DEMO_SECRETS = ("rk_4f9a8b7c6d5e", "Pg-sandbox-2025-x9")  # data/reports: masked, hidden
 
@@ -90,10 +90,8 @@ def test_the_demo_import_says_what_is_left_to_the_user(cli: Cli) -> None:
     assert "2 masked or hidden variables imported without a value" in imported.stderr
 
 
-def test_import_then_plan_is_empty_on_200_varied_projects(
-    tmp_path: Path, start_world: Callable[..., World]
-) -> None:
-    world = start_world("empty", prepare=lambda server: seed_varied(server.state, 200))
+def test_import_then_plan_is_empty_on_200_varied_projects(tmp_path: Path, varied_world: World) -> None:
+    world = varied_world
     cli = make_cli(tmp_path, world)
     out = cli.cwd / "estate.yaml"
 

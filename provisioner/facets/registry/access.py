@@ -185,7 +185,6 @@ def _allowlist(
             facet,
             f'job token allowlist {kind} "{path}"',
             Action.CREATE,
-            after={kind: path},
             payload=_Allow(kind, int(target), add=True),
         )
         for target, path in wanted.items()
@@ -201,7 +200,6 @@ def _allowlist(
                     facet,
                     target,
                     Action.DELETE,
-                    before={kind: entry.path},
                     payload=_Allow(kind, entry.id, add=False),
                 )
             )

@@ -1,4 +1,4 @@
-"""Merge requests: create, list with filters, read, update (REFERENCE 2.13)."""
+"""Merge requests: create, list with filters, read, update, merge (REFERENCE 2.13)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from typing import Any
 from starlette.responses import Response
 
 from provisioner.sandbox.auth import find_project, project_access, user_of
-from provisioner.sandbox.http import forbidden, json_response, message, not_found, origin, paginate
+from provisioner.sandbox.http import (
+    forbidden,
+    json_response,
+    message,
+    not_found,
+    origin,
+    paginate,
+    unauthorized,
+)
+from provisioner.sandbox.repo import Author, make_commit, merge_base, merge_trees
 from provisioner.sandbox.routes.commits import readable_project
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import DEVELOPER, MergeRequest, Project, State, now_iso
 from provisioner.sandbox.views import user_basic
+from provisioner.sandbox.world import can_merge
 
 ROUTES = Routes()
 MRS = "/projects/:id/merge_requests"
@@ -21,7 +31,8 @@ STATES = ("opened", "closed", "locked", "merged", "all")
 def mr_json(state: State, project: Project, mr: MergeRequest, base: str) -> dict[str, Any]:
     full_path = state.project_full_path(project)
     author = state.users.get(mr.author_id)
-    sha = project.repo.branches.get(mr.source_branch)
+    sha = project.repo.branches.get(mr.source_branch) or mr.head_sha
+    merged_by = state.users.get(mr.merged_by_id) if mr.merged_by_id is not None else None
     assignees = [user_basic(state.users[i], base) for i in mr.assignee_ids if i in state.users]
     return {
         "id": mr.id,
@@ -32,8 +43,9 @@ def mr_json(state: State, project: Project, mr: MergeRequest, base: str) -> dict
         "state": mr.state,
         "created_at": mr.created_at,
         "updated_at": mr.updated_at,
-        "merged_by": None,
-        "merged_at": None,
+        "merged_by": user_basic(merged_by, base) if merged_by else None,
+        "merge_user": user_basic(merged_by, base) if merged_by else None,
+        "merged_at": mr.merged_at,
         "closed_by": None,
         "closed_at": None,
         "target_branch": mr.target_branch,
@@ -48,14 +60,14 @@ def mr_json(state: State, project: Project, mr: MergeRequest, base: str) -> dict
         "source_project_id": project.id,
         "target_project_id": project.id,
         "labels": list(mr.labels),
-        "draft": mr.title.lower().startswith(("draft:", "[draft]", "(draft)")),
-        "work_in_progress": mr.title.lower().startswith(("draft:", "[draft]", "(draft)")),
+        "draft": _draft(mr),
+        "work_in_progress": _draft(mr),
         "milestone": None,
         "merge_when_pipeline_succeeds": False,
         "merge_status": "can_be_merged",
         "detailed_merge_status": "mergeable" if mr.state == "opened" else "not_open",
         "sha": sha,
-        "merge_commit_sha": None,
+        "merge_commit_sha": mr.merge_commit_sha,
         "squash_commit_sha": None,
         "discussion_locked": None,
         "should_remove_source_branch": None,
@@ -67,6 +79,10 @@ def mr_json(state: State, project: Project, mr: MergeRequest, base: str) -> dict
         "has_conflicts": False,
         "blocking_discussions_resolved": True,
     }
+
+
+def _draft(mr: MergeRequest) -> bool:
+    return mr.title.lower().startswith(("draft:", "[draft]", "(draft)"))
 
 
 def _duplicate(project: Project, mr: MergeRequest) -> None:
@@ -193,4 +209,47 @@ async def update_mr(req: ApiRequest) -> Response:
         _duplicate(project, updated)
     updated.updated_at = now_iso()
     vars(mr).update(vars(updated))
+    return json_response(mr_json(req.state, project, mr, origin(req.http)))
+
+
+@ROUTES.put(f"{MRS}/:iid/merge")
+async def merge_mr(req: ApiRequest) -> Response:
+    """`PUT .../merge` as lib/api/merge_requests.rb answers it: 401 when the user may not merge into the
+    target branch, 405 when the merge request cannot be merged now (closed, merged, draft), 422 "Branch
+    cannot be merged" on conflicts, 409 when `sha` is not the source branch's head. A merge commit with
+    both heads as parents (merge method "merge"); the source branch goes when asked to."""
+    project = find_project(req)
+    user = user_of(req)
+    mr = _mr(project, req.path["iid"])
+    level = project_access(req.state, user, project)
+    if user is None or level < DEVELOPER or not can_merge(level, project, mr.target_branch):
+        raise unauthorized()
+    repo = project.repo
+    if mr.state != "opened" or _draft(mr) or mr.source_branch not in repo.branches:
+        raise message("405 Method Not Allowed", 405)
+    target, source = (
+        repo.commits[repo.branches[mr.target_branch]],
+        repo.commits[repo.branches[mr.source_branch]],
+    )
+    merged = merge_trees(merge_base(project, target, source), target, source)
+    if merged is None:
+        raise message("Branch cannot be merged", 422)
+    p = req.params
+    if (sha := p.str("sha")) is not None and sha != source.id:
+        raise message(f"SHA does not match HEAD of source branch: {source.id}", 409)
+    text = p.str("merge_commit_message") or (
+        f"Merge branch '{mr.source_branch}' into '{mr.target_branch}'\n\n{mr.title}\n\n"
+        f"See merge request {req.state.project_full_path(project)}!{mr.iid}"
+    )
+    commit = make_commit(
+        req.state, project, [target.id, source.id], merged[0], merged[1], text, Author(user.name, user.email)
+    )
+    repo.branches[mr.target_branch] = commit.id
+    project.updated_at = commit.created_at
+    mr.state, mr.merged_by_id, mr.merged_at = "merged", user.id, commit.created_at
+    mr.merge_commit_sha, mr.head_sha, mr.updated_at = commit.id, source.id, commit.created_at
+    if p.bool("should_remove_source_branch", mr.remove_source_branch) and mr.source_branch != (
+        project.default_branch
+    ):
+        del repo.branches[mr.source_branch]
     return json_response(mr_json(req.state, project, mr, origin(req.http)))

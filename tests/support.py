@@ -1,17 +1,18 @@
-"""One in-process sandbox for the whole session; every test starts from a fresh world."""
+"""Test support: talking to the sandbox over HTTP, and running the CLI as a user would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import gitlab
-import pytest
 import requests
 
-from provisioner.sandbox import SandboxOptions, SandboxServer
-from provisioner.sandbox.seed import DANA_TOKEN, RITA_TOKEN
+from provisioner.sandbox import SandboxServer
 
 
 class Api:
@@ -101,38 +102,27 @@ def enc(ident: str | int) -> str:
     return quote(str(ident), safe="")
 
 
-@pytest.fixture(scope="session")
-def _server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxOptions(seed="demo")) as server:
-        yield server
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fresh(server: SandboxServer, seed: str) -> Sandbox:
-    sandbox = Sandbox(server)
-    response = sandbox.admin.post("/-/sandbox/reset", json={"seed": seed})
-    assert response.status_code == 200, response.text
-    return sandbox
-
-
-@pytest.fixture
-def sandbox(_server: SandboxServer) -> Sandbox:
-    """The demo world (seed.py docstring), fresh for this test."""
-    return _fresh(_server, "demo")
-
-
-@pytest.fixture
-def empty(_server: SandboxServer) -> Sandbox:
-    """Only the admin user and token, fresh for this test."""
-    return _fresh(_server, "empty")
-
-
-@pytest.fixture
-def dana(sandbox: Sandbox) -> Api:
-    """Developer in `platform`, `api` scope."""
-    return sandbox.as_user(DANA_TOKEN)
-
-
-@pytest.fixture
-def rita(sandbox: Sandbox) -> Api:
-    """Reporter in `data`, `read_api` scope only."""
-    return sandbox.as_user(RITA_TOKEN)
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    input: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m provisioner ARGS` in a subprocess, with this checkout's package first on the path."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_"))}
+    environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "provisioner", *args],
+        env=environment,
+        cwd=cwd or ROOT,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

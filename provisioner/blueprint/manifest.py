@@ -1,0 +1,256 @@
+"""A blueprint's manifest (`blueprint.yaml`): its name, version, typed variables and the files it renders.
+
+The manifest is the blueprint's documentation: `provisioner blueprint list` prints it. Mistakes in it are
+reported with file, line and column, like mistakes in the inventory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from jinja2 import Environment, TemplateSyntaxError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from provisioner.errors import InputError, InputProblem
+
+
+def _blueprints_dir() -> Path:
+    """$PROVISIONER_BLUEPRINTS (a team's own catalogue), else the repository's blueprints/ (a clone
+    or an editable install), else the copy packaged inside the wheel."""
+    configured = os.environ.get("PROVISIONER_BLUEPRINTS")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    package = Path(__file__).resolve().parent.parent
+    in_repository = package.parent / "blueprints"
+    return in_repository if in_repository.is_dir() else package / "_blueprints"
+
+
+BLUEPRINTS_DIR = _blueprints_dir()
+MANIFEST = "blueprint.yaml"
+TEMPLATES = "templates"
+CONTEXT_NAMES = ("project_path", "project_name")
+"""Names a `derive` expression may use besides the variables: the GitLab project the blueprint is for."""
+
+VarType = Literal["str", "bool", "int", "list[str]"]
+Policy = Literal["managed", "seed", "managed-keys"]
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_DOTTED = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class VariableDef(_Model):
+    """One input of the blueprint. Without `default` or `derive` it is required."""
+
+    type: VarType
+    description: Annotated[str, Field(min_length=1)]
+    default: Any = None
+    derive: str | None = None
+    """A Jinja expression over the other variables and the project (project_path, project_name)."""
+    pattern: str | None = None
+    """A regular expression each text value (each item of a list) must match."""
+    choices: list[str] | None = None
+    min_items: Annotated[int, Field(ge=0)] | None = None
+
+    @property
+    def required(self) -> bool:
+        return "default" not in self.model_fields_set and self.derive is None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return pattern
+
+    @field_validator("derive")
+    @classmethod
+    def _parses(cls, derive: str | None) -> str | None:
+        if derive is not None:
+            try:
+                Environment().parse(derive)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"not a Jinja expression: {exc}") from None
+        return derive
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VariableDef:
+        if self.derive is not None and "default" in self.model_fields_set:
+            raise ValueError("give default or derive, not both")
+        if self.derive is not None and self.type != "str":
+            raise ValueError("derive is only for type str")
+        if (self.pattern or self.choices) and self.type not in ("str", "list[str]"):
+            raise ValueError("pattern and choices are only for text")
+        if self.min_items is not None and self.type != "list[str]":
+            raise ValueError("min_items is only for type list[str]")
+        return self
+
+
+class EnsureItems(_Model):
+    """An array in a managed-keys TOML file that must hold the rendering's items (the team may add more)."""
+
+    path: str
+    match: Literal["exact", "requirement-name"] = "exact"
+    """How an item is recognised: equal text, or the same requirement name whatever its version specifier."""
+    unless: str | None = None
+    """Skip this rule when the current file has this key (e.g. a static project.version)."""
+
+
+class FileRule(_Model):
+    """One rendered file and the policy that says how it is kept in shape."""
+
+    path: str
+    """Where the file goes in the repository; a template itself (src/{{ import_name }}/__init__.py)."""
+    template: str
+    """The Jinja template under templates/."""
+    policy: Policy
+    owned: list[str] = []
+    """managed-keys: dotted paths of the tables and keys the tool enforces (the rest is the team's)."""
+    ensure_items: list[EnsureItems] = []
+    only_with_new: str | None = None
+    """seed: plant it only in the run that creates that file too (a new project, not an existing one)."""
+
+    @model_validator(mode="after")
+    def _policy_fields(self) -> FileRule:
+        if self.policy != "managed-keys" and (self.owned or self.ensure_items):
+            raise ValueError("owned and ensure_items are only for policy managed-keys")
+        if self.policy == "managed-keys" and not self.path.endswith(".toml"):
+            raise ValueError("policy managed-keys is only for TOML files")
+        if self.policy != "seed" and self.only_with_new is not None:
+            raise ValueError("only_with_new is only for policy seed")
+        for dotted in [
+            *self.owned,
+            *(e.path for e in self.ensure_items),
+            *(e.unless or "a" for e in self.ensure_items),
+        ]:
+            if not _DOTTED.match(dotted):
+                raise ValueError(f"{dotted!r} is not a dotted key path (tool.coverage.run)")
+        return self
+
+
+class Manifest(_Model):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+    version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")]
+    description: Annotated[str, Field(min_length=1)]
+    variables: dict[str, VariableDef] = {}
+    files: Annotated[list[FileRule], Field(min_length=1)]
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, variables: dict[str, VariableDef]) -> dict[str, VariableDef]:
+        for name in variables:
+            if not _IDENTIFIER.match(name) or name in (*CONTEXT_NAMES, "blueprint"):
+                raise ValueError(f"{name!r}: a variable name is a lowercase identifier, not a reserved name")
+        return variables
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    manifest: Manifest
+    directory: Path
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST
+
+
+class UnknownBlueprint(InputError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        hint = did_you_mean(name, known) or f" (known: {', '.join(known) or 'none'})"
+        super().__init__([InputProblem("blueprints", 0, 0, "blueprint", f"unknown blueprint {name!r}{hint}")])
+
+
+def did_you_mean(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def blueprint_names(root: Path = BLUEPRINTS_DIR) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+
+
+def load_blueprint(name: str, root: Path = BLUEPRINTS_DIR) -> Blueprint:
+    known = blueprint_names(root)
+    if name not in known:
+        raise UnknownBlueprint(name, known)
+    stat = (root / name / MANIFEST).stat()
+    return _load(root / name, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(directory: Path, mtime_ns: int, size: int) -> Blueprint:
+    """Parsed once per run (bulk runs render one blueprint for many projects); read again once changed."""
+    name = directory.name
+    path = directory / MANIFEST
+    data = _read_yaml(path)
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_problem(path, data, err) for err in exc.errors()]) from None
+    if manifest.name != name:
+        raise InputError([InputProblem(str(path), *_where(data, ("name",)), "name", f"must be {name!r}")])
+    return Blueprint(manifest, directory)
+
+
+def list_blueprints(root: Path = BLUEPRINTS_DIR) -> list[Blueprint]:
+    return [load_blueprint(name, root) for name in blueprint_names(root)]
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        raise InputError([InputProblem(str(path), line, column, "", str(exc.problem))]) from None
+
+
+def _problem(path: Path, data: Any, err: Any) -> InputProblem:
+    loc = tuple(err["loc"])
+    line, column = _where(data, loc)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return InputProblem(str(path), line, column, ".".join(str(p) for p in loc), message)
+
+
+def _where(data: Any, loc: tuple[Any, ...]) -> tuple[int, int]:
+    """1-based line and column of the deepest node of `loc` that exists in the YAML document."""
+    line = column = 0
+    node = data
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(node, dict) and key in node:
+                pos = lc.key(key) if lc is not None else None
+            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                pos = lc.item(key) if lc is not None else None
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+        if pos is not None:
+            line, column = pos[0] + 1, pos[1] + 1
+        node = node[key]
+    return line, column

@@ -1,0 +1,171 @@
+"""Rendering a blueprint: the same variables always give the same files, byte for byte."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import tomlkit
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
+
+from provisioner.blueprint.manifest import (
+    BLUEPRINTS_DIR,
+    TEMPLATES,
+    Blueprint,
+    FileRule,
+    Policy,
+    load_blueprint,
+)
+from provisioner.blueprint.variables import resolve_variables
+from provisioner.errors import InputError, InputProblem
+
+
+def sha256_text(text: str) -> str:
+    """The hash GitLab reports as `content_sha256` for a file with this (UTF-8) content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str
+    rule: FileRule
+    text: str
+
+    @property
+    def policy(self) -> Policy:
+        return self.rule.policy
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(self.text)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    blueprint: str
+    version: str
+    variables: Mapping[str, Any]  # resolved: given, defaults and derived values
+    files: tuple[RenderedFile, ...]  # in manifest order
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    def file(self, path: str) -> RenderedFile:
+        for rendered in self.files:
+            if rendered.path == path:
+                return rendered
+        raise KeyError(path)
+
+
+def render(
+    name: str,
+    variables: Mapping[str, Any],
+    *,
+    project_path: str | None = None,
+    source: str = "blueprint_vars",
+    root: Path = BLUEPRINTS_DIR,
+) -> Rendering:
+    """Render blueprint `name` with a project's variables. `source` names where they came from in errors."""
+    blueprint = load_blueprint(name, root)
+    resolution = resolve_variables(blueprint, variables, project_path=project_path)
+    problems = [InputProblem(source, 0, 0, field, message) for field, message in resolution.problems]
+    problems += [
+        InputProblem(source, 0, 0, f"blueprint_vars.{n}", "required: give it, or the project it derives from")
+        for n in resolution.unresolved
+    ]
+    if problems:
+        raise InputError(problems)
+    return render_resolved(blueprint, resolution.values)
+
+
+def render_resolved(blueprint: Blueprint, values: Mapping[str, Any]) -> Rendering:
+    env = template_environment(blueprint)
+    context = {**values, "blueprint": {"name": blueprint.name, "version": blueprint.version}}
+    files: list[RenderedFile] = []
+    for rule in blueprint.manifest.files:
+        try:
+            path = _safe_path(_path_template(env, rule.path).render(context))
+            text = env.get_template(rule.template).render(context)
+        except TemplateSyntaxError as exc:
+            raise _template_problem(blueprint, rule.template, exc.lineno, exc.message or str(exc)) from None
+        except TemplateError as exc:
+            raise _template_problem(blueprint, rule.template, 0, exc.message or str(exc)) from None
+        except ValueError as exc:
+            raise _template_problem(blueprint, "", 0, f"files.path {rule.path!r}: {exc}") from None
+        if any(f.path == path for f in files):
+            raise _template_problem(blueprint, "", 0, f"two files render to {path!r}")
+        files.append(RenderedFile(path, rule, text))
+    return Rendering(blueprint.name, blueprint.version, dict(values), tuple(files))
+
+
+def template_environment(blueprint: Blueprint) -> Environment:
+    return _environment(blueprint.directory / TEMPLATES)
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(templates: Path) -> Environment:
+    """One per blueprint, so that templates compile once per run (Jinja reloads a template that changed)."""
+    # YAML and TOML are not HTML: no escaping; a missing variable is an error, never an empty string.
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(toml=_toml_value, yaml=_yaml_value, python=_python_value, sort_versions=_sort_versions)
+    return env
+
+
+@functools.lru_cache(maxsize=256)
+def _path_template(env: Environment, source: str) -> Template:
+    return env.from_string(source)
+
+
+def _toml_value(value: Any) -> str:
+    text: str = tomlkit.item(value).as_string()
+    return text
+
+
+def _yaml_value(value: Any) -> str:
+    # JSON is YAML 1.2 flow style; unlike Jinja's tojson it leaves < > & ' alone.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _python_value(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TemplateError(f"the python filter takes text, not {type(value).__name__}")
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid Python string literal
+
+
+def _sort_versions(versions: list[str]) -> list[str]:
+    """Numeric order: 3.9 before 3.10."""
+    return sorted(versions, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
+
+
+def _safe_path(rendered: str) -> str:
+    path = PurePosixPath(rendered)
+    if not rendered or path.is_absolute() or rendered != str(path):
+        raise ValueError(f"{rendered!r} is not a clean relative path")
+    if ".." in path.parts or path.parts[0] == ".git":
+        raise ValueError(f"{rendered!r} leaves the repository or enters .git")
+    return rendered
+
+
+def _template_problem(blueprint: Blueprint, template: str, line: int | None, message: str) -> InputError:
+    where = blueprint.directory / TEMPLATES / template if template else blueprint.manifest_path
+    return InputError([InputProblem(str(where), line or 0, 0, "", message)])

@@ -1,0 +1,210 @@
+"""Repository files, commits, branches and merge requests (REFERENCE 2.10 to 2.13). GitLab's quirks live here.
+
+- What a file holds is learnt from `HEAD` (`X-Gitlab-Content-Sha256`, `X-Gitlab-Last-Commit-Id`), without
+  downloading it; contents are read only when asked for.
+- A commit through the Commits API is atomic. GitLab refuses it with 400 when a file changed since its
+  `last_commit_id`, when a file to create exists or a file to update is gone: each means someone pushed
+  since we looked, and becomes `StaleCommit` (never retried).
+- A commit's POST is not retried by the transport when its outcome is unknown: `commit` looks at the branch
+  first, and tries again only when nothing landed (the same guards make a second attempt safe).
+- A second open merge request for a source branch is refused with 409 and an *array* message naming the
+  existing one (`!60`): that one is updated instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import ProvisionerError, Rejected, Unreachable
+from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.transport import GitLabApi, encode
+
+FILE_HASHES = "file_hashes"
+"""Cache key, per project id: {path: FileHead | None} on the project's default branch. A bulk reader may
+fill it for many projects at once; paths it does not cover are read one by one."""
+
+_STALE = (
+    "has changed since you started editing it",
+    "A file with this name already exists",
+    "A file with this name doesn't exist",
+)
+_PROPOSAL = re.compile(r"<!-- provisioner-proposal: ([0-9a-f]{64}) -->")
+
+
+class StaleCommit(ProvisionerError):
+    """The branch moved since the plan was made: nothing was committed."""
+
+    def __init__(self, branch: str, reason: str) -> None:
+        super().__init__(
+            f"{branch} changed since the plan was made ({reason}): nothing committed; the next run plans again"
+        )
+
+
+class UnreadableContent(ProvisionerError):
+    """A file that is not UTF-8 text (or vanished between its HEAD and its GET)."""
+
+
+@dataclass(frozen=True)
+class FileHead:
+    sha256: str
+    last_commit_id: str | None = None  # None when a bulk reader could not tell
+
+
+@dataclass(frozen=True)
+class Branch:
+    name: str
+    commit_id: str
+    can_push: bool  # for this token, protection rules included
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    iid: int
+    web_url: str
+    sha: str | None  # the source branch's head; None when the branch is gone
+    proposal: str | None  # what the tool proposed in it, from the marker in its description
+
+
+def file_heads(
+    api: GitLabApi, project_id: int, ref: str, paths: Iterable[str], *, default_branch: bool
+) -> dict[str, FileHead | None]:
+    """Each path's hash on `ref` (None: missing). On the default branch, bulk-read hashes come first."""
+    known = api.cache.get(project_id, FILE_HASHES) if default_branch else MISSING
+    heads: dict[str, FileHead | None] = {}
+    for path in paths:
+        if known is not MISSING and path in known:
+            heads[path] = known[path]
+            continue
+        headers = api.head(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
+        if headers is None:
+            heads[path] = None
+            continue
+        lowered = {k.lower(): v for k, v in headers.items()}  # real GitLab capitalises, proxies may not
+        heads[path] = FileHead(lowered["x-gitlab-content-sha256"], lowered.get("x-gitlab-last-commit-id"))
+    return heads
+
+
+def read_text(api: GitLabApi, project_id: int, path: str, ref: str) -> str:
+    found = api.get_optional(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
+    if found is None:
+        raise UnreadableContent(f"{path} vanished from {ref} while being read; run again")
+    try:
+        return base64.b64decode(found["content"]).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise UnreadableContent(f"{path} on {ref} is not UTF-8 text") from None
+
+
+def branch(api: GitLabApi, project_id: int, name: str) -> Branch | None:
+    found = api.get_optional(f"/projects/{project_id}/repository/branches/{encode(name)}")
+    if found is None:
+        return None
+    return Branch(str(found["name"]), str(found["commit"]["id"]), bool(found.get("can_push")))
+
+
+def commit(
+    api: GitLabApi,
+    project_id: int,
+    *,
+    branch: str,
+    message: str,
+    actions: Sequence[Mapping[str, Any]],
+    start_branch: str | None = None,
+) -> None:
+    """One commit with every action. With `start_branch`, `branch` is (re)made from it (`force`)."""
+    data: dict[str, Any] = {"branch": branch, "commit_message": message, "actions": list(actions)}
+    if start_branch is not None:
+        data |= {"start_branch": start_branch, "force": True}
+    path = f"/projects/{project_id}/repository/commits"
+    try:
+        try:
+            api.post(path, data)
+        except Unreachable:
+            if _landed(api, project_id, branch, actions):
+                return
+            api.post(path, data)
+    except Rejected as exc:
+        if exc.status == 400 and any(reason in exc.message for reason in _STALE):
+            raise StaleCommit(branch, exc.message) from exc
+        raise
+
+
+def _landed(api: GitLabApi, project_id: int, ref: str, actions: Sequence[Mapping[str, Any]]) -> bool:
+    paths = [str(a["file_path"]) for a in actions]
+    heads = file_heads(api, project_id, ref, paths, default_branch=False)
+    return all(
+        (head := heads[str(a["file_path"])]) is not None
+        and head.sha256 == hashlib.sha256(str(a["content"]).encode("utf-8")).hexdigest()
+        for a in actions
+    )
+
+
+def open_merge_request(api: GitLabApi, project_id: int, source: str, target: str) -> MergeRequest | None:
+    found = api.list(
+        f"/projects/{project_id}/merge_requests", state="opened", source_branch=source, target_branch=target
+    )
+    return _record(found[0]) if found else None
+
+
+def propose(
+    api: GitLabApi,
+    project_id: int,
+    *,
+    source: str,
+    target: str,
+    title: str,
+    description: str,
+    existing: int | None,
+) -> MergeRequest:
+    """Update merge request `existing`, or open one; never a second one for `source`."""
+    if existing is not None:
+        return _update(api, project_id, existing, title, description)
+    data = {
+        "source_branch": source,
+        "target_branch": target,
+        "title": title,
+        "description": description,
+        "remove_source_branch": True,
+    }
+    path = f"/projects/{project_id}/merge_requests"
+    try:
+        return _record(api.post(path, data))
+    except Rejected as exc:
+        iid = re.search(r"already exists for this source branch: !(\d+)", exc.message)
+        if exc.status != 409 or iid is None:
+            raise
+        return _update(api, project_id, int(iid.group(1)), title, description)
+    except Unreachable:
+        found = open_merge_request(api, project_id, source, target)
+        if found is not None:
+            return _update(api, project_id, found.iid, title, description)
+        return _record(api.post(path, data))
+
+
+def close_merge_request(api: GitLabApi, project_id: int, iid: int) -> None:
+    api.put(f"/projects/{project_id}/merge_requests/{iid}", {"state_event": "close"})
+
+
+def proposal_marker(proposal: str) -> str:
+    """An HTML comment (invisible in GitLab's rendering) that says what a merge request proposes."""
+    return f"<!-- provisioner-proposal: {proposal} -->"
+
+
+def _update(api: GitLabApi, project_id: int, iid: int, title: str, description: str) -> MergeRequest:
+    data = {"title": title, "description": description}
+    return _record(api.put(f"/projects/{project_id}/merge_requests/{iid}", data))
+
+
+def _record(entity: Mapping[str, Any]) -> MergeRequest:
+    marker = _PROPOSAL.search(str(entity.get("description") or ""))
+    return MergeRequest(
+        iid=int(entity["iid"]),
+        web_url=str(entity.get("web_url", "")),
+        sha=entity.get("sha"),
+        proposal=marker.group(1) if marker else None,
+    )

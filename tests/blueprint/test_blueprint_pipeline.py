@@ -1,0 +1,143 @@
+"""The rendered pipeline really runs: gitlab-ci-local executes the sample project's jobs on this machine.
+
+Needs Node 22 and gitlab-ci-local from the npm registry, rsync, and PyPI for the jobs' pip installs (see
+conftest.py). Jobs run with `--force-shell-executor`: the host's Python stands in for the job image.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from provisioner.cli import app
+
+if TYPE_CHECKING:
+    from conftest import CiLocal  # the session fixture `ci_local` (conftest.py beside this file)
+
+pytestmark = pytest.mark.pipeline
+
+TAG = "v1.2.3"
+PROTECTED_TAG = ("--variable", f"CI_COMMIT_TAG={TAG}", "--variable", "CI_COMMIT_REF_PROTECTED=true")
+HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+VERSIONS = sorted({"3.11", HOST_PYTHON})  # the test job runs on the host's Python whatever the matrix says
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+
+
+def scaffold(where: Path, *var: str) -> Path:
+    """A new project as `provisioner blueprint render` writes it, committed and tagged."""
+    args = ["blueprint", "render", "python-package", "--out", str(where), "--project", "demo/demo-pkg"]
+    for pair in var:
+        args += ["--var", pair]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    git(where, "init", "-q", "-b", "main")
+    git(where, "remote", "add", "origin", "https://gitlab.example.com/demo/demo-pkg.git")  # never contacted
+    git(where, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    git(where, "add", "-A")
+    git(where, "commit", "-q", "-m", "Scaffold")
+    git(where, "tag", TAG)
+    return where
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return scaffold(tmp_path_factory.mktemp("sample") / "demo-pkg", f"python_versions={VERSIONS}")
+
+
+def job_names(ci_local: CiLocal, project: Path, *variables: str) -> list[str]:
+    result = ci_local.run(project, "--list-json", *variables, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [job["name"] for job in json.loads(result.stdout) if job["when"] != "never"]
+
+
+def run_job(ci_local: CiLocal, project: Path, job: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return ci_local.run(project, "--force-shell-executor", job, *args)
+
+
+def wheel_version(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().splitlines()
+    return next(line.removeprefix("Version: ") for line in lines if line.startswith("Version: "))
+
+
+def test_release_jobs_appear_only_on_protected_version_tags(ci_local: CiLocal, sample: Path) -> None:
+    tests = [f"test: [{version}]" for version in VERSIONS]
+    assert sorted(job_names(ci_local, sample)) == sorted([*tests, "build"])
+    unprotected = ("--variable", f"CI_COMMIT_TAG={TAG}", "--variable", "CI_COMMIT_REF_PROTECTED=false")
+    assert sorted(job_names(ci_local, sample, *unprotected)) == sorted([*tests, "build"])
+    release = ["sign", "verify", "publish-pypi", "publish-signatures", "consumer-verify"]
+    assert sorted(job_names(ci_local, sample, *PROTECTED_TAG)) == sorted([*tests, "build", *release])
+    not_a_version = ("--variable", "CI_COMMIT_TAG=nightly", "--variable", "CI_COMMIT_REF_PROTECTED=true")
+    assert sorted(job_names(ci_local, sample, *not_a_version)) == sorted([*tests, "build"])
+
+
+def test_test_job_runs_the_sample_tests_with_junit_and_coverage_reports(
+    ci_local: CiLocal, sample: Path
+) -> None:
+    result = run_job(ci_local, sample, f"test: [{HOST_PYTHON}]")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert f"PASS  test: [{HOST_PYTHON}] 100% coverage" in result.stdout  # the coverage regex matched
+
+    suites = ElementTree.parse(sample / "junit.xml").getroot()
+    suite = suites if suites.tag == "testsuite" else suites.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
+
+    coverage = ElementTree.parse(sample / "coverage.xml").getroot()
+    assert coverage.tag == "coverage" and float(coverage.get("line-rate", "0")) == 1.0
+    sources = [s.text for s in coverage.iter("source")]
+    assert sources == [str(sample.resolve())]  # resolvable by GitLab: the project root, not site-packages
+    assert {c.get("filename") for c in coverage.iter("class")} == {"src/demo_pkg/__init__.py"}
+
+
+def test_build_job_makes_a_wheel_with_the_tag_version(ci_local: CiLocal, sample: Path) -> None:
+    result = run_job(ci_local, sample, "build", *PROTECTED_TAG)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    [wheel] = (sample / "dist").glob("*.whl")
+    assert wheel.name == "demo_pkg-1.2.3-py3-none-any.whl"
+    assert wheel_version(wheel) == "1.2.3"
+    assert [p.name for p in (sample / "dist").glob("*.tar.gz")] == ["demo_pkg-1.2.3.tar.gz"]
+    dotenv = (
+        sample / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv" / "build.env"
+    )
+    assert dotenv.read_text() == "PKG_NAME=demo_pkg\nPKG_VERSION=1.2.3\n"
+
+
+def test_build_job_fails_when_the_tag_and_the_built_version_differ(
+    ci_local: CiLocal, sample: Path, tmp_path: Path
+) -> None:
+    pinned = tmp_path / "pinned"
+    shutil.copytree(sample, pinned, ignore=shutil.ignore_patterns(".venv", ".gitlab-ci-local", "dist"))
+    pyproject = pinned / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('dynamic = ["version"]', 'version = "1.0.0"'))
+    git(pinned, "commit", "-q", "-am", "A team keeps a static version")
+    result = run_job(ci_local, pinned, "build", *PROTECTED_TAG)
+    assert result.returncode != 0
+    assert "tag 1.2.3 does not match the built version 1.0.0" in result.stdout + result.stderr
+    assert "FAIL  build" in result.stdout
+
+
+def test_setuptools_variant_builds_with_the_tag_version(ci_local: CiLocal, tmp_path: Path) -> None:
+    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=false")
+    result = run_job(ci_local, project, "build", *PROTECTED_TAG)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    [wheel] = (project / "dist").glob("*.whl")
+    assert wheel_version(wheel) == "1.2.3"

@@ -1,0 +1,67 @@
+"""The per-project loop: failures are values, partial applies are reported exactly, causes said once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from provisioner.engine.run import run
+from provisioner.engine.worker import collapse
+from provisioner.errors import Rejected
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import Project
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, Change, Problem, ProjectRef
+from tests.support import Sandbox
+
+KEYS = ("FIRST", "SECOND")
+
+
+class HalfFailing:
+    """Writes one variable per change and fails on the second: a facet that breaks halfway."""
+
+    name = "half"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        return True
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> set[str]:
+        return {v["key"] for v in api.list(f"/projects/{project.id}/variables")}
+
+    def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
+        return [
+            Change(self.name, f"variable {k}", Action.CREATE, payload=k) for k in KEYS if k not in observed
+        ]
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        for change in changes:
+            if change.payload == "SECOND":
+                raise Rejected("POST", "/projects/x/variables", 400, "value is invalid")
+            api.post(f"/projects/{project.id}/variables", {"key": change.payload, "value": "v"})
+
+
+def test_a_facet_failing_halfway_reports_exactly_what_it_applied(sandbox: Sandbox):
+    api = GitLabApi(sandbox.url, sandbox.token)
+    spec = ProjectSpec(path="platform/billing", config=Project())
+    result = run(api, [spec], mode="apply", facets=[HalfFailing()], group_facets=()).projects[0]
+    assert [c.target for c in result.applied] == ["variable FIRST"]
+    assert [c.target for c in result.remaining] == ["variable SECOND"]
+    assert [(p.facet, p.kind) for p in result.problems] == [("half", "error")]  # no "did not stick" on top
+    assert "value is invalid" in result.problems[0].message
+
+
+def test_the_same_permission_problem_in_several_facets_is_said_once():
+    message = "the token has the Developer role on this project; this needs Maintainer or higher"
+    problems = [
+        Problem("p", "settings", message, "permission"),
+        Problem("p", "runners", message, "permission"),
+        Problem("p", "registry", "other", "error"),
+    ]
+    collapsed = collapse(problems)
+    assert [(p.facet, p.message) for p in collapsed] == [
+        (None, f"{message} (settings, runners)"),
+        ("registry", "other"),
+    ]

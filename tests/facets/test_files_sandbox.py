@@ -1,0 +1,528 @@
+"""The files facet against the sandbox over HTTP, through the engine: commits, merge requests, team edits,
+concurrent pushes, lost answers, the request budget.
+
+The demo world (provisioner/sandbox/seed.py): `platform/libs/common-utils` has an old `.gitlab-ci.yml` and
+the team's `pyproject.toml` (main protected: Maintainers push); `platform/payments` cannot be pushed to by
+anyone (push: no one); `data/ingest` is an empty repository; `dana` is a Developer in `platform`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from provisioner.blueprint import LOCK_PATH, TRAILER
+from provisioner.engine.run import run
+from provisioner.facets import PROJECT_FACETS
+from provisioner.facets.base import Facet
+from provisioner.facets.files import FilesObserved, ProjectFiles
+from provisioner.gitlab import repository
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import Project, Settings
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, RunResult
+from provisioner.report import text
+from provisioner.sandbox import SandboxServer
+from provisioner.sandbox.seed import DANA_TOKEN, TEAM_PYPROJECT
+from tests.support import Sandbox
+
+UTILS = "platform/libs/common-utils"
+PAYMENTS = "platform/payments"
+INGEST = "data/ingest"
+MR_BRANCH = "provisioner/python-package"
+COMMITS_ROUTE = "POST /api/v4/projects/:id/repository/commits"
+
+
+def enc(value: str) -> str:
+    return quote(value, safe="")
+
+
+@dataclass
+class Lab:
+    server: SandboxServer
+
+    def http(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> Any:
+        response = requests.request(
+            method,
+            f"{self.server.url}/api/v4{path}",
+            headers={"PRIVATE-TOKEN": token or self.server.token},
+            timeout=15,
+            **kwargs,
+        )
+        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def admin(self, method: str, path: str, **body: Any) -> Any:
+        response = requests.request(
+            method,
+            f"{self.server.url}/-/sandbox/{path}",
+            headers={"PRIVATE-TOKEN": self.server.token},
+            json=body,
+            timeout=15,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def run(
+        self,
+        mode: str,
+        *specs: ProjectSpec,
+        token: str | None = None,
+        facets: Sequence[Facet] = PROJECT_FACETS,
+    ) -> RunResult:
+        api = GitLabApi(self.server.url, token or self.server.token, max_retries=0)
+        try:
+            return run(api, list(specs), mode=mode, facets=facets, concurrency=2)
+        finally:
+            api.close()
+
+    def file(self, project: str, path: str, ref: str = "main") -> str | None:
+        response = requests.get(
+            f"{self.server.url}/api/v4/projects/{enc(project)}/repository/files/{enc(path)}",
+            params={"ref": ref},
+            headers={"PRIVATE-TOKEN": self.server.token},
+            timeout=15,
+        )
+        return base64.b64decode(response.json()["content"]).decode() if response.status_code == 200 else None
+
+    def push(self, project: str, files: dict[str, str], branch: str = "main") -> str:
+        """A team member's commit (the admin token, which may push to Maintainer-protected branches)."""
+        actions = [
+            {"action": "update" if self.file(project, p, branch) is not None else "create", "file_path": p}
+            | {"content": c}
+            for p, c in files.items()
+        ]
+        body = {"branch": branch, "commit_message": "Team edit", "actions": actions}
+        return str(self.http("POST", f"/projects/{enc(project)}/repository/commits", json=body)["id"])
+
+    def head(self, project: str, branch: str = "main") -> dict[str, Any]:
+        commit: dict[str, Any] = self.http(
+            "GET", f"/projects/{enc(project)}/repository/branches/{enc(branch)}"
+        )["commit"]
+        return commit
+
+    def open_mrs(self, project: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.http(
+            "GET", f"/projects/{enc(project)}/merge_requests", params={"state": "opened"}
+        )
+        return found
+
+    def counters(self) -> dict[str, Any]:
+        return dict(self.admin("GET", "requests"))
+
+    def reset_counters(self) -> None:
+        self.admin("POST", "requests/reset")
+
+
+@pytest.fixture
+def lab(sandbox: Sandbox) -> Lab:
+    """The demo world, fresh (tests/conftest.py)."""
+    return Lab(sandbox.server)
+
+
+def spec(path: str, **blueprint_vars: Any) -> ProjectSpec:
+    return ProjectSpec(path, Project(blueprint="python-package", blueprint_vars=blueprint_vars))
+
+
+def files_of(result: RunResult, attribute: str = "planned") -> dict[str, Action]:
+    (project,) = result.projects
+    return {c.target: c.action for c in getattr(project, attribute) if c.facet == "files"}
+
+
+def problems(result: RunResult) -> list[str]:
+    return [p.message for project in result.projects for p in project.problems]
+
+
+# -- one commit, then nothing ------------------------------------------------------------------------
+def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothing(lab):
+    before = lab.head(UTILS)["id"]
+    lab.reset_counters()
+
+    first = lab.run("apply", spec(UTILS))
+
+    assert problems(first) == [] and first.projects[0].remaining == ()
+    assert files_of(first, "applied") == {
+        "file .gitlab-ci.yml": Action.UPDATE,
+        "file pyproject.toml": Action.UPDATE,
+        "file .gitignore": Action.CREATE,
+        f"file {LOCK_PATH}": Action.CREATE,
+    }
+    assert lab.counters()["by_route"][COMMITS_ROUTE] == 1
+    head = lab.head(UTILS)
+    assert head["parent_ids"] == [before]  # one commit on top of the team's
+    assert f"{TRAILER}: python-package 1.0.0" in head["message"]
+    assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+    assert lab.file(UTILS, LOCK_PATH) is not None
+
+    lab.reset_counters()
+    second = lab.run("apply", spec(UTILS))
+
+    assert second.projects[0].planned == () and problems(second) == []
+    assert lab.counters()["writes"] == 0
+    assert lab.run("plan", spec(UTILS)).projects[0].planned == ()
+
+
+def test_a_run_with_nothing_to_do_sends_only_the_hashes(lab):
+    lab.run("apply", spec(UTILS))
+    lab.reset_counters()
+
+    lab.run("plan", spec(UTILS))
+
+    paths = 7  # six rendered files and the lock
+    assert lab.counters()["by_route"] == {
+        "GET /api/v4/projects/:id": 1,
+        "HEAD /api/v4/projects/:id/repository/files/:file_path": paths,
+    }
+
+
+def test_an_empty_repository_gets_an_initial_commit(lab):
+    result = lab.run("apply", spec(INGEST))
+
+    assert problems(result) == []
+    assert len(files_of(result, "applied")) == 7  # seeds included: the project is new
+    project = lab.http("GET", f"/projects/{enc(INGEST)}")
+    assert project["default_branch"] == "main" and not project["empty_repo"]
+    assert lab.head(INGEST)["parent_ids"] == []
+    assert lab.file(INGEST, "src/ingest/__init__.py") is not None
+    assert lab.run("plan", spec(INGEST)).projects[0].planned == ()
+
+
+def test_an_empty_repository_gets_the_default_branch_the_inventory_names(lab):
+    wanted = ProjectSpec(
+        INGEST, Project(blueprint="python-package", settings=Settings(default_branch="trunk"))
+    )
+    result = lab.run("apply", wanted, facets=[ProjectFiles()])
+
+    assert problems(result) == []
+    assert lab.http("GET", f"/projects/{enc(INGEST)}")["default_branch"] == "trunk"
+    assert lab.file(INGEST, ".gitlab-ci.yml", ref="trunk") is not None
+
+
+# -- protected branches: one merge request, updated in place -------------------------------------------
+def test_a_branch_nobody_may_push_to_gets_one_merge_request_updated_in_place(lab):
+    main_before = lab.head(PAYMENTS)["id"]
+
+    first = lab.run("apply", spec(PAYMENTS))
+
+    assert problems(first) == [] and first.projects[0].remaining == ()
+    assert lab.head(PAYMENTS)["id"] == main_before  # never pushed to, never unprotected
+    assert (
+        lab.http("GET", f"/projects/{enc(PAYMENTS)}/protected_branches/main")["push_access_levels"][0][
+            "access_level"
+        ]
+        == 0
+    )
+    (mr,) = lab.open_mrs(PAYMENTS)
+    assert (mr["source_branch"], mr["target_branch"]) == (MR_BRANCH, "main")
+    assert mr["title"] == "Apply blueprint python-package 1.0.0"
+    assert "pyproject.toml" in mr["description"]
+    assert lab.file(PAYMENTS, ".gitlab-ci.yml", ref=MR_BRANCH) is not None
+
+    # What the merge request holds is awaiting a person: drift for check, nothing for apply.
+    check = lab.run("check", spec(PAYMENTS))
+    assert set(files_of(check).values()) == {Action.AWAITING}
+    assert check.drift and not check.pending and not check.failed
+    lab.reset_counters()
+    again = lab.run("apply", spec(PAYMENTS))
+    assert lab.counters()["writes"] == 0 and not again.failed and again.projects[0].applied == ()
+
+    # A changed variable: the same merge request, re-pointed at the new commit.
+    changed = lab.run("apply", spec(PAYMENTS, python_versions=["3.12", "3.13"]))
+
+    assert problems(changed) == [] and changed.projects[0].remaining == ()
+    (same,) = lab.open_mrs(PAYMENTS)
+    assert same["iid"] == mr["iid"] and same["sha"] != mr["sha"]
+    assert 'requires-python = ">=3.12"' in (lab.file(PAYMENTS, "pyproject.toml", ref=MR_BRANCH) or "")
+    assert lab.head(PAYMENTS, MR_BRANCH)["parent_ids"] == [main_before]  # one commit on main, not stacked
+
+    lab.http("PUT", f"/projects/{enc(PAYMENTS)}/merge_requests/{mr['iid']}/merge")
+
+    after = lab.run("check", spec(PAYMENTS, python_versions=["3.12", "3.13"]))
+    assert after.projects[0].planned == () and not after.drift
+    assert lab.open_mrs(PAYMENTS) == []
+
+
+def test_a_developer_token_proposes_instead_of_pushing_to_a_protected_branch(lab):
+    """common-utils' main: Maintainers push. GitLab says can_push: false for dana: a merge request."""
+    before = lab.head(UTILS)["id"]
+
+    result = lab.run("apply", spec(UTILS), token=DANA_TOKEN)
+
+    assert problems(result) == []
+    assert lab.head(UTILS)["id"] == before
+    (mr,) = lab.open_mrs(UTILS)
+    assert mr["author"]["username"] == "dana"
+    assert set(files_of(lab.run("plan", spec(UTILS), token=DANA_TOKEN)).values()) == {Action.AWAITING}
+
+
+def test_check_exits_2_while_the_merge_request_waits_and_0_once_merged(lab, tmp_path):
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(f"version: 1\nprojects:\n  {PAYMENTS}:\n    blueprint: python-package\n")
+    env = {
+        "PROVISIONER_GITLAB_URL": lab.server.url,
+        "PROVISIONER_TOKEN": lab.server.token,
+        "PROVISIONER_LOG_FILE": str(tmp_path / "log"),
+    }
+    check = ["check", "--inventory", str(inventory)]
+
+    assert CliRunner().invoke(app, ["apply", "--yes", "--inventory", str(inventory)], env=env).exit_code == 0
+    waiting = CliRunner().invoke(app, check, env=env)
+    assert waiting.exit_code == 2, waiting.output
+    assert "…" in waiting.output and "merge_requests/" in waiting.output
+    (mr,) = lab.open_mrs(PAYMENTS)
+    lab.http("PUT", f"/projects/{enc(PAYMENTS)}/merge_requests/{mr['iid']}/merge")
+    clean = CliRunner().invoke(app, check, env=env)
+    assert clean.exit_code == 0, clean.output
+
+
+def test_a_second_merge_request_is_never_opened(lab):
+    """REFERENCE 2.13: 409 names the open one (`!iid`); it is updated instead."""
+    project_id = lab.http("GET", f"/projects/{enc(PAYMENTS)}")["id"]
+    lab.http("POST", f"/projects/{project_id}/repository/branches", json={"branch": MR_BRANCH, "ref": "main"})
+    api = GitLabApi(lab.server.url, lab.server.token)
+    first = repository.propose(
+        api, project_id, source=MR_BRANCH, target="main", title="one", description="d", existing=None
+    )
+
+    second = repository.propose(
+        api, project_id, source=MR_BRANCH, target="main", title="two", description="e", existing=None
+    )
+
+    assert second.iid == first.iid
+    (mr,) = lab.open_mrs(PAYMENTS)
+    assert (mr["title"], mr["description"]) == ("two", "e")
+
+
+def test_once_the_branch_may_be_pushed_to_the_commit_goes_there_and_the_proposal_is_closed(lab):
+    lab.run("apply", spec(PAYMENTS))
+    (mr,) = lab.open_mrs(PAYMENTS)
+    lab.http("DELETE", f"/projects/{enc(PAYMENTS)}/protected_branches/main")  # a person relaxes it
+
+    result = lab.run("apply", spec(PAYMENTS, description="Payments"))
+
+    assert problems(result) == []
+    assert lab.file(PAYMENTS, ".gitlab-ci.yml") is not None
+    assert lab.open_mrs(PAYMENTS) == []
+    assert lab.http("GET", f"/projects/{enc(PAYMENTS)}/merge_requests/{mr['iid']}")["state"] == "closed"
+
+
+# -- the team's edits -----------------------------------------------------------------------------------
+TEAM_EDITED_PYPROJECT_PARTS = (
+    '"requests>=2",  # HTTP helpers\n    "attrs>=23",  # added by the team',
+    "# The team's note on packaging",
+    "line-length = 110",
+)
+
+
+def _team_edits_pyproject(lab: Lab) -> str:
+    current = lab.file(UTILS, "pyproject.toml") or ""
+    edited = (
+        current.replace('"requests>=2",  # HTTP helpers', TEAM_EDITED_PYPROJECT_PARTS[0])
+        .replace("line-length = 100", "line-length = 110")
+        .replace("[tool.black]", "# The team's note on packaging\n[tool.black]")
+    )
+    assert edited != current
+    lab.push(UTILS, {"pyproject.toml": edited})
+    return edited
+
+
+def test_a_team_edit_to_its_part_of_pyproject_survives_a_reapply(lab):
+    lab.run("apply", spec(UTILS))
+    edited = _team_edits_pyproject(lab)
+    lab.reset_counters()
+
+    again = lab.run("apply", spec(UTILS))
+
+    assert problems(again) == [] and lab.counters()["writes"] == 0
+    assert lab.file(UTILS, "pyproject.toml") == edited
+
+
+def test_a_team_edit_to_pyproject_survives_a_blueprint_change_to_the_tool_s_keys(lab):
+    lab.run("apply", spec(UTILS))
+    _team_edits_pyproject(lab)
+
+    result = lab.run("apply", spec(UTILS, build_backend="setuptools"))
+
+    assert problems(result) == []
+    assert "file pyproject.toml" in files_of(result, "applied")
+    now = lab.file(UTILS, "pyproject.toml") or ""
+    assert "setuptools" in now  # the tool's keys follow the blueprint
+    assert all(part in now for part in TEAM_EDITED_PYPROJECT_PARTS)
+    assert TEAM_PYPROJECT.splitlines()[0] in now  # the team's header comment, from the start
+
+
+def test_a_team_edit_to_a_managed_file_merges_with_a_blueprint_change(lab):
+    lab.run("apply", spec(UTILS))
+    team_job = "\nlint:\n  stage: test\n  script: [ruff check]\n"
+    lab.push(UTILS, {".gitlab-ci.yml": (lab.file(UTILS, ".gitlab-ci.yml") or "") + team_job})
+
+    result = lab.run("apply", spec(UTILS, runner_tags=["docker"]))
+
+    assert problems(result) == []
+    ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
+    assert ci.endswith(team_job) and 'tags: ["docker"]' in ci
+    assert lab.run("plan", spec(UTILS, runner_tags=["docker"])).projects[0].pending == ()
+
+
+def test_a_conflicting_team_edit_goes_to_a_merge_request_and_the_project_fails(lab):
+    lab.run("apply", spec(UTILS))
+    ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
+    team = ci.replace('"3.11", ', '"3.10", "3.11", ')
+    assert team != ci
+    lab.push(UTILS, {".gitlab-ci.yml": team})
+    newer = spec(UTILS, python_versions=["3.12", "3.13"])
+
+    result = lab.run("apply", newer)
+
+    (problem,) = result.projects[0].problems
+    assert result.failed and problem.facet == "files"
+    assert ".gitlab-ci.yml" in problem.message and "merge request !1" in problem.message
+    assert lab.file(UTILS, ".gitlab-ci.yml") == team  # the team's file is untouched on main
+    proposed = lab.file(UTILS, ".gitlab-ci.yml", ref=MR_BRANCH) or ""
+    assert "<<<<<<< blueprint .gitlab-ci.yml" in proposed and ">>>>>>> current .gitlab-ci.yml" in proposed
+    (mr,) = lab.open_mrs(UTILS)
+    assert mr["title"].startswith("Draft: ") and "conflict markers" in mr["description"]
+
+    # The next run finds its proposal waiting, opens no second one, and still fails: a person must act.
+    lab.reset_counters()
+    later = lab.run("apply", newer)
+    assert lab.counters()["writes"] == 0 and later.failed
+    (still,) = later.projects[0].problems
+    assert still.facet == "files" and "unresolved conflicts" in still.message and "!1" in still.message
+    assert len(lab.open_mrs(UTILS)) == 1
+
+
+# -- a push between plan and apply ----------------------------------------------------------------------
+class PushAfterObserving(ProjectFiles):
+    """Observes, then lets a team member push before apply writes (once)."""
+
+    def __init__(self, push: Callable[[], None]) -> None:
+        self._push: Callable[[], None] | None = push
+
+    def observe(self, api: GitLabApi, project: Any, spec: ProjectSpec) -> FilesObserved:
+        observed = super().observe(api, project, spec)
+        if self._push is not None:
+            self._push()
+            self._push = None
+        return observed
+
+
+def test_a_push_between_plan_and_apply_fails_the_commit_and_the_next_run_replans(lab):
+    lab.run("apply", spec(UTILS))
+    team_ci = (lab.file(UTILS, ".gitlab-ci.yml") or "") + "\n# pushed while the tool was planning\n"
+    newer = spec(UTILS, runner_tags=["docker"])
+    pushed: list[str] = []
+
+    racing = lab.run(
+        "apply",
+        newer,
+        facets=[PushAfterObserving(lambda: pushed.append(lab.push(UTILS, {".gitlab-ci.yml": team_ci})))],
+    )
+
+    (problem,) = racing.projects[0].problems
+    assert "changed since the plan" in problem.message and "nothing committed" in problem.message
+    assert lab.head(UTILS)["id"] == pushed[0]  # the team's commit is the head, intact
+    assert lab.file(UTILS, ".gitlab-ci.yml") == team_ci
+
+    next_run = lab.run("apply", newer)
+
+    assert problems(next_run) == []
+    ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
+    assert ci.endswith("# pushed while the tool was planning\n") and 'tags: ["docker"]' in ci
+    assert lab.head(UTILS)["parent_ids"] == [pushed[0]]
+
+
+def test_apply_of_a_shown_plan_refuses_when_the_branch_moved_since(lab):
+    """The engine's guard for saved plans: what was shown is what is applied, or nothing."""
+    lab.run("apply", spec(UTILS))
+    newer = spec(UTILS, runner_tags=["docker"])
+    shown = lab.run("plan", newer)
+    pushed = lab.push(UTILS, {".gitlab-ci.yml": (lab.file(UTILS, ".gitlab-ci.yml") or "") + "# edit\n"})
+    api = GitLabApi(lab.server.url, lab.server.token)
+
+    result = run(
+        api, [newer], mode="apply", expected={UTILS: [c.public() for c in shown.projects[0].pending]}
+    )
+
+    assert [p.kind for p in result.projects[0].problems] == ["stale_plan"]
+    assert lab.head(UTILS)["id"] == pushed
+
+
+# -- lost answers ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["drop_after", "drop_before"])
+def test_a_lost_answer_to_the_commit_is_looked_into_before_trying_again(lab, kind):
+    """drop_after: the commit landed, its answer was lost: not committed twice. drop_before: it did not
+    land: committed once by the second attempt."""
+    before = lab.head(UTILS)["id"]
+    lab.admin("POST", "faults", script=[{"route": COMMITS_ROUTE, "kind": kind}])
+
+    result = lab.run("apply", spec(UTILS))
+
+    assert problems(result) == []
+    assert lab.head(UTILS)["parent_ids"] == [before]
+    assert lab.run("plan", spec(UTILS)).projects[0].planned == ()
+
+
+# -- plan output ----------------------------------------------------------------------------------------
+def test_plan_shows_unified_diffs(lab):
+    shown = text.render(lab.run("plan", spec(UTILS)))
+
+    assert "~ files: file .gitlab-ci.yml" in shown
+    assert "--- a/.gitlab-ci.yml" in shown and "+++ b/.gitlab-ci.yml" in shown
+    assert "-  image: python:3.10" in shown  # the old hand-written job going
+    assert "+ files: file .gitignore" in shown and "(new content: " in shown  # a new file: its size
+    assert "+ files: file .provisioner-lock.yaml" in shown
+
+
+# -- hashes read in bulk --------------------------------------------------------------------------------
+def _prefetched(lab: Lab, path: str, spec_: ProjectSpec) -> tuple[GitLabApi, int]:
+    """An API client whose cache holds the project's file hashes as a bulk reader leaves them: hashes
+    without last commit ids."""
+    from provisioner.blueprint import paths_to_observe, render
+
+    api = GitLabApi(lab.server.url, lab.server.token)
+    project_id = int(lab.http("GET", f"/projects/{enc(path)}")["id"])
+    paths = paths_to_observe(render("python-package", spec_.config.blueprint_vars, project_path=path))
+    heads = repository.file_heads(api, project_id, "main", paths, default_branch=False)
+    bulk = {p: repository.FileHead(h.sha256) if h else None for p, h in heads.items()}
+    api.cache.put(project_id, repository.FILE_HASHES, bulk)
+    return api, project_id
+
+
+def test_bulk_read_hashes_spare_the_heads_and_updates_are_still_guarded(lab):
+    lab.run("apply", spec(UTILS))
+    newer = spec(UTILS, runner_tags=["docker"])
+    api, _ = _prefetched(lab, UTILS, newer)
+    lab.reset_counters()
+
+    result = run(api, [newer], mode="apply")
+
+    assert problems(result) == []
+    by_route = lab.counters()["by_route"]
+    # Observe used the cache; apply looked at the updated files for their last commit ids; verify read afresh.
+    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 2 + 7
+    assert 'tags: ["docker"]' in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+
+
+def test_bulk_read_hashes_that_went_stale_commit_nothing(lab):
+    lab.run("apply", spec(UTILS))
+    newer = spec(UTILS, runner_tags=["docker"])
+    api, _ = _prefetched(lab, UTILS, newer)
+    team_ci = (lab.file(UTILS, ".gitlab-ci.yml") or "") + "# edited after the bulk read\n"
+    pushed = lab.push(UTILS, {".gitlab-ci.yml": team_ci})
+
+    result = run(api, [newer], mode="apply")
+
+    (problem,) = result.projects[0].problems
+    assert "nothing committed" in problem.message
+    assert lab.head(UTILS)["id"] == pushed and lab.file(UTILS, ".gitlab-ci.yml") == team_ci

@@ -1,0 +1,123 @@
+"""The runners facet against the sandbox over HTTP: every write, then convergence (zero writes, empty plan)."""
+
+from __future__ import annotations
+
+import stat
+
+import keyring
+import requests
+
+from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
+from tests.facets.sandbox_world import World, applied, converge, pending, problems, spec
+
+BILLING = "platform/billing"
+
+
+def runners_of(world: World, path: str) -> list[dict]:
+    pid = world.project_id(path)
+    return [
+        world.get(f"/runners/{r['id']}") for r in world.get(f"/projects/{pid}/runners", type="project_type")
+    ]
+
+
+def verifies(world: World, token: str) -> bool:
+    return (
+        requests.post(f"{world.url}/api/v4/runners/verify", json={"token": token}, timeout=15).status_code
+        == 200
+    )
+
+
+def test_toggles_are_written_with_put_and_converge(world: World):
+    config = Runners(shared_runners_enabled=False, group_runners_enabled=False)
+    result = converge(world, [spec(BILLING, runners=config)])
+    assert applied(result) == [("update", "runner settings")]
+    project = world.get("/projects/platform%2Fbilling")
+    assert (project["shared_runners_enabled"], project["group_runners_enabled"]) == (False, False)
+
+
+def test_a_created_runner_has_its_token_in_the_keyring_and_converges(world: World):
+    config = Runners(
+        create=[ProjectRunner(description="billing-py", tags=["python", "docker"], maximum_timeout=3600)]
+    )
+    result = converge(world, [spec(BILLING, runners=config)])
+    assert applied(result) == [("create", 'runner "billing-py"')]
+    (created,) = [r for r in runners_of(world, BILLING) if r["description"] == "billing-py"]
+    assert sorted(created["tag_list"]) == ["docker", "python"] and created["maximum_timeout"] == 3600
+    token = keyring.get_password("provisioner-runner", "platform/billing/billing-py")
+    assert token is not None and token.startswith("glrt-") and verifies(world, token)
+
+
+def test_a_token_file_is_created_with_mode_0600(world: World):
+    config = Runners(create=[ProjectRunner(description="gpu", token=TokenStore(file="secrets/gpu.token"))])
+    converge(world, [spec(BILLING, runners=config)])
+    path = world.inventory_dir / "secrets" / "gpu.token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert verifies(world, path.read_text().strip())
+    assert keyring.get_password("provisioner-runner", "platform/billing/gpu") is None
+
+
+def test_tags_and_flags_of_a_managed_runner_are_updated_in_place(world: World):
+    pid = world.project_id(BILLING)
+    made = world.request(
+        "POST",
+        "/user/runners",
+        json={"runner_type": "project_type", "project_id": pid, "description": "ci", "tag_list": ["old"]},
+    )
+    config = Runners(create=[ProjectRunner(description="ci", tags=["new"], locked=True, paused=True)])
+    result = converge(world, [spec(BILLING, runners=config)])
+    assert applied(result) == [("update", 'runner "ci"')]
+    runner = world.get(f"/runners/{made['id']}")
+    assert (runner["tag_list"], runner["locked"], runner["paused"]) == (["new"], True, True)
+    assert [r["description"] for r in runners_of(world, BILLING)].count("ci") == 1
+    assert keyring.get_password("provisioner-runner", "platform/billing/ci") is None  # no new token
+
+
+def test_assign_by_description_then_prune_unassigns_what_is_no_longer_named(world: World):
+    config = Runners(assign=[RunnerSelector(description="warehouse-shell")])
+    result = converge(world, [spec("data/reports", runners=config)])
+    assert applied(result) == [("create", 'runner assignment "warehouse-shell" (#4)')]
+    assert [r["description"] for r in runners_of(world, "data/reports")] == ["warehouse-shell"]
+
+    result = converge(world, [spec("data/reports", runners=Runners(prune=True))])
+    assert applied(result) == [("delete", 'runner assignment "warehouse-shell" (#4)')]
+    assert runners_of(world, "data/reports") == []
+    assert [r["description"] for r in runners_of(world, "data/warehouse")] == ["warehouse-shell"]
+
+
+def test_assign_by_tags(world: World):
+    pid = world.project_id("data/warehouse")
+    body = {
+        "runner_type": "project_type",
+        "project_id": pid,
+        "description": "arm",
+        "tag_list": ["arm64", "linux"],
+    }
+    arm = world.request("POST", "/user/runners", json=body)
+    result = converge(world, [spec("data/reports", runners=Runners(assign=[RunnerSelector(tags=["arm64"])]))])
+    assert applied(result) == [("create", f'runner assignment "arm" (#{arm["id"]})')]
+    assert [r["description"] for r in runners_of(world, "data/reports")] == ["arm"]
+
+
+def test_the_owner_project_keeps_its_unnamed_runner_as_a_notice_even_with_prune(world: World):
+    result = world.run([spec(BILLING, runners=Runners(prune=True))], "apply")
+    assert (applied(result), problems(result)) == ([], [])
+    (notice,) = [c for p in result.projects for c in p.planned]
+    assert notice.target == 'runner "platform-docker" (#3)' and "owns it" in notice.after["note"]
+
+
+def test_a_selector_matching_nothing_is_one_problem_and_no_write(world: World):
+    world.reset_counters()
+    result = world.run(
+        [spec(BILLING, runners=Runners(shared_runners_enabled=False, assign=[RunnerSelector(tags=["nope"])]))]
+    )
+    assert problems(result) == ["runners: no project runner this token can see matches tags ['nope']"]
+    assert world.writes() == 0 and pending(result) == []
+
+
+def test_a_runner_id_the_token_may_not_see_is_one_problem(world: World):
+    """Runner #3 belongs to platform/billing: GitLab answers 403 to a Maintainer of data only."""
+    maintainer = world.user_with_token("maya", ["api"], 40, "data")
+    result = world.run(
+        [spec("data/reports", runners=Runners(assign=[RunnerSelector(id=3)]))], token=maintainer
+    )
+    assert problems(result) == ["runners: no project runner this token can see matches id 3"]
