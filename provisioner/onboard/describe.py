@@ -4,6 +4,7 @@ Every section is built through the inventory's own schema models, so what comes 
 construction; a value the schema cannot express (or an area that could not be read) is left out,
 which leaves it unmanaged, with a note saying so. Each part is written the way the facets compare it,
 so that a plan right after an import is empty:
+- blueprint: the one the files facet scaffolded, when naming it changes nothing (see `scaffolding`);
 - settings: every known attribute GitLab shows, under its own name;
 - variables: plain values kept; masked and hidden ones get `value_unmanaged: true` (their metadata
   is managed, their value never read into the file);
@@ -44,12 +45,6 @@ from provisioner.onboard.estate import ProjectState
 from provisioner.onboard.variables_entry import variables_entry
 
 LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
-MASKED_NOTE = (
-    "masked on GitLab, value not imported: replace value_unmanaged: true with secret: (env:, keyring:)"
-)
-HIDDEN_NOTE = (
-    "hidden on GitLab, value unreadable: replace value_unmanaged: true with secret: (env:, keyring:)"
-)
 
 
 @dataclass
@@ -64,9 +59,12 @@ class Described:
 
 
 def describe_project(state: ProjectState) -> Described:
-    out = Described(notes=list(state.unreadable))
+    out = Described(notes=list(state.notes))
     attributes = state.ref.attributes
+    scaffolding = state.scaffolding
     sections: dict[str, Any] = {
+        "blueprint": scaffolding.blueprint if scaffolding else None,
+        "blueprint_vars": dict(scaffolding.variables) if scaffolding else None,
         "settings": _settings(attributes, out.notes),
         "variables": variables_entry(state.variables or (), out.notes, out.masked),
         "runners": _runners(state, out.notes),

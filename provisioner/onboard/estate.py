@@ -2,9 +2,9 @@
 
 The reads are the engine's own (the area modules of `provisioner.gitlab`): the group's project
 listing fills the run cache with the project entities, then each project's variables, runners, job
-token scope, deploy tokens, protection rules and protected refs are read, projects in parallel. An
-area that cannot be read (a 403, a server error) is left out for that project with a note; the
-others go on.
+token scope, deploy tokens, protection rules, protected refs and blueprint lock file are read,
+projects in parallel. An area that cannot be read (a 403, a server error) is left out for that
+project with a note; the others go on.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from provisioner.gitlab.runners import RunnerRecord
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.gitlab.variables import VariableRecord
 from provisioner.model import ProjectRef
+from provisioner.onboard.scaffolding import Scaffolding, read_scaffolding
 
 T = TypeVar("T")
 FAILED = "not read"
@@ -52,7 +53,7 @@ class JobTokenState:
 
 @dataclass(frozen=True)
 class ProjectState:
-    """One project as GitLab has it. None for an area means it could not be read (see `unreadable`)."""
+    """One project as GitLab has it. None for an area means it could not be read (see `notes`)."""
 
     ref: ProjectRef
     package_key: str | None = None  # package_registry_access_level, or packages_enabled before 18.5
@@ -64,23 +65,24 @@ class ProjectState:
     container_rules: tuple[ContainerRule, ...] | None = None
     branches: tuple[BranchRule, ...] | None = None
     tags: tuple[TagRule, ...] | None = None
-    unreadable: tuple[str, ...] = ()  # display-safe notes
+    scaffolding: Scaffolding | None = None  # the blueprint, when naming it changes nothing
+    notes: tuple[str, ...] = ()  # display-safe notes
 
     @property
     def incomplete(self) -> bool:
         """Something could not be read for a reason other than the feature missing on this GitLab."""
-        return any(FAILED in note for note in self.unreadable)
+        return any(FAILED in note for note in self.notes)
 
 
 @dataclass(frozen=True)
 class GroupState:
     path: str
     variables: tuple[VariableRecord, ...] | None
-    unreadable: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def incomplete(self) -> bool:
-        return any(FAILED in note for note in self.unreadable)
+        return any(FAILED in note for note in self.notes)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def read_project(api: GitLabApi, ref: ProjectRef) -> ProjectState:
     if level is not None and level < permissions.MAINTAINER:
         # Every read below would be refused: say why once instead of eight times.
         role = permissions.ROLE_NAMES.get(level, f"access level {level}")
-        return ProjectState(ref=ref, unreadable=(f"{FAILED}: {NEEDS_MAINTAINER.format(role=role)}",))
+        return ProjectState(ref=ref, notes=(f"{FAILED}: {NEEDS_MAINTAINER.format(role=role)}",))
     notes: list[str] = []
     pid = ref.id
     package_key = _read(notes, "package registry", lambda: registry.package_level_key(api, ref.attributes))
@@ -142,7 +144,8 @@ def read_project(api: GitLabApi, ref: ProjectRef) -> ProjectState:
         ),
         branches=_tuple(_read(notes, "protected branches", lambda: protection.protected_branches(api, pid))),
         tags=_tuple(_read(notes, "protected tags", lambda: protection.protected_tags(api, pid))),
-        unreadable=tuple(notes),
+        scaffolding=_read(notes, "blueprint", lambda: read_scaffolding(api, ref, notes)),
+        notes=tuple(notes),
     )
 
 

@@ -61,7 +61,7 @@ def build_inventory(estate: Estate, *, source: str = "") -> ImportResult:
     groups: dict[str, Any] = {}
     for group in estate.groups:
         entry = _tree(layers.groups.get(group.path, {}).items())
-        group_notes = list(group.unreadable)
+        group_notes = list(group.notes)
         own = variables_entry(group.variables or (), group_notes)
         if own:
             entry["group_variables"] = own

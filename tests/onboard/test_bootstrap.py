@@ -9,10 +9,10 @@ written only after a successful apply.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
-from provisioner.blueprint import BLUEPRINTS_DIR
 from provisioner.errors import InputError
 from provisioner.onboard.bootstrap import parse_vars
 from provisioner.sandbox.seed import RITA_TOKEN
@@ -185,23 +185,12 @@ def test_the_inventory_is_not_written_when_the_apply_fails(tmp_path: Path, world
     assert leftovers(cli.cwd) == []
 
 
-@pytest.mark.skipif(
-    not (BLUEPRINTS_DIR / "python-package" / "blueprint.yaml").is_file(),
-    reason="the python-package blueprint lands with the blueprints branch",
-)
-def test_blueprint_and_its_variables_go_in_the_entry(team: Cli, world: World) -> None:
-    result = team(
-        "bootstrap",
-        "platform/newlib",
-        "--blueprint",
-        "python-package",
-        "--var",
-        "python_versions=['3.12', '3.13']",
-        "--var",
-        "signing=false",
-    )
+def test_the_scaffolding_commit_is_part_of_the_one_run(team: Cli, world: World) -> None:
+    args = ["platform/newlib", "--blueprint", "python-package", "--var", "python_versions=['3.12', '3.13']"]
 
-    assert result.returncode == 0, result.stdout + result.stderr
+    first = team("bootstrap", *args, "--var", "signing=false")
+
+    assert first.returncode == 0, first.stdout + first.stderr
     assert inserted(INVENTORY, (team.cwd / "inventory.yaml").read_text()) == [
         "    platform/newlib:",
         "        create: true",
@@ -210,12 +199,21 @@ def test_blueprint_and_its_variables_go_in_the_entry(team: Cli, world: World) ->
         "            python_versions: ['3.12', '3.13']",
         "            signing: false",
     ]
+    project = world.get("/projects/platform%2Fnewlib")
+    commits = world.get(f"/projects/{project['id']}/repository/commits")
+    assert [c["title"] for c in commits] == ["Apply blueprint python-package 1.0.0"]  # one commit, all files
+    for path in (".gitlab-ci.yml", "pyproject.toml", "src/newlib/__init__.py"):
+        world.get(f"/projects/{project['id']}/repository/files/{quote(path, safe='')}", ref="main")
+    protected = world.get(f"/projects/{project['id']}/protected_branches")
+    assert [(b["name"], b["merge_access_levels"][0]["access_level"]) for b in protected] == [("main", 30)]
+
+    world.reset_counters()
+    second = team("bootstrap", *args, "--var", "signing=false")
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert world.counters()["writes"] == 0
 
 
-@pytest.mark.skipif(
-    not (BLUEPRINTS_DIR / "python-package" / "blueprint.yaml").is_file(),
-    reason="the python-package blueprint lands with the blueprints branch",
-)
 def test_blueprint_variables_are_checked_against_the_manifest_before_any_request(
     team: Cli, world: World
 ) -> None:

@@ -142,7 +142,7 @@ def test_only_the_newest_of_same_named_deploy_tokens_is_described() -> None:
 
 
 def test_an_area_that_could_not_be_read_is_absent_and_noted() -> None:
-    described = describe_project(state(unreadable=("variables: not read (403); left unmanaged",)))
+    described = describe_project(state(notes=("variables: not read (403); left unmanaged",)))
 
     assert "variables" not in described.entry
     assert described.notes == ["variables: not read (403); left unmanaged"]

@@ -181,3 +181,38 @@ def test_what_a_token_cannot_read_is_left_out_and_said(tmp_path: Path, world: Wo
     }
     assert result.stdout.count(said) == 5  # as a comment above each project
     assert not any("variables" in (entry or {}) for entry in data["projects"].values())
+
+
+def test_a_scaffolded_project_is_imported_with_its_blueprint(cli: Cli, world: World) -> None:
+    args = ["--blueprint", "python-package", "--var", "python_versions=['3.12']", "-i", "boot.yaml"]
+    assert cli("bootstrap", "platform/newlib", *args).returncode == 0
+    out = cli.cwd / "platform.yaml"
+
+    imported = cli("import", "platform", "--out", str(out))
+
+    assert imported.returncode == 0, imported.stderr
+    entry = YAML(typ="safe", pure=True).load(out.read_text())["projects"]["platform/newlib"]
+    assert (entry["blueprint"], entry["blueprint_vars"]) == ("python-package", {"python_versions": ["3.12"]})
+    assert_nothing_to_do(plan_json(cli, out), 6)
+
+
+def test_a_blueprint_that_would_change_files_is_left_out_with_a_note(cli: Cli, world: World) -> None:
+    args = ["--blueprint", "python-package", "-i", "boot.yaml"]
+    assert cli("bootstrap", "platform/newlib", *args).returncode == 0
+    removed = world.api(  # the team removes a managed file: naming the blueprint would bring it back
+        "DELETE",
+        "/projects/platform%2Fnewlib/repository/files/.gitlab-ci.yml",
+        json={"branch": "main", "commit_message": "we use another CI"},
+    )
+    assert removed.status_code == 204, removed.text
+    out = cli.cwd / "platform.yaml"
+
+    imported = cli("import", "platform", "--out", str(out))
+
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        "blueprint python-package 1.0.0 (from .provisioner-lock.yaml): left out, because with it the next "
+        "apply would change 1 file" in imported.stderr
+    )
+    assert "blueprint" not in YAML(typ="safe", pure=True).load(out.read_text())["projects"]["platform/newlib"]
+    assert_nothing_to_do(plan_json(cli, out), 6)
