@@ -16,9 +16,9 @@ from provisioner.cli.run_cmds import (
     InventoryOpt,
     Selection,
     UrlOpt,
-    _execute,
-    _exit_code,
-    _report,
+    execute,
+    exit_code,
+    report,
 )
 from provisioner.facets.base import PlanOptions
 from provisioner.facets.project import ensure_namespace
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
                 api.close()
             for group in created:
                 common.err(f"created group {group}")
-            result, _ = _execute(
+            result, _ = execute(
                 Selection(staged.inventory, [staged.spec], []),
                 "apply",
                 url=url,
@@ -69,8 +69,8 @@ def register(app: typer.Typer) -> None:
                 inventory_path=inventory,
                 debug=debug,
             )
-            _report(result, format)
-            code = _exit_code(result, drift_code=common.EXIT_OK)
+            report(result, format)
+            code = exit_code(result, drift_code=common.EXIT_OK)
             if code != common.EXIT_OK:
                 common.err(f"{inventory} was not changed: fix the problem above and run bootstrap again")
             elif onboard.commit(staged):
