@@ -44,6 +44,7 @@ class GitLabError(ProvisionerError):
         self.path = path
         self.status = status
         self.message = message
+        # GitLab's own texts often start with the code ("403 Forbidden"): say it once.
         code = f" {status}" if status and not message.startswith(str(status)) else ""
         super().__init__(f"{method} {path}:{code} {message}".rstrip())
 

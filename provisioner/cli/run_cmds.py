@@ -75,7 +75,7 @@ def _stop_on_sigint() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _execute(
+def execute(
     sel: Selection,
     mode: str,
     *,
@@ -115,7 +115,7 @@ def _execute(
     return result, cfg.gitlab_url
 
 
-def _report(result: RunResult, fmt: str, **extra: Any) -> None:
+def report(result: RunResult, fmt: str, **extra: Any) -> None:
     if fmt == "json":
         common.out(json_report.render(result, **extra))
     elif fmt == "text":
@@ -124,7 +124,7 @@ def _report(result: RunResult, fmt: str, **extra: Any) -> None:
         common.fail(f"error: --format must be text or json, not {fmt!r}")
 
 
-def _exit_code(result: RunResult, *, drift_code: int) -> int:
+def exit_code(result: RunResult, *, drift_code: int) -> int:
     """check: drift (awaiting merge requests included) is 2; plan: only changes left to make are."""
     if result.interrupted:
         return common.EXIT_INTERRUPTED
@@ -154,7 +154,7 @@ def register(app: typer.Typer) -> None:
         """Show what apply would change. Reads only."""
         sel = _select(inventory, project or [], shard)
         options = PlanOptions(rotate=rotate)
-        result, gitlab_url = _execute(
+        result, gitlab_url = execute(
             sel,
             "plan",
             url=url,
@@ -164,11 +164,11 @@ def register(app: typer.Typer) -> None:
             debug=debug,
         )
         extra = {"gitlab_url": gitlab_url, "inventory_digest": sel.inventory.digest, "rotate": rotate}
-        _report(result, format, **extra)
+        report(result, format, **extra)
         if out is not None:
             out.write_text(json_report.render(result, **extra), encoding="utf-8")
         raise typer.Exit(
-            _exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
+            exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
         )
 
     @app.command()
@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
         elif not yes:
             if not common.is_tty():
                 common.fail("error: apply asks for confirmation; pass --yes when not on a terminal")
-            shown, _ = _execute(
+            shown, _ = execute(
                 sel,
                 "plan",
                 url=url,
@@ -207,11 +207,11 @@ def register(app: typer.Typer) -> None:
             )
             common.out(text.render(shown))
             if not shown.pending:
-                raise typer.Exit(_exit_code(shown, drift_code=common.EXIT_OK))
+                raise typer.Exit(exit_code(shown, drift_code=common.EXIT_OK))
             if not typer.confirm("Apply these changes?", default=False):
                 common.fail("nothing applied.", common.EXIT_OK)
             expected = {p.project: [c.public() for c in p.pending] for p in shown.projects}
-        result, _ = _execute(
+        result, _ = execute(
             sel,
             "apply",
             url=url,
@@ -221,8 +221,8 @@ def register(app: typer.Typer) -> None:
             debug=debug,
             expected=expected,
         )
-        _report(result, format)
-        raise typer.Exit(_exit_code(result, drift_code=common.EXIT_OK))
+        report(result, format)
+        raise typer.Exit(exit_code(result, drift_code=common.EXIT_OK))
 
     @app.command()
     @common.boundary
@@ -239,7 +239,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compliance: report drift (exit 2) without changing anything. Works with a read_api token."""
         sel = _select(inventory, project or [], shard)
-        result, gitlab_url = _execute(
+        result, gitlab_url = execute(
             sel,
             "check",
             url=url,
@@ -248,12 +248,12 @@ def register(app: typer.Typer) -> None:
             inventory_path=inventory,
             debug=debug,
         )
-        _report(result, format)
+        report(result, format)
         if junit_file is not None:
             junit_file.write_text(junit.render(result), encoding="utf-8")
         if json_file is not None:
             json_file.write_text(json_report.render(result, gitlab_url=gitlab_url), encoding="utf-8")
-        raise typer.Exit(_exit_code(result, drift_code=common.EXIT_DRIFT))
+        raise typer.Exit(exit_code(result, drift_code=common.EXIT_DRIFT))
 
 
 def _load_plan(

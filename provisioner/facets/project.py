@@ -1,17 +1,23 @@
-"""The project itself: creating it when the inventory says `create: true` and it is missing.
+"""The project itself: its namespace and its creation when the inventory says `create: true`.
 
 Creation is not a facet in the registry: every other facet needs the project to exist, so the
 engine asks this module first and then lets the facets converge the new project in the same run
 (settings that POST /projects ignores are applied by the settings facet's follow-up PUT).
+Groups are created only when asked (`bootstrap --create-groups`); otherwise a missing namespace is
+an error that says how to proceed, before anything is written.
 """
 
 from __future__ import annotations
 
-from provisioner.errors import NotFound
-from provisioner.gitlab import projects
+from provisioner.errors import NotFound, ProvisionerError
+from provisioner.gitlab import groups, projects
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef
+
+
+class MissingNamespace(ProvisionerError):
+    """The group a new project should go in does not exist (or the token cannot see it)."""
 
 
 def creation_change(spec: ProjectSpec) -> Change:
@@ -26,3 +32,26 @@ def create(api: GitLabApi, spec: ProjectSpec) -> ProjectRef:
         raise NotFound("GET", f"/groups/{namespace}", 404, f"group {namespace} not found or not visible")
     attributes = spec.config.settings.model_dump(exclude_none=True)
     return projects.create(api, spec.path, namespace_id=namespace_id, attributes=attributes)
+
+
+def ensure_namespace(api: GitLabApi, namespace: str, *, create_groups: bool) -> tuple[str, ...]:
+    """Make sure the group `namespace` exists, creating it and its missing parents only when
+    `create_groups`; returns the paths of the groups created, top first. Reads only when it exists."""
+    if groups.find(api, namespace) is not None:
+        return ()
+    parts = namespace.split("/")
+    parent: int | None = None
+    created: list[str] = []
+    for depth in range(1, len(parts) + 1):
+        path = "/".join(parts[:depth])
+        found = groups.find(api, path) if not created else None
+        if found is None:
+            if not create_groups:
+                raise MissingNamespace(
+                    f"group {path} does not exist (or this token cannot see it): "
+                    "create it in GitLab, or pass --create-groups"
+                )
+            found = groups.create(api, path, parent_id=parent)
+            created.append(path)
+        parent = found.id
+    return tuple(created)

@@ -1,0 +1,67 @@
+"""`import GROUP`: write an inventory that reproduces every project under a group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.cli import common
+from provisioner.cli import logs as cli_logs
+from provisioner.cli.run_cmds import ConcurrencyOpt, DebugOpt, UrlOpt
+from provisioner.onboard import atomic
+from provisioner.onboard.importer import import_group
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    @common.boundary
+    def import_(
+        group: Annotated[str, typer.Argument(help="Full path of the group to import, with its subgroups.")],
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write the inventory here (default: stdout).")
+        ] = None,
+        force: Annotated[bool, typer.Option(help="Overwrite --out if it exists.")] = False,
+        concurrency: ConcurrencyOpt = None,
+        url: UrlOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        """Write an inventory that reproduces the projects under GROUP (settings, variables, runners,
+        registry, protection), so that `plan` right after is empty. Masked and hidden variables are
+        imported without their values. Archived projects are left out. Reads only."""
+        if out is not None and out.exists() and not force:
+            common.fail(f"error: {out} exists; pass --force to overwrite it")
+        cfg = common.settings(url, concurrency)
+        cli_logs.setup(debug, cfg.log_file)
+        api = common.connect(cfg)
+        try:
+            result = import_group(api, group.strip("/"), concurrency=cfg.concurrency, source=cfg.gitlab_url)
+        finally:
+            api.close()
+        if out is None:
+            common.out(result.text)
+        else:
+            atomic.write(out, result.text)
+        by_note: dict[str, list[str]] = {}
+        for place, note in result.notes:
+            by_note.setdefault(note, []).append(place)
+        for note, places in by_note.items():
+            more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+            common.err(f"note: {', '.join(places[:3])}{more}: {note}")
+        where = f" to {out}" if out is not None else ""
+        common.err(
+            f"imported {_count(result.projects, 'project')} from {_count(result.groups, 'group')}{where}"
+        )
+        if result.unmanaged_values:
+            common.err(
+                f"{_count(result.unmanaged_values, 'masked or hidden variable')} imported without a value "
+                "(value_unmanaged: true): point each at a secret: reference to manage it"
+            )
+        if result.incomplete:
+            common.err("the import is incomplete: what was not read is left unmanaged (see the notes)")
+        raise typer.Exit(common.EXIT_ERROR if result.incomplete else common.EXIT_OK)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
