@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.conftest import (
     API_KEY,
     DEPLOY_TOKEN,
@@ -104,3 +106,32 @@ def test_apply_on_200_projects_converges_through_faults_without_duplicates_or_lo
         assert keyring.get_password("provisioner-deploy-token", f"{path}/{DEPLOY_TOKEN}") == token.secret, (
             path
         )
+
+
+@pytest.mark.parametrize(
+    ("kind", "posts"),
+    [
+        ("drop_after", 1),  # carried out, answer lost: found by looking, never posted again
+        ("timeout", 1),  # carried out, answer withheld: the same
+        ("drop_before", 2),  # never arrived: looked, absent, posted again
+        ("error", 2),  # a 5xx, not carried out: the same
+    ],
+)
+def test_a_create_with_an_unknown_outcome_is_looked_for_before_it_is_sent_again(
+    sandbox: Sandbox, workdir: Path, kind: str, posts: int
+) -> None:
+    (path,) = seed_projects(sandbox, 1)
+    (workdir / "inventory.yaml").write_text(
+        f"version: 1\nprojects:\n  {path}:\n    variables:\n      ONLY_ONE: the-value\n"
+    )
+    route = "POST /api/v4/projects/:id/variables"
+    sandbox.faults(timeout_seconds=SERVER_TIMEOUT, script=[{"route": route, "kind": kind}])
+    sandbox.reset_counters()
+
+    apply = cli(sandbox, workdir, "apply", "--yes")
+
+    assert apply.returncode == 0, apply.stdout
+    routes = sandbox.counters()["by_route"]
+    assert routes[route] == posts
+    assert routes["GET /api/v4/projects/:id/variables/:key"] == 1  # the look in between
+    assert census(sandbox, [path]).variables[(path, "ONLY_ONE", "*")] == 1
