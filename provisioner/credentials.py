@@ -35,13 +35,14 @@ def resolve_token(settings: Settings) -> str:
     return token
 
 
-def keyring_get(host: str) -> str | None:
+def keyring_get(host: str, service: str = KEYRING_SERVICE) -> str | None:
+    """The entry `service`/`host` (by default: the API token for that host), None when there is none."""
     import keyring
     from keyring.errors import KeyringError, NoKeyringError
 
     try:
         with _KEYRING:
-            return keyring.get_password(KEYRING_SERVICE, host)
+            return keyring.get_password(service, host)
     except NoKeyringError:
         return None
     except KeyringError as exc:

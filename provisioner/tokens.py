@@ -12,6 +12,11 @@ from pathlib import Path
 from provisioner import credentials, secrets
 from provisioner.inventory.schema import TokenStore
 
+PENDING = "provisioner: token not received yet"
+"""Written to a token's store just before the create that issues the token, and replaced by the token
+when it arrives. A later run that finds it knows the create may have landed while the token was lost
+(the process died in between), and resets or replaces what landed instead of taking it as done."""
+
 
 def store_token(store: TokenStore, default_keyring: str, token: str, base_dir: str) -> str:
     """Keep `token`; returns where it went, for the report (never the token itself).
@@ -19,12 +24,33 @@ def store_token(store: TokenStore, default_keyring: str, token: str, base_dir: s
     `default_keyring` is SERVICE/NAME used when the inventory names no store.
     """
     secrets.remember(token)
+    return _write(store, default_keyring, token, base_dir)
+
+
+def mark_pending(store: TokenStore, default_keyring: str, base_dir: str) -> str:
+    """Before a create: proves the store is writable, and leaves a trace should the token be lost."""
+    return _write(store, default_keyring, PENDING, base_dir)
+
+
+def is_pending(store: TokenStore, default_keyring: str, base_dir: str) -> bool:
+    """Whether the store still holds the mark of a create whose token never arrived. Unreadable: no."""
+    try:
+        if store.file is not None:
+            path = Path(base_dir, store.file).expanduser()
+            return path.is_file() and path.read_text(encoding="utf-8").strip() == PENDING
+        service, _, name = (store.keyring or default_keyring).partition("/")
+        return credentials.keyring_get(name, service=service) == PENDING
+    except Exception:  # no keyring here (a read-only CI job running check): nothing to repair from here
+        return False
+
+
+def _write(store: TokenStore, default_keyring: str, value: str, base_dir: str) -> str:
     if store.file is not None:
         path = Path(base_dir, store.file).expanduser()
-        write_private_file(path, token + "\n")
+        write_private_file(path, value + "\n")
         return f"file {store.file}"
     service, _, name = (store.keyring or default_keyring).partition("/")  # names may hold slashes
-    credentials.keyring_set(service, name, token)
+    credentials.keyring_set(service, name, value)
     return f"keyring {service}/{name}"
 
 

@@ -31,6 +31,24 @@ def destination(store: TokenStore, default_keyring: str) -> str:
     return f"keyring {store.keyring or default_keyring}"
 
 
+def reserve(ctx: ApplyContext, store: TokenStore, default_keyring: str, *, what: str) -> None:
+    """Before a create: mark the token's store (`tokens.PENDING`), so that a run dying before the token
+    arrives leaves a trace the next run repairs; a store that cannot be written stops the create before
+    anything exists in GitLab."""
+    try:
+        tokens.mark_pending(store, default_keyring, ctx.inventory_dir)
+    except Exception as exc:
+        reason = redact(f"{type(exc).__name__}: {exc}")
+        raise TokenNotStored(
+            f"{what}: its token could not be stored ({reason}); nothing was created"
+        ) from exc
+
+
+def pending(spec_dir: str, store: TokenStore, default_keyring: str) -> bool:
+    """Whether an earlier run created this and died before keeping its token."""
+    return tokens.is_pending(store, default_keyring, spec_dir)
+
+
 def keep(
     ctx: ApplyContext,
     store: TokenStore,

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from provisioner.errors import Forbidden, ProvisionerError, Unobservable
@@ -23,6 +24,7 @@ from provisioner.facets import issued
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import projects
 from provisioner.gitlab import runners as api_runners
+from provisioner.gitlab.once import IssuedToken
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.runners import RunnerRecord
 from provisioner.gitlab.transport import GitLabApi
@@ -54,6 +56,7 @@ class ObservedRunners:
     toggles: Mapping[str, Any]
     assigned: tuple[RunnerRecord, ...] = ()
     selections: tuple[Selection, ...] = ()
+    lost_tokens: frozenset[str] = frozenset()  # descriptions whose store still holds the pending mark
 
 
 # payloads: what apply needs, in memory only
@@ -65,6 +68,15 @@ class _Toggles:
 @dataclass(frozen=True)
 class _Create:
     body: Mapping[str, Any]
+    store: TokenStore
+    default_keyring: str
+
+
+@dataclass(frozen=True)
+class _Reset:
+    """A runner an earlier run created and died before keeping its token: a fresh token, kept."""
+
+    runner_id: int
     store: TokenStore
     default_keyring: str
 
@@ -138,7 +150,7 @@ def diff_runners(facet: str, project_path: str, config: Runners, observed: Obser
     for want in config.create:
         same = sorted((r for r in observed.assigned if r.description == want.description), key=lambda r: r.id)
         managed.update(r.id for r in same)
-        changes += _runner_changes(facet, project_path, want, same)
+        changes += _runner_changes(facet, project_path, want, same, want.description in observed.lost_tokens)
     for selection in observed.selections:
         chosen = selection.matches[0]
         managed.add(chosen.id)
@@ -171,7 +183,7 @@ def _toggle_changes(facet: str, config: Runners, observed: ObservedRunners) -> l
 
 
 def _runner_changes(
-    facet: str, project_path: str, want: ProjectRunner, same: Sequence[RunnerRecord]
+    facet: str, project_path: str, want: ProjectRunner, same: Sequence[RunnerRecord], lost_token: bool
 ) -> list[Change]:
     target = f'runner "{want.description}"'
     desired = _desired(want)
@@ -199,6 +211,18 @@ def _runner_changes(
     if after:
         changes.insert(
             0, Change(facet, target, Action.UPDATE, before, after, payload=_Update(kept.id, _body(after)))
+        )
+    if lost_token:
+        keyring = default_keyring(project_path, want.description)
+        changes.append(
+            Change(
+                facet,
+                f"{target} token",
+                Action.UPDATE,
+                before={"token": "lost: the run that created the runner stopped before keeping it"},
+                after={"token": f"reset, kept in {issued.destination(want.token, keyring)}"},
+                payload=_Reset(kept.id, want.token, keyring),
+            )
         )
     return changes
 
@@ -255,6 +279,10 @@ def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]
             projects.update(api, project.id, plan.attributes)
         elif isinstance(plan, _Create):
             _create(api, project.id, plan, ctx, what=change.target)
+        elif isinstance(plan, _Reset):
+            token = IssuedToken(plan.runner_id, api_runners.reset_token(api, plan.runner_id))
+            undo = partial(api_runners.delete, api, plan.runner_id)
+            issued.keep(ctx, plan.store, plan.default_keyring, token, what=change.target, undo=undo)
         elif isinstance(plan, _Update):
             api_runners.update(api, plan.runner_id, plan.body)
         elif isinstance(plan, _Assign):
@@ -264,6 +292,7 @@ def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]
 
 
 def _create(api: GitLabApi, project_id: int, plan: _Create, ctx: ApplyContext, *, what: str) -> None:
+    issued.reserve(ctx, plan.store, plan.default_keyring, what=what)
     token = api_runners.create(api, project_id, plan.body)
     issued.keep(
         ctx,
@@ -297,7 +326,13 @@ class ProjectRunners:
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRunners:
         assert spec.config.runners is not None
-        return observe_runners(api, project, spec.config.runners)
+        observed = observe_runners(api, project, spec.config.runners)
+        lost = frozenset(
+            want.description
+            for want in spec.config.runners.create
+            if issued.pending(spec.inventory_dir, want.token, default_keyring(spec.path, want.description))
+        )
+        return replace(observed, lost_tokens=lost)
 
     def diff(self, spec: ProjectSpec, observed: ObservedRunners, options: PlanOptions) -> list[Change]:
         assert spec.config.runners is not None

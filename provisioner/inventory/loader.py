@@ -38,6 +38,7 @@ def load_inventory(
     `only` selects projects and groups by full path or glob (`platform/*`); the whole inventory is
     validated whatever the selection.
     """
+    inventory_dir = str(FilePath(path).resolve().parent)
     files = read_inventory_files(path)
     problems = list(files.problems)
     for document in files.read_order:
@@ -49,7 +50,7 @@ def load_inventory(
 
     projects: dict[str, tuple[ProjectSpec, dict[str, Any]]] = {}
     for name, layer in layers.projects.items():
-        built = _project(name, layer, layers, resolver, check_blueprint, problems)
+        built = _project(name, layer, layers, resolver, check_blueprint, problems, inventory_dir)
         if built is not None:
             projects[name] = built
     groups: dict[str, tuple[GroupSpec, dict[str, Any]]] = {}
@@ -90,6 +91,7 @@ def _project(
     resolver: SecretResolver,
     check_blueprint: BlueprintCheck,
     problems: list[InputProblem],
+    inventory_dir: str,
 ) -> tuple[ProjectSpec, dict[str, Any]] | None:
     merged = merge_layers(
         [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
@@ -115,7 +117,10 @@ def _project(
     variables = resolved_variables(config.variables, base_dir_of, resolver)
     if variables is None:
         return None
-    spec = ProjectSpec(path=name, config=config, variables=variables, source=layer.location((), at_key=True))
+    source = layer.location((), at_key=True)
+    spec = ProjectSpec(
+        path=name, config=config, variables=variables, source=source, inventory_dir=inventory_dir
+    )
     return spec, config.model_dump(mode="json")
 
 

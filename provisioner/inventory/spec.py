@@ -49,6 +49,7 @@ class ProjectSpec:
     config: Project  # merged; each facet reads its own section
     variables: tuple[ResolvedVariable, ...] = ()
     source: Location = Location("inventory.yaml")
+    inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
 
 
 @dataclass(frozen=True)

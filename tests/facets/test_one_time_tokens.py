@@ -98,14 +98,16 @@ def test_tokens_are_stored_and_never_appear_in_any_output(world: World, caplog, 
         assert leaks == [], f"a token appears in: {leaks}"
 
 
-def test_a_token_that_cannot_be_stored_undoes_the_create_and_names_no_secret(world: World, caplog):
+def test_a_token_store_that_cannot_be_written_stops_the_create_before_it_happens(world: World, caplog):
     caplog.set_level(logging.DEBUG)
     (world.inventory_dir / "taken").write_text("a file where a directory should be\n")
     blocked = Runners(create=[ProjectRunner(description="r", token=TokenStore(file="taken/r.token"))])
+    world.reset_counters()
     result = world.run([spec(AUTH, runners=blocked)], "apply")
     (problem,) = problems(result)
-    assert problem.startswith('runners: runner "r": its new token could not be stored (')
-    assert "it was removed again, so the next run creates it afresh" in problem
+    assert problem.startswith('runners: runner "r": its token could not be stored (')
+    assert problem.endswith("nothing was created")
+    assert world.counters()["by_route"].get("POST /api/v4/user/runners", 0) == 0
     assert runners_named(world, AUTH, "r") == []
     assert "glrt-" not in problem and "glrt-" not in caplog.text
 

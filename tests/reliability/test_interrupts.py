@@ -162,11 +162,6 @@ def test_second_sigint_aborts_naming_the_projects_in_flight_and_a_rerun_converge
     assert_converged(sandbox, workdir, paths)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a runner or deploy token whose creating run died before keeping its one-time "
-    "token is taken as done by the next run (no record says the token was never kept); see the report",
-)
 @pytest.mark.parametrize(
     ("route", "service", "name"),
     [

@@ -10,10 +10,11 @@ apply runs with --rotate; without it, apply writes nothing for this facet and sa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.errors import ProvisionerError, Unobservable
+from provisioner.facets import issued
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.facets.registry import access, tokens
 from provisioner.facets.registry.rules import apply_rule, diff_container_rules, diff_package_rules
@@ -40,6 +41,7 @@ class ObservedRegistry:
     package_key: str | None = None  # package_registry_access_level, or packages_enabled before 18.5
     job_token: access.ObservedJobToken | None = None
     deploy_tokens: tuple[DeployTokenRecord, ...] | None = None
+    lost_tokens: frozenset[str] = frozenset()  # deploy token names whose store holds the pending mark
     package_rules: tuple[PackageRule, ...] | None = None
     container_rules: tuple[ContainerRule, ...] | None = None
 
@@ -60,7 +62,13 @@ def observe_registry(api: GitLabApi, project: ProjectRef, config: Registry) -> O
         else tuple(api_registry.container_rules(api, project.id))
     )
     return ObservedRegistry(
-        project.id, attributes, package_key, job_token, deploy, package_rules, container_rules
+        project.id,
+        attributes,
+        package_key,
+        job_token,
+        deploy,
+        package_rules=package_rules,
+        container_rules=container_rules,
     )
 
 
@@ -72,7 +80,12 @@ def diff_registry(
         changes += access.diff_job_token(facet, config.job_token_scope, observed.job_token)
     if config.deploy_tokens is not None and observed.deploy_tokens is not None:
         changes += tokens.diff_deploy_tokens(
-            facet, project_path, config.deploy_tokens, observed.deploy_tokens, rotate=options.rotate
+            facet,
+            project_path,
+            config.deploy_tokens,
+            observed.deploy_tokens,
+            rotate=options.rotate,
+            lost=observed.lost_tokens,
         )
     if config.package_protection_rules is not None and observed.package_rules is not None:
         changes += diff_package_rules(facet, config.package_protection_rules, observed.package_rules)
@@ -113,7 +126,13 @@ class ProjectRegistry:
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRegistry:
         if spec.config.registry is None:
             raise Unobservable("no registry section")
-        return observe_registry(api, project, spec.config.registry)
+        observed = observe_registry(api, project, spec.config.registry)
+        lost = frozenset(
+            want.name
+            for want in spec.config.registry.deploy_tokens or ()
+            if issued.pending(spec.inventory_dir, want.token, tokens.default_keyring(spec.path, want.name))
+        )
+        return replace(observed, lost_tokens=lost)
 
     def diff(self, spec: ProjectSpec, observed: ObservedRegistry, options: PlanOptions) -> list[Change]:
         assert spec.config.registry is not None

@@ -44,11 +44,13 @@ def diff_deploy_tokens(
     observed: Sequence[DeployTokenRecord],
     *,
     rotate: bool,
+    lost: frozenset[str] = frozenset(),
 ) -> list[Change]:
+    """`lost`: names whose store still holds the pending mark of a create that never got its token."""
     changes: list[Change] = []
     for want in desired:
         same = sorted((t for t in observed if t.name == want.name), key=lambda t: t.id)
-        changes += _token_changes(facet, project_path, want, same, rotate)
+        changes += _token_changes(facet, project_path, want, same, rotate, want.name in lost)
     named = {t.name for t in desired}
     changes += [
         Change(facet, f'deploy token "{t.name}" (#{t.id})', Action.UNMANAGED)
@@ -59,7 +61,12 @@ def diff_deploy_tokens(
 
 
 def _token_changes(
-    facet: str, project_path: str, want: DeployToken, same: Sequence[DeployTokenRecord], rotate: bool
+    facet: str,
+    project_path: str,
+    want: DeployToken,
+    same: Sequence[DeployTokenRecord],
+    rotate: bool,
+    lost_token: bool,
 ) -> list[Change]:
     target = f'deploy token "{want.name}"'
     keyring = default_keyring(project_path, want.name)
@@ -91,7 +98,22 @@ def _token_changes(
         "username": current.username,
     }
     differing = [name for name in shown if have[name] != shown[name]]
-    if differing:
+    if lost_token:
+        # Nobody ever held this token: replacing it takes nothing from anyone, --rotate or not.
+        changes.insert(
+            0,
+            Change(
+                facet,
+                target,
+                Action.REPLACE,
+                before={"token": "lost: the run that created it stopped before keeping it"},
+                after={**shown, "token": issued.destination(want.token, keyring)},
+                payload=_Issue(
+                    body, want.token, keyring, known=tuple(t.id for t in older), replaces=current.id
+                ),
+            ),
+        )
+    elif differing:
         changes.insert(
             0,
             Change(
@@ -134,6 +156,7 @@ def apply_deploy_token(api: GitLabApi, project_id: int, change: Change, ctx: App
     plan = change.payload
     if not isinstance(plan, _Issue):
         return False
+    issued.reserve(ctx, plan.store, plan.default_keyring, what=change.target)
     if plan.replaces is not None:
         # Revoke first: never two active tokens of one name, even if the create then fails.
         api_tokens.revoke(api, project_id, plan.replaces)
