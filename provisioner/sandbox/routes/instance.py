@@ -6,24 +6,13 @@ from starlette.responses import Response
 
 from provisioner.sandbox.auth import require_user
 from provisioner.sandbox.http import json_response, origin
+from provisioner.sandbox.routes.users import TOKEN_SCOPES
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.views import token_json, user_full
 
 ROUTES = Routes()
-ANY_SCOPE = (
-    "api",
-    "read_api",
-    "read_user",
-    "read_repository",
-    "write_repository",
-    "read_registry",
-    "write_registry",
-    "create_runner",
-    "manage_runner",
-    "self_rotate",
-    "sudo",
-    "admin_mode",
-)
+# Every token scope: these routes answer any valid token.
+ANY_SCOPE = TOKEN_SCOPES
 
 
 def version_json(version: str, revision: str) -> dict[str, object]:
