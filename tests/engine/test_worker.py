@@ -65,3 +65,45 @@ def test_the_same_permission_problem_in_several_facets_is_said_once():
         (None, f"{message} (settings, runners)"),
         ("registry", "other"),
     ]
+
+
+class RenamedAttribute:
+    """Writes an attribute under a name this GitLab does not know (as after a rename): GitLab drops
+    unknown attributes silently (REFERENCE 1.5), so the write "succeeds" and changes nothing."""
+
+    name = "renamed"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        return True
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
+        return project.attributes["ci_config_path"]
+
+    def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
+        if observed == "ci/main.yml":
+            return []
+        return [
+            Change(
+                self.name,
+                "ci config",
+                Action.UPDATE,
+                {"ci_config_path": observed},
+                {"ci_config_path": "ci/main.yml"},
+            )
+        ]
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        api.put(f"/projects/{project.id}", {"ci_config_file": "ci/main.yml", "description": "touched"})
+
+
+def test_a_write_gitlab_silently_dropped_is_reported_as_not_sticking(sandbox: Sandbox):
+    """DESIGN.md trap: read back after a write; what did not stick is an error, not a loop."""
+    api = GitLabApi(sandbox.url, sandbox.token)
+    spec = ProjectSpec(path="platform/billing", config=Project())
+    result = run(api, [spec], mode="apply", facets=[RenamedAttribute()], group_facets=()).projects[0]
+    assert result.failed and result.applied == ()
+    (problem,) = result.problems
+    assert problem.kind == "not_sticking" and "ci config: did not stick" in problem.message
+    assert [c.target for c in result.remaining] == ["ci config"]
