@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from provisioner.cli import inventory_cmds, run_cmds
+from provisioner.sandbox.cli import sandbox_app
 
 app = typer.Typer(
     name="provisioner",
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(sandbox_app, name="sandbox")
 
 run_cmds.register(app)
 inventory_cmds.register(app)

@@ -1,0 +1,111 @@
+"""`/-/sandbox/*`: control and observation for tests and benchmarks (admin token; never counted,
+rate limited or faulted).
+
+- `GET  /-/sandbox/requests`        counters `{"total","writes","by_method","by_route"}`
+- `POST /-/sandbox/requests/reset`  zero them
+- `POST /-/sandbox/faults`          `{"rate","seed","kinds","timeout_seconds","script":[...]}`, a script
+                                    entry being `{"route","kind","times","after","status"}`
+- `POST /-/sandbox/rate-limit`      `{"per_minute": N}` (0 or null: no limit)
+- `POST /-/sandbox/reset`           `{"seed": "empty"|"demo"}`: a fresh world (same admin token);
+                                    counters, faults and the rate limit back to the options
+- `POST /-/sandbox/seed`            `{"projects": N, "group": "bulk"}`: bulk projects; answers the seconds
+- `POST /-/sandbox/version`         `{"version": "18.4.0-ee"}`: what `/version` answers (and which
+                                    fields exist)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from provisioner.sandbox.auth import identify
+from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
+from provisioner.sandbox.http import ApiError
+from provisioner.sandbox.options import Runtime
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def build(runtime: Runtime) -> Starlette:
+    def guarded(handler: Callable[[Request, dict[str, Any]], Response]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            try:
+                caller = identify(runtime.state, request)
+            except ApiError as error:
+                return error.response()
+            if caller is None or not caller.is_admin:
+                return JSONResponse({"message": "401 Unauthorized"}, 401)
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw else {}
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                return handler(request, body)
+            except (ValueError, TypeError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+
+        return endpoint
+
+    def requests_(request: Request, body: dict[str, Any]) -> Response:
+        return JSONResponse(runtime.counters.snapshot())
+
+    def requests_reset(request: Request, body: dict[str, Any]) -> Response:
+        runtime.counters.reset()
+        return JSONResponse(runtime.counters.snapshot())
+
+    def faults(request: Request, body: dict[str, Any]) -> Response:
+        runtime.faults.configure(body)
+        return JSONResponse(runtime.faults.describe())
+
+    def rate_limit(request: Request, body: dict[str, Any]) -> Response:
+        per_minute = body.get("per_minute")
+        runtime.limiter.reset(int(per_minute) if per_minute else None)
+        return JSONResponse({"per_minute": runtime.limiter.per_minute})
+
+    def reset(request: Request, body: dict[str, Any]) -> Response:
+        from provisioner.sandbox.seed import seeded
+
+        options = runtime.options
+        seed = body.get("seed", options.seed)
+        if seed not in ("empty", "demo"):
+            raise ValueError("seed must be 'empty' or 'demo'")
+        runtime.state = seeded(seed, runtime.admin_token)
+        runtime.counters.reset()
+        runtime.faults = FaultInjector(options.fault_rate, options.random_seed, options.fault_timeout_seconds)
+        runtime.latency = Latency(options.latency_ms, options.random_seed)
+        runtime.limiter = RateLimiter(options.rate_limit)
+        runtime.dirty = True
+        return JSONResponse({"seed": seed})
+
+    def seed(request: Request, body: dict[str, Any]) -> Response:
+        from provisioner.sandbox.seed import seed_projects
+
+        count = int(body.get("projects", 0))
+        started = time.perf_counter()
+        ids = seed_projects(runtime.state, count, group=str(body.get("group", "bulk")))
+        runtime.dirty = True
+        return JSONResponse({"created": len(ids), "seconds": round(time.perf_counter() - started, 4)})
+
+    def version(request: Request, body: dict[str, Any]) -> Response:
+        if "version" in body:
+            runtime.state.version = str(body["version"])
+        return JSONResponse({"version": runtime.state.version})
+
+    return Starlette(
+        routes=[
+            Route("/-/sandbox/requests", guarded(requests_), methods=["GET"]),
+            Route("/-/sandbox/requests/reset", guarded(requests_reset), methods=["POST"]),
+            Route("/-/sandbox/faults", guarded(faults), methods=["POST"]),
+            Route("/-/sandbox/rate-limit", guarded(rate_limit), methods=["POST"]),
+            Route("/-/sandbox/reset", guarded(reset), methods=["POST"]),
+            Route("/-/sandbox/seed", guarded(seed), methods=["POST"]),
+            Route("/-/sandbox/version", guarded(version), methods=["POST"]),
+        ]
+    )

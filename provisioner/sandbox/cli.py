@@ -1,0 +1,42 @@
+"""`provisioner sandbox serve`: the CLI contract other tools and checks rely on exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.sandbox.options import SandboxOptions
+from provisioner.sandbox.server import serve as run
+
+sandbox_app = typer.Typer(
+    help="A local GitLab API simulator for demos, tests and benchmarks.", no_args_is_help=True
+)
+
+
+@sandbox_app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
+    seed: Annotated[str, typer.Option(help="Starting world: demo or empty.")] = "empty",
+    state: Annotated[Path | None, typer.Option("--state", help="Keep the world in this JSON file.")] = None,
+    latency_ms: Annotated[float, typer.Option(help="Mean latency added to each API request.")] = 0.0,
+    rate_limit: Annotated[int, typer.Option(help="Requests per minute per token; 0: none.")] = 0,
+    fault_rate: Annotated[float, typer.Option(help="Fraction of API requests answered with a fault.")] = 0.0,
+    random_seed: Annotated[int | None, typer.Option(help="Seed for latency and fault choices.")] = None,
+) -> None:
+    """Serve the sandbox until SIGINT or SIGTERM. Prints one JSON line, {"url", "token"}, once ready."""
+    if seed not in ("demo", "empty"):
+        raise typer.BadParameter("use demo or empty", param_hint="--seed")
+    if not 0.0 <= fault_rate <= 1.0:
+        raise typer.BadParameter("must be between 0 and 1", param_hint="--fault-rate")
+    options = SandboxOptions(
+        seed=seed,
+        state_file=state,
+        latency_ms=latency_ms,
+        rate_limit=rate_limit or None,
+        fault_rate=fault_rate,
+        random_seed=random_seed,
+    )
+    raise typer.Exit(run(options, host, port))

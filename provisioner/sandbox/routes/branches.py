@@ -1,0 +1,98 @@
+"""Branches: list, read, create, delete (REFERENCE 2.12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from provisioner.sandbox.auth import find_project, project_access, user_of
+from provisioner.sandbox.http import (
+    forbidden,
+    json_response,
+    message,
+    no_content,
+    not_found,
+    origin,
+    paginate,
+)
+from provisioner.sandbox.repo import resolve
+from provisioner.sandbox.repo_write import check_branch_name
+from provisioner.sandbox.routes.commits import commit_json, readable_project
+from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.state import DEVELOPER, MAINTAINER, Project, State, User
+from provisioner.sandbox.world import can_push, matching_rules
+
+ROUTES = Routes()
+
+
+def branch_json(state: State, project: Project, name: str, viewer: User | None, base: str) -> dict[str, Any]:
+    commit = project.repo.commits[project.repo.branches[name]]
+    level = project_access(state, viewer, project)
+    rules = matching_rules(project, name)
+    return {
+        "name": name,
+        "merged": False,
+        "protected": bool(rules),
+        "default": name == project.default_branch,
+        "developers_can_push": any(a.access_level == DEVELOPER for r in rules for a in r.push),
+        "developers_can_merge": any(a.access_level == DEVELOPER for r in rules for a in r.merge),
+        "can_push": can_push(level, project, name),
+        "web_url": f"{base}/{state.project_full_path(project)}/-/tree/{name}",
+        "commit": commit_json(state, project, commit, base),
+    }
+
+
+@ROUTES.get("/projects/:id/repository/branches", anonymous=True)
+async def list_branches(req: ApiRequest) -> Response:
+    project = readable_project(req)
+    names = sorted(project.repo.branches)
+    if (search := req.params.str("search")) is not None:
+        names = [n for n in names if search.lower() in n.lower()]
+    base, viewer = origin(req.http), user_of(req)
+    return paginate(req.http, req.params, names, lambda n: branch_json(req.state, project, n, viewer, base))
+
+
+@ROUTES.get("/projects/:id/repository/branches/:branch", anonymous=True)
+async def get_branch(req: ApiRequest) -> Response:
+    project = readable_project(req)
+    name = req.path["branch"]
+    if name not in project.repo.branches:
+        raise not_found("Branch")
+    return json_response(branch_json(req.state, project, name, user_of(req), origin(req.http)))
+
+
+@ROUTES.post("/projects/:id/repository/branches")
+async def create_branch(req: ApiRequest) -> Response:
+    project = find_project(req)
+    if project_access(req.state, user_of(req), project) < DEVELOPER:
+        raise forbidden()
+    p = req.params
+    p.require("branch", "ref")
+    name, ref = p.str("branch"), p.str("ref")
+    check_branch_name(name)
+    if name in project.repo.branches:
+        raise message("Branch already exists", 400)
+    commit = resolve(project, ref)
+    if commit is None:
+        raise message(f"Invalid reference name: {ref}", 400)  # wording unverified (REFERENCE 2.12)
+    project.repo.branches[name] = commit.id
+    return json_response(branch_json(req.state, project, name, user_of(req), origin(req.http)), 201)
+
+
+@ROUTES.delete("/projects/:id/repository/branches/:branch")
+async def delete_branch(req: ApiRequest) -> Response:
+    project = find_project(req)
+    level = project_access(req.state, user_of(req), project)
+    if level < DEVELOPER:
+        raise forbidden()
+    name = req.path["branch"]
+    if name not in project.repo.branches:
+        raise not_found("Branch")
+    # Branches::DeleteService's refusals (wording from memory, guessed).
+    if name == project.default_branch:
+        raise message("Cannot remove HEAD branch", 405)
+    if matching_rules(project, name) and level < MAINTAINER:
+        raise message("You don't have permission to delete the branch", 405)
+    del project.repo.branches[name]
+    return no_content()

@@ -1,0 +1,307 @@
+"""Projects: list, read, create, update, delete, share (REFERENCE 2.1, 1.2, 1.6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from provisioner.sandbox.auth import (
+    can_read_project,
+    find_group,
+    find_project,
+    namespace_access,
+    project_access,
+    require_project,
+    require_user,
+    user_of,
+)
+from provisioner.sandbox.http import (
+    ApiError,
+    Params,
+    json_response,
+    keyset,
+    message,
+    no_content,
+    not_found,
+    origin,
+    paginate,
+    param_error,
+    validation,
+)
+from provisioner.sandbox.project_attrs import POLICY_DEFAULT, read_policy, read_settings, update_param_names
+from provisioner.sandbox.project_view import project_basic, project_json
+from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.state import (
+    DEVELOPER,
+    MAINTAINER,
+    OWNER,
+    GroupShare,
+    Namespace,
+    Project,
+    State,
+    User,
+)
+from provisioner.sandbox.world import add_member, new_project, slug, touch
+
+ROUTES = Routes()
+VISIBILITIES = ("private", "internal", "public")
+ORDER_BY = ("id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity", "star_count")
+
+
+def render_list(req: ApiRequest, projects: list[Project]) -> Response:
+    """Filters, order and pagination shared by /projects and /groups/:id/projects."""
+    p, state, viewer = req.params, req.state, user_of(req)
+    base = origin(req.http)
+    projects = _filtered(req, projects)
+    order_by = p.enum("order_by", ORDER_BY, "created_at")
+    descending = p.enum("sort", ("asc", "desc"), "desc") == "desc"
+    if order_by in ("name", "path"):
+        projects.sort(key=lambda pr: (getattr(pr, order_by).lower(), pr.id), reverse=descending)
+    elif order_by == "updated_at" or order_by == "last_activity_at":
+        projects.sort(key=lambda pr: (pr.updated_at, pr.id), reverse=descending)
+    else:  # ids grow with creation time
+        projects.sort(key=lambda pr: pr.id, reverse=descending)
+
+    def render(project: Project) -> dict[str, Any]:
+        if p.bool("simple", False):
+            return project_basic(state, project, base)
+        return project_json(state, project, base, viewer)
+
+    if p.str("pagination") == "keyset":
+        if order_by != "id" or req.route.template.startswith("/api/v4/groups"):
+            raise ApiError(405, {"error": "Keyset pagination is not yet available for this type of request"})
+        return keyset(req.http, p, projects, render, key=lambda pr: pr.id, descending=descending)
+    return paginate(req.http, p, projects, render, keyset_type="Project")
+
+
+def _filtered(req: ApiRequest, projects: list[Project]) -> list[Project]:
+    p, state, viewer = req.params, req.state, user_of(req)
+    if not (viewer and viewer.is_admin):
+        projects = [pr for pr in projects if can_read_project(state, viewer, pr)]
+    if viewer and p.bool("membership", False):
+        projects = [pr for pr in projects if _is_member(state, viewer, pr)]
+    if viewer and p.bool("owned", False):
+        projects = [pr for pr in projects if _owns(state, viewer, pr)]
+    if (level := p.int("min_access_level")) is not None:
+        projects = [pr for pr in projects if project_access(state, viewer, pr) >= level]
+    if (archived := p.bool("archived")) is not None:
+        projects = [pr for pr in projects if pr.archived == archived]
+    if (visibility := p.enum("visibility", VISIBILITIES)) is not None:
+        projects = [pr for pr in projects if pr.visibility == visibility]
+    if (topic := p.str("topic")) is not None:
+        wanted = {t.strip() for t in topic.split(",") if t.strip()}
+        projects = [pr for pr in projects if wanted <= set(pr.topics)]
+    if (search := p.str("search")) is not None:
+        needle = search.lower()
+        full = p.bool("search_namespaces", False)
+        projects = [
+            pr
+            for pr in projects
+            if needle in pr.name.lower()
+            or needle in pr.path.lower()
+            or (full and needle in state.project_full_path(pr).lower())
+        ]
+    if (after := p.int("id_after")) is not None:
+        projects = [pr for pr in projects if pr.id > after]
+    if (before := p.int("id_before")) is not None:
+        projects = [pr for pr in projects if pr.id < before]
+    return projects
+
+
+def _owns(state: State, user: User, project: Project) -> bool:
+    ns = state.namespaces[project.namespace_id]
+    return (ns.kind == "user" and ns.owner_id == user.id) or project.creator_id == user.id
+
+
+@ROUTES.get("/projects", anonymous=True)
+async def list_projects(req: ApiRequest) -> Response:
+    return render_list(req, list(req.state.projects.values()))
+
+
+def _is_member(state: State, user: User, project: Project) -> bool:
+    if user.id in project.members:
+        return True
+    return any(
+        user.id in ns.members or ns.owner_id == user.id for ns in state.ancestors(project.namespace_id)
+    )
+
+
+@ROUTES.get("/projects/:id", anonymous=True)
+async def get_project(req: ApiRequest) -> Response:
+    project = find_project(req)
+    return json_response(project_json(req.state, project, origin(req.http), user_of(req)))
+
+
+@ROUTES.post("/projects")
+async def create_project(req: ApiRequest) -> Response:
+    user = require_user(req)
+    p, state = req.params, req.state
+    p.at_least_one_of(["name", "path"])
+    namespace = _target_namespace(req, user)
+    name = p.str("name") or p.str("path")
+    path = p.str("path") or slug(name)
+    visibility = p.enum("visibility", VISIBILITIES, "private")
+    settings = read_settings(p, creating=True, version=state.version)
+    policy = read_policy(p, _policy_default())
+    _check_unique(state, namespace, name, path)
+    _check_visibility(namespace, visibility)
+    readme = bool(p.bool("initialize_with_readme", False))
+    project = new_project(
+        state,
+        user,
+        namespace,
+        name,
+        path,
+        settings=settings,
+        visibility=visibility,
+        description=p.str("description"),
+        topics=p.list("topics") or p.list("tag_list") or [],
+        initialize_with_readme=readme,
+        # default_branch is only honoured together with initialize_with_readme (REFERENCE 2.1).
+        default_branch=p.str("default_branch") or "main",
+    )
+    if policy is not None:
+        project.container_policy = policy
+    # Guessed: in a group, a creator below Maintainer becomes a Maintainer of the new project.
+    if (
+        namespace.kind == "group"
+        and not user.is_admin
+        and namespace_access(state, user, namespace.id) < MAINTAINER
+    ):
+        add_member(project, user, MAINTAINER)
+    return json_response(project_json(state, project, origin(req.http), user), 201)
+
+
+def _policy_default() -> dict[str, Any]:
+    return dict(POLICY_DEFAULT)
+
+
+def _target_namespace(req: ApiRequest, user: User) -> Namespace:
+    raw = req.params.raw("namespace_id", req.params.raw("namespace"))
+    if raw is None:
+        return req.state.namespaces[user.namespace_id]
+    ident = str(raw)
+    ns_id = int(ident) if ident.isdigit() else req.state.namespace_paths.get(ident.lower())
+    ns = req.state.namespaces.get(ns_id) if ns_id is not None else None
+    if ns is None:
+        raise not_found("Namespace")
+    if ns.kind == "group":
+        find_group(req, str(ns.id))  # 404 when the group is invisible
+    # Guessed: Developers may create projects in a group (the self-managed default creation level).
+    if namespace_access(req.state, user, ns.id) < DEVELOPER:
+        raise validation({"namespace": ["is not valid"]})
+    return ns
+
+
+def _check_unique(
+    state: State, namespace: Namespace, name: str, path: str, ignore: int | None = None
+) -> None:
+    siblings = [pr for pr in state.projects.values() if pr.namespace_id == namespace.id and pr.id != ignore]
+    errors: dict[str, list[str]] = {}
+    if any(pr.name.lower() == name.lower() for pr in siblings):
+        errors["name"] = ["has already been taken"]
+    if any(pr.path.lower() == path.lower() for pr in siblings) or (
+        f"{path}".lower()
+        in {ns.path.lower() for ns in state.namespaces.values() if ns.parent_id == namespace.id}
+    ):
+        errors["path"] = ["has already been taken"]
+    if "name" in errors:
+        errors["project_namespace.name"] = ["has already been taken"]
+    if errors:
+        raise validation(errors)
+
+
+def _check_visibility(namespace: Namespace, visibility: str) -> None:
+    if namespace.kind == "group" and VISIBILITIES.index(visibility) > VISIBILITIES.index(
+        namespace.visibility
+    ):
+        # Guessed wording of the visibility_level validation.
+        raise validation(
+            {"visibility_level": [f"{visibility} is not allowed in a {namespace.visibility} group."]}
+        )
+
+
+@ROUTES.put("/projects/:id")
+async def update_project(req: ApiRequest) -> Response:
+    project = require_project(req, MAINTAINER)
+    p, state = req.params, req.state
+    p.at_least_one_of(update_param_names(state.version))
+    settings = read_settings(p, creating=False, version=state.version)
+    policy = read_policy(p, project.container_policy)
+    namespace = state.namespaces[project.namespace_id]
+    name, path = p.str("name", project.name), p.str("path", project.path)
+    visibility = p.enum("visibility", VISIBILITIES, project.visibility)
+    if (name, path) != (project.name, project.path):
+        _check_unique(state, namespace, name, path, ignore=project.id)
+    _check_visibility(namespace, visibility)
+    if (branch := p.str("default_branch")) is not None and branch not in project.repo.branches:
+        if project.repo.branches:
+            # Guessed wording: GitLab refuses a default branch that does not exist.
+            raise message(f"Could not change HEAD: branch '{branch}' does not exist", 400)
+        branch = None
+    if path != project.path:
+        old = state.project_full_path(project).lower()
+        state.paths.pop(old, None)
+        state.redirects[old] = project.id
+        project.path = path
+        state.paths[state.project_full_path(project).lower()] = project.id
+    project.name, project.visibility = name, visibility
+    if "description" in p:
+        project.description = p.str("description")
+    if "topics" in p or "tag_list" in p:
+        project.topics = p.list("topics") if "topics" in p else p.list("tag_list")
+    if branch:
+        project.default_branch = branch
+    project.settings.update(settings)
+    if policy is not None:
+        project.container_policy = policy
+    touch(project)
+    return json_response(project_json(state, project, origin(req.http), user_of(req)))
+
+
+@ROUTES.delete("/projects/:id")
+async def delete_project(req: ApiRequest) -> Response:
+    project = require_project(req, OWNER)
+    state = req.state
+    # Simplification: GitLab marks the project for (delayed) deletion; here it is gone at once.
+    state.remove_project(project)
+    for runner in state.runners.values():
+        if project.id in runner.project_ids:
+            runner.project_ids.remove(project.id)
+    return json_response({"message": "202 Accepted"}, 202)
+
+
+@ROUTES.post("/projects/:id/share")
+async def share_project(req: ApiRequest) -> Response:
+    project = require_project(req, MAINTAINER)
+    p = req.params
+    p.require("group_id", "group_access")
+    group = find_group(req, str(p.int("group_id")))
+    level = p.int("group_access")
+    if level not in (10, 15, 20, 30, 40, 50):
+        raise param_error("group_access does not have a valid value")
+    if any(s.group_id == group.id for s in project.shared_with):
+        raise message("Group already shared with this group", 409)
+    share = GroupShare(group.id, level, p.str("expires_at"))
+    project.shared_with.append(share)
+    return json_response(
+        {
+            "id": len(project.shared_with),
+            "project_id": project.id,
+            "group_id": group.id,
+            "group_access": level,
+            "expires_at": share.expires_at,
+        },
+        201,
+    )
+
+
+@ROUTES.delete("/projects/:id/share/:group_id")
+async def unshare_project(req: ApiRequest) -> Response:
+    project = require_project(req, MAINTAINER)
+    group_id = Params(req.path).int("group_id")
+    if not any(s.group_id == group_id for s in project.shared_with):
+        raise not_found("Group Link")
+    project.shared_with = [s for s in project.shared_with if s.group_id != group_id]
+    return no_content()

@@ -1,0 +1,138 @@
+"""One in-process sandbox for the whole session; every test starts from a fresh world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import gitlab
+import pytest
+import requests
+
+from provisioner.sandbox import SandboxOptions, SandboxServer
+from provisioner.sandbox.seed import DANA_TOKEN, RITA_TOKEN
+
+
+class Api:
+    """Raw HTTP against the sandbox, for status codes, headers and exact bodies."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url = url
+        self.token = token
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, *, token: Any = ..., **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        use = self.token if token is ... else token
+        if use is not None:
+            headers["PRIVATE-TOKEN"] = use
+        kwargs.setdefault("timeout", 15)
+        return self.session.request(method, self.url + path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("HEAD", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+class Sandbox:
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        self.url = server.url
+        self.token = server.token
+        self.api = Api(server.url + "/api/v4", server.token)
+        self.admin = Api(server.url, server.token)
+
+    @property
+    def state(self) -> Any:
+        return self.server.state
+
+    def as_user(self, token: str | None) -> Api:
+        return Api(self.url + "/api/v4", token)
+
+    def gl(self, token: str | None = None) -> gitlab.Gitlab:
+        return gitlab.Gitlab(self.url, private_token=token or self.token, per_page=100)
+
+    def counters(self) -> dict[str, Any]:
+        return dict(self.admin.get("/-/sandbox/requests").json())
+
+    def reset_counters(self) -> None:
+        self.admin.post("/-/sandbox/requests/reset")
+
+    def faults(self, **body: Any) -> None:
+        response = self.admin.post("/-/sandbox/faults", json=body)
+        assert response.status_code == 200, response.text
+
+    def user_with_token(self, username: str, scopes: list[str] | None = None) -> tuple[int, str]:
+        """A new user and a personal access token, made through the admin API as GitLab allows."""
+        user = self.api.post(
+            "/users", json={"username": username, "name": username.title(), "email": f"{username}@x.test"}
+        )
+        assert user.status_code == 201, user.text
+        token = self.api.post(
+            f"/users/{user.json()['id']}/personal_access_tokens",
+            json={"name": f"{username}-token", "scopes": scopes or ["api"]},
+        )
+        assert token.status_code == 201, token.text
+        return int(user.json()["id"]), str(token.json()["token"])
+
+    def add_member(self, kind: str, ident: str | int, user_id: int, level: int) -> None:
+        response = self.api.post(
+            f"/{kind}/{enc(ident)}/members", json={"user_id": user_id, "access_level": level}
+        )
+        assert response.status_code == 201, response.text
+
+
+def enc(ident: str | int) -> str:
+    return quote(str(ident), safe="")
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[SandboxServer]:
+    with SandboxServer(SandboxOptions(seed="demo")) as server:
+        yield server
+
+
+def _fresh(server: SandboxServer, seed: str) -> Sandbox:
+    sandbox = Sandbox(server)
+    response = sandbox.admin.post("/-/sandbox/reset", json={"seed": seed})
+    assert response.status_code == 200, response.text
+    return sandbox
+
+
+@pytest.fixture
+def sandbox(_server: SandboxServer) -> Sandbox:
+    """The demo world (seed.py docstring), fresh for this test."""
+    return _fresh(_server, "demo")
+
+
+@pytest.fixture
+def empty(_server: SandboxServer) -> Sandbox:
+    """Only the admin user and token, fresh for this test."""
+    return _fresh(_server, "empty")
+
+
+@pytest.fixture
+def dana(sandbox: Sandbox) -> Api:
+    """Developer in `platform`, `api` scope."""
+    return sandbox.as_user(DANA_TOKEN)
+
+
+@pytest.fixture
+def rita(sandbox: Sandbox) -> Api:
+    """Reporter in `data`, `read_api` scope only."""
+    return sandbox.as_user(RITA_TOKEN)
