@@ -3,8 +3,8 @@ rate limited or faulted).
 
 - `GET  /-/sandbox/requests`        counters `{"total","writes","by_method","by_route"}`
 - `POST /-/sandbox/requests/reset`  zero them
-- `POST /-/sandbox/faults`          `{"rate","seed","kinds","timeout_seconds","script":[...]}`, a script
-                                    entry being `{"route","kind","times","after","status"}`
+- `POST /-/sandbox/faults`          `{"rate","seed","kinds","timeout_seconds","latency_ms","script"}`; a
+                                    script entry being `{"route","kind","times","after","status"}`
 - `POST /-/sandbox/rate-limit`      `{"per_minute": N}` (0 or null: no limit)
 - `POST /-/sandbox/reset`           `{"seed": "empty"|"demo"}`: a fresh world (same admin token);
                                     counters, faults and the rate limit back to the options
@@ -62,7 +62,10 @@ def build(runtime: Runtime) -> Starlette:
 
     def faults(request: Request, body: dict[str, Any]) -> Response:
         runtime.faults.configure(body)
-        return JSONResponse(runtime.faults.describe())
+        if "latency_ms" in body:
+            seed = body.get("seed", runtime.options.random_seed)
+            runtime.latency = Latency(float(body["latency_ms"]), seed)
+        return JSONResponse(runtime.faults.describe() | {"latency_ms": runtime.latency.ms})
 
     def rate_limit(request: Request, body: dict[str, Any]) -> Response:
         per_minute = body.get("per_minute")

@@ -131,7 +131,7 @@ class RateLimiter:
 
     def __init__(self, per_minute: int | None = None, clock: Callable[[], float] = time.time) -> None:
         self.per_minute = per_minute
-        self._clock = clock
+        self.clock = clock
         self._windows: dict[str, tuple[int, int]] = {}
         self.throttled = 0
 
@@ -140,7 +140,7 @@ class RateLimiter:
         limit = self.per_minute
         if not limit:
             return None
-        now = self._clock()
+        now = self.clock()
         window = int(now // 60)
         start, count = self._windows.get(key, (window, 0))
         count = count + 1 if start == window else 1

@@ -12,247 +12,68 @@ import json
 import os
 import types
 import typing
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER, ADMIN = 10, 20, 30, 40, 50, 60
-NO_ONE = 0
+from provisioner.sandbox.entities import (
+    ADMIN,
+    DEVELOPER,
+    GUEST,
+    MAINTAINER,
+    NO_ONE,
+    OWNER,
+    REPORTER,
+    AccessLevel,
+    Commit,
+    ContainerProtectionRule,
+    DeployToken,
+    GroupShare,
+    Member,
+    MergeRequest,
+    Namespace,
+    PackageProtectionRule,
+    Project,
+    ProtectedBranch,
+    ProtectedTag,
+    Repo,
+    Runner,
+    Token,
+    User,
+    Variable,
+    frozen_time,
+    now_iso,
+)
 
-
-_frozen_time: list[str] = []  # set while seeding, so that the demo world is the same every time
-
-
-def now_iso() -> str:
-    if _frozen_time:
-        return _frozen_time[-1]
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@contextmanager
-def frozen_time(timestamp: str) -> Iterator[None]:
-    _frozen_time.append(timestamp)
-    try:
-        yield
-    finally:
-        _frozen_time.pop()
-
-
-@dataclass
-class User:
-    id: int
-    username: str
-    name: str
-    email: str
-    namespace_id: int
-    created_at: str
-    is_admin: bool = False
-    state: str = "active"
-    bot: bool = False
-
-
-@dataclass
-class Token:
-    id: int
-    user_id: int
-    name: str
-    secret: str
-    scopes: list[str]
-    created_at: str
-    expires_at: str | None = None  # YYYY-MM-DD
-    revoked: bool = False
-    description: str = ""
-    last_used_at: str | None = None
-
-
-@dataclass
-class Member:
-    user_id: int
-    access_level: int
-    created_at: str
-    expires_at: str | None = None
-
-
-@dataclass
-class Variable:
-    key: str
-    value: str
-    variable_type: str = "env_var"
-    protected: bool = False
-    masked: bool = False
-    hidden: bool = False
-    raw: bool = False
-    environment_scope: str = "*"
-    description: str | None = None
-
-
-@dataclass
-class Namespace:
-    """A group, or a user's personal namespace (kind "user"), which only projects see."""
-
-    id: int
-    name: str
-    path: str
-    kind: str
-    created_at: str
-    parent_id: int | None = None
-    owner_id: int | None = None  # personal namespaces
-    visibility: str = "private"
-    description: str = ""
-    members: dict[int, Member] = field(default_factory=dict)
-    variables: list[Variable] = field(default_factory=list)
-
-
-@dataclass
-class Commit:
-    id: str
-    tree: dict[str, str]  # path -> blob id
-    parent_ids: list[str]
-    message: str
-    author_name: str
-    author_email: str
-    created_at: str
-    executables: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Repo:
-    commits: dict[str, Commit] = field(default_factory=dict)
-    branches: dict[str, str] = field(default_factory=dict)  # name -> commit id
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class AccessLevel:
-    id: int
-    access_level: int
-
-
-@dataclass
-class ProtectedBranch:
-    id: int
-    name: str
-    push: list[AccessLevel]
-    merge: list[AccessLevel]
-    unprotect: list[AccessLevel]
-    allow_force_push: bool = False
-    code_owner_approval_required: bool = False
-
-
-@dataclass
-class ProtectedTag:
-    id: int
-    name: str
-    create: list[AccessLevel]
-
-
-@dataclass
-class MergeRequest:
-    id: int
-    iid: int
-    title: str
-    source_branch: str
-    target_branch: str
-    author_id: int
-    created_at: str
-    updated_at: str
-    description: str | None = None
-    state: str = "opened"
-    labels: list[str] = field(default_factory=list)
-    assignee_ids: list[int] = field(default_factory=list)
-    reviewer_ids: list[int] = field(default_factory=list)
-    remove_source_branch: bool | None = None
-    squash: bool = False
-
-
-@dataclass
-class ContainerProtectionRule:
-    id: int
-    repository_path_pattern: str
-    minimum_access_level_for_push: str | None
-    minimum_access_level_for_delete: str | None
-
-
-@dataclass
-class PackageProtectionRule:
-    id: int
-    package_name_pattern: str
-    package_type: str
-    minimum_access_level_for_push: str | None
-    minimum_access_level_for_delete: str | None = None
-
-
-@dataclass
-class GroupShare:
-    group_id: int
-    group_access: int
-    expires_at: str | None = None
-
-
-@dataclass
-class Project:
-    id: int
-    name: str
-    path: str
-    namespace_id: int
-    creator_id: int
-    created_at: str
-    updated_at: str
-    settings: dict[str, Any]  # the attributes of REFERENCE 2.1, see project_attrs.py
-    container_policy: dict[str, Any]
-    description: str | None = None
-    visibility: str = "private"
-    default_branch: str | None = None
-    archived: bool = False
-    topics: list[str] = field(default_factory=list)
-    members: dict[int, Member] = field(default_factory=dict)
-    variables: list[Variable] = field(default_factory=list)
-    repo: Repo = field(default_factory=Repo)
-    protected_branches: list[ProtectedBranch] = field(default_factory=list)
-    protected_tags: list[ProtectedTag] = field(default_factory=list)
-    merge_requests: list[MergeRequest] = field(default_factory=list)
-    job_token_inbound_enabled: bool = True
-    job_token_allowlist_projects: list[int] = field(default_factory=list)
-    job_token_allowlist_groups: list[int] = field(default_factory=list)
-    container_protection_rules: list[ContainerProtectionRule] = field(default_factory=list)
-    package_protection_rules: list[PackageProtectionRule] = field(default_factory=list)
-    shared_with: list[GroupShare] = field(default_factory=list)
-
-
-@dataclass
-class Runner:
-    id: int
-    runner_type: str  # instance_type, group_type, project_type
-    token: str
-    created_at: str
-    description: str = ""
-    paused: bool = False
-    locked: bool = False
-    run_untagged: bool = True
-    tag_list: list[str] = field(default_factory=list)
-    access_level: str = "not_protected"
-    maximum_timeout: int | None = None
-    maintenance_note: str | None = None
-    project_ids: list[int] = field(default_factory=list)  # the first one owns the runner
-    group_ids: list[int] = field(default_factory=list)
-    contacted_at: str | None = None
-    creator_id: int | None = None
-
-
-@dataclass
-class DeployToken:
-    id: int
-    name: str
-    username: str
-    secret: str
-    scopes: list[str]
-    project_id: int | None = None
-    group_id: int | None = None
-    expires_at: str | None = None
-    revoked: bool = False
+__all__ = [
+    "ADMIN",
+    "DEVELOPER",
+    "GUEST",
+    "MAINTAINER",
+    "NO_ONE",
+    "OWNER",
+    "REPORTER",
+    "AccessLevel",
+    "Commit",
+    "ContainerProtectionRule",
+    "DeployToken",
+    "GroupShare",
+    "Member",
+    "MergeRequest",
+    "Namespace",
+    "PackageProtectionRule",
+    "Project",
+    "ProtectedBranch",
+    "ProtectedTag",
+    "Repo",
+    "Runner",
+    "State",
+    "Token",
+    "User",
+    "Variable",
+    "frozen_time",
+    "now_iso",
+]
 
 
 @dataclass

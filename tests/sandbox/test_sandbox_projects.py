@@ -58,7 +58,9 @@ def test_python_gitlab_create_and_save(sandbox):
 def test_duplicate_path_is_400_with_validation_body(sandbox):
     """REFERENCE 1.3 and 1.4: a duplicate project is 400, not 409."""
     group_id = sandbox.api.get("/groups/platform").json()["id"]
-    response = sandbox.api.post("/projects", json={"name": "billing", "path": "billing", "namespace_id": group_id})
+    response = sandbox.api.post(
+        "/projects", json={"name": "billing", "path": "billing", "namespace_id": group_id}
+    )
     assert response.status_code == 400
     assert response.json() == {
         "message": {
@@ -81,7 +83,9 @@ def test_put_with_only_unknown_attributes_fails_at_least_one_of(sandbox):
     response = sandbox.api.put("/projects/platform%2Fbilling", json={"no_such_setting": True})
     assert response.status_code == 400
     assert response.json()["error"].endswith("are missing, at least one parameter must be provided")
-    mixed = sandbox.api.put("/projects/platform%2Fbilling", json={"no_such_setting": True, "build_timeout": 1200})
+    mixed = sandbox.api.put(
+        "/projects/platform%2Fbilling", json={"no_such_setting": True, "build_timeout": 1200}
+    )
     assert mixed.status_code == 200 and "no_such_setting" not in mixed.json()
 
 
@@ -144,12 +148,16 @@ def test_admin_project_fields_are_omitted_below_maintainer(sandbox):
 
 def test_package_registry_access_level_exists_only_from_18_5(sandbox):
     """REFERENCE 2.1: package_registry_access_level was added in 18.5."""
-    assert sandbox.api.get("/projects/data%2Fml-pipeline").json()["package_registry_access_level"] == "disabled"
+    assert (
+        sandbox.api.get("/projects/data%2Fml-pipeline").json()["package_registry_access_level"] == "disabled"
+    )
     sandbox.admin.post("/-/sandbox/version", json={"version": "18.4.1-ee"})
     old = sandbox.api.get("/projects/data%2Fml-pipeline").json()
     assert "package_registry_access_level" not in old
     assert old["packages_enabled"] is False
-    ignored = sandbox.api.put("/projects/data%2Fml-pipeline", json={"package_registry_access_level": "enabled"})
+    ignored = sandbox.api.put(
+        "/projects/data%2Fml-pipeline", json={"package_registry_access_level": "enabled"}
+    )
     assert ignored.status_code == 400  # the only attribute sent is unknown to this version
 
 
@@ -165,7 +173,12 @@ def test_initialize_with_readme_commits_and_protects_the_default_branch(sandbox)
     group_id = sandbox.api.get("/groups/data").json()["id"]
     body = sandbox.api.post(
         "/projects",
-        json={"path": "svc", "namespace_id": group_id, "initialize_with_readme": True, "default_branch": "trunk"},
+        json={
+            "path": "svc",
+            "namespace_id": group_id,
+            "initialize_with_readme": True,
+            "default_branch": "trunk",
+        },
     ).json()
     assert body["default_branch"] == "trunk" and body["empty_repo"] is False
     readme = sandbox.api.get(f"/projects/{body['id']}/repository/files/README.md?ref=trunk")
@@ -224,9 +237,13 @@ def test_visibility_cannot_exceed_the_group(sandbox):
 def test_share_with_group_and_duplicate_share(sandbox):
     """REFERENCE 2.1: POST /projects/:id/share, duplicate 409."""
     data_id = sandbox.api.get("/groups/data").json()["id"]
-    first = sandbox.api.post("/projects/platform%2Fbilling/share", json={"group_id": data_id, "group_access": 30})
+    first = sandbox.api.post(
+        "/projects/platform%2Fbilling/share", json={"group_id": data_id, "group_access": 30}
+    )
     assert first.status_code == 201
-    second = sandbox.api.post("/projects/platform%2Fbilling/share", json={"group_id": data_id, "group_access": 30})
+    second = sandbox.api.post(
+        "/projects/platform%2Fbilling/share", json={"group_id": data_id, "group_access": 30}
+    )
     assert second.status_code == 409
     assert second.json() == {"message": "Group already shared with this group"}
     shared = sandbox.api.get("/projects/platform%2Fbilling").json()["shared_with_groups"]

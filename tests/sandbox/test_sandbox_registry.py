@@ -12,7 +12,10 @@ def _id(sandbox, path):
 def test_job_token_scope_read_and_patch_204_without_body(sandbox):
     """REFERENCE 0.6 and 2.5: read inbound_enabled, write enabled with PATCH, 204 and no body."""
     warehouse = _id(sandbox, "data/warehouse")
-    assert sandbox.api.get(SCOPE.format(id=warehouse)).json() == {"inbound_enabled": False, "outbound_enabled": False}
+    assert sandbox.api.get(SCOPE.format(id=warehouse)).json() == {
+        "inbound_enabled": False,
+        "outbound_enabled": False,
+    }
     response = sandbox.api.patch(SCOPE.format(id=warehouse), json={"enabled": True})
     assert response.status_code == 204 and response.content == b""
     assert sandbox.api.get(SCOPE.format(id=warehouse)).json()["inbound_enabled"] is True
@@ -37,12 +40,18 @@ def test_project_allowlist_needs_numeric_ids(sandbox):
         "/projects/data%2Fwarehouse/job_token_scope/allowlist", json={"target_project_id": target}
     )
     assert by_path.status_code == 400 and by_path.json() == {"error": "id is invalid"}
-    added = sandbox.api.post(f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": target})
+    added = sandbox.api.post(
+        f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": target}
+    )
     assert added.status_code == 201
     assert added.json() == {"source_project_id": source, "target_project_id": target}
-    again = sandbox.api.post(f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": target})
+    again = sandbox.api.post(
+        f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": target}
+    )
     assert again.json() == {"message": "400 Bad request - Target project is already in the job token scope"}
-    unknown = sandbox.api.post(f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": 999})
+    unknown = sandbox.api.post(
+        f"/projects/{source}/job_token_scope/allowlist", json={"target_project_id": 999}
+    )
     assert unknown.status_code == 404
     assert unknown.json() == {"message": "404 target_project_id not found Not Found"}
     listed = sandbox.api.get("/projects/data%2Fwarehouse/job_token_scope/allowlist").json()
@@ -74,20 +83,27 @@ def test_container_protection_rules(sandbox):
     none = sandbox.api.post(url, json={"repository_path_pattern": "platform/billing/*"})
     assert none.status_code == 400 and "at least one parameter" in none.json()["error"]
     created = sandbox.api.post(
-        url, json={"repository_path_pattern": "platform/billing/*", "minimum_access_level_for_push": "maintainer"}
+        url,
+        json={"repository_path_pattern": "platform/billing/*", "minimum_access_level_for_push": "maintainer"},
     )
     assert created.status_code == 201
     rule = created.json()
-    assert rule["minimum_access_level_for_delete"] is None and rule["project_id"] == _id(sandbox, "platform/billing")
+    assert rule["minimum_access_level_for_delete"] is None and rule["project_id"] == _id(
+        sandbox, "platform/billing"
+    )
     duplicate = sandbox.api.post(
-        url, json={"repository_path_pattern": "platform/billing/*", "minimum_access_level_for_delete": "owner"}
+        url,
+        json={"repository_path_pattern": "platform/billing/*", "minimum_access_level_for_delete": "owner"},
     )
     assert duplicate.status_code == 422 and set(duplicate.json()["message"]) == {"error"}
     patched = sandbox.api.patch(
         f"{url}/{rule['id']}",
         json={"minimum_access_level_for_delete": "owner", "minimum_access_level_for_push": ""},
     ).json()
-    assert patched["minimum_access_level_for_push"] is None and patched["minimum_access_level_for_delete"] == "owner"
+    assert (
+        patched["minimum_access_level_for_push"] is None
+        and patched["minimum_access_level_for_delete"] == "owner"
+    )
     assert sandbox.api.delete(f"{url}/{rule['id']}").status_code == 204
     assert sandbox.api.get(url).json() == []
 
@@ -95,7 +111,11 @@ def test_container_protection_rules(sandbox):
 def test_package_protection_rules(sandbox):
     """REFERENCE 2.7: all three attributes required; duplicate pattern and type 422."""
     url = "/projects/platform%2Fbilling/packages/protection/rules"
-    body = {"package_name_pattern": "billing-*", "package_type": "pypi", "minimum_access_level_for_push": "owner"}
+    body = {
+        "package_name_pattern": "billing-*",
+        "package_type": "pypi",
+        "minimum_access_level_for_push": "owner",
+    }
     created = sandbox.api.post(url, json=body)
     assert created.status_code == 201 and created.json()["package_type"] == "pypi"
     assert sandbox.api.post(url, json=body).status_code == 422
@@ -103,7 +123,9 @@ def test_package_protection_rules(sandbox):
     assert missing.json() == {
         "error": "package_type is missing, minimum_access_level_for_push is missing",
     }
-    patched = sandbox.api.patch(f"{url}/{created.json()['id']}", json={"minimum_access_level_for_push": "admin"})
+    patched = sandbox.api.patch(
+        f"{url}/{created.json()['id']}", json={"minimum_access_level_for_push": "admin"}
+    )
     assert patched.json()["minimum_access_level_for_push"] == "admin"
 
 
@@ -128,7 +150,9 @@ def test_group_deploy_tokens_need_owner(sandbox, dana):
     """REFERENCE 2.8: only the group Owner may create or delete."""
     response = dana.post("/groups/platform/deploy_tokens", json={"name": "x", "scopes": ["read_registry"]})
     assert response.status_code == 403
-    created = sandbox.api.post("/groups/platform/deploy_tokens", json={"name": "x", "scopes": ["read_registry"]})
+    created = sandbox.api.post(
+        "/groups/platform/deploy_tokens", json={"name": "x", "scopes": ["read_registry"]}
+    )
     assert created.status_code == 201
 
 

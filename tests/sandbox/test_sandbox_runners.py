@@ -47,7 +47,12 @@ def test_create_runner_returns_the_glrt_token_once(sandbox):
     project_id = sandbox.api.get("/projects/data%2Fingest").json()["id"]
     created = sandbox.api.post(
         "/user/runners",
-        json={"runner_type": "project_type", "project_id": project_id, "description": "ingest", "tag_list": ["a"]},
+        json={
+            "runner_type": "project_type",
+            "project_id": project_id,
+            "description": "ingest",
+            "tag_list": ["a"],
+        },
     )
     assert created.status_code == 201
     body = created.json()
@@ -88,22 +93,29 @@ def test_python_gitlab_user_runners_create(sandbox):
 def test_assign_and_unassign_project_runners(sandbox):
     """REFERENCE 2.4: POST/DELETE /projects/:id/runners and their 403 messages."""
     runners = {r["description"]: r["id"] for r in sandbox.api.get("/runners/all").json()}
-    assigned = sandbox.api.post("/projects/data%2Fingest/runners", json={"runner_id": runners["platform-docker"]})
+    assigned = sandbox.api.post(
+        "/projects/data%2Fingest/runners", json={"runner_id": runners["platform-docker"]}
+    )
     assert assigned.status_code == 201 and assigned.json()["description"] == "platform-docker"
     listed = _descriptions(sandbox.api.get("/projects/data%2Fingest/runners"))
     assert listed == ["gitlab-shared-docker", "platform-docker"]
-    group_runner = sandbox.api.post("/projects/data%2Fingest/runners", json={"runner_id": runners["data-gpu"]})
+    group_runner = sandbox.api.post(
+        "/projects/data%2Fingest/runners", json={"runner_id": runners["data-gpu"]}
+    )
     assert group_runner.status_code == 403
     assert group_runner.json() == {"message": "403 Forbidden - Runner is a group runner"}
     owner = sandbox.api.delete(f"/projects/platform%2Fbilling/runners/{runners['platform-docker']}")
     assert owner.status_code == 403
-    assert owner.json() == {
-        "message": "403 Forbidden - You cannot unassign a runner from the owner project. Delete the runner instead"
-    }
+    unassign = "You cannot unassign a runner from the owner project. Delete the runner instead"
+    assert owner.json() == {"message": f"403 Forbidden - {unassign}"}
     deleted = sandbox.api.delete(f"/runners/{runners['platform-docker']}")
     assert deleted.json() == {"message": "403 Forbidden - Runner associated with more than one project"}
-    assert sandbox.api.delete(f"/projects/data%2Fingest/runners/{runners['platform-docker']}").status_code == 204
-    assert sandbox.api.delete(f"/projects/data%2Fingest/runners/{runners['platform-docker']}").status_code == 404
+    assert (
+        sandbox.api.delete(f"/projects/data%2Fingest/runners/{runners['platform-docker']}").status_code == 204
+    )
+    assert (
+        sandbox.api.delete(f"/projects/data%2Fingest/runners/{runners['platform-docker']}").status_code == 404
+    )
 
 
 def test_locked_runner_cannot_be_assigned(sandbox):

@@ -37,7 +37,9 @@ def test_variable_json_has_every_field(sandbox):
 
 def test_hidden_variable_reads_back_value_null(sandbox):
     """REFERENCE 2.3: masked_and_hidden gives masked+hidden and value null on every read."""
-    created = sandbox.api.post(REPORTS, json={"key": "SECRET", "value": "abcdefgh1234", "masked_and_hidden": True})
+    created = sandbox.api.post(
+        REPORTS, json={"key": "SECRET", "value": "abcdefgh1234", "masked_and_hidden": True}
+    )
     assert created.status_code == 201
     assert created.json()["value"] is None and created.json()["hidden"] is True and created.json()["masked"]
     assert sandbox.api.get(f"{REPORTS}/SECRET").json()["value"] is None
@@ -74,7 +76,9 @@ def test_multiple_scopes_need_the_filter(sandbox):
     staging = sandbox.api.get(f"{REPORTS}/DEPLOY_TARGET?filter[environment_scope]=staging").json()
     assert staging["value"] == "staging-cluster"
     updated = sandbox.api.put(
-        f"{REPORTS}/DEPLOY_TARGET", params={"filter[environment_scope]": "production"}, json={"value": "prod-2"}
+        f"{REPORTS}/DEPLOY_TARGET",
+        params={"filter[environment_scope]": "production"},
+        json={"value": "prod-2"},
     )
     assert updated.json()["value"] == "prod-2" and updated.json()["environment_scope"] == "production"
 
@@ -113,5 +117,7 @@ def test_update_keeps_unsent_fields_and_hidden_stays_masked(sandbox):
 
 def test_masked_and_hidden_is_create_only(sandbox):
     """REFERENCE 2.3: update attributes are the create ones minus masked_and_hidden."""
-    response = sandbox.api.put(f"{REPORTS}/REPORTS_API_KEY", json={"masked_and_hidden": True, "value": "zzzzzzzz"})
+    response = sandbox.api.put(
+        f"{REPORTS}/REPORTS_API_KEY", json={"masked_and_hidden": True, "value": "zzzzzzzz"}
+    )
     assert response.json()["hidden"] is False

@@ -71,7 +71,7 @@ def mr_json(state: State, project: Project, mr: MergeRequest, base: str) -> dict
 
 def _duplicate(project: Project, mr: MergeRequest) -> None:
     for other in project.merge_requests:
-        if other is not mr and other.state == "opened" and other.source_branch == mr.source_branch:
+        if other.id != mr.id and other.state == "opened" and other.source_branch == mr.source_branch:
             raise message(
                 [f"Another open merge request already exists for this source branch: !{other.iid}"], 409
             )
