@@ -8,12 +8,18 @@ Adding a facet means adding its module and one line here; the engine knows no fa
 from __future__ import annotations
 
 from provisioner.facets.base import Facet, GroupFacet
+from provisioner.facets.protection import ProjectProtection
+from provisioner.facets.registry import ProjectRegistry
+from provisioner.facets.runners import ProjectRunners
 from provisioner.facets.settings import ProjectSettings
 from provisioner.facets.variables import GroupVariables, ProjectVariables
 
 PROJECT_FACETS: tuple[Facet, ...] = (
     ProjectSettings(),
     ProjectVariables(),
+    ProjectRunners(),
+    ProjectRegistry(),
+    ProjectProtection(),
 )
 GROUP_FACETS: tuple[GroupFacet, ...] = (GroupVariables(),)
 

@@ -35,6 +35,8 @@ AccessLevel = Literal["disabled", "private", "enabled"]
 PagesAccessLevel = Literal["disabled", "private", "enabled", "public"]
 PackageRegistryAccessLevel = Literal["disabled", "private", "enabled", "public"]
 RuleAccessLevel = Literal["maintainer", "owner", "admin"]
+PackageDeleteLevel = Literal["owner", "admin"]
+"""GitLab's package rules know no `maintainer` for deletes: unset, deleting needs Maintainer anyway."""
 RefAccessLevel = Literal["no_one", "developer", "maintainer", "admin"]
 """Protected branch and tag levels: no_one = 0, developer = 30, maintainer = 40, admin = 60."""
 
@@ -240,16 +242,21 @@ class RunnerSelector(_Model):
 
 
 class ProjectRunner(_Model):
-    """A project runner the tool creates (POST /user/runners) and keeps in shape. Matched by description."""
+    """A project runner the tool creates (POST /user/runners) and keeps in shape. Matched by description.
+
+    Its one-time token goes to the keyring (service `provisioner-runner`, name `<project path>/<description>`)
+    unless `token` names another place."""
 
     description: Annotated[str, Field(min_length=1)]
-    tags: list[str] = []
+    tags: list[Annotated[str, Field(min_length=1)]] = []
+    """Compared as a set: order and repetition do not matter."""
     run_untagged: bool = True
     locked: bool = False
     paused: bool = False
     access_level: Literal["not_protected", "ref_protected"] = "not_protected"
     maximum_timeout: Annotated[int, Field(ge=600)] | None = None
-    maintenance_note: str | None = None
+    """Seconds; at least 10 minutes. Left out: not managed."""
+    maintenance_note: Annotated[str, Field(max_length=1024)] | None = None
     token: TokenStore = TokenStore()
 
 
@@ -257,9 +264,24 @@ class Runners(_Model):
     shared_runners_enabled: bool | None = None
     group_runners_enabled: bool | None = None
     assign: list[RunnerSelector] = []
+    """Existing project runners to assign; each selector must match exactly one runner."""
     create: list[ProjectRunner] = []
     prune: bool = False
     """Unassign project runners the inventory does not select or create."""
+
+    @field_validator("create")
+    @classmethod
+    def _unique_descriptions(cls, create: list[ProjectRunner]) -> list[ProjectRunner]:
+        _no_duplicates([r.description for r in create], "runner description")
+        return create
+
+
+def _no_duplicates(names: list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} {name!r} is given twice")
+        seen.add(name)
 
 
 class CleanupPolicy(_Model):
@@ -268,7 +290,8 @@ class CleanupPolicy(_Model):
     enabled: bool = True
     cadence: Literal["1d", "7d", "14d", "1month", "3month"] = "1d"
     keep_n: Literal[1, 5, 10, 25, 50, 100] | None = None
-    older_than: Literal["7d", "14d", "30d", "60d", "90d"] | None = None
+    """Left out (like older_than and the regexes): not managed."""
+    older_than: Literal["7d", "14d", "30d", "90d"] | None = None
     name_regex: str | None = None
     """Tags to delete (GitLab reads it back as name_regex_delete)."""
     name_regex_keep: str | None = None
@@ -299,12 +322,18 @@ DeployTokenScope = Literal[
 
 
 class DeployToken(_Model):
-    """A project deploy token, identified by name. GitLab cannot update one; --rotate replaces it."""
+    """A project deploy token, identified by name. GitLab cannot update one; --rotate replaces it.
+
+    Its token goes to the keyring (service `provisioner-deploy-token`, name `<project path>/<name>`)
+    unless `token` names another place."""
 
     name: Annotated[str, Field(min_length=1)]
     scopes: Annotated[list[DeployTokenScope], Field(min_length=1)]
+    """Compared as a set."""
     expires_at: date | None = None
+    """Left out: never expires when created, and not compared."""
     username: str | None = None
+    """Left out: GitLab's default (gitlab+deploy-token-N), not compared."""
     token: TokenStore = TokenStore()
 
 
@@ -312,13 +341,23 @@ PackageType = Literal["conan", "generic", "helm", "maven", "npm", "nuget", "pypi
 
 
 class PackageProtectionRule(_Model):
-    package_name_pattern: Annotated[str, Field(min_length=1)]
+    """Identified by pattern and package type."""
+
+    package_name_pattern: Annotated[str, Field(min_length=1, max_length=255)]
     package_type: PackageType
     minimum_access_level_for_push: RuleAccessLevel | None = "maintainer"
-    minimum_access_level_for_delete: RuleAccessLevel | None = None
+    minimum_access_level_for_delete: PackageDeleteLevel | None = None
+
+    @model_validator(mode="after")
+    def _some_level(self) -> PackageProtectionRule:
+        if self.minimum_access_level_for_push is None and self.minimum_access_level_for_delete is None:
+            raise ValueError("set minimum_access_level_for_push or minimum_access_level_for_delete")
+        return self
 
 
 class ContainerProtectionRule(_Model):
+    """Identified by pattern."""
+
     repository_path_pattern: Annotated[str, Field(min_length=1)]
     minimum_access_level_for_push: RuleAccessLevel | None = "maintainer"
     minimum_access_level_for_delete: RuleAccessLevel | None = None
@@ -342,12 +381,32 @@ class Registry(_Model):
     container_protection_rules: list[ContainerProtectionRule] | None = None
     """The complete list: rules not listed are removed."""
 
+    @model_validator(mode="after")
+    def _unique(self) -> Registry:
+        _no_duplicates([t.name for t in self.deploy_tokens or ()], "deploy token")
+        _no_duplicates(
+            [(r.package_name_pattern, r.package_type) for r in self.package_protection_rules or ()],
+            "package protection rule",
+        )
+        _no_duplicates(
+            [r.repository_path_pattern for r in self.container_protection_rules or ()],
+            "container protection rule",
+        )
+        return self
+
 
 class BranchProtection(_Model):
     push_access_level: RefAccessLevel = "maintainer"
     merge_access_level: RefAccessLevel = "maintainer"
-    unprotect_access_level: RefAccessLevel = "maintainer"
+    unprotect_access_level: RefAccessLevel | None = None
+    """Left out: not managed. GitLab CE neither shows nor takes it (Premium); GitLab's default is maintainer."""
     allow_force_push: bool = False
+
+    @model_validator(mode="after")
+    def _someone_may_unprotect(self) -> BranchProtection:
+        if self.unprotect_access_level == "no_one":
+            raise ValueError("unprotect_access_level cannot be no_one (GitLab refuses it)")
+        return self
 
 
 class TagProtection(_Model):

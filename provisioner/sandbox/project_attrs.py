@@ -112,11 +112,12 @@ POLICY_DEFAULT: dict[str, Any] = {
     "name_regex": ".*",
     "name_regex_keep": None,
 }
-# Allowed values from memory of the registry cleanup docs (REFERENCE 2.1 marks them unverified).
+# ContainerExpirationPolicy.{cadence,keep_n,older_than}_options (there is no 60d)
+# [G:app/models/container_expiration_policy.rb]; REFERENCE 2.1 listed them from memory.
 POLICY_CHOICES: dict[str, tuple[Any, ...]] = {
     "cadence": ("1d", "7d", "14d", "1month", "3month"),
     "keep_n": (1, 5, 10, 25, 50, 100),
-    "older_than": ("7d", "14d", "30d", "60d", "90d"),
+    "older_than": ("7d", "14d", "30d", "90d"),
 }
 
 

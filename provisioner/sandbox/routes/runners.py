@@ -197,6 +197,27 @@ async def delete_runner(req: ApiRequest) -> Response:
     return no_content()
 
 
+@ROUTES.post("/runners/:id/reset_authentication_token", scopes=RUNNER_WRITE)
+async def reset_runner_token(req: ApiRequest) -> Response:
+    """Whoever may update the runner gets a new token; the old one stops working
+    [G:lib/api/ci/runners.rb, `authenticate_update_runner!`, Entities::Ci::ResetTokenResult]."""
+    runner = find_runner(req, manage=True)
+    runner.token = "glrt-" + secrets.token_urlsafe(15)
+    return json_response({"token": runner.token, "token_expires_at": None}, 201)
+
+
+@ROUTES.post("/runners/verify", anonymous=True, write=False)
+async def verify_runner(req: ApiRequest) -> Response:
+    """What a runner calls with its own token: 200 while the token is valid, 403 otherwise
+    [G:lib/api/ci/runner.rb, `post '/verify'`, Entities::Ci::RunnerRegistrationDetails]."""
+    req.params.require("token")
+    token = req.params.str("token")
+    runner = next((r for r in req.state.runners.values() if r.token == token), None)
+    if runner is None:
+        raise forbidden()
+    return json_response({"id": runner.id, "token": runner.token, "token_expires_at": None})
+
+
 @ROUTES.get("/groups/:id/runners", scopes=RUNNER_READ)
 async def group_runners(req: ApiRequest) -> Response:
     ns = require_group(req, MAINTAINER)

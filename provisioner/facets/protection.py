@@ -1,0 +1,180 @@
+"""Protected branches (the default branch first) and protected tags, which release jobs rely on.
+
+Levels are named in the inventory (no_one, developer, maintainer, admin = 0, 30, 40, 60). The default
+branch is the project's; an empty repository has none yet, so the inventory's `settings.default_branch`
+or `main` is protected (GitLab protects names, existing or not). A change of force push is patched in
+place; a change of levels is a delete and a create, because GitLab CE cannot patch levels (see
+`provisioner.gitlab.protection`): the branch is unprotected for the moment between the two requests.
+Protected tags have no update at all. Protected refs the inventory does not name are reported only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import Unobservable
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab import protection as api_protection
+from provisioner.gitlab.permissions import require_maintainer
+from provisioner.gitlab.protection import BranchRule, TagRule
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, Change, ProjectRef
+
+_LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
+_BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
+
+
+@dataclass(frozen=True)
+class ObservedProtection:
+    default_branch: str
+    branches: tuple[BranchRule, ...] = ()
+    tags: tuple[TagRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Branch:
+    name: str
+    body: Mapping[str, Any]  # create: the whole rule; update: what PATCH changes
+
+
+@dataclass(frozen=True)
+class _Tag:
+    name: str
+    create_access_level: int
+
+
+def default_branch_name(project: ProjectRef, spec: ProjectSpec) -> str:
+    return project.default_branch or spec.config.settings.default_branch or "main"
+
+
+def wanted_branches(config: Protection, default_branch: str) -> dict[str, BranchProtection]:
+    wanted = dict(config.branches)
+    if config.default_branch is not None:
+        wanted.setdefault(default_branch, config.default_branch)  # an entry under its own name wins
+    return wanted
+
+
+def observe_protection(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedProtection:
+    config = spec.config.protection
+    assert config is not None
+    require_maintainer(project, "managing protected branches and tags")
+    default_branch = default_branch_name(project, spec)
+    branches = (
+        api_protection.protected_branches(api, project.id) if wanted_branches(config, default_branch) else []
+    )
+    tags = api_protection.protected_tags(api, project.id) if config.tags else []
+    return ObservedProtection(default_branch, tuple(branches), tuple(tags))
+
+
+def diff_protection(facet: str, config: Protection, observed: ObservedProtection) -> list[Change]:
+    wanted = wanted_branches(config, observed.default_branch)
+    have = {b.name: b for b in observed.branches}
+    changes: list[Change] = []
+    for name, want in wanted.items():
+        changes += _branch_changes(facet, name, want, have.get(name))
+    changes += _unnamed(facet, "protected branch", have, wanted)
+    tags = {t.name: t for t in observed.tags}
+    for name, tag in config.tags.items():
+        changes += _tag_changes(facet, name, tag, tags.get(name))
+    changes += _unnamed(facet, "protected tag", tags, config.tags)
+    return changes
+
+
+def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchRule | None) -> list[Change]:
+    target = f'protected branch "{name}"'
+    levels = {level: getattr(want, level) for level in _BRANCH_LEVELS if getattr(want, level) is not None}
+    wanted: dict[str, Any] = {**levels, "allow_force_push": want.allow_force_push}
+    if have is None:
+        body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
+        body["allow_force_push"] = want.allow_force_push
+        return [Change(facet, target, Action.CREATE, after=wanted, payload=_Branch(name, body))]
+    if "unprotect_access_level" in levels and have.unprotect is None:
+        raise Unobservable(
+            f"{target}: this GitLab does not show unprotect levels (a Premium feature); "
+            "leave unprotect_access_level out"
+        )
+    observed = {
+        "push_access_level": _shown(have.push),
+        "merge_access_level": _shown(have.merge),
+        "unprotect_access_level": _shown(have.unprotect or frozenset()),
+        "allow_force_push": have.allow_force_push,
+    }
+    differing = [k for k, v in wanted.items() if observed[k] != v]
+    if not differing:
+        return []
+    before = {k: observed[k] for k in differing}
+    after = {k: wanted[k] for k in differing}
+    if differing == ["allow_force_push"]:
+        body = {"allow_force_push": want.allow_force_push}
+        return [Change(facet, target, Action.UPDATE, before, after, payload=_Branch(name, body))]
+    body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
+    body["allow_force_push"] = want.allow_force_push
+    return [Change(facet, target, Action.REPLACE, before, after, payload=_Branch(name, body))]
+
+
+def _tag_changes(facet: str, name: str, want: TagProtection, have: TagRule | None) -> list[Change]:
+    target = f'protected tag "{name}"'
+    after = {"create_access_level": want.create_access_level}
+    payload = _Tag(name, REF_ACCESS_LEVELS[want.create_access_level])
+    if have is None:
+        return [Change(facet, target, Action.CREATE, after=after, payload=payload)]
+    before = {"create_access_level": _shown(have.create)}
+    if before == after:
+        return []
+    return [Change(facet, target, Action.REPLACE, before, after, payload=payload)]
+
+
+def _shown(levels: frozenset[int]) -> Any:
+    """A level by name; several (Premium) as a list; none as None."""
+    names = [_LEVEL_NAMES.get(level, level) for level in sorted(levels)]
+    return names[0] if len(names) == 1 else (names or None)
+
+
+def _unnamed(facet: str, kind: str, have: Mapping[str, Any], wanted: Iterable[str]) -> list[Change]:
+    if not wanted:
+        return []
+    named = set(wanted)
+    return [Change(facet, f'{kind} "{name}"', Action.UNMANAGED) for name in sorted(have) if name not in named]
+
+
+def apply_protection(api: GitLabApi, project_id: int, changes: Sequence[Change]) -> None:
+    for change in changes:
+        plan = change.payload
+        if isinstance(plan, _Branch):
+            if change.action is Action.UPDATE:
+                api_protection.update_branch(api, project_id, plan.name, plan.body)
+                continue
+            if change.action is Action.REPLACE:
+                api_protection.unprotect_branch(api, project_id, plan.name)
+            api_protection.protect_branch(api, project_id, plan.body)
+        elif isinstance(plan, _Tag):
+            if change.action is Action.REPLACE:
+                api_protection.unprotect_tag(api, project_id, plan.name)
+            api_protection.protect_tag(api, project_id, plan.name, plan.create_access_level)
+
+
+class ProjectProtection:
+    name = "protection"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        config = spec.config.protection
+        return config is not None and bool(config.default_branch or config.branches or config.tags)
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedProtection:
+        return observe_protection(api, project, spec)
+
+    def diff(self, spec: ProjectSpec, observed: ObservedProtection, options: PlanOptions) -> list[Change]:
+        assert spec.config.protection is not None
+        return diff_protection(self.name, spec.config.protection, observed)
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        try:
+            apply_protection(api, project.id, changes)
+        finally:
+            api.cache.forget_project(project.id)

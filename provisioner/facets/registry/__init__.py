@@ -1,0 +1,128 @@
+"""The registries of a project: access levels, cleanup policy, job token scope, deploy tokens, rules.
+
+Only the parts the inventory names are read and compared. Project attributes (access levels, the
+cleanup policy) come from the project entity and go out in one PUT /projects/:id. Protection rule
+lists are complete: rules not listed are removed. Deploy tokens are identified by name; GitLab cannot
+change one, so a token whose scopes, expiry or username differ is replaced (a new secret) only when
+apply runs with --rotate; without it, apply writes nothing for this facet and says why, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import ProvisionerError, Unobservable
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets.registry import access, tokens
+from provisioner.facets.registry.rules import apply_rule, diff_container_rules, diff_package_rules
+from provisioner.gitlab import deploy_tokens as api_tokens
+from provisioner.gitlab import projects
+from provisioner.gitlab import registry as api_registry
+from provisioner.gitlab.deploy_tokens import DeployTokenRecord
+from provisioner.gitlab.permissions import require_maintainer
+from provisioner.gitlab.registry import ContainerRule, PackageRule
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import Registry
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Change, ProjectRef
+
+
+class NeedsRotate(ProvisionerError):
+    """A deploy token must be replaced, and apply was not asked to (--rotate)."""
+
+
+@dataclass(frozen=True)
+class ObservedRegistry:
+    project_id: int
+    attributes: Mapping[str, Any]  # the registry attributes the inventory names, normalised
+    package_key: str | None = None  # package_registry_access_level, or packages_enabled before 18.5
+    job_token: access.ObservedJobToken | None = None
+    deploy_tokens: tuple[DeployTokenRecord, ...] | None = None
+    package_rules: tuple[PackageRule, ...] | None = None
+    container_rules: tuple[ContainerRule, ...] | None = None
+
+
+def observe_registry(api: GitLabApi, project: ProjectRef, config: Registry) -> ObservedRegistry:
+    require_maintainer(project, "managing the registries")
+    attributes, package_key = access.observe_attributes(api, project, config)
+    job_token = access.observe_job_token(api, project.id, config.job_token_scope)
+    deploy = None if config.deploy_tokens is None else tuple(api_tokens.active_tokens(api, project.id))
+    package_rules = (
+        None
+        if config.package_protection_rules is None
+        else tuple(api_registry.package_rules(api, project.id))
+    )
+    container_rules = (
+        None
+        if config.container_protection_rules is None
+        else tuple(api_registry.container_rules(api, project.id))
+    )
+    return ObservedRegistry(
+        project.id, attributes, package_key, job_token, deploy, package_rules, container_rules
+    )
+
+
+def diff_registry(
+    facet: str, project_path: str, config: Registry, observed: ObservedRegistry, options: PlanOptions
+) -> list[Change]:
+    changes = access.diff_attributes(facet, config, observed.attributes, observed.package_key)
+    if config.job_token_scope is not None and observed.job_token is not None:
+        changes += access.diff_job_token(facet, config.job_token_scope, observed.job_token)
+    if config.deploy_tokens is not None and observed.deploy_tokens is not None:
+        changes += tokens.diff_deploy_tokens(
+            facet, project_path, config.deploy_tokens, observed.deploy_tokens, rotate=options.rotate
+        )
+    if config.package_protection_rules is not None and observed.package_rules is not None:
+        changes += diff_package_rules(facet, config.package_protection_rules, observed.package_rules)
+    if config.container_protection_rules is not None and observed.container_rules is not None:
+        changes += diff_container_rules(facet, config.container_protection_rules, observed.container_rules)
+    return changes
+
+
+def apply_registry(api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+    refused = [c for c in changes if tokens.needs_rotate(c)]
+    if refused:
+        # Refuse before writing anything, so that what the report says was applied is true.
+        names = ", ".join(c.target for c in refused)
+        raise NeedsRotate(
+            f"{names}: differs from the inventory, and GitLab cannot change a deploy token; "
+            "run apply --rotate to replace the token (nothing of the registry facet was applied)"
+        )
+    attributes: dict[str, Any] = {}
+    for change in changes:
+        attributes.update(access.project_attributes(change))
+    if attributes:
+        projects.update(api, project.id, attributes)
+    for change in changes:
+        if access.apply_job_token(api, project.id, change):
+            continue
+        if tokens.apply_deploy_token(api, project.id, change, ctx):
+            continue
+        apply_rule(api, project.id, change)
+
+
+class ProjectRegistry:
+    name = "registry"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        config = spec.config.registry
+        return config is not None and bool(config.model_dump(exclude_none=True))
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRegistry:
+        if spec.config.registry is None:
+            raise Unobservable("no registry section")
+        return observe_registry(api, project, spec.config.registry)
+
+    def diff(self, spec: ProjectSpec, observed: ObservedRegistry, options: PlanOptions) -> list[Change]:
+        assert spec.config.registry is not None
+        return diff_registry(self.name, spec.path, spec.config.registry, observed, options)
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        try:
+            apply_registry(api, project, changes, ctx)
+        finally:
+            api.cache.forget_project(project.id)

@@ -1,0 +1,312 @@
+"""Runners of a project: the shared/group runner toggles, assigned runners, runners the tool creates.
+
+- Toggles are project attributes (read from the project entity, written with PUT /projects/:id).
+- `assign` selects existing project runners by id, description or tags; each selector must match
+  exactly one runner, or the facet stops with one problem naming the candidates.
+- `create` entries are matched by description among the project's runners. A missing one is created
+  through POST /user/runners and its one-time token stored at once (keyring service
+  `provisioner-runner`, name `<project path>/<description>`, or the file the inventory names); an
+  existing one has its tags and flags updated in place.
+- Assigned runners the inventory does not name are reported, and unassigned only with `prune`.
+  GitLab refuses to unassign a runner from the project that owns it; such a runner stays a notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import Forbidden, ProvisionerError, Unobservable
+from provisioner.facets import issued
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab import projects
+from provisioner.gitlab import runners as api_runners
+from provisioner.gitlab.permissions import require_maintainer
+from provisioner.gitlab.runners import RunnerRecord
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, Change, ProjectRef
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "provisioner-runner"
+_TOGGLES = ("shared_runners_enabled", "group_runners_enabled")
+_FLAGS = ("run_untagged", "locked", "paused", "access_level")
+_OPTIONAL = ("maximum_timeout", "maintenance_note")  # compared only when the inventory sets them
+
+
+class RunnerSelectionError(ProvisionerError):
+    """An `assign` selector matches no runner, or several."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    selector: RunnerSelector
+    matches: tuple[RunnerRecord, ...]
+
+
+@dataclass(frozen=True)
+class ObservedRunners:
+    project_id: int
+    toggles: Mapping[str, Any]
+    assigned: tuple[RunnerRecord, ...] = ()
+    selections: tuple[Selection, ...] = ()
+
+
+# payloads: what apply needs, in memory only
+@dataclass(frozen=True)
+class _Toggles:
+    attributes: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Create:
+    body: Mapping[str, Any]
+    store: TokenStore
+    default_keyring: str
+
+
+@dataclass(frozen=True)
+class _Update:
+    runner_id: int
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Assign:
+    runner_id: int
+
+
+@dataclass(frozen=True)
+class _Unassign:
+    runner: RunnerRecord
+
+
+def default_keyring(project_path: str, description: str) -> str:
+    return f"{KEYRING_SERVICE}/{project_path}/{description}"
+
+
+def observe_runners(api: GitLabApi, project: ProjectRef, config: Runners) -> ObservedRunners:
+    require_maintainer(project, "managing runners")
+    toggles: dict[str, Any] = {}
+    for name in _TOGGLES:
+        if getattr(config, name) is None:
+            continue
+        if name not in project.attributes:
+            raise Unobservable(f"cannot read {name}: GitLab shows it only to Maintainers")
+        toggles[name] = project.attributes[name]
+    if not (config.assign or config.create or config.prune):
+        return ObservedRunners(project.id, toggles)
+    assigned = tuple(api_runners.project_runners(api, project.id))
+    selections = tuple(Selection(s, _matches(api, s, assigned)) for s in config.assign)
+    return ObservedRunners(project.id, toggles, assigned, selections)
+
+
+def _matches(
+    api: GitLabApi, selector: RunnerSelector, assigned: Sequence[RunnerRecord]
+) -> tuple[RunnerRecord, ...]:
+    if selector.id is not None:
+        found = next((r for r in assigned if r.id == selector.id), None) or api_runners.runner(
+            api, selector.id
+        )
+        candidates = [found] if found is not None else []
+    else:
+        # the server filters on tags; the assigned runners carry theirs
+        tags = selector.tags or []
+        candidates = [r for r in assigned if set(tags) <= set(r.tags)]
+        known = {r.id for r in candidates}
+        candidates += [r for r in api_runners.available_runners(api, tags) if r.id not in known]
+    return tuple(
+        r
+        for r in candidates
+        if r.runner_type == api_runners.PROJECT_TYPE
+        and (selector.description is None or r.description == selector.description)
+        and (selector.id is None or not selector.tags or set(selector.tags) <= set(r.tags))
+    )
+
+
+def diff_runners(facet: str, project_path: str, config: Runners, observed: ObservedRunners) -> list[Change]:
+    changes = _toggle_changes(facet, config, observed)
+    assigned = {r.id: r for r in observed.assigned}
+    managed: set[int] = set()
+    unmatched = [_describe_selection(s) for s in observed.selections if len(s.matches) != 1]
+    if unmatched:
+        raise RunnerSelectionError("; ".join(unmatched))
+    for want in config.create:
+        same = sorted((r for r in observed.assigned if r.description == want.description), key=lambda r: r.id)
+        managed.update(r.id for r in same)
+        changes += _runner_changes(facet, project_path, want, same)
+    for selection in observed.selections:
+        chosen = selection.matches[0]
+        managed.add(chosen.id)
+        if chosen.id not in assigned:
+            changes.append(
+                Change(
+                    facet,
+                    f"runner assignment {_name(chosen)}",
+                    Action.CREATE,
+                    after={"runner": _name(chosen)},
+                    payload=_Assign(chosen.id),
+                )
+            )
+    for runner in observed.assigned:
+        if runner.id not in managed:
+            changes.append(_unmanaged(facet, runner, observed.project_id, prune=config.prune))
+    return changes
+
+
+def _toggle_changes(facet: str, config: Runners, observed: ObservedRunners) -> list[Change]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, have in observed.toggles.items():
+        want = getattr(config, name)
+        if bool(have) != want:
+            before[name], after[name] = bool(have), want
+    if not after:
+        return []
+    return [Change(facet, "runner settings", Action.UPDATE, before, after, payload=_Toggles(dict(after)))]
+
+
+def _runner_changes(
+    facet: str, project_path: str, want: ProjectRunner, same: Sequence[RunnerRecord]
+) -> list[Change]:
+    target = f'runner "{want.description}"'
+    desired = _desired(want)
+    if not same:
+        keyring = default_keyring(project_path, want.description)
+        shown = {**desired, "token": issued.destination(want.token, keyring)}
+        body = {"description": want.description, **_body(desired)}
+        return [Change(facet, target, Action.CREATE, after=shown, payload=_Create(body, want.token, keyring))]
+    kept, *duplicates = same
+    changes = [
+        Change(
+            facet,
+            f"runner {_name(d)}",
+            Action.UNMANAGED,
+            after={"note": f"same description as runner #{kept.id}; delete one of them in GitLab"},
+        )
+        for d in duplicates
+    ]
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in desired.items():
+        have = list(kept.tags) if name == "tags" else getattr(kept, name)
+        if have != value:
+            before[name], after[name] = have, value
+    if after:
+        changes.insert(
+            0, Change(facet, target, Action.UPDATE, before, after, payload=_Update(kept.id, _body(after)))
+        )
+    return changes
+
+
+def _desired(want: ProjectRunner) -> dict[str, Any]:
+    desired: dict[str, Any] = {"tags": sorted(set(want.tags))}
+    desired.update({name: getattr(want, name) for name in _FLAGS})
+    desired.update({name: getattr(want, name) for name in _OPTIONAL if getattr(want, name) is not None})
+    return desired
+
+
+def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """GitLab's names: `tag_list` replaces the whole list."""
+    return {("tag_list" if name == "tags" else name): value for name, value in fields.items()}
+
+
+def _unmanaged(facet: str, runner: RunnerRecord, project_id: int, *, prune: bool) -> Change:
+    # GitLab refuses to unassign a runner from its owner project, the first one it lists.
+    owned_here = runner.project_ids is not None and runner.project_ids[:1] == (project_id,)
+    if prune and not owned_here:
+        return Change(
+            facet,
+            f"runner assignment {_name(runner)}",
+            Action.DELETE,
+            before={"runner": _name(runner)},
+            payload=_Unassign(runner),
+        )
+    note = "this project owns it, so it cannot be unassigned; delete it in GitLab" if prune else None
+    return Change(facet, f"runner {_name(runner)}", Action.UNMANAGED, after={"note": note} if note else None)
+
+
+def _name(runner: RunnerRecord) -> str:
+    return f'"{runner.description}" (#{runner.id})' if runner.description else f"#{runner.id}"
+
+
+def _describe_selection(selection: Selection) -> str:
+    s = selection.selector
+    parts = [
+        f"id {s.id}" if s.id is not None else "",
+        f'description "{s.description}"' if s.description else "",
+    ]
+    parts.append(f"tags {sorted(s.tags)}" if s.tags else "")
+    wanted = ", ".join(p for p in parts if p)
+    if not selection.matches:
+        return f"no project runner this token can see matches {wanted}"
+    found = ", ".join(_name(r) for r in selection.matches)
+    return f"{len(selection.matches)} runners match {wanted} ({found}); select one by id"
+
+
+def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+    for change in changes:
+        plan = change.payload
+        if isinstance(plan, _Toggles):
+            projects.update(api, project.id, plan.attributes)
+        elif isinstance(plan, _Create):
+            _create(api, project.id, plan, ctx, what=change.target)
+        elif isinstance(plan, _Update):
+            api_runners.update(api, plan.runner_id, plan.body)
+        elif isinstance(plan, _Assign):
+            api_runners.assign(api, project.id, plan.runner_id)
+        elif isinstance(plan, _Unassign):
+            _unassign(api, project.id, plan.runner)
+
+
+def _create(api: GitLabApi, project_id: int, plan: _Create, ctx: ApplyContext, *, what: str) -> None:
+    token = api_runners.create(api, project_id, plan.body)
+    issued.keep(
+        ctx,
+        plan.store,
+        plan.default_keyring,
+        token,
+        what=what,
+        undo=lambda: api_runners.delete(api, token.id),
+    )
+
+
+def _unassign(api: GitLabApi, project_id: int, runner: RunnerRecord) -> None:
+    try:
+        api_runners.unassign(api, project_id, runner.id)
+    except Forbidden as exc:
+        raise RunnerSelectionError(
+            f"runner {_name(runner)} cannot be unassigned ({exc.message}); "
+            "delete it in GitLab, or name it under runners.create"
+        ) from exc
+
+
+class ProjectRunners:
+    name = "runners"
+
+    def wants(self, spec: ProjectSpec) -> bool:
+        config = spec.config.runners
+        return config is not None and (
+            any(getattr(config, name) is not None for name in _TOGGLES)
+            or bool(config.assign or config.create or config.prune)
+        )
+
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRunners:
+        assert spec.config.runners is not None
+        return observe_runners(api, project, spec.config.runners)
+
+    def diff(self, spec: ProjectSpec, observed: ObservedRunners, options: PlanOptions) -> list[Change]:
+        assert spec.config.runners is not None
+        return diff_runners(self.name, spec.path, spec.config.runners, observed)
+
+    def apply(
+        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
+    ) -> None:
+        try:
+            apply_runners(api, project, changes, ctx)
+        finally:
+            api.cache.forget_project(project.id)

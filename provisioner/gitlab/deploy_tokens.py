@@ -1,0 +1,83 @@
+"""Project deploy tokens (REFERENCE 2.8): list the active ones, create, revoke. There is no update.
+
+Names are not unique on GitLab and a create is not idempotent; the token is in the create's answer
+only. When that answer is lost, the active tokens are listed again: a new one with our name means
+the create landed but its token never reached us, so it is revoked and created once more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from provisioner.errors import GitLabError, NotFound, Unreachable
+from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.once import IssuedToken
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.secrets import Secret
+
+
+@dataclass(frozen=True)
+class DeployTokenRecord:
+    id: int
+    name: str
+    scopes: tuple[str, ...]  # sorted
+    username: str | None = None
+    expires_at: date | None = None
+
+
+def to_record(entity: Mapping[str, Any]) -> DeployTokenRecord:
+    expires = entity.get("expires_at")
+    return DeployTokenRecord(
+        id=int(entity["id"]),
+        name=str(entity["name"]),
+        scopes=tuple(sorted(set(entity.get("scopes") or ()))),
+        username=entity.get("username") or None,
+        # "2026-08-15T00:00:00.000Z" or "2026-08-15": the inventory speaks dates
+        expires_at=date.fromisoformat(str(expires)[:10]) if expires else None,
+    )
+
+
+def active_tokens(api: GitLabApi, project_id: int) -> list[DeployTokenRecord]:
+    cached = api.cache.get(project_id, "deploy_tokens")
+    if cached is not MISSING:
+        return list(cached)
+    listed = api.list(f"/projects/{project_id}/deploy_tokens", active="true")
+    # `active` filters on the server; older servers ignore it, so look at the flags as well
+    return [to_record(t) for t in listed if not t.get("revoked") and not t.get("expired")]
+
+
+def create(
+    api: GitLabApi, project_id: int, body: Mapping[str, Any], *, known: Collection[int]
+) -> IssuedToken:
+    """Create a token and return it. `known`: ids of active tokens of that name before the create,
+    so that a lost answer is told apart from a token someone else made."""
+    path = f"/projects/{project_id}/deploy_tokens"
+    for attempt in (1, 2):
+        try:
+            answer = api.post(path, dict(body))
+            return IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
+        except Unreachable:
+            api.cache.forget_project(project_id)
+            landed = [
+                t.id for t in active_tokens(api, project_id) if t.name == body["name"] and t.id not in known
+            ]
+            for token_id in landed:
+                revoke(api, project_id, token_id)  # its secret never reached us: worthless
+            if attempt == 2:
+                raise
+    raise AssertionError("not reached")
+
+
+def revoke(api: GitLabApi, project_id: int, token_id: int) -> None:
+    with contextlib.suppress(NotFound):  # already gone (a retried DELETE whose first answer was lost)
+        api.delete(f"/projects/{project_id}/deploy_tokens/{token_id}")
+
+
+def revoke_quietly(api: GitLabApi, project_id: int, token_id: int) -> None:
+    """Best effort, for clean-up after another failure: that failure is the one to report."""
+    with contextlib.suppress(GitLabError):
+        revoke(api, project_id, token_id)

@@ -1,0 +1,110 @@
+"""Protected branches and tags (REFERENCE 2.12).
+
+Levels are read from the role entries of `*_access_levels` (entries naming a user, a group or a deploy
+key are Premium grants the inventory does not manage). What CE can change in place:
+- a protected branch's PATCH takes `allow_force_push`, but `allowed_to_*` entries with an
+  `access_level` exist only in Premium: CE declares `allowed_to_push` for deploy keys alone
+  [G:lib/api/helpers/protected_branches_helpers.rb] and the docs mark the arrays Premium
+  [G:doc/api/protected_branches.md]. A level change is therefore a delete and a create;
+- CE does not show `unprotect_access_levels` at all [G:lib/api/entities/protected_branch.rb];
+- protected tags have no update route.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import NotFound
+from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.once import post_once
+from provisioner.gitlab.transport import GitLabApi, encode
+
+
+@dataclass(frozen=True)
+class BranchRule:
+    name: str
+    push: frozenset[int]
+    merge: frozenset[int]
+    unprotect: frozenset[int] | None  # None: this GitLab (CE) does not show it
+    allow_force_push: bool = False
+
+
+@dataclass(frozen=True)
+class TagRule:
+    name: str
+    create: frozenset[int]
+
+
+def role_levels(entries: Iterable[Mapping[str, Any]]) -> frozenset[int]:
+    return frozenset(
+        int(e["access_level"])
+        for e in entries
+        if e.get("access_level") is not None
+        and e.get("user_id") is None
+        and e.get("group_id") is None
+        and e.get("deploy_key_id") is None
+    )
+
+
+def to_branch_rule(entity: Mapping[str, Any]) -> BranchRule:
+    unprotect = entity.get("unprotect_access_levels")
+    return BranchRule(
+        name=str(entity["name"]),
+        push=role_levels(entity.get("push_access_levels") or ()),
+        merge=role_levels(entity.get("merge_access_levels") or ()),
+        unprotect=role_levels(unprotect) if isinstance(unprotect, list) else None,
+        allow_force_push=bool(entity.get("allow_force_push")),
+    )
+
+
+def protected_branches(api: GitLabApi, project_id: int) -> list[BranchRule]:
+    cached = api.cache.get(project_id, "protected_branches")
+    if cached is not MISSING:
+        return list(cached)
+    return [to_branch_rule(b) for b in api.list(f"/projects/{project_id}/protected_branches")]
+
+
+def protected_tags(api: GitLabApi, project_id: int) -> list[TagRule]:
+    cached = api.cache.get(project_id, "protected_tags")
+    if cached is not MISSING:
+        return list(cached)
+    return [
+        TagRule(str(t["name"]), role_levels(t.get("create_access_levels") or ()))
+        for t in api.list(f"/projects/{project_id}/protected_tags")
+    ]
+
+
+def protect_branch(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> None:
+    name = str(body["name"])
+    post_once(
+        api,
+        f"/projects/{project_id}/protected_branches",
+        body,
+        find=lambda: api.get_optional(f"/projects/{project_id}/protected_branches/{encode(name)}"),
+    )
+
+
+def update_branch(api: GitLabApi, project_id: int, name: str, body: Mapping[str, Any]) -> None:
+    api.patch(f"/projects/{project_id}/protected_branches/{encode(name)}", dict(body))
+
+
+def unprotect_branch(api: GitLabApi, project_id: int, name: str) -> None:
+    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+        api.delete(f"/projects/{project_id}/protected_branches/{encode(name)}")
+
+
+def protect_tag(api: GitLabApi, project_id: int, name: str, create_access_level: int) -> None:
+    post_once(
+        api,
+        f"/projects/{project_id}/protected_tags",
+        {"name": name, "create_access_level": create_access_level},
+        find=lambda: api.get_optional(f"/projects/{project_id}/protected_tags/{encode(name)}"),
+    )
+
+
+def unprotect_tag(api: GitLabApi, project_id: int, name: str) -> None:
+    with contextlib.suppress(NotFound):
+        api.delete(f"/projects/{project_id}/protected_tags/{encode(name)}")

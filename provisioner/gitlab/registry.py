@@ -1,0 +1,165 @@
+"""Registry settings (REFERENCE 2.1, 2.6, 2.7): access levels, the cleanup policy, protection rules.
+
+The quirks live here so that the facet compares plain values:
+- the cleanup policy is written as `container_expiration_policy_attributes` with `name_regex`, and
+  read back as `container_expiration_policy` with `name_regex_delete` (and the deprecated
+  `name_regex`) plus `next_run_at` [G:lib/api/helpers/projects_helpers.rb]. Both sides are turned
+  into one shape, or every run would write the policy again;
+- `package_registry_access_level` exists from GitLab 18.5 on; older servers only have the boolean
+  `packages_enabled`;
+- a package rule's level is unset with null, a container rule's with "" (REFERENCE 2.6).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.once import post_once
+from provisioner.gitlab.transport import GitLabApi
+
+PACKAGE_LEVEL = "package_registry_access_level"
+PACKAGES_ENABLED = "packages_enabled"
+PACKAGE_LEVEL_SINCE = (18, 5)
+CLEANUP_READ = "container_expiration_policy"
+CLEANUP_WRITE = "container_expiration_policy_attributes"
+CLEANUP_FIELDS = ("enabled", "cadence", "keep_n", "older_than", "name_regex", "name_regex_keep")
+
+
+def version_at_least(version: str, wanted: tuple[int, int]) -> bool:
+    match = re.match(r"(\d+)\.(\d+)", version)
+    return match is not None and (int(match[1]), int(match[2])) >= wanted
+
+
+def package_level_key(api: GitLabApi, attributes: Mapping[str, Any]) -> str:
+    """Which attribute carries the package registry setting on this server."""
+    if PACKAGE_LEVEL in attributes:
+        return PACKAGE_LEVEL
+    return PACKAGE_LEVEL if version_at_least(api.version(), PACKAGE_LEVEL_SINCE) else PACKAGES_ENABLED
+
+
+def read_cleanup_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """`container_expiration_policy` as read, in the shape the inventory uses."""
+    regex = policy.get("name_regex_delete")
+    if regex is None:
+        regex = policy.get("name_regex")
+    read = {
+        "enabled": bool(policy.get("enabled")),
+        "cadence": policy.get("cadence"),
+        "keep_n": policy.get("keep_n"),
+        "older_than": policy.get("older_than"),
+        "name_regex": regex,
+        "name_regex_keep": policy.get("name_regex_keep"),
+    }
+    return {name: _blank_is_none(value) for name, value in read.items()}
+
+
+def cleanup_policy_body(wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The PUT /projects/:id body that writes `wanted` (inventory shape, managed fields only)."""
+    return {CLEANUP_WRITE: {name: _blank_is_none(value) for name, value in wanted.items()}}
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# -- protection rules ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PackageRule:
+    id: int
+    package_name_pattern: str
+    package_type: str
+    minimum_access_level_for_push: str | None = None
+    minimum_access_level_for_delete: str | None = None  # absent before 17.11 (REFERENCE 2.7)
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.package_name_pattern, self.package_type)
+
+
+@dataclass(frozen=True)
+class ContainerRule:
+    id: int
+    repository_path_pattern: str
+    minimum_access_level_for_push: str | None = None
+    minimum_access_level_for_delete: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return self.repository_path_pattern
+
+
+def package_rules(api: GitLabApi, project_id: int) -> list[PackageRule]:
+    cached = api.cache.get(project_id, "package_protection_rules")
+    if cached is not MISSING:
+        return list(cached)
+    return [
+        PackageRule(
+            id=int(r["id"]),
+            package_name_pattern=str(r["package_name_pattern"]),
+            package_type=str(r["package_type"]),
+            minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
+            minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
+        )
+        for r in api.list(f"/projects/{project_id}/packages/protection/rules")
+    ]
+
+
+def container_rules(api: GitLabApi, project_id: int) -> list[ContainerRule]:
+    cached = api.cache.get(project_id, "container_protection_rules")
+    if cached is not MISSING:
+        return list(cached)
+    return [
+        ContainerRule(
+            id=int(r["id"]),
+            repository_path_pattern=str(r["repository_path_pattern"]),
+            minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
+            minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
+        )
+        for r in api.list(f"/projects/{project_id}/registry/protection/repository/rules")
+    ]
+
+
+def create_package_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
+    identity = (rule["package_name_pattern"], rule["package_type"])
+    post_once(
+        api,
+        f"/projects/{project_id}/packages/protection/rules",
+        {k: v for k, v in rule.items() if v is not None},
+        find=lambda: _fresh(api, project_id, lambda: package_rules(api, project_id), identity),
+    )
+
+
+def update_package_rule(api: GitLabApi, project_id: int, rule_id: int, levels: Mapping[str, Any]) -> None:
+    api.patch(f"/projects/{project_id}/packages/protection/rules/{rule_id}", dict(levels))
+
+
+def delete_package_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
+    api.delete(f"/projects/{project_id}/packages/protection/rules/{rule_id}")
+
+
+def create_container_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
+    pattern = rule["repository_path_pattern"]
+    post_once(
+        api,
+        f"/projects/{project_id}/registry/protection/repository/rules",
+        {k: v for k, v in rule.items() if v is not None},
+        find=lambda: _fresh(api, project_id, lambda: container_rules(api, project_id), pattern),
+    )
+
+
+def update_container_rule(api: GitLabApi, project_id: int, rule_id: int, levels: Mapping[str, Any]) -> None:
+    body = {name: "" if value is None else value for name, value in levels.items()}
+    api.patch(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}", body)
+
+
+def delete_container_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
+    api.delete(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}")
+
+
+def _fresh(api: GitLabApi, project_id: int, read: Any, identity: Any) -> Any | None:
+    api.cache.forget_project(project_id)
+    return next((r for r in read() if r.identity == identity), None)

@@ -1,0 +1,157 @@
+"""Runners (REFERENCE 2.4): list, create (POST /user/runners), update, assign, reset a token.
+
+Runner creation is not idempotent and its `glrt-` token is shown once. When the answer to a create is
+lost, the project's runners are listed again: a runner with the description we asked for means the
+create landed and only its token was lost, so GitLab is asked for a new one
+(`POST /runners/:id/reset_authentication_token`, allowed to whoever may update the runner
+[G:lib/api/ci/runners.rb]) instead of creating a second runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import GitLabError, Unreachable
+from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.once import IssuedToken, post_once
+from provisioner.gitlab.transport import GitLabApi
+from provisioner.secrets import Secret
+
+PROJECT_TYPE = "project_type"
+
+
+@dataclass(frozen=True)
+class RunnerRecord:
+    """A runner as GitLab shows it (RunnerDetails), normalised: tags sorted, no deprecated fields."""
+
+    id: int
+    description: str
+    runner_type: str = PROJECT_TYPE
+    paused: bool = False
+    tags: tuple[str, ...] = ()
+    run_untagged: bool = True
+    locked: bool = False
+    access_level: str = "not_protected"
+    maximum_timeout: int | None = None
+    maintenance_note: str | None = None
+    project_ids: tuple[int, ...] | None = None  # None: this GitLab does not list the runner's projects
+
+
+def to_record(entity: Mapping[str, Any]) -> RunnerRecord:
+    projects = entity.get("projects")
+    paused = entity.get("paused")
+    return RunnerRecord(
+        id=int(entity["id"]),
+        description=str(entity.get("description") or ""),
+        runner_type=str(entity.get("runner_type") or PROJECT_TYPE),
+        # `active` is the deprecated inverse of `paused` (older servers send only that)
+        paused=bool(paused) if paused is not None else not entity.get("active", True),
+        tags=tuple(sorted(set(entity.get("tag_list") or ()))),
+        run_untagged=bool(entity.get("run_untagged", True)),
+        locked=bool(entity.get("locked")),
+        access_level=str(entity.get("access_level") or "not_protected"),
+        maximum_timeout=entity.get("maximum_timeout"),
+        maintenance_note=entity.get("maintenance_note") or None,
+        project_ids=tuple(int(p["id"]) for p in projects) if isinstance(projects, list) else None,
+    )
+
+
+def project_runners(api: GitLabApi, project_id: int) -> list[RunnerRecord]:
+    """The project runners assigned to the project, with their details (tags, flags)."""
+    cached = api.cache.get(project_id, "runners")
+    if cached is not MISSING:
+        return list(cached)
+    listed = api.list(f"/projects/{project_id}/runners", type=PROJECT_TYPE)
+    return [to_record(api.get(f"/runners/{int(r['id'])}")) for r in listed]
+
+
+def runner(api: GitLabApi, runner_id: int) -> RunnerRecord | None:
+    entity = api.get_optional(f"/runners/{runner_id}")
+    return to_record(entity) if entity is not None else None
+
+
+def available_runners(api: GitLabApi, tags: Sequence[str] = ()) -> list[RunnerRecord]:
+    """Project runners this token may manage (GET /runners), carrying all `tags`; without details.
+
+    Remembered for the run: many projects select among the same runners.
+    """
+    key = ",".join(sorted(tags))
+    cached = api.cache.lookup("available_runners", key)
+    if cached is not MISSING:
+        return list(cached)
+    params: dict[str, Any] = {"type": PROJECT_TYPE}
+    if tags:
+        params["tag_list"] = key
+    found = [to_record(r) for r in api.list("/runners", **params)]
+    api.cache.remember("available_runners", key, tuple(found))
+    return found
+
+
+def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedToken:
+    """Create a project runner and return its token. Never two runners for one lost answer."""
+    data = {**body, "runner_type": PROJECT_TYPE, "project_id": project_id}
+    for attempt in (1, 2):
+        try:
+            return _issued(api.post("/user/runners", data))
+        except Unreachable:
+            landed = _find(api, project_id, str(body["description"]))
+            if landed is not None:
+                return IssuedToken(landed, _reset_or_remove(api, landed))
+            if attempt == 2:
+                raise
+    raise AssertionError("not reached")
+
+
+def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
+    api.cache.forget_project(project_id)
+    landed = [r.id for r in project_runners(api, project_id) if r.description == description]
+    return max(landed, default=None)
+
+
+def _reset_or_remove(api: GitLabApi, runner_id: int) -> Secret:
+    try:
+        return reset_token(api, runner_id)
+    except GitLabError:
+        # A runner whose token nobody holds is useless, and the next run would take it as done:
+        # remove it so that the next run creates it afresh.
+        with contextlib.suppress(GitLabError):
+            delete(api, runner_id)
+        raise
+
+
+def reset_token(api: GitLabApi, runner_id: int) -> Secret:
+    """A new authentication token for the runner. Asking again after a lost answer is safe: each
+    reset revokes the previous token, so the lost one is worthless."""
+    path = f"/runners/{runner_id}/reset_authentication_token"
+    try:
+        answer = api.post(path)
+    except Unreachable:
+        answer = api.post(path)
+    return Secret(str(answer["token"]))
+
+
+def update(api: GitLabApi, runner_id: int, body: Mapping[str, Any]) -> None:
+    api.put(f"/runners/{runner_id}", dict(body))
+
+
+def delete(api: GitLabApi, runner_id: int) -> None:
+    api.delete(f"/runners/{runner_id}")
+
+
+def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:
+    def assigned() -> Any | None:
+        api.cache.forget_project(project_id)
+        return next((r for r in project_runners(api, project_id) if r.id == runner_id), None)
+
+    post_once(api, f"/projects/{project_id}/runners", {"runner_id": runner_id}, find=assigned)
+
+
+def unassign(api: GitLabApi, project_id: int, runner_id: int) -> None:
+    api.delete(f"/projects/{project_id}/runners/{runner_id}")
+
+
+def _issued(answer: Mapping[str, Any]) -> IssuedToken:
+    return IssuedToken(int(answer["id"]), Secret(str(answer["token"])))

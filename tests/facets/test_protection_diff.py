@@ -1,0 +1,148 @@
+"""The protection diff is pure: (inventory, protected refs as read) -> changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioner.errors import Unobservable
+from provisioner.facets.protection import (
+    ObservedProtection,
+    _Branch,
+    default_branch_name,
+    diff_protection,
+)
+from provisioner.gitlab.protection import BranchRule, TagRule, role_levels, to_branch_rule
+from provisioner.inventory.schema import BranchProtection, Project, Protection, Settings, TagProtection
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import Action, ProjectRef
+
+M = frozenset({40})
+
+
+def branch(name: str = "main", push=M, merge=M, unprotect=M, force: bool = False) -> BranchRule:
+    return BranchRule(name, frozenset(push), frozenset(merge), unprotect, force)
+
+
+def diff(config: Protection, branches=(), tags=(), default: str = "main"):
+    return diff_protection("protection", config, ObservedProtection(default, tuple(branches), tuple(tags)))
+
+
+def actions(changes):
+    return [(c.action, c.target) for c in changes]
+
+
+@pytest.mark.parametrize(
+    ("config", "branches", "expected"),
+    [
+        (Protection(default_branch=BranchProtection()), [], [(Action.CREATE, 'protected branch "main"')]),
+        (Protection(default_branch=BranchProtection()), [branch()], []),
+        # force push is patched in place; levels are replaced (CE cannot patch them)
+        (
+            Protection(default_branch=BranchProtection(allow_force_push=True)),
+            [branch()],
+            [(Action.UPDATE, 'protected branch "main"')],
+        ),
+        (
+            Protection(default_branch=BranchProtection(push_access_level="no_one")),
+            [branch()],
+            [(Action.REPLACE, 'protected branch "main"')],
+        ),
+        # protected branches the inventory does not name are only reported
+        (
+            Protection(default_branch=BranchProtection()),
+            [branch(), branch("release/*")],
+            [(Action.UNMANAGED, 'protected branch "release/*"')],
+        ),
+        (
+            Protection(branches={"release/*": BranchProtection(merge_access_level="developer")}),
+            [branch("release/*", merge={30})],
+            [],
+        ),
+    ],
+)
+def test_branch_table(config, branches, expected):
+    assert actions(diff(config, branches)) == expected
+
+
+def test_replace_shows_levels_by_name_and_recreates_the_whole_rule():
+    config = Protection(default_branch=BranchProtection(push_access_level="no_one", allow_force_push=True))
+    (change,) = diff(config, [branch(push={30, 40})])
+    assert change.before == {"push_access_level": ["developer", "maintainer"], "allow_force_push": False}
+    assert change.after == {"push_access_level": "no_one", "allow_force_push": True}
+    assert change.payload == _Branch(
+        "main", {"name": "main", "push_access_level": 0, "merge_access_level": 40, "allow_force_push": True}
+    )
+
+
+def test_only_force_push_is_patched():
+    (change,) = diff(Protection(default_branch=BranchProtection(allow_force_push=True)), [branch()])
+    assert change.payload == _Branch("main", {"allow_force_push": True})
+
+
+def test_unprotect_level_is_managed_only_when_given_and_visible():
+    config = Protection(default_branch=BranchProtection(unprotect_access_level="admin"))
+    assert actions(diff(config, [branch(unprotect={40})])) == [(Action.REPLACE, 'protected branch "main"')]
+    with pytest.raises(Unobservable, match="Premium"):
+        diff(config, [branch(unprotect=None)])
+    assert diff(Protection(default_branch=BranchProtection()), [branch(unprotect=None)]) == []
+
+
+def test_the_default_branch_follows_the_project():
+    config = Protection(default_branch=BranchProtection())
+    assert actions(diff(config, [branch()], default="trunk")) == [
+        (Action.CREATE, 'protected branch "trunk"'),
+        (Action.UNMANAGED, 'protected branch "main"'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("default_branch", "settings_branch", "expected"),
+    [("trunk", "main", "trunk"), (None, "develop", "develop"), (None, None, "main")],
+)
+def test_default_branch_name_of_an_empty_repository(default_branch, settings_branch, expected):
+    ref = ProjectRef(1, "g/p", default_branch)
+    spec = ProjectSpec("g/p", Project(settings=Settings(default_branch=settings_branch)))
+    assert default_branch_name(ref, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("tags", "observed", "expected"),
+    [
+        ({"v*": TagProtection()}, [], [(Action.CREATE, 'protected tag "v*"')]),
+        ({"v*": TagProtection()}, [TagRule("v*", M)], []),
+        (
+            {"v*": TagProtection(create_access_level="no_one")},
+            [TagRule("v*", M)],
+            [(Action.REPLACE, 'protected tag "v*"')],
+        ),
+        (
+            {"v*": TagProtection()},
+            [TagRule("v*", M), TagRule("rc-*", M)],
+            [(Action.UNMANAGED, 'protected tag "rc-*"')],
+        ),
+    ],
+)
+def test_tag_table(tags, observed, expected):
+    assert actions(diff(Protection(tags=tags), tags=observed)) == expected
+
+
+def test_role_levels_ignore_user_group_and_deploy_key_entries():
+    entries = [
+        {"access_level": 40},
+        {"access_level": 40, "deploy_key_id": 1},
+        {"access_level": None, "group_id": 3},
+        {"access_level": 30, "user_id": 2},
+    ]
+    assert role_levels(entries) == frozenset({40})
+
+
+def test_ce_answers_without_unprotect_levels():
+    rule = to_branch_rule(
+        {"name": "main", "push_access_levels": [{"access_level": 0}], "merge_access_levels": []}
+    )
+    assert rule == BranchRule("main", frozenset({0}), frozenset(), None, False)
+
+
+def test_schema_refuses_no_one_for_unprotect():
+    with pytest.raises(ValueError, match="no_one"):
+        BranchProtection(unprotect_access_level="no_one")

@@ -1,0 +1,45 @@
+"""Runner tokens and cleanup policy values, as GitLab has them (added for the runners/registry facets)."""
+
+from __future__ import annotations
+
+
+def _create_runner(sandbox) -> dict:
+    project = sandbox.api.get("/projects/platform%2Fbilling").json()
+    created = sandbox.api.post(
+        "/user/runners", json={"runner_type": "project_type", "project_id": project["id"], "description": "x"}
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def test_runner_verify_accepts_the_current_token_only(sandbox):
+    """[G:lib/api/ci/runner.rb] POST /runners/verify: 200 with a valid token, 403 otherwise."""
+    runner = _create_runner(sandbox)
+    ok = sandbox.api.post("/runners/verify", json={"token": runner["token"]}, token=None)
+    assert ok.status_code == 200 and ok.json()["id"] == runner["id"]
+    assert sandbox.api.post("/runners/verify", json={"token": "glrt-nope"}, token=None).status_code == 403
+
+
+def test_reset_authentication_token_replaces_the_token(sandbox):
+    """[G:lib/api/ci/runners.rb] POST /runners/:id/reset_authentication_token by whoever may update it."""
+    runner = _create_runner(sandbox)
+    reset = sandbox.api.post(f"/runners/{runner['id']}/reset_authentication_token")
+    assert reset.status_code == 201
+    new = reset.json()["token"]
+    assert new.startswith("glrt-") and new != runner["token"]
+    assert sandbox.api.post("/runners/verify", json={"token": runner["token"]}, token=None).status_code == 403
+    assert sandbox.api.post("/runners/verify", json={"token": new}, token=None).status_code == 200
+
+
+def test_reset_needs_the_right_to_update_the_runner(sandbox, dana):
+    runner = _create_runner(sandbox)
+    assert dana.post(f"/runners/{runner['id']}/reset_authentication_token").status_code == 403
+
+
+def test_cleanup_policy_has_no_60_days(sandbox):
+    """[G:app/models/container_expiration_policy.rb] older_than_options: 7d, 14d, 30d, 90d."""
+    path = "/projects/platform%2Fauth-service"
+    bad = sandbox.api.put(path, json={"container_expiration_policy_attributes": {"older_than": "60d"}})
+    assert bad.status_code == 400
+    good = sandbox.api.put(path, json={"container_expiration_policy_attributes": {"older_than": "30d"}})
+    assert good.json()["container_expiration_policy"]["older_than"] == "30d"
