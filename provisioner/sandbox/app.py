@@ -99,7 +99,7 @@ class SandboxApp:
             else:
                 response = await self._handle(route, found[1], request, caller)
         except ApiError as error:
-            response = error.response()
+            response = route.on_error(error) if route and route.on_error else error.response()
         response.headers.update(rate_headers)
         if fault is not None and fault.kind == "drop_after":
             await _drop(send)

@@ -54,6 +54,7 @@ class Route:
     anonymous: bool  # may be called without a token (public resources)
     counted_as_write: bool
     segments: tuple[str, ...] = field(repr=False)
+    on_error: Callable[[Any], Response] | None = field(default=None, repr=False)  # error body of its own
 
     @property
     def key(self) -> str:
@@ -76,6 +77,7 @@ class Routes:
         scopes: tuple[str, ...] | None = None,
         anonymous: bool = False,
         write: bool | None = None,
+        on_error: Callable[[Any], Response] | None = None,
     ) -> None:
         reading = method in ("GET", "HEAD")
         full = self.prefix + template
@@ -88,6 +90,7 @@ class Routes:
                 anonymous=anonymous,
                 counted_as_write=(not reading) if write is None else write,
                 segments=tuple(full.strip("/").split("/")),
+                on_error=on_error,
             )
         )
 
