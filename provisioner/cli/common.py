@@ -86,4 +86,3 @@ def is_tty() -> bool:
 
 def inventory_dir(path: Path) -> str:
     return str(path.resolve().parent)
-

@@ -19,7 +19,7 @@ class RunCache:
         self._lock = threading.Lock()
         self._projects: dict[str, Mapping[str, Any]] = {}  # full path -> project entity
         self._paths: dict[int, str] = {}
-        self._facts: dict[tuple[int, str], Any] = {}  # (project id, what) -> normalised records
+        self._facts: dict[int, dict[str, Any]] = {}  # project id -> what -> normalised records
         self._lookups: dict[tuple[str, str], Any] = {}  # run-long lookups: ("group_id", path) -> 42
 
     def add_project(self, entity: Mapping[str, Any]) -> None:
@@ -33,20 +33,29 @@ class RunCache:
 
     def put(self, project_id: int, what: str, value: Any) -> None:
         with self._lock:
-            self._facts[(project_id, what)] = value
+            self._facts.setdefault(project_id, {})[what] = value
 
     def get(self, project_id: int, what: str) -> Any:
         """The cached value, or MISSING."""
         with self._lock:
-            return self._facts.get((project_id, what), MISSING)
+            return self._facts.get(project_id, {}).get(what, MISSING)
 
     def forget_project(self, project_id: int) -> None:
         with self._lock:
             path = self._paths.pop(project_id, None)
             if path is not None:
                 self._projects.pop(path, None)
-            for key in [k for k in self._facts if k[0] == project_id]:
-                del self._facts[key]
+            self._facts.pop(project_id, None)
+
+    def has_facts(self, project_id: int) -> bool:
+        """Whether bulk reads cached anything for the project (see `forget_facts`)."""
+        with self._lock:
+            return bool(self._facts.get(project_id))
+
+    def forget_facts(self, project_id: int) -> None:
+        """Forget what bulk reads said about the project, but keep its entity (a REST answer)."""
+        with self._lock:
+            self._facts.pop(project_id, None)
 
     def lookup(self, kind: str, key: str) -> Any:
         with self._lock:

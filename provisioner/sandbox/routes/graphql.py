@@ -107,7 +107,9 @@ def _answer(ctx: Context, request: Any) -> dict[str, Any]:
     cost = measure(SCHEMA, operation, fragments, coerced)
     limit = MAX_COMPLEXITY_AUTHENTICATED if ctx.viewer is not None else MAX_COMPLEXITY_ANONYMOUS
     if cost.depth > MAX_DEPTH:
-        return _errors([GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {MAX_DEPTH}")])
+        return _errors(
+            [GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {MAX_DEPTH}")]
+        )
     if cost.score > limit:
         return _errors(
             [GraphQLError(f"Query has complexity of {cost.score}, which exceeds max complexity of {limit}")]

@@ -73,7 +73,9 @@ class _Walker:
         self.fragments = fragments
         self.variables = variables
 
-    def selection(self, selection_set: SelectionSetNode | None, parent: GraphQLObjectType, level: int) -> Cost:
+    def selection(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLObjectType, level: int
+    ) -> Cost:
         score, depth = 0, 0
         for node in selection_set.selections if selection_set else ():
             if isinstance(node, FieldNode):
@@ -83,7 +85,9 @@ class _Walker:
                 cost = self.selection(node.selection_set, target, level)
             elif isinstance(node, FragmentSpreadNode):
                 fragment = self.fragments[node.name.value]
-                cost = self.selection(fragment.selection_set, self._type(fragment.type_condition.name.value), level)
+                cost = self.selection(
+                    fragment.selection_set, self._type(fragment.type_condition.name.value), level
+                )
             else:
                 continue
             score += cost.score
@@ -94,7 +98,9 @@ class _Walker:
         name = node.name.value
         if name == "__typename":
             return Cost(1, level)
-        definition = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}.get(name) or parent.fields[name]
+        definition = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}.get(name) or parent.fields[
+            name
+        ]
         named = get_named_type(definition.type)
         children = (
             self.selection(node.selection_set, named, level + 1)

@@ -122,7 +122,10 @@ def _branch_rule(project: Project, rule: ProtectedBranch) -> dict[str, Any]:
     def levels(entries: list[Any], args: dict[str, Any]) -> dict[str, Any]:
         return connection(
             entries,
-            lambda e: {"accessLevel": e.access_level, "accessLevelDescription": human_access_level(e.access_level)},
+            lambda e: {
+                "accessLevel": e.access_level,
+                "accessLevelDescription": human_access_level(e.access_level),
+            },
             args,
         )
 
@@ -213,4 +216,3 @@ def _blobs(
             }
         )
     return found
-

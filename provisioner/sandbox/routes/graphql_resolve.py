@@ -19,10 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError
 
 from provisioner.sandbox.auth import can_read_code, can_read_group, can_read_project, project_access
-from provisioner.sandbox.repo import resolve
 from provisioner.sandbox.state import DEVELOPER, MAINTAINER, Namespace, Project, Runner, State, User, Variable
 
 T = TypeVar("T")
@@ -45,11 +44,6 @@ class Context:
 
 def gid(model: str, ident: object) -> str:
     return f"gid://gitlab/{model}/{ident}"
-
-
-def _ctx(info: GraphQLResolveInfo) -> Context:
-    ctx: Context = info.context
-    return ctx
 
 
 # -- connections ---------------------------------------------------------------------------------
