@@ -116,3 +116,39 @@ def write_inventory(directory: Path, count: int) -> Path:
     # JSON is YAML: quick to write for 10,000 projects, and the loader reads it with positions.
     path.write_text(json.dumps(inventory(count), indent=1), encoding="utf-8")
     return path
+
+
+def gitlabform_config() -> dict[str, Any]:
+    """The same workload for GitLabForm (6.x), as far as it can express it.
+
+    GitLabForm has no section for project runners, deploy tokens, package or container protection
+    rules, nor for hidden variables: those parts are left out of its run (it does less work).
+    """
+    variables: dict[str, Any] = {}
+    for key, entry in VARIABLES.items():
+        for item in entry if isinstance(entry, list) else [entry]:
+            item = item if isinstance(item, dict) else {"value": item}
+            value = SECRET_ENV[item["secret"].removeprefix("env:")] if "secret" in item else item["value"]
+            scope = item.get("environment_scope", "*")
+            body = {"key": key, "value": value, "environment_scope": scope}
+            body.update({k: item[k] for k in ("masked", "protected", "description") if k in item})
+            variables[key if scope == "*" else f"{key}_{scope}"] = body
+    return {
+        "config_version": 4,
+        "projects_and_groups": {
+            f"{GROUP}/*": {
+                "project_settings": {
+                    **SETTINGS,
+                    "shared_runners_enabled": True,
+                    "group_runners_enabled": False,
+                    "container_registry_access_level": REGISTRY["container_registry_access_level"],
+                    "package_registry_access_level": REGISTRY["package_registry_access_level"],
+                    "container_expiration_policy_attributes": REGISTRY["cleanup_policy"],
+                },
+                "variables": variables,
+                "branches": {"main": {"protected": True, "push_access_level": 40, "merge_access_level": 30}},
+                "tags": {"v*": {"protected": True, "create_access_level": 40}},
+                "job_token_scope": {"limit_access_to_this_project": True, "allowlist": {"groups": [GROUP]}},
+            }
+        },
+    }
