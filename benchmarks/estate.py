@@ -197,11 +197,15 @@ def ratios(measures: list[Measure]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100,1000,10000", help="project counts, comma-separated")
     parser.add_argument("--latencies", default="0,50", help="injected latency in ms, comma-separated")
     parser.add_argument("--concurrency", type=int, default=16, help="provisioner's --concurrency")
-    parser.add_argument("--gitlabform-max", type=int, default=1000, help="largest size GitLabForm runs at 0 ms")
+    parser.add_argument(
+        "--gitlabform-max", type=int, default=1000, help="largest size GitLabForm runs at 0 ms"
+    )
     parser.add_argument("--gitlabform-max-slow", type=int, default=100, help="largest size it runs at >0 ms")
     parser.add_argument("--no-gitlabform", action="store_true", help="measure provisioner only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "estate.json")

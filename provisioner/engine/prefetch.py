@@ -22,6 +22,8 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
     """The bulk reads the facets will consume for this project, from the inventory's sections."""
     config = spec.config
     reads = set()
+    group_ids: tuple[str, ...] = ()
+    project_ids: tuple[str, ...] = ()
     if spec.variables or config.variables.prune:
         reads.add("variables")
     runners = config.runners
@@ -31,6 +33,8 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
     if registry is not None:
         if registry.job_token_scope is not None:
             reads.add("job_token")
+            group_ids = tuple(registry.job_token_scope.groups)
+            project_ids = tuple(registry.job_token_scope.projects)
         if registry.package_protection_rules is not None:
             reads.add("package_rules")
         if registry.container_protection_rules is not None:
@@ -41,7 +45,7 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
         # GraphQL does not show unprotect levels (neither does REST on CE): REST decides those.
         if all(r is None or r.unprotect_access_level is None for r in rules):
             reads.add("protected_branches")
-    return bulk.Wanted(spec.path, frozenset(reads))
+    return bulk.Wanted(spec.path, frozenset(reads), group_ids=group_ids, project_ids=project_ids)
 
 
 def prefetch(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:

@@ -19,10 +19,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import GitLabError
+from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.graphql_reads import READS, Read, numeric_id
 from provisioner.gitlab.transport import GitLabApi, encode
 
@@ -40,6 +42,8 @@ class Wanted:
     path: str
     reads: frozenset[str] = frozenset()
     blob_paths: tuple[str, ...] = ()  # files read at the default branch (the `blobs` read)
+    group_ids: tuple[str, ...] = ()  # group paths whose ids the facets need (job token allowlists)
+    project_ids: tuple[str, ...] = ()  # project paths likewise
 
 
 @dataclass
@@ -57,6 +61,7 @@ def prefetch(api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4) -> P
         return stats
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
         _list_groups(api, [w.path for w in wanted], pool, stats)
+        _resolve_ids(api, wanted, pool)
         _query_graphql(api, wanted, pool, stats)
     return stats
 
@@ -136,6 +141,29 @@ def _list_group(
             keep(listed)
         next_page += WAVE
         full = all(len(p) == PER_PAGE for p in pages)
+
+
+# -- paths to ids, once per run ------------------------------------------------------------------
+def _resolve_ids(api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecutor) -> None:
+    """Remember the ids behind the paths many projects name, before the workers all ask at once
+    (the keys are those of `provisioner.gitlab.job_tokens`)."""
+    groups = sorted({g for w in wanted for g in w.group_ids})
+    named_projects = sorted({p for w in wanted for p in w.project_ids})
+
+    def group(path: str) -> None:
+        if api.cache.lookup("group_id", path) is MISSING:
+            with suppress(GitLabError):
+                entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
+                api.cache.remember("group_id", path, int(entity["id"]) if entity is not None else None)
+
+    def project(path: str) -> None:
+        if api.cache.lookup("project_id", path) is MISSING:
+            with suppress(GitLabError):
+                entity = api.cache.project(path) or api.get_optional(f"/projects/{encode(path)}")
+                api.cache.remember("project_id", path, int(entity["id"]) if entity is not None else None)
+
+    list(pool.map(group, groups))
+    list(pool.map(project, named_projects))
 
 
 # -- GraphQL -------------------------------------------------------------------------------------

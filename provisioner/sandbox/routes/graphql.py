@@ -39,7 +39,7 @@ from provisioner.sandbox.routes.graphql_cost import (
 )
 from provisioner.sandbox.routes.graphql_resolve import Context, query_root
 from provisioner.sandbox.routes.graphql_schema import build
-from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.routing import READ_SCOPES, ApiRequest, Routes
 
 SCHEMA = build()
 MAX_QUERY_LENGTH = 10_000
@@ -59,7 +59,15 @@ def _text(body: Any) -> str:
 
 
 ROUTES = Routes(prefix="/api")
-ROUTES.add("POST", "/graphql", lambda req: graphql(req), anonymous=True, write=False, on_error=_error_body)
+ROUTES.add(
+    "POST",
+    "/graphql",
+    lambda req: graphql(req),
+    scopes=READ_SCOPES,
+    anonymous=True,
+    write=False,
+    on_error=_error_body,
+)
 
 
 async def graphql(req: ApiRequest) -> Response:
