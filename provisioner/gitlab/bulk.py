@@ -211,13 +211,22 @@ def _query_graphql(
         pending = layouts.get(reads)
         while pending and not failed.is_set():
             group = pending.pop(0)
-            outcome = _query(api, group, batch, stats)
-            if outcome == "too_complex" and len(group) > 1:
-                stats.queries_split += 1
-                layout = layouts.split(reads, group)
-                pending = [g for g in layout if set(g) <= set(group)] + pending
-            elif outcome == "failed":
-                failed.set()
+            _ask(group, batch, reads, pending)
+
+    def _ask(group: list[str], batch: list[Wanted], reads: tuple[str, ...], pending: list[list[str]]) -> None:
+        outcome = _query(api, group, batch, stats)
+        if outcome == "too_complex" and len(group) > 1:
+            stats.queries_split += 1
+            layout = layouts.split(reads, group)
+            pending[:0] = [g for g in layout if set(g) <= set(group)]
+        elif outcome == "too_complex" and len(batch) > 1:
+            # One read alone is too complex (many blob paths): fewer projects per query.
+            stats.queries_split += 1
+            half = len(batch) // 2
+            _ask(group, batch[:half], reads, pending)
+            _ask(group, batch[half:], reads, pending)
+        elif outcome == "failed":
+            failed.set()
 
     list(pool.map(run, jobs))
 

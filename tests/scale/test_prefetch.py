@@ -14,7 +14,8 @@ from provisioner.engine.run import run
 from provisioner.facets import PROJECT_FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.graphql_reads import blob_key
+from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.sandbox import SandboxServer
@@ -172,3 +173,43 @@ def test_a_group_is_listed_only_while_it_pays(sandbox: SandboxServer) -> None:
 def test_listing_plan_picks_the_deepest_common_group() -> None:
     plan = bulk.listing_plan(["a/x/p1", "a/x/y/p2", "a/x/p3", "b/p4", "c/d/p5", "c/d/p6", "solo"])
     assert plan == {"a/x": ["a/x/p1", "a/x/y/p2", "a/x/p3"], "c/d": ["c/d/p5", "c/d/p6"]}
+
+
+def test_files_are_read_in_bulk_with_their_sha256(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files facet's hashes (X-Gitlab-Content-Sha256 on a HEAD) come from GraphQL blobs instead;
+    a missing file is cached as None. With too many paths for one query, fewer projects per query."""
+    paths = ["pyproject.toml", ".gitlab-ci.yml", "README.md", "missing.txt"]
+    utils = bulk.Wanted("platform/libs/common-utils", frozenset({"blobs"}), blob_paths=tuple(paths))
+    others = [
+        bulk.Wanted(
+            p, frozenset({"blobs"}), blob_paths=("README.md", *(f"src/{i}/{n}.py" for n in range(12)))
+        )
+        for i, p in enumerate(["platform/billing", "data/reports", "data/warehouse", "data/ml-pipeline"])
+    ]
+    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 90)
+    api = _api(sandbox)
+    try:
+        stats = bulk.prefetch(api, [utils, *others])
+        ref = projects.find(api, utils.path)
+        assert ref is not None
+        cached = {p: api.cache.get(ref.id, blob_key(p)) for p in paths}
+        heads = {p: _head(api, ref.id, p) for p in paths}
+        billing = projects.find(api, "platform/billing")
+        assert billing is not None
+        assert api.cache.get(billing.id, blob_key("src/0/0.py")) is None
+    finally:
+        api.close()
+    assert stats.queries_split >= 1
+    assert cached["missing.txt"] is None and heads["missing.txt"] is None
+    for path in paths[:3]:
+        record, head = cached[path], heads[path]
+        assert record is not None and head is not None
+        assert record.content_sha256 == head["x-gitlab-content-sha256"]
+        assert record.blob_id == head["x-gitlab-blob-id"]
+
+
+def _head(api: GitLabApi, project_id: int, path: str) -> dict[str, str] | None:
+    headers = api.head(f"/projects/{project_id}/repository/files/{encode(path)}", ref="main")
+    return None if headers is None else {k.lower(): v for k, v in headers.items()}
