@@ -67,7 +67,11 @@ def project_path(index: int) -> str:
     return f"{GROUP}/project-{index:05d}"  # as the sandbox's bulk seed names them
 
 
-def inventory(count: int) -> dict[str, Any]:
+def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
+    """The full configuration, or (full=False) only what GitLabForm can express too (see
+    `gitlabform_config`): the same work for both tools, for the ratios."""
+    if not full:
+        return _equivalent(count)
     projects = {}
     for index in range(count):
         path = project_path(index)
@@ -108,13 +112,28 @@ def inventory(count: int) -> dict[str, Any]:
     }
 
 
-def write_inventory(directory: Path, count: int) -> Path:
+def _equivalent(count: int) -> dict[str, Any]:
+    registry = {k: v for k, v in REGISTRY.items() if k != "package_protection_rules"}
+    return {
+        "version": 1,
+        "defaults": {
+            "settings": SETTINGS,
+            "variables": {k: v for k, v in VARIABLES.items() if k != "SIGNING_KEY"},
+            "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
+            "registry": registry,
+            "protection": PROTECTION,
+        },
+        "projects": {project_path(i): {} for i in range(count)},
+    }
+
+
+def write_inventory(directory: Path, count: int, *, full: bool = True) -> Path:
     import json
 
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "inventory.yaml"
+    path = directory / ("inventory.yaml" if full else "inventory-equivalent.yaml")
     # JSON is YAML: quick to write for 10,000 projects, and the loader reads it with positions.
-    path.write_text(json.dumps(inventory(count), indent=1), encoding="utf-8")
+    path.write_text(json.dumps(inventory(count, full=full), indent=1), encoding="utf-8")
     return path
 
 
@@ -122,10 +141,13 @@ def gitlabform_config() -> dict[str, Any]:
     """The same workload for GitLabForm (6.x), as far as it can express it.
 
     GitLabForm has no section for project runners, deploy tokens, package or container protection
-    rules, nor for hidden variables: those parts are left out of its run (it does less work).
+    rules, nor for hidden variables: those parts are left out of its run, and out of the provisioner
+    run its ratios are computed against (`inventory(count, full=False)`).
     """
     variables: dict[str, Any] = {}
     for key, entry in VARIABLES.items():
+        if key == "SIGNING_KEY":
+            continue  # hidden: GitLabForm cannot create hidden variables
         for item in entry if isinstance(entry, list) else [entry]:
             item = item if isinstance(item, dict) else {"value": item}
             value = SECRET_ENV[item["secret"].removeprefix("env:")] if "secret" in item else item["value"]
