@@ -82,7 +82,7 @@ class SandboxApp:
                         await _send(scope, receive, send, _throttled(rate_headers))
                         return
             if found is None:
-                # Grape's catch-all route answers unknown paths and methods alike.
+                # Grape's catch-all route answers unknown paths and methods alike (body from memory).
                 raise ApiError(404, {"error": "404 Not Found"})
             assert route is not None
             if caller is None and not route.anonymous:
@@ -99,12 +99,15 @@ class SandboxApp:
             else:
                 response = await self._handle(route, found[1], request, caller)
         except ApiError as error:
-            response = route.on_error(error) if route and route.on_error else error.response()
+            render = route.render_error if route is not None and route.render_error else ApiError.response
+            response = render(error)
         response.headers.update(rate_headers)
         if fault is not None and fault.kind == "drop_after":
             await _drop(send)
         elif fault is not None and fault.kind == "timeout":
-            await asyncio.sleep(runtime.faults.timeout_seconds)
+            # Withhold the answer, but not beyond the server's shutdown.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(runtime.closing.wait(), runtime.faults.timeout_seconds)
             await _drop(send)
         await _send(scope, receive, send, response)
 

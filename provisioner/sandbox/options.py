@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -64,3 +65,4 @@ class Runtime:
         self.limiter = RateLimiter(options.rate_limit)
         self.faults = FaultInjector(options.fault_rate, options.random_seed, options.fault_timeout_seconds)
         self.dirty = False  # state changed since the last save
+        self.closing = asyncio.Event()  # set when the server shuts down: withheld answers end

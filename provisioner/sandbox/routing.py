@@ -3,6 +3,10 @@
 A route module declares `ROUTES = Routes()` and decorates async handlers with templates such as
 `@ROUTES.get("/projects/:id/variables/:key")`; `routes/__init__.py` lists the modules. The full
 template (`GET /api/v4/projects/:id/variables/:key`) is also the key of the request counters.
+
+A GraphQL module would declare `ROUTES = Routes(prefix="/api")` and
+`@ROUTES.post("/graphql", scopes=("api", "read_api"), anonymous=True, write=False, render_error=...)`:
+queries are reads for the counters, and `render_error` gives refusals GraphQL's shape.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from provisioner.sandbox.http import Params
+from provisioner.sandbox.http import ApiError, Params
 from provisioner.sandbox.state import State
 
 if TYPE_CHECKING:
@@ -53,8 +57,9 @@ class Route:
     scopes: tuple[str, ...]  # a token needs one of these
     anonymous: bool  # may be called without a token (public resources)
     counted_as_write: bool
+    # How this route renders refusals (401, 403, 404 from auth included); GraphQL answers {"errors": [...]}.
+    render_error: Callable[[ApiError], Response] | None
     segments: tuple[str, ...] = field(repr=False)
-    on_error: Callable[[Any], Response] | None = field(default=None, repr=False)  # error body of its own
 
     @property
     def key(self) -> str:
@@ -77,7 +82,7 @@ class Routes:
         scopes: tuple[str, ...] | None = None,
         anonymous: bool = False,
         write: bool | None = None,
-        on_error: Callable[[Any], Response] | None = None,
+        render_error: Callable[[ApiError], Response] | None = None,
     ) -> None:
         reading = method in ("GET", "HEAD")
         full = self.prefix + template
@@ -89,8 +94,8 @@ class Routes:
                 scopes=scopes or (READ_SCOPES if reading else WRITE_SCOPES),
                 anonymous=anonymous,
                 counted_as_write=(not reading) if write is None else write,
+                render_error=render_error,
                 segments=tuple(full.strip("/").split("/")),
-                on_error=on_error,
             )
         )
 

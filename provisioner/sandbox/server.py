@@ -64,6 +64,12 @@ class _Server(uvicorn.Server):
     def _exit(self, sig: int, frame: FrameType | None) -> None:
         self.should_exit = True
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.app
+        if isinstance(app, SandboxApp):
+            app.runtime.closing.set()
+        await super().shutdown(sockets)
+
 
 def _config(app: SandboxApp) -> uvicorn.Config:
     # httptools is required: dropped connections rely on how its protocol handles a bad header.

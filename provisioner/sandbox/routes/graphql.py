@@ -66,7 +66,7 @@ ROUTES.add(
     scopes=READ_SCOPES,
     anonymous=True,
     write=False,
-    on_error=_error_body,
+    render_error=_error_body,
 )
 
 

@@ -51,6 +51,7 @@ async def current_user(req: ApiRequest) -> Response:
     return json_response(user_full(user, origin(req.http), viewer_is_admin=user.is_admin))
 
 
+# Guessed: any scope may read its own token (it is how clients check scopes before writing).
 @ROUTES.get("/personal_access_tokens/self", scopes=ANY_SCOPE)
 async def token_self(req: ApiRequest) -> Response:
     require_user(req)

@@ -49,7 +49,7 @@ async def patch_scope(req: ApiRequest) -> Response:
 async def project_allowlist(req: ApiRequest) -> Response:
     project = _project(req)
     state = req.state
-    # The source project is always part of its own inbound allowlist.
+    # The source project is always part of its own inbound allowlist (Ci::JobToken::Allowlist, from memory).
     ids = [project.id, *[i for i in project.job_token_allowlist_projects if i != project.id]]
     projects = [state.projects[i] for i in ids if i in state.projects]
     base = origin(req.http)

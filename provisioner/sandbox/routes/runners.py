@@ -37,6 +37,7 @@ RUNNER_WRITE = ("api", "manage_runner")
 
 
 def runner_status(runner: Runner) -> str:
+    # Simplification: runners that ever contacted the sandbox stay online; new ones never contact it.
     return "online" if runner.contacted_at else "never_contacted"
 
 
@@ -228,6 +229,7 @@ async def group_runners(req: ApiRequest) -> Response:
     return paginate(req.http, req.params, filter_runners(req, runners), runner_json)
 
 
+# `api` was required before `create_runner` existed (gitlab-org/gitlab#413040) and still works.
 @ROUTES.post("/user/runners", scopes=("api", "create_runner"))
 async def create_user_runner(req: ApiRequest) -> Response:
     user = require_user(req)
