@@ -25,11 +25,13 @@ from typing import Any
 
 from provisioner.errors import GitLabError
 from provisioner.gitlab.cache import MISSING
-from provisioner.gitlab.graphql_reads import READS, Read, numeric_id
+from provisioner.gitlab.graphql_files import BLOBS
+from provisioner.gitlab.graphql_reads import AREAS, Read, numeric_id
 from provisioner.gitlab.transport import GitLabApi, encode
 
 log = logging.getLogger(__name__)
 
+READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS)}
 MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 PER_PAGE = 100
 WAVE = 4  # pages asked at once when GitLab does not say how many there are

@@ -13,7 +13,6 @@ listing), protected tags and deploy tokens.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -41,17 +40,6 @@ class Read:
     store: Store
     needs_maintainer: bool = True
     variables: Mapping[str, str] = field(default_factory=dict)  # name -> GraphQL type, for the query
-
-
-@dataclass(frozen=True)
-class BlobRecord:
-    """A file at the default branch: what a HEAD on the Files API tells, and the text itself."""
-
-    path: str
-    blob_id: str
-    content_sha256: str
-    size: int
-    content: str
 
 
 def numeric_id(global_id: str) -> int:
@@ -276,44 +264,4 @@ CONTAINER_RULES = Read(
 )
 
 
-# -- files ---------------------------------------------------------------------------------------
-def blob_key(path: str) -> str:
-    """The cache key of a file at the default branch: a BlobRecord, or None when it does not exist."""
-    return f"blob:{path}"
-
-
-def _store_blobs(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
-    repository = node.get("repository")
-    if repository is None:
-        return  # the token may not read the code
-    found = repository.get("blobs")
-    if not complete(found):
-        return
-    seen = {b["path"]: b for b in found["nodes"]}
-    for path in variables.get("blobPaths") or ():
-        blob = seen.get(path)
-        if blob is None:
-            cache.put(project_id, blob_key(path), None)
-            continue
-        text = blob.get("rawTextBlob")
-        data = text.encode() if isinstance(text, str) else None
-        if data is None or len(data) != blob.get("size"):
-            continue  # binary or cut short: the Files API's HEAD tells its hash
-        record = BlobRecord(path, str(blob["oid"]), hashlib.sha256(data).hexdigest(), len(data), text)
-        cache.put(project_id, blob_key(path), record)
-
-
-BLOBS = Read(
-    "blobs",
-    f"repository {{ blobs(paths: $blobPaths, first: 100) {{ {PAGE} nodes {{ path oid size rawTextBlob }} }} }}",
-    _store_blobs,
-    needs_maintainer=False,
-    variables={"blobPaths": "[String!]!"},
-)
-
-READS: dict[str, Read] = {
-    r.name: r
-    for r in (VARIABLES, JOB_TOKEN, RUNNERS, PROTECTED_BRANCHES, PACKAGE_RULES, CONTAINER_RULES, BLOBS)
-}
+AREAS: tuple[Read, ...] = (VARIABLES, JOB_TOKEN, RUNNERS, PROTECTED_BRANCHES, PACKAGE_RULES, CONTAINER_RULES)

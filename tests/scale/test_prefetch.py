@@ -14,7 +14,7 @@ from provisioner.engine.run import run
 from provisioner.facets import PROJECT_FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
-from provisioner.gitlab.graphql_reads import blob_key
+from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import ProjectSpec

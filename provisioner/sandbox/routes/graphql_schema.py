@@ -10,7 +10,8 @@ projects_resolver.rb (at most 50 fullPaths), blobs_resolver.rb, ci/runners_resol
 ci/job_token_scope_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
 for one is a validation error, as it is on a GitLab that lacks a field.
 
-`COSTS` marks the fields that count extra in GitLab's query complexity (see graphql_cost.py).
+`GITALY` and `PER_ITEM_ARGUMENTS` mark the fields that count extra in GitLab's query complexity
+(see graphql_cost.py).
 """
 
 from __future__ import annotations
