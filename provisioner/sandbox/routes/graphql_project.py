@@ -83,13 +83,11 @@ def runners(ctx: Context, project: Project, level: int, args: dict[str, Any]) ->
         raise GraphQLError(NOT_AVAILABLE)  # the finder raises AccessDeniedError below Maintainer
     state = ctx.state
     groups = {ns.id for ns in state.ancestors(project.namespace_id) if ns.kind == "group"}
-    found = [
-        r
-        for r in sorted(state.runners.values(), key=lambda r: r.id, reverse=True)
-        if (r.runner_type == "project_type" and project.id in r.project_ids)
-        or (r.runner_type == "group_type" and groups & set(r.group_ids))
-        or r.runner_type == "instance_type"
-    ]
+    found = sorted(
+        [*ctx.runners_of(project.id), *ctx.runners_of_groups(groups), *ctx.instance_runners()],
+        key=lambda r: r.id,
+        reverse=True,
+    )
     if args.get("type") is not None:
         found = [r for r in found if r.runner_type == args["type"].lower()]
     if args.get("paused") is not None:

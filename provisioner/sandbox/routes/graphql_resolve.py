@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
@@ -40,6 +40,29 @@ class Context:
     state: State
     viewer: User | None
     origin: str
+    memo: dict[str, Any] = field(default_factory=dict)  # indexes built once per request
+
+    def runners_of(self, project_id: int) -> list[Runner]:
+        """Project runners assigned to the project, without a scan of every runner per project."""
+        index = self.memo.get("runners")
+        if index is None:
+            index = self.memo["runners"] = {}
+            for runner in sorted(self.state.runners.values(), key=lambda r: r.id, reverse=True):
+                for owner in (runner.project_ids, runner.group_ids)[runner.runner_type == "group_type"]:
+                    index.setdefault((runner.runner_type, owner), []).append(runner)
+                if runner.runner_type == "instance_type":
+                    index.setdefault(("instance_type", 0), []).append(runner)
+        return list(index.get(("project_type", project_id), ()))
+
+    def runners_of_groups(self, group_ids: set[int]) -> list[Runner]:
+        self.runners_of(0)
+        index = self.memo["runners"]
+        found = {r.id: r for g in group_ids for r in index.get(("group_type", g), ())}
+        return [found[i] for i in sorted(found, reverse=True)]
+
+    def instance_runners(self) -> list[Runner]:
+        self.runners_of(0)
+        return list(self.memo["runners"].get(("instance_type", 0), ()))
 
 
 def gid(model: str, ident: object) -> str:
