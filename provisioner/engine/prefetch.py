@@ -8,6 +8,7 @@ token may not see), and a write must never rest on the cheaper one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ from provisioner.gitlab import bulk
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Change, ProjectRef
+
+log = logging.getLogger(__name__)
 
 
 def wanted(spec: ProjectSpec) -> bulk.Wanted:
@@ -49,7 +52,9 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
 
 
 def prefetch(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
-    return bulk.prefetch(api, [wanted(spec) for spec in projects], workers=workers)
+    stats = bulk.prefetch(api, [wanted(spec) for spec in projects], workers=workers)
+    log.info("prefetch: %s", stats)
+    return stats
 
 
 class Confirmed:
