@@ -93,14 +93,21 @@ class Sandbox:
         self.process.wait(timeout=30)
 
 
+PEAK = Path(__file__).resolve().parent / "peak.py"
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> tuple[int, float, float]:
-    """Run `command`; its exit code, wall seconds and peak RSS in MB (wait4 on that very process)."""
-    started = time.perf_counter()
-    with log.open("ab") as sink:
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=sink, stderr=sink)
-        _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
+    """Run the Python program `command` ([interpreter, program args...]); its exit code, wall seconds
+    and peak memory in MB (its own VmHWM, see peak.py)."""
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak:
+        started = time.perf_counter()
+        with log.open("ab") as sink:
+            code = subprocess.call(
+                [command[0], str(PEAK), peak.name, *command[1:]], env=env, cwd=cwd, stdout=sink, stderr=sink
+            )
+        seconds = time.perf_counter() - started
+        text = Path(peak.name).read_text(encoding="utf-8").strip()
+    return code, seconds, int(text) / 1024 if text else float("nan")
 
 
 def run_provisioner(
@@ -130,13 +137,14 @@ def run_provisioner(
 def gitlabform_command() -> list[str]:
     """GitLabForm's newest release that installs here, in its own venv (it needs Python >= 3.12)."""
     executable = GITLABFORM_VENV / "bin" / "gitlabform"
+    python = GITLABFORM_VENV / "bin" / "python"
     if not executable.exists():
         python = next((p for p in GITLABFORM_PYTHON if Path(p).exists()), None)
         if python is None:
             raise SystemExit("GitLabForm needs Python >= 3.12; none found at " + ", ".join(GITLABFORM_PYTHON))
         subprocess.run([python, "-m", "venv", str(GITLABFORM_VENV)], check=True)
         subprocess.run([str(GITLABFORM_VENV / "bin" / "pip"), "install", "-q", "gitlabform"], check=True)
-    return [str(executable), "--skip-version-check"]
+    return [str(python), str(executable), "--skip-version-check"]
 
 
 def run_gitlabform(sandbox: Sandbox, work: Path, size: int, latency: int) -> list[Measure]:
