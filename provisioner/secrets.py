@@ -101,30 +101,48 @@ def _keyring_get(service: str, name: str) -> str:
 
 
 # -- the redaction registry ----------------------------------------------------------------------
+# One compiled alternation scrubs text in a single pass, but compiling it costs time and memory in
+# proportion to the number of secrets (and `re` keeps compiled patterns). A run that creates a token
+# per project learns thousands of secrets: recompiling all of them after each one made a cold apply
+# of 1,000 projects quadratic in time and memory. Secrets are kept instead in levels of doubling size,
+# each compiled once (the newest few are replaced one by one), so that learning N secrets compiles
+# O(N log N) characters and `redact` runs at most log N patterns. Within a level the longest secret
+# wins, as a secret may contain another; tokens GitLab issues are random and never contain one.
+_PENDING_MAX = 32
 _known: set[str] = set()
+_pending: list[str] = []  # the newest secrets, not compiled yet
+_levels: list[tuple[list[str], re.Pattern[str]]] = []  # oldest and largest first
 _lock = threading.Lock()
-_pattern: re.Pattern[str] | None = None
 
 
 def remember(value: str) -> None:
     """Register a secret value so that `redact` scrubs it from any text."""
-    global _pattern
     if len(value) < _MIN_REDACTED_LENGTH:
         return
     with _lock:
-        if value not in _known:
-            _known.add(value)
-            _pattern = None
+        if value in _known:
+            return
+        _known.add(value)
+        _pending.append(value)
+        if len(_pending) < _PENDING_MAX:
+            return
+        merged = list(_pending)
+        _pending.clear()
+        while _levels and len(_levels[-1][0]) <= len(merged):
+            merged += _levels.pop()[0]
+        ordered = sorted(merged, key=len, reverse=True)
+        _levels.append((ordered, re.compile("|".join(map(re.escape, ordered)))))
 
 
 def redact(text: str) -> str:
     """Replace every remembered secret value in `text` by `(sensitive)`."""
-    global _pattern
     with _lock:
         if not _known:
             return text
-        if _pattern is None:
-            ordered = sorted(_known, key=len, reverse=True)  # longest first: a secret may contain another
-            _pattern = re.compile("|".join(map(re.escape, ordered)))
-        pattern = _pattern
-    return pattern.sub(SENSITIVE, text)
+        pending = sorted(_pending, key=len, reverse=True)
+        patterns = [pattern for _, pattern in _levels]
+    for value in pending:
+        text = text.replace(value, SENSITIVE)
+    for pattern in patterns:
+        text = pattern.sub(SENSITIVE, text)
+    return text

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from provisioner.engine import prefetch as bulk
 from provisioner.engine.worker import process_group, process_project
 from provisioner.errors import Interrupted
 from provisioner.facets import GROUP_FACETS, PROJECT_FACETS
@@ -35,6 +36,7 @@ def run(
     facets: Sequence[Facet] = PROJECT_FACETS,
     group_facets: Sequence[GroupFacet] = GROUP_FACETS,
     expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    prefetch: bool = True,
 ) -> RunResult:
     options = options or PlanOptions()
     ctx = ctx or ApplyContext(options=options)
@@ -51,6 +53,11 @@ def run(
             raise Interrupted([f"group {group.path}"]) from None
         results.append(result)
         on_result(result)
+
+    if prefetch and projects and not stop.is_set():
+        # Read in bulk what the facets will ask for, before the per-project loop (see engine/prefetch).
+        bulk.prefetch(api, projects, workers=min(concurrency, 4))
+        facets = [bulk.Confirmed(f, options) for f in facets]
 
     queue = iter(projects)
     started = 0

@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -198,6 +198,19 @@ class GitLabApi:
         params.setdefault("per_page", 100)
         with _mapped("GET", path):
             return list(self._gl.http_list(path, query_data=params, iterator=True, obey_rate_limit=False))
+
+    def list_page(self, path: str, page: int, **params: Any) -> tuple[Sequence[Any], int | None]:
+        """One page of a list, and how many pages there are (None: GitLab does not say, past
+        10,000 items; REFERENCE 1.6)."""
+        params.update(page=page)
+        params.setdefault("per_page", 100)
+        with _mapped("GET", path):
+            response = self._gl.http_request("get", path, query_data=params, obey_rate_limit=False)
+            total = response.headers.get("X-Total-Pages")
+            try:
+                return list(response.json()), int(total) if total else None
+            except ValueError as exc:
+                raise gitlab.exceptions.GitlabParsingError("unparsable list page") from exc
 
     def head(self, path: str, **params: Any) -> Mapping[str, str] | None:
         """Response headers, or None for 404."""

@@ -131,9 +131,12 @@ class RateLimiter:
 
     NAME = "throttle_authenticated_api"
 
-    def __init__(self, per_minute: int | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, per_minute: int | None = None, clock: Callable[[], float] = time.time, window: float = 60.0
+    ) -> None:
         self.per_minute = per_minute
         self.clock = clock
+        self.window = window  # seconds; shorter windows let tests see whole throttling cycles quickly
         self._windows: dict[str, tuple[int, int]] = {}
         self.throttled = 0
 
@@ -143,17 +146,17 @@ class RateLimiter:
         if not limit:
             return None
         now = self.clock()
-        window = int(now // 60)
+        window = int(now // self.window)
         start, count = self._windows.get(key, (window, 0))
         count = count + 1 if start == window else 1
         self._windows[key] = (window, count)
-        reset = (window + 1) * 60
+        reset = (window + 1) * self.window
         headers = {
             "RateLimit-Name": self.NAME,
             "RateLimit-Limit": str(limit),
             "RateLimit-Observed": str(count),
             "RateLimit-Remaining": str(max(0, limit - count)),
-            "RateLimit-Reset": str(reset),
+            "RateLimit-Reset": str(math.ceil(reset)),
         }
         if count <= limit:
             return Throttle(True, headers)

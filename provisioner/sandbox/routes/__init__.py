@@ -7,6 +7,7 @@ from provisioner.sandbox.routes import (
     commits,
     deploy_tokens,
     files,
+    graphql,
     groups,
     instance,
     job_token_scope,
@@ -39,6 +40,7 @@ MODULES = (
     files,
     commits,
     merge_requests,
+    graphql,
 )
 
 

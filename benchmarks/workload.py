@@ -1,0 +1,176 @@
+"""The benchmark's workload: N projects in one group, each with the full configuration.
+
+Settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
+(toggles and one project runner created per project), registry (access levels, cleanup policy, job
+token scope with an allowlisted group, one deploy token, package and container protection rules) and
+protection (default branch and release tags). One-time tokens go to files under the work directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+GROUP = "bulk"
+SECRET_ENV = {
+    "BENCH_PYPI_TOKEN": "pypi-AgEIcHlwaS5vcmc-bench",
+    "BENCH_SIGNING_KEY": "c2lnbmluZy1rZXktYmVuY2g",
+}
+
+SETTINGS = {
+    "build_timeout": 3600,
+    "auto_cancel_pending_pipelines": "enabled",
+    "ci_default_git_depth": 20,
+    "keep_latest_artifact": True,
+    "public_jobs": False,
+    "only_allow_merge_if_pipeline_succeeds": True,
+    "remove_source_branch_after_merge": True,
+    "merge_method": "ff",
+    "squash_option": "default_on",
+}
+VARIABLES: dict[str, Any] = {
+    "PIP_INDEX_URL": "https://pypi.org/simple",
+    "LOG_LEVEL": {"value": "info", "description": "Log level of the test jobs"},
+    "DEPLOY_TARGET": [
+        {"value": "prod-cluster", "environment_scope": "production"},
+        {"value": "staging-cluster", "environment_scope": "staging"},
+    ],
+    "PYPI_TOKEN": {"secret": "env:BENCH_PYPI_TOKEN", "masked": True, "protected": True},
+    "SIGNING_KEY": {"secret": "env:BENCH_SIGNING_KEY", "masked": True, "hidden": True},
+}
+REGISTRY: dict[str, Any] = {
+    "container_registry_access_level": "enabled",
+    "package_registry_access_level": "enabled",
+    "cleanup_policy": {
+        "enabled": True,
+        "cadence": "7d",
+        "keep_n": 10,
+        "older_than": "30d",
+        "name_regex": ".*",
+    },
+    "job_token_scope": {"enabled": True, "groups": [GROUP]},
+    "package_protection_rules": [
+        {
+            "package_name_pattern": "bench-*",
+            "package_type": "pypi",
+            "minimum_access_level_for_push": "maintainer",
+        }
+    ],
+}
+PROTECTION = {
+    "default_branch": {"push_access_level": "maintainer", "merge_access_level": "developer"},
+    "tags": {"v*": {"create_access_level": "maintainer"}},
+}
+
+
+def project_path(index: int) -> str:
+    return f"{GROUP}/project-{index:05d}"  # as the sandbox's bulk seed names them
+
+
+def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
+    """The full configuration, or (full=False) only what GitLabForm can express too (see
+    `gitlabform_config`): the same work for both tools, for the ratios."""
+    if not full:
+        return _equivalent(count)
+    projects = {}
+    for index in range(count):
+        path = project_path(index)
+        name = path.rsplit("/", 1)[1]
+        projects[path] = {
+            "runners": {
+                "create": [
+                    {
+                        "description": "bench-runner",
+                        "tags": ["bench"],
+                        "token": {"file": f"tokens/{name}-runner"},
+                    }
+                ]
+            },
+            "registry": {
+                "deploy_tokens": [
+                    {
+                        "name": "ci-pull",
+                        "scopes": ["read_registry"],
+                        "token": {"file": f"tokens/{name}-deploy"},
+                    }
+                ],
+                "container_protection_rules": [
+                    {"repository_path_pattern": f"{path}/*", "minimum_access_level_for_push": "maintainer"}
+                ],
+            },
+        }
+    return {
+        "version": 1,
+        "defaults": {
+            "settings": SETTINGS,
+            "variables": VARIABLES,
+            "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
+            "registry": REGISTRY,
+            "protection": PROTECTION,
+        },
+        "projects": projects,
+    }
+
+
+def _equivalent(count: int) -> dict[str, Any]:
+    registry = {k: v for k, v in REGISTRY.items() if k != "package_protection_rules"}
+    return {
+        "version": 1,
+        "defaults": {
+            "settings": SETTINGS,
+            "variables": {k: v for k, v in VARIABLES.items() if k != "SIGNING_KEY"},
+            "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
+            "registry": registry,
+            "protection": PROTECTION,
+        },
+        "projects": {project_path(i): {} for i in range(count)},
+    }
+
+
+def write_inventory(directory: Path, count: int, *, full: bool = True) -> Path:
+    import json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / ("inventory.yaml" if full else "inventory-equivalent.yaml")
+    # JSON is YAML: quick to write for 10,000 projects, and the loader reads it with positions.
+    path.write_text(json.dumps(inventory(count, full=full), indent=1), encoding="utf-8")
+    return path
+
+
+def gitlabform_config() -> dict[str, Any]:
+    """The same workload for GitLabForm (6.x), as far as it can express it.
+
+    GitLabForm has no section for project runners, deploy tokens, package or container protection
+    rules, nor for hidden variables: those parts are left out of its run, and out of the provisioner
+    run its ratios are computed against (`inventory(count, full=False)`).
+    """
+    variables: dict[str, Any] = {}
+    for key, entry in VARIABLES.items():
+        if key == "SIGNING_KEY":
+            continue  # hidden: GitLabForm cannot create hidden variables
+        for item in entry if isinstance(entry, list) else [entry]:
+            item = item if isinstance(item, dict) else {"value": item}
+            value = SECRET_ENV[item["secret"].removeprefix("env:")] if "secret" in item else item["value"]
+            scope = item.get("environment_scope", "*")
+            body = {"key": key, "value": value, "environment_scope": scope}
+            body.update({k: item[k] for k in ("masked", "protected", "description") if k in item})
+            variables[key if scope == "*" else f"{key}_{scope}"] = body
+    return {
+        "config_version": 4,
+        "projects_and_groups": {
+            f"{GROUP}/*": {
+                "project_settings": {
+                    **SETTINGS,
+                    "shared_runners_enabled": True,
+                    "group_runners_enabled": False,
+                    "container_registry_access_level": REGISTRY["container_registry_access_level"],
+                    "package_registry_access_level": REGISTRY["package_registry_access_level"],
+                    "container_expiration_policy_attributes": REGISTRY["cleanup_policy"],
+                },
+                "variables": variables,
+                "branches": {"main": {"protected": True, "push_access_level": 40, "merge_access_level": 30}},
+                "tags": {"v*": {"protected": True, "create_access_level": 40}},
+                "job_token_scope": {"limit_access_to_this_project": True, "allowlist": {"groups": [GROUP]}},
+            }
+        },
+    }

@@ -1,0 +1,67 @@
+"""Files at the default branch, read in bulk: GraphQL's `Repository.blobs(paths:)` for many paths of
+many projects at once [G:app/graphql/resolvers/blobs_resolver.rb, app/graphql/types/repository/
+blob_type.rb]. GitLab's GraphQL shows a blob's git id and its text, not the sha256 the Files API's HEAD
+answers (`X-Gitlab-Content-Sha256`, REFERENCE 2.10): the sha256 is computed here from the text.
+
+The files facet looks up `blob_key(path)` in the run cache before asking the Files API: a
+`BlobRecord`, None when the file does not exist, or nothing (binary or cut short: ask the API).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.gitlab.cache import RunCache
+from provisioner.gitlab.graphql_reads import PAGE, Read, complete
+
+
+@dataclass(frozen=True)
+class BlobRecord:
+    """A file at the default branch: what a HEAD on the Files API tells, and the text itself."""
+
+    path: str
+    blob_id: str
+    content_sha256: str
+    size: int
+    content: str
+
+
+# -- files ---------------------------------------------------------------------------------------
+def blob_key(path: str) -> str:
+    """The cache key of a file at the default branch: a BlobRecord, or None when it does not exist."""
+    return f"blob:{path}"
+
+
+def _store_blobs(
+    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
+) -> None:
+    repository = node.get("repository")
+    if repository is None:
+        return  # the token may not read the code
+    found = repository.get("blobs")
+    if not complete(found):
+        return
+    seen = {b["path"]: b for b in found["nodes"]}
+    for path in variables.get("blobPaths") or ():
+        blob = seen.get(path)
+        if blob is None:
+            cache.put(project_id, blob_key(path), None)
+            continue
+        text = blob.get("rawTextBlob")
+        data = text.encode() if isinstance(text, str) else None
+        if data is None or len(data) != blob.get("size"):
+            continue  # binary or cut short: the Files API's HEAD tells its hash
+        record = BlobRecord(path, str(blob["oid"]), hashlib.sha256(data).hexdigest(), len(data), text)
+        cache.put(project_id, blob_key(path), record)
+
+
+BLOBS = Read(
+    "blobs",
+    f"repository {{ blobs(paths: $blobPaths, first: 100) {{ {PAGE} nodes {{ path oid size rawTextBlob }} }} }}",
+    _store_blobs,
+    needs_maintainer=False,
+    variables={"blobPaths": "[String!]!"},
+)

@@ -1,0 +1,164 @@
+"""`POST /api/graphql`: the subset of GitLab's GraphQL API the tool reads in bulk (REFERENCE 3).
+
+As GitLab answers [G:doc/api/graphql/_index.md, app/controllers/graphql_controller.rb]:
+- a bad token is HTTP 401 `{"errors":[{"message":"Invalid token"}]}`; no token reads public data;
+  `read_api` is enough (every operation here is a query);
+- every other error is HTTP 200 with a top-level `errors` array: syntax and validation errors
+  (graphql-ruby's wording for unknown fields), complexity and depth over the limits, resolver errors
+  (with `path`, next to `data`);
+- a JSON array of queries is a multiplex: an array of answers;
+- queries longer than 10,000 characters are refused.
+Counted as reads by the request counters, rate limited like every API call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from starlette.responses import Response
+
+from provisioner.sandbox.http import ApiError, json_response, origin
+from provisioner.sandbox.routes.graphql_cost import (
+    MAX_COMPLEXITY_ANONYMOUS,
+    MAX_COMPLEXITY_AUTHENTICATED,
+    MAX_DEPTH,
+    measure,
+)
+from provisioner.sandbox.routes.graphql_resolve import Context, query_root
+from provisioner.sandbox.routes.graphql_schema import build
+from provisioner.sandbox.routing import READ_SCOPES, ApiRequest, Routes
+
+SCHEMA = build()
+MAX_QUERY_LENGTH = 10_000
+_UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
+
+
+def _error_body(error: ApiError) -> Response:
+    """Authentication and scope failures in GraphQL's own error shape."""
+    text = "Invalid token" if error.status == 401 else _text(error.body)
+    return json_response({"errors": [{"message": text}]}, error.status, error.headers)
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, dict):
+        return str(body.get("error_description") or body.get("message") or body.get("error") or body)
+    return str(body)
+
+
+ROUTES = Routes(prefix="/api")
+ROUTES.add(
+    "POST",
+    "/graphql",
+    lambda req: graphql(req),
+    scopes=READ_SCOPES,
+    anonymous=True,
+    write=False,
+    render_error=_error_body,
+)
+
+
+async def graphql(req: ApiRequest) -> Response:
+    raw = await req.http.body()
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        return json_response({"errors": [{"message": "Invalid JSON in request body"}]}, 400)
+    ctx = Context(req.state, req.caller.user if req.caller else None, origin(req.http))
+    if isinstance(body, list):
+        return json_response([_answer(ctx, item) for item in body])
+    if not isinstance(body, dict):
+        body = {}
+    for name, value in req.http.query_params.items():
+        body.setdefault(name, value)
+    return json_response(_answer(ctx, body))
+
+
+def _answer(ctx: Context, request: Any) -> dict[str, Any]:
+    if not isinstance(request, dict) or not request.get("query"):
+        return _errors([GraphQLError("No query string was present")])
+    query = str(request["query"])
+    if len(query) > MAX_QUERY_LENGTH:
+        return _errors([GraphQLError("Query too large")])
+    variables = request.get("variables") or {}
+    if isinstance(variables, str):
+        try:
+            variables = json.loads(variables) or {}
+        except ValueError:
+            return _errors([GraphQLError(f"Unexpected end of document: {variables!r} is not valid JSON")])
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return _errors([error])
+    problems = validate(SCHEMA, document)
+    if problems:
+        return _errors([_graphql_ruby_wording(p) for p in problems])
+    operation = _operation(document, request.get("operationName"))
+    if isinstance(operation, GraphQLError):
+        return _errors([operation])
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        return _errors(coerced)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    cost = measure(SCHEMA, operation, fragments, coerced)
+    limit = MAX_COMPLEXITY_AUTHENTICATED if ctx.viewer is not None else MAX_COMPLEXITY_ANONYMOUS
+    if cost.depth > MAX_DEPTH:
+        return _errors(
+            [GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {MAX_DEPTH}")]
+        )
+    if cost.score > limit:
+        return _errors(
+            [GraphQLError(f"Query has complexity of {cost.score}, which exceeds max complexity of {limit}")]
+        )
+    root = query_root(ctx) | {"queryComplexity": {"score": cost.score, "limit": limit}}
+    result = execute(
+        SCHEMA,
+        document,
+        root_value=root,
+        context_value=ctx,
+        variable_values=variables,
+        operation_name=operation.name.value if operation.name else None,
+    )
+    assert isinstance(result, ExecutionResult)
+    answer: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [e.formatted for e in result.errors]
+    return answer
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | GraphQLError:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        chosen = [o for o in operations if o.name and o.name.value == name]
+        return chosen[0] if chosen else GraphQLError(f'No operation named "{name}"')
+    if len(operations) != 1:
+        return GraphQLError("An operation name is required")
+    return operations[0]
+
+
+def _graphql_ruby_wording(error: GraphQLError) -> GraphQLError:
+    match = _UNDEFINED_FIELD.match(error.message)
+    if not match:
+        return error
+    field, type_name = match.groups()
+    return GraphQLError(
+        f"Field '{field}' doesn't exist on type '{type_name}'",
+        error.nodes,
+        extensions={"code": "undefinedField", "typeName": type_name, "fieldName": field},
+    )
+
+
+def _errors(errors: list[GraphQLError]) -> dict[str, Any]:
+    return {"errors": [e.formatted for e in errors]}

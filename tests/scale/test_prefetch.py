@@ -1,0 +1,215 @@
+"""Bulk prefetch: request counts from the sandbox's counters, and bulk reads that tell what REST tells."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import workload
+from provisioner.engine import prefetch as engine_prefetch
+from provisioner.engine.run import run
+from provisioner.facets import PROJECT_FACETS
+from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.gitlab import bulk, projects
+from provisioner.gitlab.graphql_files import blob_key
+from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.inventory import load_inventory
+from provisioner.inventory.spec import ProjectSpec
+from provisioner.sandbox import SandboxServer
+from provisioner.sandbox.routes import graphql as graphql_route
+from provisioner.sandbox.seed import seed_projects
+from provisioner.tokens import store_token
+from tests.scale.conftest import counters, reset_counters
+
+
+@pytest.fixture(autouse=True)
+def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in workload.SECRET_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def _specs(tmp_path: Path, document: dict[str, Any]) -> list[ProjectSpec]:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return list(load_inventory(path).projects)
+
+
+def _api(server: SandboxServer) -> GitLabApi:
+    return GitLabApi(server.url, server.token, pool=24)
+
+
+def _run(server: SandboxServer, specs: list[ProjectSpec], mode: str, tmp_path: Path, **kwargs: Any) -> Any:
+    api = _api(server)
+    ctx = ApplyContext(inventory_dir=str(tmp_path), store_token=store_token)
+    try:
+        return run(api, specs, mode=mode, ctx=ctx, concurrency=8, **kwargs)
+    finally:
+        api.close()
+
+
+def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Full configuration, 30 projects: group listing + one GraphQL query + deploy tokens and protected
+    tags over REST (GraphQL has neither) + run-long lookups; and not a single write."""
+    count = 30
+    seed_projects(sandbox.state, count, group=workload.GROUP)
+    specs = _specs(tmp_path, workload.inventory(count))
+    applied = _run(sandbox, specs, "apply", tmp_path)
+    assert not applied.failed, [p.problems for p in applied.projects if p.problems]
+    reset_counters(sandbox)
+    checked = _run(sandbox, specs, "check", tmp_path)
+    seen = counters(sandbox)
+    assert not checked.failed and not checked.drift
+    assert seen["writes"] == 0
+    assert seen["total"] <= 2 * count + 5, seen["by_route"]
+    assert seen["by_route"]["POST /api/graphql"] == 1
+    reset_counters(sandbox)
+    _run(sandbox, specs, "check", tmp_path, prefetch=False)
+    assert counters(sandbox)["total"] >= 10 * count  # what the same check costs one project at a time
+
+
+def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
+    """Every demo project, every bulk-readable area configured (drifting or not: it does not matter)."""
+    paths = [
+        "platform/billing",
+        "platform/payments",
+        "platform/auth-service",
+        "platform/libs/common-utils",
+        "platform/libs/http-client",
+        "data/reports",
+        "data/warehouse",
+        "data/ml-pipeline",
+    ]
+    document = workload.inventory(0)
+    document["defaults"]["runners"]["assign"] = [{"tags": ["docker"]}]
+    document["defaults"]["registry"]["container_protection_rules"] = []
+    document["defaults"]["registry"]["job_token_scope"] = {"groups": ["data"], "projects": ["data/reports"]}
+    document["projects"] = {path: {} for path in paths}
+    return _specs(tmp_path, document)
+
+
+def test_bulk_reads_observe_what_rest_observes(sandbox: SandboxServer, tmp_path: Path) -> None:
+    specs = _demo_specs(tmp_path)
+    api = _api(sandbox)
+    try:
+        bulk.prefetch(api, [engine_prefetch.wanted(s) for s in specs])
+        for spec in specs:
+            ref = projects.find(api, spec.path)
+            assert ref is not None and api.cache.has_facts(ref.id)
+            for facet in PROJECT_FACETS:
+                if not facet.wants(spec):
+                    continue
+                from_bulk = facet.observe(api, ref, spec)
+                api.cache.forget_facts(ref.id)
+                from_rest = facet.observe(api, ref, spec)
+                changes = [facet.diff(spec, seen, PlanOptions()) for seen in (from_bulk, from_rest)]
+                assert changes[0] == changes[1], (spec.path, facet.name)
+                if facet.name != "protection":
+                    assert from_bulk == from_rest, (spec.path, facet.name)
+                # GraphQL (CE) shows no unprotect levels; read only where the inventory names none.
+                bulk.prefetch(api, [engine_prefetch.wanted(spec)])
+    finally:
+        api.close()
+
+
+def test_drift_in_bulk_data_is_confirmed_over_rest(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """A bulk read may only prove compliance: what it says differs is read again over REST."""
+    document = workload.inventory(0)
+    document["defaults"] = {"variables": {"LEGACY_FLAG": "1", "PIP_INDEX_URL": "https://pypi.org/simple"}}
+    document["projects"] = {"platform/billing": {}}
+    specs = _specs(tmp_path, document)
+    api = _api(sandbox)
+    try:
+        ref = projects.find(api, "platform/billing")
+        assert ref is not None
+        api.cache.put(ref.id, "variables", ())  # a stale bulk answer: no variables at all
+        facets = [engine_prefetch.Confirmed(f, PlanOptions()) for f in PROJECT_FACETS]
+        result = run(api, specs, mode="check", facets=facets, prefetch=False)
+    finally:
+        api.close()
+    assert not result.drift and not result.failed
+
+
+def test_a_query_too_complex_is_split(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = _demo_specs(tmp_path)
+    wanted = [engine_prefetch.wanted(s) for s in specs]
+    api = _api(sandbox)
+    try:
+        whole = bulk.prefetch(api, wanted)
+        expected = {s.path: _facts(api, s.path) for s in specs}
+        monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 120)
+        api.cache = type(api.cache)()
+        split = bulk.prefetch(api, wanted)
+        assert {s.path: _facts(api, s.path) for s in specs} == expected
+    finally:
+        api.close()
+    assert (whole.graphql_queries, whole.queries_split) == (1, 0)
+    assert split.queries_split >= 1 and split.graphql_queries >= 3
+
+
+def _facts(api: GitLabApi, path: str) -> dict[str, Any]:
+    ref = projects.find(api, path)
+    assert ref is not None
+    names = ("variables", "runners", "job_token_scope", "job_token_allowlist", "protected_branches")
+    return {name: api.cache.get(ref.id, name) for name in names}
+
+
+def test_a_group_is_listed_only_while_it_pays(sandbox: SandboxServer) -> None:
+    seed_projects(sandbox.state, 250, group="wide")
+    api = _api(sandbox)
+    try:
+        few = bulk.prefetch(api, [bulk.Wanted("wide/project-00001"), bulk.Wanted("wide/project-00002")])
+        many = bulk.prefetch(api, [bulk.Wanted(f"wide/project-{i:05d}") for i in range(0, 250, 2)])
+    finally:
+        api.close()
+    assert few.listing_pages == 1  # page 1 says 3 pages: two more to find one project is not worth it
+    assert (many.listing_pages, many.listed_projects) == (3, 125)
+
+
+def test_listing_plan_picks_the_deepest_common_group() -> None:
+    plan = bulk.listing_plan(["a/x/p1", "a/x/y/p2", "a/x/p3", "b/p4", "c/d/p5", "c/d/p6", "solo"])
+    assert plan == {"a/x": ["a/x/p1", "a/x/y/p2", "a/x/p3"], "c/d": ["c/d/p5", "c/d/p6"]}
+
+
+def test_files_are_read_in_bulk_with_their_sha256(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files facet's hashes (X-Gitlab-Content-Sha256 on a HEAD) come from GraphQL blobs instead;
+    a missing file is cached as None. With too many paths for one query, fewer projects per query."""
+    paths = ["pyproject.toml", ".gitlab-ci.yml", "README.md", "missing.txt"]
+    utils = bulk.Wanted("platform/libs/common-utils", frozenset({"blobs"}), blob_paths=tuple(paths))
+    others = [
+        bulk.Wanted(
+            p, frozenset({"blobs"}), blob_paths=("README.md", *(f"src/{i}/{n}.py" for n in range(12)))
+        )
+        for i, p in enumerate(["platform/billing", "data/reports", "data/warehouse", "data/ml-pipeline"])
+    ]
+    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 90)
+    api = _api(sandbox)
+    try:
+        stats = bulk.prefetch(api, [utils, *others])
+        ref = projects.find(api, utils.path)
+        assert ref is not None
+        cached = {p: api.cache.get(ref.id, blob_key(p)) for p in paths}
+        heads = {p: _head(api, ref.id, p) for p in paths}
+        billing = projects.find(api, "platform/billing")
+        assert billing is not None
+        assert api.cache.get(billing.id, blob_key("src/0/0.py")) is None
+    finally:
+        api.close()
+    assert stats.queries_split >= 1
+    assert cached["missing.txt"] is None and heads["missing.txt"] is None
+    for path in paths[:3]:
+        record, head = cached[path], heads[path]
+        assert record is not None and head is not None
+        assert record.content_sha256 == head["x-gitlab-content-sha256"]
+        assert record.blob_id == head["x-gitlab-blob-id"]
+
+
+def _head(api: GitLabApi, project_id: int, path: str) -> dict[str, str] | None:
+    headers = api.head(f"/projects/{project_id}/repository/files/{encode(path)}", ref="main")
+    return None if headers is None else {k.lower(): v for k, v in headers.items()}
