@@ -1,6 +1,6 @@
 """The benchmark's workload: N projects in one group, each with the full configuration.
 
-Settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
+The python-package blueprint (scaffolding committed by the files facet), settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
 (toggles and one project runner created per project), registry (access levels, cleanup policy, job
 token scope with an allowlisted group, one deploy token, package and container protection rules) and
 protection (default branch and release tags). One-time tokens go to files under the work directory.
@@ -102,6 +102,7 @@ def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
     return {
         "version": 1,
         "defaults": {
+            "blueprint": "python-package",
             "settings": SETTINGS,
             "variables": VARIABLES,
             "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from provisioner.blueprint import paths_to_observe, render
 from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab import bulk
 from provisioner.gitlab.transport import GitLabApi
@@ -48,7 +49,14 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
         # GraphQL does not show unprotect levels (neither does REST on CE): REST decides those.
         if all(r is None or r.unprotect_access_level is None for r in rules):
             reads.add("protected_branches")
-    return bulk.Wanted(spec.path, frozenset(reads), group_ids=group_ids, project_ids=project_ids)
+    blob_paths: tuple[str, ...] = ()
+    if config.blueprint is not None:
+        reads.add("blobs")
+        rendering = render(config.blueprint, config.blueprint_vars, project_path=spec.path)
+        blob_paths = paths_to_observe(rendering)
+    return bulk.Wanted(
+        spec.path, frozenset(reads), blob_paths=blob_paths, group_ids=group_ids, project_ids=project_ids
+    )
 
 
 def prefetch(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:

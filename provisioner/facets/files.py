@@ -112,9 +112,11 @@ def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Fil
     if hashes[LOCK_PATH] is not None:
         lock = _lock_as_expected(rendering, hashes)
         if sha256_text(lock.to_text()) != hashes[LOCK_PATH]:
-            lock = read_lock(repository.read_text(api, project.id, LOCK_PATH, branch))
+            lock = read_lock(repository.read_text(api, project.id, LOCK_PATH, branch, default_branch=True))
     needed = contents_needed(rendering, lock, hashes, for_display=True)
-    texts = {path: repository.read_text(api, project.id, path, branch) for path in needed}
+    texts = {
+        path: repository.read_text(api, project.id, path, branch, default_branch=True) for path in needed
+    }
     observed = FilesObserved(rendering, branch, False, heads, lock, texts)
     if not observed.plan().changes:
         return observed

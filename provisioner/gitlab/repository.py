@@ -23,6 +23,7 @@ from typing import Any
 
 from provisioner.errors import ProvisionerError, Rejected, Stale
 from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import GitLabApi, encode
 
@@ -80,6 +81,10 @@ def file_heads(
         if known is not MISSING and path in known:
             heads[path] = known[path]
             continue
+        blob = api.cache.get(project_id, blob_key(path)) if default_branch else MISSING
+        if blob is not MISSING:  # read in bulk (GraphQL): no last commit id, which apply looks up
+            heads[path] = None if blob is None else FileHead(blob.content_sha256)
+            continue
         headers = api.head(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
         if headers is None:
             heads[path] = None
@@ -89,7 +94,10 @@ def file_heads(
     return heads
 
 
-def read_text(api: GitLabApi, project_id: int, path: str, ref: str) -> str:
+def read_text(api: GitLabApi, project_id: int, path: str, ref: str, *, default_branch: bool = False) -> str:
+    blob = api.cache.get(project_id, blob_key(path)) if default_branch else MISSING
+    if blob is not MISSING and blob is not None:
+        return str(blob.content)  # the bulk read brought the text along with the hash
     found = api.get_optional(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
     if found is None:
         raise UnreadableContent(f"{path} vanished from {ref} while being read; run again")

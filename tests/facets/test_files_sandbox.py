@@ -497,7 +497,7 @@ def _prefetched(lab: Lab, path: str, spec_: ProjectSpec) -> tuple[GitLabApi, int
     return api, project_id
 
 
-def test_bulk_read_hashes_spare_the_heads_and_updates_are_still_guarded(lab):
+def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_written(lab):
     lab.run("apply", spec(UTILS))
     newer = spec(UTILS, runner_tags=["docker"])
     api, _ = _prefetched(lab, UTILS, newer)
@@ -507,8 +507,9 @@ def test_bulk_read_hashes_spare_the_heads_and_updates_are_still_guarded(lab):
 
     assert problems(result) == []
     by_route = lab.counters()["by_route"]
-    # Observe used the cache; apply looked at the updated files for their last commit ids; verify read afresh.
-    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 2 + 7
+    # The bulk hashes showed drift, so the project was observed again over REST (7 HEADs, with the last
+    # commit ids the commit needs); verify read afresh (7 more). Bulk data never drives a write.
+    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 7 + 7
     assert 'tags: ["docker"]' in (lab.file(UTILS, ".gitlab-ci.yml") or "")
 
 
