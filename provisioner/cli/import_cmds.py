@@ -12,6 +12,7 @@ from provisioner.cli import logs as cli_logs
 from provisioner.cli.run_cmds import ConcurrencyOpt, DebugOpt, UrlOpt
 from provisioner.onboard import atomic
 from provisioner.onboard.importer import import_group
+from provisioner.report.text import plural
 
 
 def register(app: typer.Typer) -> None:
@@ -51,17 +52,13 @@ def register(app: typer.Typer) -> None:
             common.err(f"note: {', '.join(places[:3])}{more}: {note}")
         where = f" to {out}" if out is not None else ""
         common.err(
-            f"imported {_count(result.projects, 'project')} from {_count(result.groups, 'group')}{where}"
+            f"imported {plural(result.projects, 'project')} from {plural(result.groups, 'group')}{where}"
         )
         if result.unmanaged_values:
             common.err(
-                f"{_count(result.unmanaged_values, 'masked or hidden variable')} imported without a value "
+                f"{plural(result.unmanaged_values, 'masked or hidden variable')} imported without a value "
                 "(value_unmanaged: true): point each at a secret: reference to manage it"
             )
         if result.incomplete:
             common.err("the import is incomplete: what was not read is left unmanaged (see the notes)")
         raise typer.Exit(common.EXIT_ERROR if result.incomplete else common.EXIT_OK)
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"

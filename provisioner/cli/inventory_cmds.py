@@ -10,6 +10,7 @@ import typer
 
 from provisioner.errors import InputError
 from provisioner.inventory import inventory_json_schema, load_inventory
+from provisioner.report.text import plural
 
 InventoryOption = Annotated[
     Path, typer.Option("--inventory", "-i", help="The inventory file.", envvar="PROVISIONER_INVENTORY")
@@ -24,7 +25,7 @@ def validate(inventory: InventoryOption = Path("inventory.yaml")) -> None:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"ok: {len(loaded.projects)} projects, {len(loaded.groups)} groups")
+    typer.echo(f"ok: {plural(len(loaded.projects), 'project')}, {plural(len(loaded.groups), 'group')}")
 
 
 def schema(

@@ -79,16 +79,16 @@ def project_lines(result: ProjectResult, mode: str) -> list[str]:
     return lines
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def summary_line(run: RunResult) -> str:
     s = summarise(run)
-    parts = [f"{run.mode}: {_plural(s.targets, 'target')}"]
+    parts = [f"{run.mode}: {plural(s.targets, 'target')}"]
     writes = {a: n for a, n in s.by_action.items() if a not in ("unmanaged", "awaiting")}
     if run.mode == "apply":
-        parts.append(f"{_plural(s.applied, 'change')} applied")
+        parts.append(f"{plural(s.applied, 'change')} applied")
     elif run.mode == "plan":
         parts.append(", ".join(f"{n} to {a}" for a, n in writes.items()) or "no changes")
     else:

@@ -64,7 +64,7 @@ def test_validate_reports_the_counts(write_files: WriteFiles, monkeypatch: pytes
     result = CliRunner().invoke(app, ["validate", "--inventory", str(main)])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "ok: 3 projects, 1 groups\n"
+    assert result.output == "ok: 3 projects, 1 group\n"
 
 
 def test_validate_prints_one_line_per_problem(write_files: WriteFiles) -> None:
@@ -158,4 +158,4 @@ def test_validate_reads_inventory_yaml_in_the_current_folder(
 
     result = CliRunner().invoke(app, ["validate"])
 
-    assert (result.exit_code, result.output) == (0, "ok: 1 projects, 0 groups\n")
+    assert (result.exit_code, result.output) == (0, "ok: 1 project, 0 groups\n")
