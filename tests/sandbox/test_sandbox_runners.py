@@ -98,7 +98,7 @@ def test_assign_and_unassign_project_runners(sandbox):
     )
     assert assigned.status_code == 201 and assigned.json()["description"] == "platform-docker"
     listed = _descriptions(sandbox.api.get("/projects/data%2Fingest/runners"))
-    assert listed == ["gitlab-shared-docker", "platform-docker"]
+    assert listed == ["data-gpu", "gitlab-shared-docker", "platform-docker"]
     group_runner = sandbox.api.post(
         "/projects/data%2Fingest/runners", json={"runner_id": runners["data-gpu"]}
     )
@@ -116,6 +116,45 @@ def test_assign_and_unassign_project_runners(sandbox):
     assert (
         sandbox.api.delete(f"/projects/data%2Fingest/runners/{runners['platform-docker']}").status_code == 404
     )
+
+
+def test_project_runners_include_the_ancestor_groups_runners(sandbox):
+    """REFERENCE 2.4 and [G:app/models/ci/runner.rb] `owned_or_instance_wide`: GET /projects/:id/runners
+    lists the project's runners, the group runners of its group and its ancestors, the instance runners;
+    `type` filters that union."""
+    for group, description in (("platform", "platform-wide"), ("platform%2Flibs", "libs-only")):
+        group_id = sandbox.api.get(f"/groups/{group}").json()["id"]
+        created = sandbox.api.post(
+            "/user/runners",
+            json={"runner_type": "group_type", "group_id": group_id, "description": description},
+        )
+        assert created.status_code == 201, created.text
+    utils = "/projects/platform%2Flibs%2Fcommon-utils/runners"
+    assert _descriptions(sandbox.api.get(utils)) == ["gitlab-shared-docker", "libs-only", "platform-wide"]
+    # A subgroup's runner is not offered to the parent group's projects, nor another group's runner.
+    billing = "/projects/platform%2Fbilling/runners"
+    assert _descriptions(sandbox.api.get(billing)) == [
+        "gitlab-shared-docker",
+        "platform-docker",
+        "platform-wide",
+    ]
+    assert _descriptions(sandbox.api.get(billing, params={"type": "group_type"})) == ["platform-wide"]
+    assert _descriptions(sandbox.api.get(billing, params={"type": "project_type"})) == ["platform-docker"]
+    assert _descriptions(sandbox.api.get(billing, params={"type": "instance_type"})) == [
+        "gitlab-shared-docker"
+    ]
+
+
+def test_project_runners_follow_the_shared_and_group_runners_toggles(sandbox):
+    """[G:app/models/ci/runner.rb] `owned_or_instance_wide`: group runners only while the project's
+    group_runners_enabled, instance runners only while its shared_runners_enabled (gitlab-org/gitlab#351758)."""
+    ingest = "/projects/data%2Fingest"
+    assert _descriptions(sandbox.api.get(f"{ingest}/runners")) == ["data-gpu", "gitlab-shared-docker"]
+    assert sandbox.api.put(ingest, json={"group_runners_enabled": False}).ok
+    assert _descriptions(sandbox.api.get(f"{ingest}/runners")) == ["gitlab-shared-docker"]
+    assert sandbox.api.put(ingest, json={"group_runners_enabled": True, "shared_runners_enabled": False}).ok
+    assert _descriptions(sandbox.api.get(f"{ingest}/runners")) == ["data-gpu"]
+    assert sandbox.api.get(f"{ingest}/runners", params={"type": "instance_type"}).json() == []
 
 
 def test_locked_runner_cannot_be_assigned(sandbox):

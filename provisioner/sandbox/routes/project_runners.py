@@ -21,11 +21,19 @@ ROUTES = Routes()
 
 @ROUTES.get("/projects/:id/runners", scopes=RUNNER_READ)
 async def list_project_runners(req: ApiRequest) -> Response:
+    """`Ci::Runner.owned_or_instance_wide(project)` [G:app/models/ci/runner.rb]: the runners assigned
+    to the project, the group runners of its group and that group's ancestors when the project's
+    `group_runners_enabled`, and the instance runners when its `shared_runners_enabled`; the filters
+    (`type`, ...) then narrow that union."""
     project = require_project(req, MAINTAINER)
+    state, settings = req.state, project.settings
+    groups = {ns.id for ns in state.ancestors(project.namespace_id) if ns.kind == "group"}
     runners = [
         r
-        for r in req.state.runners.values()
-        if r.runner_type == "instance_type" or project.id in r.project_ids
+        for r in state.runners.values()
+        if (r.runner_type == "project_type" and project.id in r.project_ids)
+        or (r.runner_type == "group_type" and settings["group_runners_enabled"] and groups & set(r.group_ids))
+        or (r.runner_type == "instance_type" and settings["shared_runners_enabled"])
     ]
     return paginate(req.http, req.params, filter_runners(req, runners), runner_json)
 
