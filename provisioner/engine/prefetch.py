@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.blueprint import paths_to_observe, render
+from provisioner.blueprint import LOCK_PATH, paths_to_observe, render
 from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab import bulk
 from provisioner.gitlab.transport import GitLabApi
@@ -50,12 +50,23 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
         if all(r is None or r.unprotect_access_level is None for r in rules):
             reads.add("protected_branches")
     blob_paths: tuple[str, ...] = ()
+    texts: dict[str, str | None] = {}
     if config.blueprint is not None:
         reads.add("blobs")
         rendering = render(config.blueprint, config.blueprint_vars, project_path=spec.path)
         blob_paths = paths_to_observe(rendering)
+        # Seeds are decided by their hash alone; managed files need their text only where they differ
+        # from the rendering. The lock is read whenever the team edited any file since the tool last
+        # wrote it (it is not rewritten for that), and nothing local says what it holds.
+        texts = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
+        texts[LOCK_PATH] = None
     return bulk.Wanted(
-        spec.path, frozenset(reads), blob_paths=blob_paths, group_ids=group_ids, project_ids=project_ids
+        spec.path,
+        frozenset(reads),
+        blob_paths=blob_paths,
+        blob_texts=texts,
+        group_ids=group_ids,
+        project_ids=project_ids,
     )
 
 

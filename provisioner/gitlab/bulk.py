@@ -26,26 +26,17 @@ from typing import Any
 from provisioner.errors import GitLabError
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.graphql_files import BLOBS
-from provisioner.gitlab.graphql_reads import AREAS, Read, numeric_id
+from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
 from provisioner.gitlab.transport import GitLabApi, encode
 
 log = logging.getLogger(__name__)
+
+__all__ = ["PrefetchStats", "Wanted", "prefetch"]
 
 READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS)}
 MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 PER_PAGE = 100
 WAVE = 4  # pages asked at once when GitLab does not say how many there are
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """One selected project and the bulk reads its facets will consume."""
-
-    path: str
-    reads: frozenset[str] = frozenset()
-    blob_paths: tuple[str, ...] = ()  # files read at the default branch (the `blobs` read)
-    group_ids: tuple[str, ...] = ()  # group paths whose ids the facets need (job token allowlists)
-    project_ids: tuple[str, ...] = ()  # project paths likewise
 
 
 @dataclass
@@ -255,14 +246,18 @@ def _query(api: GitLabApi, names: Sequence[str], batch: Sequence[Wanted], stats:
             return "too_complex"
         log.info("prefetch: GraphQL answered no data (%s)", messages or "no message")
         return "failed"
+    by_path = {w.path.lower(): w for w in batch}
     for node in data["projects"].get("nodes") or ():
         if node is None:
             continue
+        asked = by_path.get(str(node.get("fullPath", "")).lower())
+        if asked is None:
+            continue  # not a project of this batch: nothing says what it was asked for
         project_id = numeric_id(node["id"])
         admin = bool((node.get("userPermissions") or {}).get("adminProject"))
         for read in reads:
             if admin or not read.needs_maintainer:
-                read.store(api.cache, project_id, node, variables)
+                read.store(api.cache, project_id, node, asked)
         stats.graphql_projects += 1
     return "ok"
 

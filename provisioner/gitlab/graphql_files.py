@@ -5,6 +5,8 @@ answers (`X-Gitlab-Content-Sha256`, REFERENCE 2.10): the sha256 is computed here
 
 The files facet looks up `blob_key(path)` in the run cache before asking the Files API: a
 `BlobRecord`, None when the file does not exist, or nothing (binary or cut short: ask the API).
+A record keeps the text only where the facet may read it (`Wanted.blob_texts`): a run over
+thousands of projects holds their hashes until each project's turn, not their files.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.gitlab.cache import RunCache
-from provisioner.gitlab.graphql_reads import PAGE, Read, complete
+from provisioner.gitlab.graphql_reads import PAGE, Read, Wanted, complete
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class BlobRecord:
     blob_id: str
     content_sha256: str
     size: int
-    content: str
+    content: str | None  # None: not kept (the facet does not need it); the Files API has it
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -35,9 +37,7 @@ def blob_key(path: str) -> str:
     return f"blob:{path}"
 
 
-def _store_blobs(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_blobs(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     repository = node.get("repository")
     if repository is None:
         return  # the token may not read the code
@@ -45,7 +45,7 @@ def _store_blobs(
     if not complete(found):
         return
     seen = {b["path"]: b for b in found["nodes"]}
-    for path in variables.get("blobPaths") or ():
+    for path in asked.blob_paths:
         blob = seen.get(path)
         if blob is None:
             cache.put(project_id, blob_key(path), None)
@@ -54,8 +54,10 @@ def _store_blobs(
         data = text.encode() if isinstance(text, str) else None
         if data is None or len(data) != blob.get("size"):
             continue  # binary or cut short: the Files API's HEAD tells its hash
-        record = BlobRecord(path, str(blob["oid"]), hashlib.sha256(data).hexdigest(), len(data), text)
-        cache.put(project_id, blob_key(path), record)
+        sha256 = hashlib.sha256(data).hexdigest()
+        keep = path in asked.blob_texts and asked.blob_texts[path] != sha256
+        kept = text if keep else None
+        cache.put(project_id, blob_key(path), BlobRecord(path, str(blob["oid"]), sha256, len(data), kept))
 
 
 BLOBS = Read(

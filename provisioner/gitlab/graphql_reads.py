@@ -29,8 +29,22 @@ PAGE = "pageInfo { hasNextPage }"
 ROLE_DESCRIPTIONS = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Instance admins"}
 
 
-Store = Callable[[RunCache, int, Mapping[str, Any], Mapping[str, Any]], None]
-"""store(cache, project id, the project's node, the query's variables)"""
+@dataclass(frozen=True)
+class Wanted:
+    """One selected project and the bulk reads its facets will consume."""
+
+    path: str
+    reads: frozenset[str] = frozenset()
+    blob_paths: tuple[str, ...] = ()  # files read at the default branch (the `blobs` read)
+    # Of those, the files whose text the files facet may read; with the sha256 of their rendering, the
+    # text is not kept when the file equals it (None: always kept). Other files: their hash is enough.
+    blob_texts: Mapping[str, str | None] = field(default_factory=dict)
+    group_ids: tuple[str, ...] = ()  # group paths whose ids the facets need (job token allowlists)
+    project_ids: tuple[str, ...] = ()  # project paths likewise
+
+
+Store = Callable[[RunCache, int, Mapping[str, Any], Wanted], None]
+"""store(cache, project id, the project's node, what was asked for that project)"""
 
 
 @dataclass(frozen=True)
@@ -53,9 +67,7 @@ def complete(connection: Any) -> TypeGuard[Mapping[str, Any]]:
 
 
 # -- variables -----------------------------------------------------------------------------------
-def _store_variables(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_variables(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     found = node.get("ciVariables")
     if not complete(found):
         return
@@ -87,9 +99,7 @@ VARIABLES = Read(
 
 
 # -- job token scope -----------------------------------------------------------------------------
-def _store_job_token(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_job_token(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     settings = node.get("ciCdSettings")
     if settings is not None and settings.get("inboundJobTokenScopeEnabled") is not None:
         cache.put(project_id, "job_token_scope", {"inbound_enabled": settings["inboundJobTokenScopeEnabled"]})
@@ -142,9 +152,7 @@ def runner_record(project_id: int, runner: Mapping[str, Any]) -> RunnerRecord:
     )
 
 
-def _store_runners(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_runners(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     found = node.get("runners")
     if complete(found):
         cache.put(project_id, "runners", tuple(runner_record(project_id, r) for r in found["nodes"]))
@@ -167,9 +175,7 @@ def role_levels(entries: Sequence[Mapping[str, Any]]) -> frozenset[int]:
     )
 
 
-def _store_branches(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_branches(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     found = node.get("branchRules")
     if not complete(found):
         return
@@ -207,9 +213,7 @@ def _lower(value: Any) -> str | None:
     return str(value).lower() if value else None
 
 
-def _store_package_rules(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_package_rules(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     found = node.get("packagesProtectionRules")
     if complete(found):
         cache.put(
@@ -236,9 +240,7 @@ PACKAGE_RULES = Read(
 )
 
 
-def _store_container_rules(
-    cache: RunCache, project_id: int, node: Mapping[str, Any], variables: Mapping[str, Any]
-) -> None:
+def _store_container_rules(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     found = node.get("containerProtectionRepositoryRules")
     if complete(found):
         cache.put(

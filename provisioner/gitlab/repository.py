@@ -96,7 +96,7 @@ def file_heads(
 
 def read_text(api: GitLabApi, project_id: int, path: str, ref: str, *, default_branch: bool = False) -> str:
     blob = api.cache.get(project_id, blob_key(path)) if default_branch else MISSING
-    if blob is not MISSING and blob is not None:
+    if blob is not MISSING and blob is not None and blob.content is not None:
         return str(blob.content)  # the bulk read brought the text along with the hash
     found = api.get_optional(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
     if found is None:

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from benchmarks import workload
+from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
 from provisioner.engine.run import run
 from provisioner.facets import PROJECT_FACETS
@@ -17,6 +19,7 @@ from provisioner.gitlab import bulk, projects
 from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.inventory import load_inventory
+from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.routes import graphql as graphql_route
@@ -220,3 +223,66 @@ def test_files_are_read_in_bulk_with_their_sha256(
 def _head(api: GitLabApi, project_id: int, path: str) -> dict[str, str] | None:
     headers = api.head(f"/projects/{project_id}/repository/files/{encode(path)}", ref="main")
     return None if headers is None else {k.lower(): v for k, v in headers.items()}
+
+
+def test_bulk_reads_keep_only_the_texts_the_files_facet_may_read(sandbox: SandboxServer) -> None:
+    """A check of thousands of projects holds their files' hashes until each project's turn, not the
+    files: only a managed file that differs from its rendering keeps its text (the facet merges it);
+    seeds by their hashes; the lock is kept (the facet reads it once the team has edited a file)."""
+    path = "platform/libs/common-utils"
+    spec = ProjectSpec(path, Project(blueprint="python-package"))
+    api = _api(sandbox)
+    try:
+        assert not run(api, [spec], mode="apply").failed
+        team_ci = _file(sandbox, path, ".gitlab-ci.yml") + "\n# the team's own note\n"
+        _commit(sandbox, path, ".gitlab-ci.yml", team_ci)
+        # The next apply records the team's edit in the lock; from then on runs decide by hashes.
+        assert not run(api, [spec], mode="apply").failed
+        api.cache = type(api.cache)()
+        bulk.prefetch(api, [engine_prefetch.wanted(spec)])
+        ref = projects.find(api, path)
+        assert ref is not None
+        records = {p: api.cache.get(ref.id, blob_key(p)) for p in engine_prefetch.wanted(spec).blob_paths}
+        heads = {p: _head(api, ref.id, p) for p in records}
+        reset_counters(sandbox)
+        planned = run(api, [spec], mode="plan")
+    finally:
+        api.close()
+    kept = {p for p, record in records.items() if record is not None and record.content is not None}
+    # pyproject.toml is the team's file with the tool's keys in it (managed-keys): not the rendering.
+    # The lock records what the tool last wrote, which the team's edit no longer matches.
+    assert kept == {".gitlab-ci.yml", "pyproject.toml", LOCK_PATH}
+    assert records[".gitlab-ci.yml"].content == team_ci
+    for p, record in records.items():
+        head = heads[p]
+        assert (record is None) == (head is None), p
+        assert record is None or head is None or record.content_sha256 == head["x-gitlab-content-sha256"], p
+    # The edit is the team's and kept; nothing was downloaded file by file to decide so.
+    assert not planned.failed and planned.projects[0].pending == ()
+    assert not [r for r in counters(sandbox)["by_route"] if "/repository/files/" in r]
+
+
+def _file(server: SandboxServer, project: str, path: str) -> str:
+    response = requests.get(
+        f"{server.url}/api/v4/projects/{encode(project)}/repository/files/{encode(path)}/raw",
+        params={"ref": "main"},
+        headers={"PRIVATE-TOKEN": server.token},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.text
+
+
+def _commit(server: SandboxServer, project: str, path: str, content: str) -> None:
+    body = {
+        "branch": "main",
+        "commit_message": "Team edit",
+        "actions": [{"action": "update", "file_path": path, "content": content}],
+    }
+    response = requests.post(
+        f"{server.url}/api/v4/projects/{encode(project)}/repository/commits",
+        json=body,
+        headers={"PRIVATE-TOKEN": server.token},
+        timeout=10,
+    )
+    response.raise_for_status()
