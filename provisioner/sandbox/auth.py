@@ -17,6 +17,9 @@ from provisioner.sandbox.routing import ApiRequest
 from provisioner.sandbox.state import ADMIN, GUEST, OWNER, REPORTER, Namespace, Project, State, Token, User
 
 INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
+TOKEN_EXPIRED = "Token is expired. You can either do re-authorization or token refresh."
+TOKEN_REVOKED = "Token was revoked. You have to re-authorize from the user."
+OAUTH_REALM = "Protected by OAuth 2.0"  # Rack::OAuth2's default realm
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,13 @@ def identify(state: State, request: Request) -> Caller | None:
         return None
     token_id = state.tokens_by_secret.get(secret)
     token = state.tokens.get(token_id) if token_id is not None else None
-    if token is None or token.revoked or _expired(token):
+    if token is None:
         raise unauthorized()
+    # AccessTokenValidationService checks expiry before revocation.
+    if _expired(token):
+        raise invalid_token(TOKEN_EXPIRED)
+    if token.revoked:
+        raise invalid_token(TOKEN_REVOKED)
     user = state.users.get(token.user_id)
     if user is None or user.state != "active":
         raise unauthorized()
@@ -90,8 +98,21 @@ def scope_error(scopes: tuple[str, ...]) -> ApiError:
         403,
         {"error": "insufficient_scope", "error_description": INSUFFICIENT_SCOPE, "scope": " ".join(scopes)},
         {
-            "WWW-Authenticate": 'Bearer realm="Protected by OAuth 2.0", error="insufficient_scope", '
+            "WWW-Authenticate": f'Bearer realm="{OAUTH_REALM}", error="insufficient_scope", '
             f'error_description="{INSUFFICIENT_SCOPE}", scope="{" ".join(scopes)}"'
+        },
+    )
+
+
+def invalid_token(description: str) -> ApiError:
+    """A known token that may no longer be used: APIGuard answers with Rack::OAuth2's
+    `Bearer::Unauthorized(:invalid_token, ...)`, not `401 Unauthorized` [G:lib/api/api_guard.rb]."""
+    return ApiError(
+        401,
+        {"error": "invalid_token", "error_description": description},
+        {
+            "WWW-Authenticate": f'Bearer realm="{OAUTH_REALM}", error="invalid_token", '
+            f'error_description="{description}"'
         },
     )
 

@@ -60,14 +60,47 @@ def test_bearer_header_and_private_token_query_param_authenticate(sandbox):
     assert query.status_code == 200
 
 
+def _invalid_token(response, description):
+    assert response.status_code == 401
+    assert response.json() == {"error": "invalid_token", "error_description": description}
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
 def test_expired_and_revoked_tokens_are_401(sandbox):
-    """REFERENCE 2.15: 401 if the token is invalid, expired or revoked."""
+    """REFERENCE 2.15: 401 if the token is invalid, expired or revoked; for a known token, APIGuard's
+    OAuth body [G:lib/api/api_guard.rb]. DELETE /personal_access_tokens/self revokes the token it is sent
+    with, whatever its scopes: 204 [G:lib/api/personal_access_tokens/self_information.rb]."""
     user_id, _ = sandbox.user_with_token("erin")
     expired = sandbox.api.post(
         f"/users/{user_id}/personal_access_tokens",
         json={"name": "old", "scopes": ["api"], "expires_at": "2020-01-01"},
     ).json()
-    assert sandbox.api.get("/personal_access_tokens/self", token=expired["token"]).status_code == 401
+    expiry = "Token is expired. You can either do re-authorization or token refresh."
+    _invalid_token(sandbox.api.get("/personal_access_tokens/self", token=expired["token"]), expiry)
+    token = sandbox.api.post(
+        f"/users/{user_id}/personal_access_tokens", json={"name": "git", "scopes": ["read_repository"]}
+    ).json()["token"]
+    assert sandbox.api.get("/personal_access_tokens/self", token=token).json()["active"] is True
+    revoked = sandbox.api.delete("/personal_access_tokens/self", token=token)
+    assert revoked.status_code == 204 and revoked.content == b""
+    revocation = "Token was revoked. You have to re-authorize from the user."
+    for method, path in (
+        ("GET", "/personal_access_tokens/self"),
+        ("GET", "/projects"),
+        ("DELETE", "/personal_access_tokens/self"),
+    ):
+        _invalid_token(sandbox.api.request(method, path, token=token), revocation)
+    assert sandbox.api.get("/user").status_code == 200  # only that token
+
+
+def test_python_gitlab_revokes_the_token_it_uses(sandbox):
+    """REFERENCE 2.15: python-gitlab's personal_access_tokens.delete("self"); the token is then refused."""
+    _, token = sandbox.user_with_token("rex")
+    gl = sandbox.gl(token)
+    gl.auth()
+    gl.personal_access_tokens.delete("self")
+    with pytest.raises(gitlab.GitlabAuthenticationError):
+        gl.auth()
 
 
 def test_read_api_token_gets_insufficient_scope_on_writes(sandbox, rita):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from provisioner.sandbox.auth import require_user
-from provisioner.sandbox.http import json_response, origin
+from provisioner.sandbox.http import json_response, no_content, origin
 from provisioner.sandbox.routes.users import TOKEN_SCOPES
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.views import token_json, user_full
@@ -46,3 +46,13 @@ async def token_self(req: ApiRequest) -> Response:
     require_user(req)
     assert req.caller is not None
     return json_response(token_json(req.caller.token))
+
+
+# Any scope may revoke its own token too [G:lib/api/personal_access_tokens/self_information.rb].
+@ROUTES.delete("/personal_access_tokens/self", scopes=ANY_SCOPE)
+async def revoke_token_self(req: ApiRequest) -> Response:
+    """Revokes the token the request is made with: 204; from then on that token gets a 401."""
+    require_user(req)
+    assert req.caller is not None
+    req.caller.token.revoked = True
+    return no_content()
