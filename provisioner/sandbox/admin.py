@@ -1,5 +1,5 @@
-"""`/-/sandbox/*`: control and observation for tests and benchmarks (admin token; never counted,
-rate limited or faulted).
+"""`/-/sandbox/*`: control and observation for tests and benchmarks (admin token: 401 without a valid
+token, 403 for a non-admin one; never counted, rate limited or faulted).
 
 - `GET  /-/sandbox/requests`        counters `{"total","writes","by_method","by_route"}`
 - `POST /-/sandbox/requests/reset`  zero them
@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from provisioner.sandbox.auth import identify
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
-from provisioner.sandbox.http import ApiError
+from provisioner.sandbox.http import ApiError, forbidden, unauthorized
 from provisioner.sandbox.options import Runtime
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,8 +40,11 @@ def build(runtime: Runtime) -> Starlette:
                 caller = identify(runtime.state, request)
             except ApiError as error:
                 return error.response()
-            if caller is None or not caller.is_admin:
-                return JSONResponse({"message": "401 Unauthorized"}, 401)
+            # As GitLab's admin API: 401 without a usable token, 403 for a user who is not an administrator.
+            if caller is None:
+                return unauthorized().response()
+            if not caller.is_admin:
+                return forbidden().response()
             raw = await request.body()
             try:
                 body = json.loads(raw) if raw else {}

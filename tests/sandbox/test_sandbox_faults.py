@@ -146,12 +146,25 @@ def test_counters_by_method_route_and_writes(sandbox):
     assert sandbox.counters() == {"total": 0, "writes": 0, "by_method": {}, "by_route": {}}
 
 
-def test_admin_routes_need_the_admin_token(sandbox):
-    """Design: /-/sandbox/* needs an admin token and is never counted."""
-    response = requests.get(
-        sandbox.url + "/-/sandbox/requests", headers={"PRIVATE-TOKEN": DANA_TOKEN}, timeout=5
-    )
-    assert response.status_code == 401
+@pytest.mark.parametrize(
+    ("token", "status", "body"),
+    [
+        (None, 401, {"message": "401 Unauthorized"}),
+        ("glpat-not-a-token", 401, {"message": "401 Unauthorized"}),
+        (DANA_TOKEN, 403, {"message": "403 Forbidden"}),
+    ],
+)
+def test_admin_routes_refuse_all_but_the_admin_token(sandbox, token, status, body):
+    """Sandbox contract, not GitLab, with GitLab's answers (REFERENCE 1.1, 1.4): 401 without a valid
+    token, 403 for a valid token of a user who is not an administrator."""
+    for method, path in (("GET", "/-/sandbox/requests"), ("POST", "/-/sandbox/reset")):
+        response = sandbox.admin.request(method, path, token=token, json={"seed": "empty"})
+        assert (response.status_code, response.json()) == (status, body)
+    assert sandbox.api.get("/projects/platform%2Fbilling").status_code == 200  # the reset was refused
+
+
+def test_admin_routes_are_never_counted(sandbox):
+    """Sandbox contract, not GitLab: /-/sandbox/* requests are not API requests."""
     sandbox.reset_counters()
     sandbox.counters()
     assert sandbox.counters()["total"] == 0
