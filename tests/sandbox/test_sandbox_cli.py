@@ -1,4 +1,8 @@
-"""`provisioner sandbox serve` as other tools use it: a subprocess, one JSON line, SIGTERM, exit 0."""
+"""`provisioner sandbox serve` as other tools use it: a subprocess, one JSON line, SIGTERM, exit 0.
+
+The command line (options, the JSON line, signals, the state file) is the sandbox's own contract, not
+GitLab's: REFERENCE has no section for it. What is served over HTTP follows REFERENCE, cited per test.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +50,7 @@ def _stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[in
 
 
 def test_serve_prints_one_json_line_serves_and_exits_0_on_sigterm():
-    """Issue CLI contract: exactly one JSON line {"url","token"}; serves until SIGTERM; exit 0."""
+    """Sandbox contract, not GitLab: exactly one JSON line {"url","token"}; serves until SIGTERM; exit 0."""
     with serve("--seed", "demo") as (ready, process):
         assert set(ready) == {"url", "token"}
         assert ready["url"].startswith("http://127.0.0.1:")
@@ -59,7 +64,7 @@ def test_serve_prints_one_json_line_serves_and_exits_0_on_sigterm():
 
 
 def test_sigint_also_exits_0():
-    """Issue CLI contract: SIGINT or SIGTERM, exit 0."""
+    """Sandbox contract, not GitLab: SIGINT or SIGTERM, exit 0."""
     with serve("--seed", "empty") as (ready, process):
         assert requests.get(ready["url"] + "/api/v4/version", headers={"PRIVATE-TOKEN": ready["token"]}).ok
         code, _ = _stop(process, signal.SIGINT)
@@ -67,7 +72,7 @@ def test_sigint_also_exits_0():
 
 
 def test_state_file_survives_a_restart(tmp_path):
-    """Issue CLI contract: --state FILE persists state across restarts (and the admin token)."""
+    """Sandbox contract, not GitLab: --state FILE persists state across restarts (and the admin token)."""
     state = tmp_path / "world.json"
     with serve("--seed", "empty", "--state", str(state)) as (ready, process):
         gl = gitlab.Gitlab(ready["url"], private_token=ready["token"])
@@ -86,7 +91,7 @@ def test_state_file_survives_a_restart(tmp_path):
 
 
 def test_fault_options_are_reproducible_with_random_seed():
-    """Issue CLI contract: --fault-rate with --random-seed gives the same faults on every run."""
+    """Sandbox contract, not GitLab: --fault-rate with --random-seed gives the same faults on every run."""
 
     def outcomes() -> list[object]:
         with serve("--seed", "empty", "--fault-rate", "0.3", "--random-seed", "4") as (ready, process):
@@ -109,8 +114,45 @@ def test_fault_options_are_reproducible_with_random_seed():
     assert 200 in first and any(o != 200 for o in first)
 
 
+def test_latency_and_rate_limit_options():
+    """Sandbox contract, not GitLab: --latency-ms delays every API answer, --rate-limit N allows N
+    requests per token and minute; the answers are GitLab's (REFERENCE 1.7 Rate limiting): RateLimit-*
+    headers, then 429 text/plain "Retry later" with Retry-After."""
+    limit, latency_ms = 3, 80
+    options = ("--latency-ms", str(latency_ms), "--rate-limit", str(limit), "--random-seed", "7")
+    with serve("--seed", "empty", *options) as (ready, process):
+        session = requests.Session()
+        answers: list[tuple[requests.Response, float]] = []
+        # A minute boundary between two requests starts a new budget: go on until the first 429.
+        for _ in range(2 * limit + 2):
+            started = time.perf_counter()
+            response = session.get(
+                ready["url"] + "/api/v4/version", headers={"PRIVATE-TOKEN": ready["token"]}, timeout=10
+            )
+            answers.append((response, time.perf_counter() - started))
+            if response.status_code == 429:
+                break
+        throttled = answers[-1][0]
+        assert throttled.status_code == 429
+        assert throttled.headers["Content-Type"].startswith("text/plain")
+        assert throttled.text.strip() == "Retry later"
+        assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+        window = [
+            r for r, _ in answers if r.headers["RateLimit-Reset"] == throttled.headers["RateLimit-Reset"]
+        ]
+        assert [r.status_code for r in window] == [200] * limit + [429]
+        assert [r.headers["RateLimit-Remaining"] for r in window] == ["2", "1", "0", "0"]
+        assert {(r.headers["RateLimit-Limit"], r.headers["RateLimit-Name"]) for r in window} == {
+            (str(limit), "throttle_authenticated_api")
+        }
+        # The jitter is +-50% around the mean: no answer comes sooner than half of it.
+        assert min(elapsed for _, elapsed in answers) >= latency_ms / 2 / 1000
+        assert _stop(process)[0] == 0
+
+
 def test_readme_script_creates_a_project_sets_variables_and_commits_files():
-    """Issue "done when": a python-gitlab script can create a project, set variables, commit files."""
+    """Issue "done when": a python-gitlab script can create a project, set variables, commit files
+    (REFERENCE 2.1 Projects, 2.3 CI/CD variables, 2.11 Commits with multiple actions, 2.10 Repository files)."""
     with serve("--seed", "demo") as (ready, process):
         gl = gitlab.Gitlab(ready["url"], private_token=ready["token"])
         group = gl.groups.get("platform")
