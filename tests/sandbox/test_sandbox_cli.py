@@ -152,7 +152,8 @@ def test_latency_and_rate_limit_options():
 
 def test_readme_script_creates_a_project_sets_variables_and_commits_files():
     """Issue "done when": a python-gitlab script can create a project, set variables, commit files
-    (REFERENCE 2.1 Projects, 2.3 CI/CD variables, 2.11 Commits with multiple actions, 2.10 Repository files)."""
+    (REFERENCE 2.1 Projects, 2.3 CI/CD variables, 2.11 Commits with multiple actions, 2.10 Repository
+    files)."""
     with serve("--seed", "demo") as (ready, process):
         gl = gitlab.Gitlab(ready["url"], private_token=ready["token"])
         group = gl.groups.get("platform")

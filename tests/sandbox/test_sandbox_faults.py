@@ -1,4 +1,9 @@
-"""Injected faults, latency, the rate limiter and the request counters."""
+"""Injected faults, latency, the rate limiter and the request counters.
+
+Fault injection, latency, the counters and `/-/sandbox/*` are the sandbox's own contract, not GitLab's
+(DESIGN.md "The sandbox"; admin.py and faults.py document them): REFERENCE has nothing to cite for them.
+Where a test checks an answer GitLab gives (429, rate-limit headers), it cites REFERENCE 1.7.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ def _keys(sandbox):
 
 
 def test_error_fault_is_not_processed(sandbox):
-    """Design: kind `error` answers 5xx JSON and the request is not processed."""
+    """Sandbox contract, not GitLab: kind `error` answers 5xx JSON and the request is not processed."""
     sandbox.faults(script=[{"route": ROUTE, "kind": "error", "status": 502}])
     response = sandbox.api.post(VARS, json={"key": "A", "value": "1"})
     assert response.status_code == 502 and response.json() == {"message": "502 Bad Gateway"}
@@ -27,7 +32,8 @@ def test_error_fault_is_not_processed(sandbox):
 
 
 def test_drop_before_is_not_processed(sandbox):
-    """Design: kind `drop_before` closes the connection without an answer; nothing changed."""
+    """Sandbox contract, not GitLab: kind `drop_before` closes the connection without an answer; nothing
+    changed."""
     sandbox.faults(script=[{"route": ROUTE, "kind": "drop_before"}])
     with pytest.raises(requests.ConnectionError):
         sandbox.api.post(VARS, json={"key": "B", "value": "1"})
@@ -35,7 +41,8 @@ def test_drop_before_is_not_processed(sandbox):
 
 
 def test_drop_after_is_processed_but_unanswered(sandbox):
-    """Design: kind `drop_after` changes state, then drops the connection: the client never learns."""
+    """Sandbox contract, not GitLab: kind `drop_after` changes state, then drops the connection: the client
+    never learns."""
     sandbox.faults(script=[{"route": ROUTE, "kind": "drop_after"}])
     with pytest.raises(requests.ConnectionError):
         sandbox.api.post(VARS, json={"key": "C", "value": "1"})
@@ -43,7 +50,7 @@ def test_drop_after_is_processed_but_unanswered(sandbox):
 
 
 def test_timeout_is_processed_and_withheld(sandbox):
-    """Design: kind `timeout` processes the request, then withholds the answer."""
+    """Sandbox contract, not GitLab: kind `timeout` processes the request, then withholds the answer."""
     sandbox.faults(timeout_seconds=5, script=[{"route": ROUTE, "kind": "timeout"}])
     with pytest.raises(requests.Timeout):
         sandbox.api.post(VARS, json={"key": "D", "value": "1"}, timeout=0.3)
@@ -51,14 +58,15 @@ def test_timeout_is_processed_and_withheld(sandbox):
 
 
 def test_scripted_fault_after_and_times(sandbox):
-    """Design: a script lets `after` matching requests through, then faults `times` of them."""
+    """Sandbox contract, not GitLab: a script lets `after` matching requests through, then faults `times` of
+    them."""
     sandbox.faults(script=[{"route": "GET /api/v4/version", "kind": "error", "after": 1, "times": 2}])
     statuses = [sandbox.api.get("/version").status_code for _ in range(4)]
     assert statuses == [200, 500, 500, 200]
 
 
 def test_python_gitlab_create_after_drop_after_finds_the_created_runner(sandbox):
-    """Design: the runner is created even though the client saw a dropped connection."""
+    """Sandbox contract, not GitLab: the runner is created even though the client saw a dropped connection."""
     sandbox.faults(script=[{"route": "POST /api/v4/user/runners", "kind": "drop_after"}])
     before = len(sandbox.api.get("/runners/all").json())
     gl = sandbox.gl()
@@ -79,7 +87,7 @@ def _outcomes(sandbox, count):
 
 
 def test_random_faults_are_reproducible_with_a_seed(sandbox):
-    """Design: --fault-rate picks faults with a seeded RNG, so a run is reproducible."""
+    """Sandbox contract, not GitLab: --fault-rate picks faults with a seeded RNG, so a run is reproducible."""
     sandbox.faults(rate=0.4, seed=11, kinds=["error", "drop_before", "drop_after"])
     first = _outcomes(sandbox, 30)
     sandbox.faults(rate=0.4, seed=11, kinds=["error", "drop_before", "drop_after"])
@@ -91,7 +99,7 @@ def test_random_faults_are_reproducible_with_a_seed(sandbox):
 
 
 def test_latency_is_seeded_and_applied(sandbox):
-    """Design: latency jitter comes from the seeded RNG; requests are delayed."""
+    """Sandbox contract, not GitLab: latency jitter comes from the seeded RNG; requests are delayed."""
 
     def delays(seed):
         latency = Latency(40, seed)
@@ -128,7 +136,8 @@ def test_rate_limit_headers_and_429(sandbox):
 
 
 def test_counters_by_method_route_and_writes(sandbox):
-    """Design: GET /-/sandbox/requests counts API requests; writes exclude GET, HEAD and GraphQL."""
+    """Sandbox contract, not GitLab: GET /-/sandbox/requests counts API requests; writes exclude GET, HEAD and
+    GraphQL."""
     sandbox.reset_counters()
     sandbox.api.get("/projects/1")
     sandbox.api.get("/projects/platform%2Fpayments")
@@ -171,7 +180,8 @@ def test_admin_routes_are_never_counted(sandbox):
 
 
 def test_throttle_fault_is_a_429_not_processed(sandbox):
-    """Design: kind `throttle` answers GitLab's 429 (text, Retry-After) without processing; never by default."""
+    """Sandbox contract, not GitLab: kind `throttle` is never injected by default and, when asked for,
+    answers GitLab's 429 (REFERENCE 1.7: text/plain, Retry-After) without processing the request."""
     sandbox.faults(script=[{"route": ROUTE, "kind": "throttle", "times": 2}])
     answers = [sandbox.api.post(VARS, json={"key": "T", "value": "1"}) for _ in range(2)]
     assert [a.status_code for a in answers] == [429, 429]

@@ -5,6 +5,10 @@ the user may not merge into the target branch, 405 "Method Not Allowed" when it 
 (draft, closed, already merged), 422 "Branch cannot be merged" on conflicts (older docs said 406), 409
 "SHA does not match HEAD of source branch" when `sha` is not the source head; 200 with the merge request,
 `state: merged`, `merge_commit_sha`; `should_remove_source_branch` removes the source branch.
+
+REFERENCE 2.13 (Merge requests) covers opening them, which these tests rely on; accepting one is not in
+REFERENCE, so each test below names the source above (`merge_requests.md`, `merge_requests.rb`). The
+who-may-merge rule is the target branch's protection, REFERENCE 2.12 (Branches and protected branches).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ def _open_mr(api, project, source, title="Add notes"):
 
 
 def test_merge_makes_a_merge_commit_and_removes_the_branch_when_asked(sandbox):
+    """merge_requests.md: 200 with `state: merged` and `merge_commit_sha`; `should_remove_source_branch`;
+    an already merged request is 405."""
     head = sandbox.api.get(f"{PAYMENTS}/repository/branches/main").json()["commit"]["id"]
     source_head = _commit(sandbox.api, PAYMENTS, "notes", "NOTES.md", "notes\n", start="main")
     mr = _open_mr(sandbox.api, PAYMENTS, "notes")
@@ -66,6 +72,7 @@ def test_merge_makes_a_merge_commit_and_removes_the_branch_when_asked(sandbox):
 
 
 def test_both_sides_changes_are_kept(sandbox):
+    """merge_requests.md: a merge commit keeps both sides; the source branch stays unless asked."""
     _commit(sandbox.api, UTILS, "feature", "NOTES.md", "notes\n", start="main")
     _commit(sandbox.api, UTILS, "main", "CHANGELOG.md", "1.4.2\n")
     mr = _open_mr(sandbox.api, UTILS, "feature")
@@ -78,6 +85,7 @@ def test_both_sides_changes_are_kept(sandbox):
 
 
 def test_conflict_is_422_and_nothing_changes(sandbox):
+    """merge_requests.rb: 422 "Branch cannot be merged" on conflicts (older docs said 406)."""
     _commit(sandbox.api, UTILS, "feature", "README.md", "theirs\n", start="main", action="update")
     head = _commit(sandbox.api, UTILS, "main", "README.md", "ours\n", action="update")
     mr = _open_mr(sandbox.api, UTILS, "feature")
@@ -90,6 +98,7 @@ def test_conflict_is_422_and_nothing_changes(sandbox):
 
 
 def test_sha_must_be_the_source_head(sandbox):
+    """merge_requests.rb: 409 "SHA does not match HEAD of source branch" when `sha` is not the source head."""
     source_head = _commit(sandbox.api, UTILS, "feature", "NOTES.md", "notes\n", start="main")
     mr = _open_mr(sandbox.api, UTILS, "feature")
 
@@ -102,6 +111,7 @@ def test_sha_must_be_the_source_head(sandbox):
 
 
 def test_draft_cannot_be_merged(sandbox):
+    """merge_requests.md: 405 when it cannot be merged now (a draft)."""
     _commit(sandbox.api, UTILS, "feature", "NOTES.md", "notes\n", start="main")
     mr = _open_mr(sandbox.api, UTILS, "feature", title="Draft: notes")
 
@@ -109,7 +119,8 @@ def test_draft_cannot_be_merged(sandbox):
 
 
 def test_who_may_not_merge_into_the_target_gets_401(sandbox, dana):
-    """payments' main: merge Maintainers; dana is a Developer."""
+    """merge_requests.md: 401 when the user may not merge into the target; REFERENCE 2.12: payments'
+    main lets Maintainers merge, and dana is a Developer."""
     _commit(dana, PAYMENTS, "notes", "NOTES.md", "notes\n", start="main")
     mr = _open_mr(dana, PAYMENTS, "notes")
 
@@ -120,6 +131,7 @@ def test_who_may_not_merge_into_the_target_gets_401(sandbox, dana):
 
 
 def test_python_gitlab_merge(sandbox):
+    """python-gitlab's ProjectMergeRequest.merge(should_remove_source_branch=True) over the same route."""
     project = sandbox.gl().projects.get("platform/libs/common-utils")
     _commit(sandbox.api, UTILS, "feature", "NOTES.md", "notes\n", start="main")
     mr = project.mergerequests.create({"source_branch": "feature", "target_branch": "main", "title": "t"})

@@ -1,4 +1,9 @@
-"""Runner tokens and cleanup policy values, as GitLab has them (added for the runners/registry facets)."""
+"""Runner tokens and cleanup policy values, as GitLab has them (added for the runners/registry facets).
+
+REFERENCE 2.4 (Runners) covers creating a runner and its once-shown `glrt-` token, not resetting or
+verifying it, and REFERENCE 2.1 (Projects) lists the cleanup policy values from memory (unverified); so
+each test cites the GitLab source it follows.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ def _create_runner(sandbox) -> dict:
 
 
 def test_runner_verify_accepts_the_current_token_only(sandbox):
-    """[G:lib/api/ci/runner.rb] POST /runners/verify: 200 with a valid token, 403 otherwise."""
+    """REFERENCE 2.4 for the token; [G:lib/api/ci/runner.rb] POST /runners/verify: 200 with a valid
+    token, 403 otherwise."""
     runner = _create_runner(sandbox)
     ok = sandbox.api.post("/runners/verify", json={"token": runner["token"]}, token=None)
     assert ok.status_code == 200 and ok.json()["id"] == runner["id"]
@@ -32,12 +38,15 @@ def test_reset_authentication_token_replaces_the_token(sandbox):
 
 
 def test_reset_needs_the_right_to_update_the_runner(sandbox, dana):
+    """[G:lib/api/ci/runners.rb] `authenticate_update_runner!`: 403 "No access granted" otherwise."""
     runner = _create_runner(sandbox)
-    assert dana.post(f"/runners/{runner['id']}/reset_authentication_token").status_code == 403
+    refused = dana.post(f"/runners/{runner['id']}/reset_authentication_token")
+    assert refused.status_code == 403 and refused.json() == {"message": "403 Forbidden - No access granted"}
 
 
 def test_cleanup_policy_has_no_60_days(sandbox):
-    """[G:app/models/container_expiration_policy.rb] older_than_options: 7d, 14d, 30d, 90d."""
+    """[G:app/models/container_expiration_policy.rb] older_than_options: 7d, 14d, 30d, 90d; REFERENCE 2.1's
+    unverified list (which has 60d) is wrong here."""
     path = "/projects/platform%2Fauth-service"
     bad = sandbox.api.put(path, json={"container_expiration_policy_attributes": {"older_than": "60d"}})
     assert bad.status_code == 400

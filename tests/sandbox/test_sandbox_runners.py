@@ -147,7 +147,8 @@ def test_project_runners_include_the_ancestor_groups_runners(sandbox):
 
 def test_project_runners_follow_the_shared_and_group_runners_toggles(sandbox):
     """[G:app/models/ci/runner.rb] `owned_or_instance_wide`: group runners only while the project's
-    group_runners_enabled, instance runners only while its shared_runners_enabled (gitlab-org/gitlab#351758)."""
+    group_runners_enabled, instance runners only while its shared_runners_enabled
+    (gitlab-org/gitlab#351758)."""
     ingest = "/projects/data%2Fingest"
     assert _descriptions(sandbox.api.get(f"{ingest}/runners")) == ["data-gpu", "gitlab-shared-docker"]
     assert sandbox.api.put(ingest, json={"group_runners_enabled": False}).ok

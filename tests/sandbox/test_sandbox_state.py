@@ -1,4 +1,7 @@
-"""The world's persistence (--state) and the seeds."""
+"""The world's persistence (--state) and the seeds.
+
+All of this is the sandbox's own contract, not GitLab's: REFERENCE has no section for it (the CLI's
+options are in README "The sandbox", the demo world in seed.py's docstring)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from provisioner.sandbox.state import State
 
 
 def test_demo_world_round_trips_through_json(tmp_path):
-    """Issue: --state FILE persists the whole world, members, repositories and blobs included."""
+    """Sandbox contract, not GitLab: --state FILE persists the whole world, members, repositories and
+    blobs included."""
     world = demo("glpat-admin-for-tests")
     path = tmp_path / "state.json"
     world.save(path)
@@ -25,7 +29,7 @@ def test_demo_world_round_trips_through_json(tmp_path):
 
 
 def test_demo_ids_are_stable():
-    """Design: the demo world has the same ids (and commits) every time."""
+    """Sandbox contract, not GitLab: the demo world has the same ids (and commits) every time."""
     first, second = demo("a"), demo("a")
     assert {p.id: first.project_full_path(p) for p in first.projects.values()} == {
         p.id: second.project_full_path(p) for p in second.projects.values()
@@ -37,7 +41,7 @@ def test_demo_ids_are_stable():
 
 
 def test_empty_world_has_only_the_admin():
-    """Issue: --seed empty: only the admin user and token."""
+    """Sandbox contract, not GitLab: --seed empty: only the admin user and token."""
     world = empty("glpat-x")
     assert [u.username for u in world.users.values()] == ["root"]
     assert [t.secret for t in world.tokens.values()] == ["glpat-x"]
@@ -45,7 +49,8 @@ def test_empty_world_has_only_the_admin():
 
 
 def test_seed_projects_adds_to_an_existing_group():
-    """Benchmarks: seed_projects creates projects with a README, numbering on from what exists."""
+    """Sandbox contract, not GitLab (the benchmarks' bulk seed): seed_projects creates projects with a
+    README, numbering on from what exists."""
     world = empty("glpat-x")
     first = seed_projects(world, 3, group="bulk")
     second = seed_projects(world, 2, group="bulk")
