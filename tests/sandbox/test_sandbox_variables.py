@@ -55,6 +55,19 @@ def test_masked_value_must_follow_the_masking_rules(sandbox):
         assert response.json() == {"message": {"value": ["is invalid"]}}
 
 
+@pytest.mark.parametrize("raw", [False, True])
+@pytest.mark.parametrize("value", ["line_one\nline_two", "abcdefgh1234\n"])
+def test_a_masked_value_is_one_line(sandbox, value, raw):
+    """REFERENCE 2.3: single line. Every character but the newline is maskable, and `\\z` (not `$`) ends
+    the rule, so a trailing newline fails too; raw values' relaxed rule `\\A\\S{8,}\\z` refuses newlines
+    as well [G:app/models/concerns/ci/maskable.rb]."""
+    assert sandbox.api.post(REPORTS, json={"key": "M", "value": value.replace("\n", ""), "masked": True}).ok
+    assert sandbox.api.delete(f"{REPORTS}/M").status_code == 204
+    response = sandbox.api.post(REPORTS, json={"key": "M", "value": value, "masked": True, "raw": raw})
+    assert response.status_code == 400
+    assert response.json() == {"message": {"value": ["is invalid"]}}
+
+
 def test_duplicate_key_in_the_same_scope_is_400(sandbox):
     """REFERENCE 2.3: uniqueness scoped to environment_scope."""
     response = sandbox.api.post(REPORTS, json={"key": "REPORTS_API_KEY", "value": "x"})
