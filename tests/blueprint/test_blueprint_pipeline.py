@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +122,21 @@ def test_build_job_makes_a_wheel_with_the_tag_version(ci_local: CiLocal, sample:
     assert dotenv.read_text() == "PKG_NAME=demo_pkg\nPKG_VERSION=1.2.3\n"
 
 
+def test_build_job_on_a_branch_builds_a_dev_version(ci_local: CiLocal, sample: Path, tmp_path: Path) -> None:
+    branch = tmp_path / "branch"
+    shutil.copytree(sample, branch, ignore=shutil.ignore_patterns(".venv", ".gitlab-ci-local", "dist"))
+    git(branch, "commit", "-q", "--allow-empty", "-m", "Work after the release")
+    result = run_job(ci_local, branch, "build")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    [wheel] = (branch / "dist").glob("*.whl")
+    version = wheel_version(wheel)
+    assert version.startswith("1.2.4.dev1+g")  # from git describe: no tag, so nothing to compare it with
+    dotenv = (
+        branch / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv" / "build.env"
+    )
+    assert dotenv.read_text() == f"PKG_NAME=demo_pkg\nPKG_VERSION={version}\n"
+
+
 def test_build_job_fails_when_the_tag_and_the_built_version_differ(
     ci_local: CiLocal, sample: Path, tmp_path: Path
 ) -> None:
@@ -135,9 +151,58 @@ def test_build_job_fails_when_the_tag_and_the_built_version_differ(
     assert "FAIL  build" in result.stdout
 
 
+# Left over from before setuptools-scm: source releases were stamped from a VERSION file.
+LEGACY_SETUP_PY = """\
+import os
+import sys
+
+from setuptools import setup
+
+if "sdist" in sys.argv:
+    with open("VERSION") as version:
+        os.environ["SETUPTOOLS_SCM_PRETEND_VERSION"] = version.read().strip()
+setup()
+"""
+
+
+def test_build_job_fails_when_the_wheel_and_the_sdist_versions_differ(
+    ci_local: CiLocal, tmp_path: Path
+) -> None:
+    """A team's own setup.py hook gives the sdist a version of its own, and the build job stops it.
+
+    The rendered pipeline runs unchanged and builds for real: `python -m build` makes the sdist (where the
+    hook stamps 1.2.4 from a VERSION file nobody bumped), then the wheel from that sdist, where
+    setuptools-scm prefers the tag's SETUPTOOLS_SCM_PRETEND_VERSION to the sdist's PKG-INFO (hatchling
+    would take PKG-INFO, so only the setuptools variant can drift this way). The wheel alone matches the
+    tag, so a check of the tag against the wheel lets this release through. The hook lives in setup.py,
+    which is the team's, rather than in [build-system], which the provisioner would put back.
+    """
+    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=false")
+    (project / "setup.py").write_text(LEGACY_SETUP_PY)
+    (project / "VERSION").write_text("1.2.4\n")
+    git(project, "add", "setup.py", "VERSION")
+    git(project, "commit", "-q", "-m", "Keep the old release script's setup.py")
+    result = run_job(ci_local, project, "build", *PROTECTED_TAG)
+    output = result.stdout + result.stderr
+    [wheel] = (project / "dist").glob("*.whl")
+    assert wheel_version(wheel) == "1.2.3", output[-4000:]  # the drift really happened: the wheel has the tag
+    assert [p.name for p in (project / "dist").glob("*.tar.gz")] == ["demo_pkg-1.2.4.tar.gz"]
+    assert result.returncode != 0
+    assert (
+        "the wheel and the sdist versions differ: "
+        "demo_pkg-1.2.3-py3-none-any.whl is 1.2.3, demo_pkg-1.2.4.tar.gz is 1.2.4"
+    ) in output
+    assert "FAIL  build" in result.stdout
+
+
 def test_setuptools_variant_builds_with_the_tag_version(ci_local: CiLocal, tmp_path: Path) -> None:
     project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=false")
     result = run_job(ci_local, project, "build", *PROTECTED_TAG)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     [wheel] = (project / "dist").glob("*.whl")
     assert wheel_version(wheel) == "1.2.3"
+    # The build job's version check passed over an sdist with two PKG-INFO files: it reads the top one.
+    [sdist] = (project / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        infos = sorted(name for name in archive.getnames() if name.endswith("/PKG-INFO"))
+    assert infos == ["demo_pkg-1.2.3/PKG-INFO", "demo_pkg-1.2.3/src/demo_pkg.egg-info/PKG-INFO"]
