@@ -6,13 +6,16 @@
 For each size and latency: a fresh world of N projects (`POST /-/sandbox/seed`), the full
 configuration (benchmarks/workload.py), then `provisioner apply` (cold) and `provisioner check`
 (no-op) as subprocesses. Printed per run: requests per project and writes (the sandbox's counters),
-wall time and the tool process's peak memory (max RSS from wait4). Then the same world again for
-GitLabForm (its newest release installable here, in its own venv under benchmarks/.cache/), run twice
-with an equivalent configuration (the second run is its no-op), and the ratios.
+wall time and the tool process's peak memory (its own VmHWM, see peak.py). Then a fresh world for
+`provisioner=` (provisioner with only what GitLabForm can express) and another for GitLabForm (pinned,
+in its own venv under benchmarks/.cache/) with the equivalent configuration: a cold apply, after
+which `provisioner= plan` must find nothing left to do (else the states differ and the ratios say
+so), then a second apply (the no-op as the issue counts it) and a `--noop` run.
 
-GitLabForm is single-threaded: at 50 ms it needs about a second per project, so by default it runs up
-to --gitlabform-max projects at 0 ms and up to 100 at 50 ms; larger sizes show its per-project
-figures from the largest size measured, marked "~" (extrapolated linearly).
+A run that exits with an unexpected code is marked FAILED and never compared. GitLabForm is
+single-threaded: at 50 ms it needs about a second per project, so by default it runs up to
+--gitlabform-max projects at 0 ms and up to --gitlabform-max-slow at 50 ms; larger sizes show its
+per-project figures from the largest size measured, marked "~" (extrapolated linearly).
 """
 
 from __future__ import annotations
@@ -24,25 +27,26 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import requests
 import yaml
 
+from benchmarks import gitlabform_tool as gitlabform
 from benchmarks import workload
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "benchmarks" / ".cache"
-GITLABFORM_VENV = CACHE / "gitlabform-venv"
-GITLABFORM_PYTHON = ("/root/.pyenv/versions/3.12.1/bin/python", "/root/.pyenv/versions/3.13.0/bin/python")
+PEAK = Path(__file__).resolve().parent / "peak.py"
+LABELS = {"cold": "cold apply", "noop": "no-op", "reapply": "re-apply", "dryrun": "--noop"}
 
 
 @dataclass
 class Measure:
     tool: str
-    phase: str  # cold | noop
+    phase: str  # cold | noop (provisioner's check) | reapply, dryrun (GitLabForm's two no-ops)
     size: int
     latency_ms: int
     requests: int
@@ -55,6 +59,21 @@ class Measure:
     @property
     def per_project(self) -> float:
         return self.requests / self.size
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0  # check: 2 is drift left after apply, a failure here too
+
+
+@dataclass
+class Equivalence:
+    """What `provisioner= plan` still finds after GitLabForm's cold apply."""
+
+    size: int
+    latency_ms: int
+    drifting: int  # projects with changes pending (or problems)
+    exit_code: int
+    examples: list[str] = field(default_factory=list)
 
 
 class Sandbox:
@@ -93,9 +112,6 @@ class Sandbox:
         self.process.wait(timeout=30)
 
 
-PEAK = Path(__file__).resolve().parent / "peak.py"
-
-
 def timed(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> tuple[int, float, float]:
     """Run the Python program `command` ([interpreter, program args...]); its exit code, wall seconds
     and peak memory in MB (its own VmHWM, see peak.py)."""
@@ -110,12 +126,8 @@ def timed(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> tupl
     return code, seconds, int(text) / 1024 if text else float("nan")
 
 
-def run_provisioner(
-    sandbox: Sandbox, work: Path, size: int, latency: int, concurrency: int, *, full: bool = True
-) -> list[Measure]:
-    inventory = workload.write_inventory(work, size, full=full)
-    tool = "provisioner" if full else "provisioner="
-    env = {
+def provisioner_env(sandbox: Sandbox, work: Path, concurrency: int) -> dict[str, str]:
+    return {
         **os.environ,
         **workload.SECRET_ENV,
         "PYTHONPATH": str(ROOT),
@@ -125,6 +137,14 @@ def run_provisioner(
         "PROVISIONER_CONCURRENCY": str(concurrency),
         "PROVISIONER_LOG_FILE": str(work / "provisioner.log"),
     }
+
+
+def run_provisioner(
+    sandbox: Sandbox, work: Path, size: int, latency: int, concurrency: int, *, full: bool = True
+) -> list[Measure]:
+    inventory = workload.write_inventory(work, size, full=full)
+    tool = "provisioner" if full else "provisioner="
+    env = provisioner_env(sandbox, work, concurrency)
     measures = []
     for phase, command in (("cold", ["apply", "--yes"]), ("noop", ["check"])):
         argv = [sys.executable, "-m", "provisioner", *command, "-i", str(inventory), "--format", "json"]
@@ -134,44 +154,57 @@ def run_provisioner(
     return measures
 
 
-def gitlabform_command() -> list[str]:
-    """GitLabForm's newest release that installs here, in its own venv (it needs Python >= 3.12)."""
-    executable = GITLABFORM_VENV / "bin" / "gitlabform"
-    python = GITLABFORM_VENV / "bin" / "python"
-    if not executable.exists():
-        python = next((p for p in GITLABFORM_PYTHON if Path(p).exists()), None)
-        if python is None:
-            raise SystemExit("GitLabForm needs Python >= 3.12; none found at " + ", ".join(GITLABFORM_PYTHON))
-        subprocess.run([python, "-m", "venv", str(GITLABFORM_VENV)], check=True)
-        subprocess.run([str(GITLABFORM_VENV / "bin" / "pip"), "install", "-q", "gitlabform"], check=True)
-    return [str(python), str(executable), "--skip-version-check"]
+def equivalence(sandbox: Sandbox, work: Path, size: int, latency: int, concurrency: int) -> Equivalence:
+    """Plan the restricted inventory against the world GitLabForm left: nothing may be left to do."""
+    inventory = workload.write_inventory(work, size, full=False)
+    argv = [sys.executable, "-m", "provisioner", "plan", "-i", str(inventory), "--format", "json"]
+    done = subprocess.run(
+        argv, env=provisioner_env(sandbox, work, concurrency), cwd=ROOT, capture_output=True
+    )
+    sandbox.counted()  # the check's own requests are nobody's figures
+    try:
+        projects = json.loads(done.stdout)["projects"]
+    except (ValueError, KeyError):
+        return Equivalence(size, latency, size, done.returncode, ["provisioner plan gave no JSON report"])
+    left = [p for p in projects if p["changes"] or p["problems"]]
+    seen = Counter(
+        f"{c['facet']}: {c['target']} {c.get('before')} -> {c.get('after')}"
+        for p in left
+        for c in p["changes"]
+    )
+    seen.update(f"{q['facet']}: {q['message']}" for p in left for q in p["problems"])
+    return Equivalence(
+        size, latency, len(left), done.returncode, [f"{n}x {what}" for what, n in seen.most_common(3)]
+    )
 
 
-def run_gitlabform(sandbox: Sandbox, work: Path, size: int, latency: int) -> list[Measure]:
+def run_gitlabform(
+    tool: gitlabform.GitLabForm, sandbox: Sandbox, work: Path, size: int, latency: int, concurrency: int
+) -> tuple[list[Measure], Equivalence]:
     config = work / "gitlabform.yml"
     config.write_text(yaml.safe_dump(workload.gitlabform_config(), sort_keys=False), encoding="utf-8")
     env = {**os.environ, "GITLAB_URL": sandbox.url, "GITLAB_TOKEN": sandbox.token}
-    command = [*gitlabform_command(), "-c", str(config), "ALL_DEFINED"]
     measures = []
-    for phase in ("cold", "noop"):
+    state = None
+    for phase in ("cold", "reapply", "dryrun"):
+        command = tool.command(config, noop=phase == "dryrun")
         code, seconds, peak = timed(command, env, work, work / f"gitlabform-{phase}.log")
         total, writes = sandbox.counted()
         measures.append(Measure("gitlabform", phase, size, latency, total, writes, seconds, peak, code))
-    return measures
+        if phase == "cold":
+            state = equivalence(sandbox, work, size, latency, concurrency)
+    assert state is not None
+    return measures, state
 
 
 def extrapolate(measure: Measure, size: int) -> Measure:
     scale = size / measure.size
-    return Measure(
-        measure.tool,
-        measure.phase,
-        size,
-        measure.latency_ms,
-        round(measure.requests * scale),
-        round(measure.writes * scale),
-        measure.seconds * scale,
-        measure.peak_mb,
-        measure.exit_code,
+    return replace(
+        measure,
+        size=size,
+        requests=round(measure.requests * scale),
+        writes=round(measure.writes * scale),
+        seconds=measure.seconds * scale,
         extrapolated=True,
     )
 
@@ -184,30 +217,62 @@ def table(measures: list[Measure]) -> str:
     for m in measures:
         mark = "~" if m.extrapolated else " "
         lines.append(
-            f"{m.size:>8} {m.latency_ms:>5}ms {m.tool:<12} {'cold apply' if m.phase == 'cold' else 'no-op':<10} "
-            f"{mark}{m.per_project:>7.2f} {mark}{m.writes:>7} {mark}{m.seconds:>8.1f} {m.peak_mb:>8.0f} {m.exit_code:>4}"
+            f"{m.size:>8} {m.latency_ms:>5}ms {m.tool:<12} {LABELS[m.phase]:<10} "
+            f"{mark}{m.per_project:>7.2f} {mark}{m.writes:>7} {mark}{m.seconds:>8.1f} {m.peak_mb:>8.0f} "
+            f"{m.exit_code:>4}{'  FAILED' if m.failed else ''}"
         )
     return "\n".join(lines)
 
 
-def ratios(measures: list[Measure]) -> str:
+# (GitLabForm's phase, provisioner='s phase, label): the no-op is compared both ways, since the issue
+# counts GitLabForm's second apply while its --noop mode is the closer match to `provisioner check`.
+PAIRS = (
+    ("cold", "cold", "cold apply"),
+    ("reapply", "noop", "no-op: GitLabForm re-apply vs provisioner check"),
+    ("dryrun", "noop", "no-op: GitLabForm --noop vs provisioner check"),
+)
+
+
+def ratios(measures: list[Measure], states: list[Equivalence]) -> str:
     lines = [
         "",
         "GitLabForm / provisioner= on the same work (higher is better for provisioner; ~ extrapolated):",
     ]
     ours = {(m.size, m.latency_ms, m.phase): m for m in measures if m.tool == "provisioner="}
-    for theirs in (m for m in measures if m.tool == "gitlabform"):
-        mine = ours.get((theirs.size, theirs.latency_ms, theirs.phase))
-        if mine is None:
-            continue
-        mark = "~" if theirs.extrapolated else ""
-        lines.append(
-            f"{theirs.size:>8} {theirs.latency_ms:>5}ms {'cold apply' if theirs.phase == 'cold' else 'no-op':<10} "
-            f"requests {mark}{theirs.requests / max(1, mine.requests):6.1f}x   "
-            f"wall time {mark}{theirs.seconds / max(1e-9, mine.seconds):6.1f}x   "
-            f"writes {theirs.writes} vs {mine.writes}"
-        )
+    theirs = {(m.size, m.latency_ms, m.phase): m for m in measures if m.tool == "gitlabform"}
+    measured = sorted({(s.size, s.latency_ms): s for s in states}.items())
+    for size, latency in sorted({(m.size, m.latency_ms) for m in theirs.values()}):
+        # an extrapolated size inherits the equivalence found at the largest size actually run
+        state = next((s for (n, lat), s in reversed(measured) if lat == latency and n <= size), None)
+        for their_phase, our_phase, label in PAIRS:
+            other, mine = theirs.get((size, latency, their_phase)), ours.get((size, latency, our_phase))
+            if other is None or mine is None:
+                continue
+            head = f"{size:>8} {latency:>5}ms {label:<48}"
+            failed = [f"{m.tool} {LABELS[m.phase]} exited {m.exit_code}" for m in (other, mine) if m.failed]
+            if failed:
+                lines.append(f"{head} not compared: {'; '.join(failed)}")
+                continue
+            mark = "~" if other.extrapolated else ""
+            flag = ""
+            if state is not None and (state.drifting or state.exit_code != 0):
+                flag = f"   ! states differ: {state.drifting}/{state.size} projects drift after GitLabForm"
+            lines.append(
+                f"{head} requests {mark}{other.requests / max(1, mine.requests):6.1f}x   "
+                f"wall time {mark}{other.seconds / max(1e-9, mine.seconds):6.1f}x   "
+                f"writes {other.writes} vs {mine.writes}{flag}"
+            )
     return "\n".join(lines)
+
+
+def describe(state: Equivalence) -> str:
+    if state.drifting == 0 and state.exit_code == 0:
+        return f"equivalence: after GitLabForm's cold apply, provisioner= plan finds all {state.size} projects done"
+    lines = [
+        f"equivalence: after GitLabForm's cold apply, provisioner= plan (exit {state.exit_code}) finds "
+        f"{state.drifting}/{state.size} projects drifting; the states differ:"
+    ]
+    return "\n".join([*lines, *(f"  {e}" for e in state.examples)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,12 +286,25 @@ def main(argv: list[str] | None = None) -> int:
         "--gitlabform-max", type=int, default=1000, help="largest size GitLabForm runs at 0 ms"
     )
     parser.add_argument("--gitlabform-max-slow", type=int, default=100, help="largest size it runs at >0 ms")
+    parser.add_argument("--gitlabform-version", default=gitlabform.VERSION, help="GitLabForm release to pin")
     parser.add_argument("--no-gitlabform", action="store_true", help="measure provisioner only")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "estate.json")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     latencies = [int(s) for s in args.latencies.split(",")]
+
+    tool: gitlabform.GitLabForm | None = None
+    unavailable = "not asked for (--no-gitlabform)" if args.no_gitlabform else None
+    if not args.no_gitlabform:
+        try:
+            tool = gitlabform.install(args.gitlabform_version)
+            print(f"GitLabForm {tool.version} ({tool.python})", flush=True)
+        except gitlabform.Unavailable as exc:
+            unavailable = str(exc)
+            print(f"GitLabForm unavailable, measuring provisioner only: {unavailable}", flush=True)
+
     measures: list[Measure] = []
+    states: list[Equivalence] = []
     sandbox = Sandbox()
     try:
         for latency in latencies:
@@ -236,27 +314,41 @@ def main(argv: list[str] | None = None) -> int:
                     work = Path(tmp)
                     sandbox.world(size, latency)
                     measures += run_provisioner(sandbox, work, size, latency, args.concurrency)
-                    if args.no_gitlabform:
-                        continue
-                    sandbox.world(size, latency)
-                    measures += run_provisioner(sandbox, work, size, latency, args.concurrency, full=False)
-                    limit = args.gitlabform_max if latency == 0 else args.gitlabform_max_slow
-                    if size <= limit:
+                    if tool is not None:
                         sandbox.world(size, latency)
-                        for m in run_gitlabform(sandbox, work, size, latency):
-                            measures.append(m)
-                            largest[m.phase] = m
-                    else:
-                        measures += [extrapolate(m, size) for m in largest.values()]
+                        measures += run_provisioner(
+                            sandbox, work, size, latency, args.concurrency, full=False
+                        )
+                        limit = args.gitlabform_max if latency == 0 else args.gitlabform_max_slow
+                        if size <= limit:
+                            sandbox.world(size, latency)
+                            theirs, state = run_gitlabform(
+                                tool, sandbox, work, size, latency, args.concurrency
+                            )
+                            measures += theirs
+                            states.append(state)
+                            largest = {m.phase: m for m in theirs}
+                            print(describe(state), flush=True)
+                        else:
+                            measures += [extrapolate(m, size) for m in largest.values()]
                 print(table([m for m in measures if m.size == size and m.latency_ms == latency]), flush=True)
     finally:
         sandbox.close()
     print()
     print(table(measures))
-    print(ratios(measures))
+    if tool is not None:
+        print(ratios(measures, states))
+    else:
+        print(f"\nno GitLabForm figures: {unavailable}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps([asdict(m) for m in measures], indent=1), encoding="utf-8")
-    return 0
+    result = {
+        "gitlabform": {"version": tool.version if tool else None, "unavailable": unavailable},
+        "measures": [asdict(m) | {"failed": m.failed} for m in measures],
+        "equivalence": [asdict(s) for s in states],
+    }
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    # GitLabForm's failures and a differing state are findings, printed above; provisioner's are not
+    return 1 if any(m.failed for m in measures if m.tool != "gitlabform") else 0
 
 
 if __name__ == "__main__":

@@ -25,10 +25,14 @@ def _report(out: Path) -> None:
 def main() -> None:
     out, rest = Path(sys.argv[1]), sys.argv[2:]
     atexit.register(_report, out)
+    # The program sees the sys.path it would have been started with, not this file's folder
+    # (benchmarks/ holds modules whose names a program may import for its own).
     if rest[0] == "-m":
+        sys.path[0] = ""
         sys.argv = [rest[1], *rest[2:]]
         runpy.run_module(rest[1], run_name="__main__", alter_sys=True)
     else:
+        sys.path[0] = str(Path(rest[0]).resolve().parent)
         sys.argv = rest
         runpy.run_path(rest[0], run_name="__main__")
 

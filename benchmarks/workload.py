@@ -57,8 +57,14 @@ REGISTRY: dict[str, Any] = {
         }
     ],
 }
+# Every change through a merge request. Lowering a level GitLab already grants (the seeded `main` is
+# protected with Maintainer push and merge, as GitLab protects a new project's default branch) is
+# something GitLabForm cannot do on an EE server: it PATCHes `allowed_to_*` additively, so merge
+# "developer" over "maintainer" leaves both, [30, 40] (its branches processor's "Additive Design";
+# it destroys an existing level only for "no one"); it unprotects and protects again only on CE and
+# before 15.6. These levels are reached by both tools, so the comparison is of the same end state.
 PROTECTION = {
-    "default_branch": {"push_access_level": "maintainer", "merge_access_level": "developer"},
+    "default_branch": {"push_access_level": "no_one", "merge_access_level": "maintainer"},
     "tags": {"v*": {"create_access_level": "maintainer"}},
 }
 
@@ -142,8 +148,10 @@ def gitlabform_config() -> dict[str, Any]:
     """The same workload for GitLabForm (6.x), as far as it can express it.
 
     GitLabForm has no section for project runners, deploy tokens, package or container protection
-    rules, nor for hidden variables: those parts are left out of its run, and out of the provisioner
-    run its ratios are computed against (`inventory(count, full=False)`).
+    rules, nor for hidden variables, nor for blueprint scaffolding: those parts are left out of its
+    run, and out of the provisioner run its ratios are computed against (`inventory(count,
+    full=False)`). The benchmark checks that this is the same end state: after GitLabForm's cold
+    apply, provisioner's plan of that inventory must be empty.
     """
     variables: dict[str, Any] = {}
     for key, entry in VARIABLES.items():
@@ -169,7 +177,7 @@ def gitlabform_config() -> dict[str, Any]:
                     "container_expiration_policy_attributes": REGISTRY["cleanup_policy"],
                 },
                 "variables": variables,
-                "branches": {"main": {"protected": True, "push_access_level": 40, "merge_access_level": 30}},
+                "branches": {"main": {"protected": True, "push_access_level": 0, "merge_access_level": 40}},
                 "tags": {"v*": {"protected": True, "create_access_level": 40}},
                 "job_token_scope": {"limit_access_to_this_project": True, "allowlist": {"groups": [GROUP]}},
             }
