@@ -106,9 +106,9 @@ def process_project(
             facets=tuple(planned.facets),
         )
     if not apply or not any(c.is_pending for c in planned.changes):
-        return ProjectResult(
-            spec.path, tuple(planned.changes), problems=tuple(planned.problems), facets=tuple(planned.facets)
-        )
+        # A plan keeps one problem per facet (check's JUnit has a case per facet); apply says a cause once.
+        said = collapse(planned.problems) if apply else tuple(planned.problems)
+        return ProjectResult(spec.path, tuple(planned.changes), problems=said, facets=tuple(planned.facets))
     attempted = {c.facet for c in planned.changes if c.is_pending}
     failed, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
     if replan and expected is None and any(p.kind == "stale" for p in problems):

@@ -64,7 +64,7 @@ def wanted_branches(config: Protection, default_branch: str) -> dict[str, Branch
 def observe_protection(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedProtection:
     config = spec.config.protection
     assert config is not None
-    require_maintainer(project, "managing protected branches and tags")
+    require_maintainer(project)
     default_branch = default_branch_name(project, spec)
     branches = (
         api_protection.protected_branches(api, project.id) if wanted_branches(config, default_branch) else []

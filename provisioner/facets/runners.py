@@ -102,7 +102,7 @@ def default_keyring(project_path: str, description: str) -> str:
 
 
 def observe_runners(api: GitLabApi, project: ProjectRef, config: Runners) -> ObservedRunners:
-    require_maintainer(project, "managing runners")
+    require_maintainer(project)
     toggles: dict[str, Any] = {}
     for name in _TOGGLES:
         if getattr(config, name) is None:

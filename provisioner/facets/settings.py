@@ -2,7 +2,8 @@
 
 Only attributes the inventory names are compared. GitLab omits CI/CD attributes from the project
 entity when the token is below Maintainer: a missing attribute is unknown, never false, so the facet
-refuses to plan rather than guess.
+refuses to plan rather than guess. Where the token's role is known, that is what the refusal says, in
+the words every facet uses, so that a project's report names the cause once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from provisioner.errors import Unobservable
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import projects
+from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef
@@ -55,6 +57,8 @@ class ProjectSettings:
         return bool(desired_settings(spec))
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Mapping[str, Any]:
+        if any(name not in project.attributes for name in desired_settings(spec)):
+            require_maintainer(project)
         return project.attributes
 
     def diff(self, spec: ProjectSpec, observed: Mapping[str, Any], options: PlanOptions) -> list[Change]:
@@ -68,6 +72,7 @@ class ProjectSettings:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
+        require_maintainer(project)  # PUT /projects/:id needs admin_project; GitLab answers a bare 403
         attributes: dict[str, Any] = {}
         for change in changes:
             attributes.update(change.payload)

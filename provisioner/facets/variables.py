@@ -166,7 +166,7 @@ class ProjectVariables:
         return bool(spec.variables) or spec.config.variables.prune
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> list[VariableRecord]:
-        require_maintainer(project, "managing CI/CD variables")  # GitLab answers a bare 403 otherwise
+        require_maintainer(project)  # GitLab answers a bare 403 otherwise
         return api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
 
     def diff(self, spec: ProjectSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:

@@ -28,10 +28,10 @@ def access_level(project: ProjectRef) -> int | None:
     return max(levels, default=None)
 
 
-def require_maintainer(project: ProjectRef, what: str) -> None:
+def require_maintainer(project: ProjectRef) -> None:
+    """The message names the cause only, the same for every facet: the report says it once per
+    project and lists the facets it stopped (engine.worker.collapse)."""
     level = access_level(project)
     if level is not None and level < MAINTAINER:
         role = ROLE_NAMES.get(level, f"access level {level}")
-        raise Unobservable(
-            f"the token has the {role} role on this project; {what} needs Maintainer or higher"
-        )
+        raise Unobservable(f"the token has the {role} role on this project; this needs Maintainer or higher")

@@ -47,7 +47,7 @@ class ObservedRegistry:
 
 
 def observe_registry(api: GitLabApi, project: ProjectRef, config: Registry) -> ObservedRegistry:
-    require_maintainer(project, "managing the registries")
+    require_maintainer(project)
     attributes, package_key = access.observe_attributes(api, project, config)
     job_token = access.observe_job_token(api, project.id, config.job_token_scope)
     deploy = None if config.deploy_tokens is None else tuple(api_tokens.active_tokens(api, project.id))
