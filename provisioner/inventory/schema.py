@@ -70,6 +70,8 @@ class Settings(_Model):
     ci_push_repository_for_job_token_allowed: bool | None = None
     ci_delete_pipelines_in_seconds: Annotated[int, Field(ge=0)] | None = None
     max_artifacts_size: Annotated[int, Field(ge=0)] | None = None
+    """Megabytes per job artifact. Only a GitLab administrator can change it: for any other token
+    GitLab drops it without an error, and apply reports that it did not stick."""
     public_jobs: bool | None = None
     only_allow_merge_if_pipeline_succeeds: bool | None = None
     allow_merge_on_skipped_pipeline: bool | None = None

@@ -23,6 +23,9 @@ class Attr:
     update: bool = True
     visible: str = "all"  # all | read_code | admin (admin_project: Maintainer or above)
     since: tuple[int, int] | None = None  # GitLab version that added it
+    # Instance administrators only: GitLab drops it from anyone else's update without an error
+    # (Projects::UpdateService#remove_unallowed_params [G:app/services/projects/update_service.rb]).
+    admin_only: bool = False
 
 
 def _level(name: str, default: str = "enabled", choices: tuple[str, ...] = LEVELS) -> Attr:
@@ -62,7 +65,7 @@ ATTRS: tuple[Attr, ...] = (
         visible="admin",
     ),
     Attr("ci_delete_pipelines_in_seconds", None, "int", create=False, visible="admin"),
-    Attr("max_artifacts_size", None, "int", create=False, visible="admin"),
+    Attr("max_artifacts_size", None, "int", create=False, visible="admin", admin_only=True),
     _level("container_registry_access_level"),
     _level("package_registry_access_level", choices=(*LEVELS, "public")),
     Attr("only_allow_merge_if_pipeline_succeeds", False, "bool"),
@@ -140,13 +143,15 @@ def update_param_names(version: str) -> list[str]:
     return [*PLAIN_UPDATE, *names, *DEPRECATED_INPUTS, POLICY_INPUT]
 
 
-def read_settings(params: Params, *, creating: bool, version: str) -> dict[str, Any]:
-    """The table's attributes present in the request, coerced; ✗-on-create ones are ignored on POST."""
+def read_settings(params: Params, *, creating: bool, version: str, by_admin: bool) -> dict[str, Any]:
+    """The table's attributes present in the request, coerced; ✗-on-create ones are ignored on POST,
+    administrator-only ones when the caller is not an administrator."""
     values: dict[str, Any] = {}
     for attr in ATTRS:
         if (
             not known(attr, version)
             or not (attr.create if creating else attr.update)
+            or (attr.admin_only and not by_admin)
             or attr.name not in params
         ):
             continue

@@ -142,7 +142,7 @@ async def create_project(req: ApiRequest) -> Response:
     name = p.str("name") or p.str("path")
     path = p.str("path") or slug(name)
     visibility = p.enum("visibility", VISIBILITIES, "private")
-    settings = read_settings(p, creating=True, version=state.version)
+    settings = read_settings(p, creating=True, version=state.version, by_admin=user.is_admin)
     policy = read_policy(p, _policy_default())
     _check_unique(state, namespace, name, path)
     _check_visibility(namespace, visibility)
@@ -227,7 +227,7 @@ async def update_project(req: ApiRequest) -> Response:
     project = require_project(req, MAINTAINER)
     p, state = req.params, req.state
     p.at_least_one_of(update_param_names(state.version))
-    settings = read_settings(p, creating=False, version=state.version)
+    settings = read_settings(p, creating=False, version=state.version, by_admin=require_user(req).is_admin)
     policy = read_policy(p, project.container_policy)
     namespace = state.namespaces[project.namespace_id]
     name, path = p.str("name", project.name), p.str("path", project.path)
