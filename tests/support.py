@@ -12,7 +12,11 @@ from urllib.parse import quote
 import gitlab
 import requests
 
+from provisioner.blueprint.manifest import load_blueprint
 from provisioner.sandbox import SandboxServer
+
+PYTHON_PACKAGE = f"python-package {load_blueprint('python-package').version}"
+"""The blueprint and version its commits, merge requests and locks name."""
 
 
 class Api:

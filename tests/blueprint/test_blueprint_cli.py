@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from provisioner.blueprint import LOCK_PATH, read_lock
 from provisioner.cli import app
+from tests.support import PYTHON_PACKAGE
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -20,7 +21,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_list_shows_blueprints_with_their_variables() -> None:
     code, out, _ = invoke("blueprint", "list")
     assert code == 0
-    assert out.startswith("python-package 1.0.0\n")
+    assert out.startswith(f"{PYTHON_PACKAGE}\n")
     assert "  signing (bool; default: True)\n" in out
     assert "  import_name (str; derived: " in out
 

@@ -26,6 +26,7 @@ from provisioner.blueprint import (
     sha256_text,
     unified_diff,
 )
+from tests.support import PYTHON_PACKAGE
 
 PROJECT = "platform/demo-pkg"
 
@@ -73,7 +74,9 @@ def new_version(
     """The blueprint as a later release of the tool ships it: `old` replaced by `new` in a template."""
     folder = root / "python-package"
     manifest = folder / "blueprint.yaml"
-    manifest.write_text(manifest.read_text().replace("version: 1.0.0", f"version: {version}"))
+    current = f"version: {PYTHON_PACKAGE.rsplit(' ', 1)[1]}\n"
+    assert current in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(current, f"version: {version}\n"))
     path = folder / "templates" / template
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new))
@@ -102,7 +105,11 @@ def test_an_empty_repository_gets_every_file_and_a_lock() -> None:
     }
     assert empty.downloads == []
     lock = read_lock(empty.files[LOCK_PATH])
-    assert lock is not None and lock.blueprint == "python-package" and lock.version == "1.0.0"
+    assert (
+        lock is not None
+        and lock.blueprint == "python-package"
+        and f"{lock.blueprint} {lock.version}" == PYTHON_PACKAGE
+    )
     assert lock.variables["import_name"] == "demo_pkg"
     assert lock.files[".gitlab-ci.yml"].base == empty.files[".gitlab-ci.yml"]
     assert lock.files["pyproject.toml"].base is None  # managed-keys needs no merge base
@@ -239,8 +246,8 @@ def test_a_hand_edited_lock_is_an_error_not_a_fresh_start(repo: Repo) -> None:
 def test_commit_message_names_blueprint_and_version_in_a_trailer() -> None:
     plan = Repo().plan(rendering())
     message = commit_message(plan)
-    assert message.startswith("Apply blueprint python-package 1.0.0\n\n")
-    assert message.endswith(f"\n\n{TRAILER}: python-package 1.0.0\n")
+    assert message.startswith(f"Apply blueprint {PYTHON_PACKAGE}\n\n")
+    assert message.endswith(f"\n\n{TRAILER}: {PYTHON_PACKAGE}\n")
     assert "create .gitlab-ci.yml: missing" in message
 
 

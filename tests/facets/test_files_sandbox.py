@@ -30,7 +30,7 @@ from provisioner.model import Action, RunResult
 from provisioner.report import text
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.seed import DANA_TOKEN, TEAM_PYPROJECT
-from tests.support import Sandbox
+from tests.support import PYTHON_PACKAGE, Sandbox
 
 UTILS = "platform/libs/common-utils"
 PAYMENTS = "platform/payments"
@@ -157,7 +157,7 @@ def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothin
     assert lab.counters()["by_route"][COMMITS_ROUTE] == 1
     head = lab.head(UTILS)
     assert head["parent_ids"] == [before]  # one commit on top of the team's
-    assert f"{TRAILER}: python-package 1.0.0" in head["message"]
+    assert f"{TRAILER}: {PYTHON_PACKAGE}" in head["message"]
     assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml") or "")
     assert lab.file(UTILS, LOCK_PATH) is not None
 
@@ -226,7 +226,7 @@ def test_a_branch_nobody_may_push_to_gets_one_merge_request_updated_in_place(lab
     )
     (mr,) = lab.open_mrs(PAYMENTS)
     assert (mr["source_branch"], mr["target_branch"]) == (MR_BRANCH, "main")
-    assert mr["title"] == "Apply blueprint python-package 1.0.0"
+    assert mr["title"] == f"Apply blueprint {PYTHON_PACKAGE}"
     assert "pyproject.toml" in mr["description"]
     assert lab.file(PAYMENTS, ".gitlab-ci.yml", ref=MR_BRANCH) is not None
 

@@ -18,6 +18,7 @@ from provisioner.onboard.bootstrap import parse_vars
 from provisioner.sandbox.seed import RITA_TOKEN
 from tests.onboard.conftest import Cli, World, leftovers, make_cli
 from tests.onboard.test_inventory_edit import inserted
+from tests.support import PYTHON_PACKAGE
 
 INVENTORY = """\
 # Team inventory: kept by hand. Keep the comments.
@@ -201,7 +202,7 @@ def test_the_scaffolding_commit_is_part_of_the_one_run(team: Cli, world: World) 
     ]
     project = world.get("/projects/platform%2Fnewlib")
     commits = world.get(f"/projects/{project['id']}/repository/commits")
-    assert [c["title"] for c in commits] == ["Apply blueprint python-package 1.0.0"]  # one commit, all files
+    assert [c["title"] for c in commits] == [f"Apply blueprint {PYTHON_PACKAGE}"]  # one commit, all files
     for path in (".gitlab-ci.yml", "pyproject.toml", "src/newlib/__init__.py"):
         world.get(f"/projects/{project['id']}/repository/files/{quote(path, safe='')}", ref="main")
     protected = world.get(f"/projects/{project['id']}/protected_branches")

@@ -18,6 +18,7 @@ from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.seed import RITA_TOKEN
 from tests.onboard.conftest import Cli, World, leftovers, make_cli
 from tests.onboard.varied_seed import SHARED_MASKED_VALUE
+from tests.support import PYTHON_PACKAGE
 
 DEMO_SECRETS = ("rk_4f9a8b7c6d5e", "Pg-sandbox-2025-x9")  # data/reports: masked, hidden
 
@@ -211,7 +212,7 @@ def test_a_blueprint_that_would_change_files_is_left_out_with_a_note(cli: Cli, w
 
     assert imported.returncode == 0, imported.stderr
     assert (
-        "blueprint python-package 1.0.0 (from .provisioner-lock.yaml): left out, because with it the next "
+        f"blueprint {PYTHON_PACKAGE} (from .provisioner-lock.yaml): left out, because with it the next "
         "apply would change 1 file" in imported.stderr
     )
     assert "blueprint" not in YAML(typ="safe", pure=True).load(out.read_text())["projects"]["platform/newlib"]
