@@ -43,6 +43,16 @@ RefAccessLevel = Literal["no_one", "developer", "maintainer", "admin"]
 REF_ACCESS_LEVELS: dict[str, int] = {"no_one": 0, "developer": 30, "maintainer": 40, "admin": 60}
 
 
+# ProjectCiCdSetting::ALLOWED_SUB_CLAIM_COMPONENTS [G:app/models/project_ci_cd_setting.rb].
+SubClaimComponent = Literal["project_path", "ref_type", "ref"]
+
+
+def _project_path_first(components: list[str]) -> list[str]:
+    if components[0] != "project_path":
+        raise ValueError("project_path must come first (GitLab refuses any other first claim)")
+    return components
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -67,7 +77,19 @@ class Settings(_Model):
     ci_pipeline_variables_minimum_override_role: (
         Literal["no_one_allowed", "developer", "maintainer", "owner"] | None
     ) = None
+    """The lowest role that may set variables when running a pipeline, applied only while
+    restrict_user_defined_variables is true. GitLab refuses `owner` from a token below Owner."""
+    restrict_user_defined_variables: bool | None = None
+    """Whether ci_pipeline_variables_minimum_override_role is enforced: false lets anyone who may run
+    a pipeline set its variables, whatever the role says. Deprecated in GitLab 17.7 in favour of the
+    role, yet still read first (new projects get true): a project left at false ignores the role."""
     ci_push_repository_for_job_token_allowed: bool | None = None
+    ci_id_token_sub_claim_components: (
+        Annotated[list[SubClaimComponent], Field(min_length=1), AfterValidator(_project_path_first)] | None
+    ) = None
+    """The claims joined, in this order, into the `sub` claim of the project's CI/CD ID tokens (what
+    cloud trust policies match); project_path comes first. GitLab's default: [project_path, ref_type,
+    ref]."""
     ci_delete_pipelines_in_seconds: Annotated[int, Field(ge=0)] | None = None
     max_artifacts_size: Annotated[int, Field(ge=0)] | None = None
     """Megabytes per job artifact. Only a GitLab administrator can change it: for any other token

@@ -3,7 +3,10 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import Unobservable
-from provisioner.facets.settings import diff_attributes
+from provisioner.facets.base import PlanOptions
+from provisioner.facets.settings import ProjectSettings, diff_attributes
+from provisioner.inventory.schema import Project, Settings
+from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action
 
 
@@ -40,14 +43,59 @@ def test_null_ci_config_path_equals_empty_string():
 
 
 def test_an_empty_repository_has_no_branch_to_make_default_yet():
-    from provisioner.facets.base import PlanOptions
-    from provisioner.facets.settings import ProjectSettings
-    from provisioner.inventory.schema import Project, Settings
-    from provisioner.inventory.spec import ProjectSpec
-
     spec = ProjectSpec(
         path="g/p", config=Project(settings=Settings(default_branch="trunk", build_timeout=3600))
     )
     observed = {"empty_repo": True, "default_branch": None, "build_timeout": 600}
     (change,) = ProjectSettings().diff(spec, observed, PlanOptions())
     assert change.after == {"build_timeout": 3600}
+
+
+CLAIMS = ["project_path", "ref_type", "ref"]  # GitLab's default
+ROLE = "ci_pipeline_variables_minimum_override_role"
+RESTRICT = "restrict_user_defined_variables"
+SUB = "ci_id_token_sub_claim_components"
+
+
+def plan_settings(settings: dict, observed: dict) -> list:
+    """The facet's own diff, from an inventory entry validated by the schema."""
+    spec = ProjectSpec(path="g/p", config=Project(settings=Settings.model_validate(settings)))
+    return ProjectSettings().diff(spec, observed, PlanOptions())
+
+
+@pytest.mark.parametrize(
+    ("settings", "observed", "before", "after"),
+    [
+        ({RESTRICT: False}, {RESTRICT: True}, {RESTRICT: True}, {RESTRICT: False}),
+        ({RESTRICT: True}, {RESTRICT: True}, None, None),
+        (
+            {RESTRICT: True, ROLE: "maintainer"},
+            {RESTRICT: True, ROLE: "developer"},
+            {ROLE: "developer"},
+            {ROLE: "maintainer"},
+        ),
+        ({SUB: CLAIMS}, {SUB: CLAIMS}, None, None),
+        ({SUB: ["project_path", "ref"]}, {SUB: CLAIMS}, {SUB: CLAIMS}, {SUB: ["project_path", "ref"]}),
+        # The order is the sub claim's format: the same claims in another order are a change.
+        (
+            {SUB: ["project_path", "ref", "ref_type"]},
+            {SUB: CLAIMS},
+            {SUB: CLAIMS},
+            {SUB: ["project_path", "ref", "ref_type"]},
+        ),
+    ],
+)
+def test_pipeline_variable_rules_and_id_token_claims(settings, observed, before, after):
+    changes = plan_settings(settings, observed)
+    if after is None:
+        assert changes == []
+        return
+    (change,) = changes
+    assert (change.before, change.after, change.payload) == (before, after, after)
+
+
+@pytest.mark.parametrize(("name", "value"), [(RESTRICT, True), (SUB, CLAIMS)])
+def test_pipeline_variable_rules_and_id_token_claims_are_unknown_below_maintainer(name, value):
+    """GitLab shows both to Maintainers only (REFERENCE 2.1): missing is unknown, never a change."""
+    with pytest.raises(Unobservable, match=name):
+        plan_settings({name: value}, {"build_timeout": 3600})

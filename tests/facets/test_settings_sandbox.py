@@ -1,4 +1,4 @@
-"""The settings facet against the sandbox over HTTP: permissions, what does not stick."""
+"""The settings facet against the sandbox over HTTP: convergence, permissions, what does not stick."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec, ResolvedVariable
 from provisioner.sandbox.seed import DANA_TOKEN
-from tests.facets.sandbox_world import World, converge, spec
+from tests.facets.sandbox_world import World, applied, converge, spec
 from tests.support import run_cli
 
 BILLING = "platform/billing"
@@ -18,6 +18,28 @@ MAINTAINER = 40
 
 def project(world: World, path: str = BILLING) -> dict[str, Any]:
     return world.get(f"/projects/{path.replace('/', '%2F')}")
+
+
+def test_pipeline_variable_rules_and_id_token_claims_converge(world: World):
+    """Both are ✗ on create and shown to Maintainers only (REFERENCE 2.1): written with PUT, read back."""
+    before = project(world)
+    assert (before["restrict_user_defined_variables"], before["ci_id_token_sub_claim_components"]) == (
+        True,
+        ["project_path", "ref_type", "ref"],
+    )
+    settings = Settings(
+        restrict_user_defined_variables=False,
+        ci_pipeline_variables_minimum_override_role="maintainer",
+        ci_id_token_sub_claim_components=["project_path", "ref"],
+    )
+    result = converge(world, [spec(BILLING, settings=settings)])
+    assert applied(result) == [("update", "project settings")]
+    after = project(world)
+    assert (
+        after["restrict_user_defined_variables"],
+        after["ci_pipeline_variables_minimum_override_role"],
+        after["ci_id_token_sub_claim_components"],
+    ) == (False, "maintainer", ["project_path", "ref"])
 
 
 def test_a_developer_gets_the_role_said_once_for_settings_and_variables(world: World):
