@@ -1,8 +1,10 @@
 """One project (or group) through observe -> diff -> apply -> verify. Errors become values here.
 
 A failure in one facet is recorded as a `Problem` and the other facets go on; nothing here exits or
-prints. After apply, every facet that wrote is observed afresh and must diff to nothing: what is
-left "did not stick" (GitLab silently dropped it) and is reported, not rewritten forever.
+prints. After apply, every facet that wrote is observed again and must diff to nothing: what is
+left "did not stick" (GitLab silently dropped it) and is reported, not rewritten forever. Observed
+again means from GitLab's answers: what the answers to the writes showed (the run cache keeps them,
+see `provisioner.gitlab.cache`) is not read a second time; everything else is.
 """
 
 from __future__ import annotations
@@ -90,6 +92,26 @@ def process_project(
         return ProjectResult(spec.path, problems=(problem_from(spec.path, None, exc),))
     if ref is None:
         return _missing(api, spec, facets, apply=apply, options=options, ctx=ctx)
+    try:
+        return _converge(
+            api, ref, spec, facets, apply=apply, options=options, ctx=ctx, expected=expected, replan=replan
+        )
+    finally:
+        api.cache.release(ref.id)  # what REST answers showed of it served this run's verification
+
+
+def _converge(
+    api: GitLabApi,
+    ref: ProjectRef,
+    spec: ProjectSpec,
+    facets: Sequence[Facet],
+    *,
+    apply: bool,
+    options: PlanOptions,
+    ctx: ApplyContext,
+    expected: Sequence[Mapping[str, Any]] | None,
+    replan: bool,
+) -> ProjectResult:
     planned = _plan(api, ref, spec, facets, options)
     if (
         apply
@@ -112,6 +134,7 @@ def process_project(
     attempted = {c.facet for c in planned.changes if c.is_pending}
     failed, problems = _apply(api, ref, spec, facets, planned.changes, ctx)
     if replan and expected is None and any(p.kind == "stale" for p in problems):
+        api.cache.release(ref.id)  # planned anew from what GitLab says now
         return _planned_again(api, spec, facets, planned.changes, failed, problems, options, ctx)
     remaining, verify_problems = _verify(api, spec, facets, attempted, failed, options)
     # What apply achieved is what verify no longer finds: exact even when a facet failed halfway.

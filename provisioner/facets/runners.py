@@ -345,3 +345,6 @@ class ProjectRunners:
             apply_runners(api, project, changes, ctx)
         finally:
             api.cache.forget_project(project.id)
+            # No answer here carries a runner as the list shows it (a create answers an id and a
+            # token; an update or a removal is made by runner id): verification reads them again.
+            api.cache.forget(project.id, api_runners.RUNNERS)

@@ -132,16 +132,18 @@ def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
     return shown
 
 
-def apply_variables(api: GitLabApi, owner: str, changes: Sequence[Change]) -> None:
+def apply_variables(
+    api: GitLabApi, owner: str, changes: Sequence[Change], cache_id: int | None = None
+) -> None:
     for change in changes:
         plan: _Plan = change.payload
         if change.action in (Action.DELETE, Action.REPLACE) and plan.have is not None:
-            api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope)
+            api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope, cache_id)
         if change.action in (Action.CREATE, Action.REPLACE) and plan.want is not None:
-            api_variables.create(api, owner, _body(plan.want, creating=True))
+            api_variables.create(api, owner, _body(plan.want, creating=True), cache_id)
         elif change.action is Action.UPDATE and plan.want is not None:
             data = _body(plan.want, creating=False)
-            api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data)
+            api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data, cache_id)
 
 
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
@@ -178,7 +180,7 @@ class ProjectVariables:
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
         api.cache.forget_project(project.id)
-        apply_variables(api, f"/projects/{project.id}", changes)
+        apply_variables(api, f"/projects/{project.id}", changes, cache_id=project.id)
 
 
 class GroupVariables:

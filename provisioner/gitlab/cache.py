@@ -1,15 +1,23 @@
 """Reads gathered in bulk for a run, served instead of one request per project.
 
 A bulk reader (a group's project listing, a GraphQL query over many projects) fills the cache once;
-the per-area read functions look here first. Everything known about a project is forgotten as soon
-as the tool writes to it, so that the verification after `apply` reads the server afresh.
+the per-area read functions look here first. What bulk reads said about a project, and its entity,
+are forgotten as soon as the tool writes to it, so that the verification after `apply` reads the
+server afresh.
+
+Besides, while a project is worked on, the area modules keep what GitLab's own REST answers showed
+of each resource: the last read of it, revised by the answers to the tool's writes to it (a created
+rule is in the answer to its POST, a deleted one is gone once the DELETE answered). Verification
+then reads again only what no answer showed: a write whose answer does not carry the result (a 204,
+a create whose answer was lost) forgets its resource. Kept state outlives `forget_project` (a write
+to something else) and goes with `release`, when the project is done.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 MISSING: Any = object()
@@ -23,6 +31,7 @@ class RunCache:
         self._projects: dict[str, bytes] = {}
         self._paths: dict[int, str] = {}
         self._facts: dict[int, dict[str, Any]] = {}  # project id -> what -> normalised records
+        self._kept: dict[int, dict[str, Any]] = {}  # project id -> what -> as REST answers showed it
         self._lookups: dict[tuple[str, str], Any] = {}  # run-long lookups: ("group_id", path) -> 42
 
     def add_project(self, entity: Mapping[str, Any]) -> None:
@@ -42,11 +51,38 @@ class RunCache:
             self._facts.setdefault(project_id, {})[what] = value
 
     def get(self, project_id: int, what: str) -> Any:
-        """The cached value, or MISSING."""
+        """The cached value (what REST answers showed before what bulk reads said), or MISSING."""
         with self._lock:
-            return self._facts.get(project_id, {}).get(what, MISSING)
+            kept = self._kept.get(project_id, {}).get(what, MISSING)
+            return kept if kept is not MISSING else self._facts.get(project_id, {}).get(what, MISSING)
+
+    def keep(self, project_id: int, what: str, value: Any) -> None:
+        """What a REST answer showed of `what`, as the area's reader returns it."""
+        with self._lock:
+            self._kept.setdefault(project_id, {})[what] = value
+
+    def revise(self, project_id: int, what: str, change: Callable[[Any], Any]) -> None:
+        """After a write to `what` whose answer shows its result: the kept value, changed by
+        `change(old)`. Nothing is kept when nothing was (a revision of nothing would be a guess)."""
+        with self._lock:
+            self._facts.get(project_id, {}).pop(what, None)
+            kept = self._kept.get(project_id, {})
+            if what in kept:
+                kept[what] = change(kept[what])
+
+    def forget(self, project_id: int, what: str) -> None:
+        """Read `what` from GitLab next time: a write's answer did not show its result."""
+        with self._lock:
+            self._facts.get(project_id, {}).pop(what, None)
+            self._kept.get(project_id, {}).pop(what, None)
+
+    def release(self, project_id: int) -> None:
+        """The project is done (or planned anew): what was kept of it goes."""
+        with self._lock:
+            self._kept.pop(project_id, None)
 
     def forget_project(self, project_id: int) -> None:
+        """The tool writes to the project: its entity and what bulk reads said no longer hold."""
         with self._lock:
             path = self._paths.pop(project_id, None)
             if path is not None:

@@ -47,7 +47,9 @@ def active_tokens(api: GitLabApi, project_id: int) -> list[DeployTokenRecord]:
         return list(cached)
     listed = api.list(f"/projects/{project_id}/deploy_tokens", active="true")
     # `active` filters on the server; older servers ignore it, so look at the flags as well
-    return [to_record(t) for t in listed if not t.get("revoked") and not t.get("expired")]
+    records = [to_record(t) for t in listed if not t.get("revoked") and not t.get("expired")]
+    api.cache.keep(project_id, "deploy_tokens", tuple(records))
+    return records
 
 
 def create(
@@ -59,10 +61,14 @@ def create(
 
     def issue() -> IssuedToken:
         answer = api.post(path, dict(body))
-        return IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
+        issued = IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
+        # the answer is the token as the list shows it, plus its secret
+        record = to_record(answer)
+        api.cache.revise(project_id, "deploy_tokens", lambda kept: (*kept, record))
+        return issued
 
     def revoke_landed() -> None:
-        api.cache.forget_project(project_id)
+        api.cache.forget(project_id, "deploy_tokens")
         for token in active_tokens(api, project_id):
             if token.name == body["name"] and token.id not in known:
                 revoke(api, project_id, token.id)  # its secret never reached us: worthless
@@ -73,6 +79,7 @@ def create(
 def revoke(api: GitLabApi, project_id: int, token_id: int) -> None:
     with contextlib.suppress(NotFound):  # already gone (a retried DELETE whose first answer was lost)
         api.delete(f"/projects/{project_id}/deploy_tokens/{token_id}")
+    api.cache.revise(project_id, "deploy_tokens", lambda kept: tuple(t for t in kept if t.id != token_id))
 
 
 def revoke_quietly(api: GitLabApi, project_id: int, token_id: int) -> None:

@@ -7,7 +7,7 @@ the project allowlist always lists the project itself [G:app/models/ci/job_token
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +24,22 @@ class AllowlistEntry:
     path: str  # full path, for people; the API speaks ids
 
 
+SCOPE = "job_token_scope"
+PROJECTS = "job_token_allowlist"
+GROUPS = "job_token_groups_allowlist"
+
+
+def _read(api: GitLabApi, project_id: int, what: str, read: Callable[[], Any]) -> Any:
+    cached = api.cache.get(project_id, what)
+    if cached is not MISSING:
+        return cached
+    answer = read()
+    api.cache.keep(project_id, what, answer)
+    return answer
+
+
 def inbound_enabled(api: GitLabApi, project_id: int) -> bool:
-    cached = api.cache.get(project_id, "job_token_scope")
-    scope = cached if cached is not MISSING else api.get(f"/projects/{project_id}/job_token_scope")
+    scope = _read(api, project_id, SCOPE, lambda: api.get(f"/projects/{project_id}/job_token_scope"))
     if "inbound_enabled" not in scope:
         raise Unobservable("GitLab did not say whether the job token scope is limited (inbound_enabled)")
     return bool(scope["inbound_enabled"])
@@ -34,14 +47,13 @@ def inbound_enabled(api: GitLabApi, project_id: int) -> bool:
 
 def set_inbound(api: GitLabApi, project_id: int, enabled: bool) -> None:
     api.patch(f"/projects/{project_id}/job_token_scope", {"enabled": enabled})
+    api.cache.forget(project_id, SCOPE)  # 204 without a body: only a read shows what it did
 
 
 def allowed_projects(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
     """Projects whose job tokens may reach this one, without the project itself."""
-    cached = api.cache.get(project_id, "job_token_allowlist")
-    listed = (
-        cached if cached is not MISSING else api.list(f"/projects/{project_id}/job_token_scope/allowlist")
-    )
+    path = f"/projects/{project_id}/job_token_scope/allowlist"
+    listed = _read(api, project_id, PROJECTS, lambda: tuple(api.list(path)))
     return [
         AllowlistEntry(int(p["id"]), str(p.get("path_with_namespace") or p.get("name") or p["id"]))
         for p in listed
@@ -50,12 +62,8 @@ def allowed_projects(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
 
 
 def allowed_groups(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
-    cached = api.cache.get(project_id, "job_token_groups_allowlist")
-    listed = (
-        cached
-        if cached is not MISSING
-        else api.list(f"/projects/{project_id}/job_token_scope/groups_allowlist")
-    )
+    path = f"/projects/{project_id}/job_token_scope/groups_allowlist"
+    listed = _read(api, project_id, GROUPS, lambda: tuple(api.list(path)))
     return [AllowlistEntry(int(g["id"]), _group_path(g)) for g in listed]
 
 
@@ -69,29 +77,48 @@ def _group_path(group: Mapping[str, Any]) -> str:
 
 
 def add_project(api: GitLabApi, project_id: int, target_id: int) -> None:
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/job_token_scope/allowlist",
         {"target_project_id": target_id},
-        find=lambda: _listed(api, project_id, target_id, allowed_projects),
+        find=lambda: _listed(api, project_id, target_id, PROJECTS, allowed_projects),
     )
+    _added(api, project_id, PROJECTS, "target_project_id", target_id, answer)
 
 
 def add_group(api: GitLabApi, project_id: int, target_id: int) -> None:
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/job_token_scope/groups_allowlist",
         {"target_group_id": target_id},
-        find=lambda: _listed(api, project_id, target_id, allowed_groups),
+        find=lambda: _listed(api, project_id, target_id, GROUPS, allowed_groups),
     )
+    _added(api, project_id, GROUPS, "target_group_id", target_id, answer)
+
+
+def _added(api: GitLabApi, project_id: int, what: str, key: str, target_id: int, answer: Any) -> None:
+    """The answer is the link `{source_project_id, target_..._id}`, where the list shows the target
+    itself: what the comparison uses, its id, is in it; its name is only a label, never compared."""
+    if isinstance(answer, AllowlistEntry):
+        return  # found by a fresh read after a lost answer, and kept as read
+    if not (isinstance(answer, Mapping) and answer.get(key) == target_id):
+        api.cache.forget(project_id, what)
+        return
+    api.cache.revise(project_id, what, lambda kept: (*kept, {"id": target_id}))
 
 
 def remove_project(api: GitLabApi, project_id: int, target_id: int) -> None:
     _remove(api, f"/projects/{project_id}/job_token_scope/allowlist/{target_id}")
+    _removed(api, project_id, PROJECTS, target_id)
 
 
 def remove_group(api: GitLabApi, project_id: int, target_id: int) -> None:
     _remove(api, f"/projects/{project_id}/job_token_scope/groups_allowlist/{target_id}")
+    _removed(api, project_id, GROUPS, target_id)
+
+
+def _removed(api: GitLabApi, project_id: int, what: str, target_id: int) -> None:
+    api.cache.revise(project_id, what, lambda kept: tuple(e for e in kept if int(e["id"]) != target_id))
 
 
 def _remove(api: GitLabApi, path: str) -> None:
@@ -106,8 +133,8 @@ def _remove(api: GitLabApi, path: str) -> None:
             raise
 
 
-def _listed(api: GitLabApi, project_id: int, target_id: int, read: Any) -> AllowlistEntry | None:
-    api.cache.forget_project(project_id)
+def _listed(api: GitLabApi, project_id: int, target_id: int, what: str, read: Any) -> AllowlistEntry | None:
+    api.cache.forget(project_id, what)
     return next((e for e in read(api, project_id) if e.id == target_id), None)
 
 

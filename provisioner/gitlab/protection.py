@@ -13,7 +13,7 @@ key are Premium grants the inventory does not manage). What CE can change in pla
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,51 +60,81 @@ def to_branch_rule(entity: Mapping[str, Any]) -> BranchRule:
     )
 
 
+BRANCHES = "protected_branches"
+TAGS = "protected_tags"
+
+
+def to_tag_rule(entity: Mapping[str, Any]) -> TagRule:
+    return TagRule(str(entity["name"]), role_levels(entity.get("create_access_levels") or ()))
+
+
 def protected_branches(api: GitLabApi, project_id: int) -> list[BranchRule]:
-    cached = api.cache.get(project_id, "protected_branches")
+    cached = api.cache.get(project_id, BRANCHES)
     if cached is not MISSING:
         return list(cached)
-    return [to_branch_rule(b) for b in api.list(f"/projects/{project_id}/protected_branches")]
+    rules = [to_branch_rule(b) for b in api.list(f"/projects/{project_id}/protected_branches")]
+    api.cache.keep(project_id, BRANCHES, tuple(rules))
+    return rules
 
 
 def protected_tags(api: GitLabApi, project_id: int) -> list[TagRule]:
-    cached = api.cache.get(project_id, "protected_tags")
+    cached = api.cache.get(project_id, TAGS)
     if cached is not MISSING:
         return list(cached)
-    return [
-        TagRule(str(t["name"]), role_levels(t.get("create_access_levels") or ()))
-        for t in api.list(f"/projects/{project_id}/protected_tags")
-    ]
+    rules = [to_tag_rule(t) for t in api.list(f"/projects/{project_id}/protected_tags")]
+    api.cache.keep(project_id, TAGS, tuple(rules))
+    return rules
 
 
 def protect_branch(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> None:
     name = str(body["name"])
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/protected_branches",
         body,
         find=lambda: api.get_optional(f"/projects/{project_id}/protected_branches/{encode(name)}"),
     )
+    _answered(api, project_id, BRANCHES, name, answer, to_branch_rule)
 
 
 def update_branch(api: GitLabApi, project_id: int, name: str, body: Mapping[str, Any]) -> None:
-    api.patch(f"/projects/{project_id}/protected_branches/{encode(name)}", dict(body))
+    answer = api.patch(f"/projects/{project_id}/protected_branches/{encode(name)}", dict(body))
+    _answered(api, project_id, BRANCHES, name, answer, to_branch_rule)
 
 
 def unprotect_branch(api: GitLabApi, project_id: int, name: str) -> None:
     with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
         api.delete(f"/projects/{project_id}/protected_branches/{encode(name)}")
+    _answered(api, project_id, BRANCHES, name, None, to_branch_rule)
 
 
 def protect_tag(api: GitLabApi, project_id: int, name: str, create_access_level: int) -> None:
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/protected_tags",
         {"name": name, "create_access_level": create_access_level},
         find=lambda: api.get_optional(f"/projects/{project_id}/protected_tags/{encode(name)}"),
     )
+    _answered(api, project_id, TAGS, name, answer, to_tag_rule)
 
 
 def unprotect_tag(api: GitLabApi, project_id: int, name: str) -> None:
     with contextlib.suppress(NotFound):
         api.delete(f"/projects/{project_id}/protected_tags/{encode(name)}")
+    _answered(api, project_id, TAGS, name, None, to_tag_rule)
+
+
+def _answered(
+    api: GitLabApi, project_id: int, what: str, name: str, answer: Any, record: Callable[..., Any]
+) -> None:
+    """The kept rules after a write to the rule `name`: its answer (the rule, as the list shows it,
+    also when it was found by a GET after a lost answer) replaces it; None says it is gone."""
+    if answer is not None and not (isinstance(answer, Mapping) and answer.get("name") == name):
+        api.cache.forget(project_id, what)
+        return
+    rule = None if answer is None else record(answer)
+    api.cache.revise(
+        project_id,
+        what,
+        lambda kept: (*(r for r in kept if r.name != name), *(() if rule is None else (rule,))),
+    )

@@ -94,76 +94,111 @@ class ContainerRule:
         return self.repository_path_pattern
 
 
+PACKAGE_RULES = "package_protection_rules"
+CONTAINER_RULES = "container_protection_rules"
+
+
+def _package_rule(r: Mapping[str, Any]) -> PackageRule:
+    return PackageRule(
+        id=int(r["id"]),
+        package_name_pattern=str(r["package_name_pattern"]),
+        package_type=str(r["package_type"]),
+        minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
+        minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
+    )
+
+
+def _container_rule(r: Mapping[str, Any]) -> ContainerRule:
+    return ContainerRule(
+        id=int(r["id"]),
+        repository_path_pattern=str(r["repository_path_pattern"]),
+        minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
+        minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
+    )
+
+
 def package_rules(api: GitLabApi, project_id: int) -> list[PackageRule]:
-    cached = api.cache.get(project_id, "package_protection_rules")
+    cached = api.cache.get(project_id, PACKAGE_RULES)
     if cached is not MISSING:
         return list(cached)
-    return [
-        PackageRule(
-            id=int(r["id"]),
-            package_name_pattern=str(r["package_name_pattern"]),
-            package_type=str(r["package_type"]),
-            minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
-            minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
-        )
-        for r in api.list(f"/projects/{project_id}/packages/protection/rules")
-    ]
+    rules = [_package_rule(r) for r in api.list(f"/projects/{project_id}/packages/protection/rules")]
+    api.cache.keep(project_id, PACKAGE_RULES, tuple(rules))
+    return rules
 
 
 def container_rules(api: GitLabApi, project_id: int) -> list[ContainerRule]:
-    cached = api.cache.get(project_id, "container_protection_rules")
+    cached = api.cache.get(project_id, CONTAINER_RULES)
     if cached is not MISSING:
         return list(cached)
-    return [
-        ContainerRule(
-            id=int(r["id"]),
-            repository_path_pattern=str(r["repository_path_pattern"]),
-            minimum_access_level_for_push=r.get("minimum_access_level_for_push") or None,
-            minimum_access_level_for_delete=r.get("minimum_access_level_for_delete") or None,
-        )
-        for r in api.list(f"/projects/{project_id}/registry/protection/repository/rules")
-    ]
+    listed = api.list(f"/projects/{project_id}/registry/protection/repository/rules")
+    rules = [_container_rule(r) for r in listed]
+    api.cache.keep(project_id, CONTAINER_RULES, tuple(rules))
+    return rules
 
 
 def create_package_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
     identity = (rule["package_name_pattern"], rule["package_type"])
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/packages/protection/rules",
         {k: v for k, v in rule.items() if v is not None},
-        find=lambda: _fresh(api, project_id, lambda: package_rules(api, project_id), identity),
+        find=lambda: _fresh(api, project_id, PACKAGE_RULES, lambda: package_rules(api, project_id), identity),
     )
+    _answered(api, project_id, PACKAGE_RULES, answer, _package_rule)
 
 
 def update_package_rule(api: GitLabApi, project_id: int, rule_id: int, levels: Mapping[str, Any]) -> None:
-    api.patch(f"/projects/{project_id}/packages/protection/rules/{rule_id}", dict(levels))
+    answer = api.patch(f"/projects/{project_id}/packages/protection/rules/{rule_id}", dict(levels))
+    _answered(api, project_id, PACKAGE_RULES, answer, _package_rule)
 
 
 def delete_package_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
     with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
         api.delete(f"/projects/{project_id}/packages/protection/rules/{rule_id}")
+    _gone(api, project_id, PACKAGE_RULES, rule_id)
 
 
 def create_container_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
     pattern = rule["repository_path_pattern"]
-    post_once(
+    answer = post_once(
         api,
         f"/projects/{project_id}/registry/protection/repository/rules",
         {k: v for k, v in rule.items() if v is not None},
-        find=lambda: _fresh(api, project_id, lambda: container_rules(api, project_id), pattern),
+        find=lambda: _fresh(
+            api, project_id, CONTAINER_RULES, lambda: container_rules(api, project_id), pattern
+        ),
     )
+    _answered(api, project_id, CONTAINER_RULES, answer, _container_rule)
 
 
 def update_container_rule(api: GitLabApi, project_id: int, rule_id: int, levels: Mapping[str, Any]) -> None:
     body = {name: "" if value is None else value for name, value in levels.items()}
-    api.patch(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}", body)
+    answer = api.patch(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}", body)
+    _answered(api, project_id, CONTAINER_RULES, answer, _container_rule)
 
 
 def delete_container_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
     with contextlib.suppress(NotFound):
         api.delete(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}")
+    _gone(api, project_id, CONTAINER_RULES, rule_id)
 
 
-def _fresh(api: GitLabApi, project_id: int, read: Any, identity: Any) -> Any | None:
-    api.cache.forget_project(project_id)
+def _answered(api: GitLabApi, project_id: int, what: str, answer: Any, record: Any) -> None:
+    """A create or update answers the rule as the list shows it: it replaces the kept one. A rule
+    found after a lost answer is already kept as read."""
+    if isinstance(answer, PackageRule | ContainerRule):
+        return
+    if not isinstance(answer, Mapping) or "id" not in answer:
+        api.cache.forget(project_id, what)
+        return
+    rule = record(answer)
+    api.cache.revise(project_id, what, lambda kept: (*(r for r in kept if r.id != rule.id), rule))
+
+
+def _gone(api: GitLabApi, project_id: int, what: str, rule_id: int) -> None:
+    api.cache.revise(project_id, what, lambda kept: tuple(r for r in kept if r.id != rule_id))
+
+
+def _fresh(api: GitLabApi, project_id: int, what: str, read: Any, identity: Any) -> Any | None:
+    api.cache.forget(project_id, what)
     return next((r for r in read() if r.identity == identity), None)

@@ -21,6 +21,7 @@ from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import Secret
 
 PROJECT_TYPE = "project_type"
+RUNNERS = "runners"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,13 @@ def to_record(entity: Mapping[str, Any]) -> RunnerRecord:
 
 def project_runners(api: GitLabApi, project_id: int) -> list[RunnerRecord]:
     """The project runners assigned to the project, with their details (tags, flags)."""
-    cached = api.cache.get(project_id, "runners")
+    cached = api.cache.get(project_id, RUNNERS)
     if cached is not MISSING:
         return list(cached)
     listed = api.list(f"/projects/{project_id}/runners", type=PROJECT_TYPE)
-    return [to_record(api.get(f"/runners/{int(r['id'])}")) for r in listed]
+    records = [to_record(api.get(f"/runners/{int(r['id'])}")) for r in listed]
+    api.cache.keep(project_id, RUNNERS, tuple(records))
+    return records
 
 
 def runner(api: GitLabApi, runner_id: int) -> RunnerRecord | None:
@@ -107,7 +110,7 @@ def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedTo
 
 
 def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
-    api.cache.forget_project(project_id)
+    api.cache.forget(project_id, RUNNERS)
     landed = [r.id for r in project_runners(api, project_id) if r.description == description]
     return max(landed, default=None)
 
@@ -142,7 +145,7 @@ def delete(api: GitLabApi, runner_id: int) -> None:
 
 def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:
     def assigned() -> Any | None:
-        api.cache.forget_project(project_id)
+        api.cache.forget(project_id, RUNNERS)
         return next((r for r in project_runners(api, project_id) if r.id == runner_id), None)
 
     post_once(api, f"/projects/{project_id}/runners", {"runner_id": runner_id}, find=assigned)

@@ -55,11 +55,31 @@ def to_record(entity: Mapping[str, Any]) -> VariableRecord:
 
 
 def list_variables(api: GitLabApi, owner: str, cache_id: int | None = None) -> list[VariableRecord]:
+    """`cache_id`: the project's id, for the run cache (group variables are not cached)."""
     if cache_id is not None:
         cached = api.cache.get(cache_id, "variables")
         if cached is not MISSING:
             return list(cached)
-    return [to_record(v) for v in api.list(f"{owner}/variables")]
+    records = [to_record(v) for v in api.list(f"{owner}/variables")]
+    if cache_id is not None:
+        api.cache.keep(cache_id, "variables", tuple(records))
+    return records
+
+
+def _answered(api: GitLabApi, cache_id: int | None, gone: tuple[str, str], answer: Any) -> None:
+    """The kept list after a write: without the variable `gone`, with the one GitLab answered (the
+    variable entity, as the list shows it). An answer that is not one is no proof: read again."""
+    if cache_id is None:
+        return
+    if answer is not None and not (isinstance(answer, Mapping) and "key" in answer):
+        api.cache.forget(cache_id, "variables")
+        return
+    record = None if answer is None else to_record(answer)
+    api.cache.revise(
+        cache_id,
+        "variables",
+        lambda kept: (*(v for v in kept if v.identity != gone), *(() if record is None else (record,))),
+    )
 
 
 def body(
@@ -93,11 +113,11 @@ def body(
     return data
 
 
-def create(api: GitLabApi, owner: str, data: Mapping[str, Any]) -> None:
+def create(api: GitLabApi, owner: str, data: Mapping[str, Any], cache_id: int | None = None) -> None:
     """POST is not idempotent: when the outcome is unknown, look before trying again."""
     key, scope = str(data["key"]), str(data["environment_scope"])
     try:
-        create_once(
+        answer = create_once(
             lambda: api.post(f"{owner}/variables", data),
             lambda: True if _exists(api, owner, key, scope) else None,
         )
@@ -105,15 +125,21 @@ def create(api: GitLabApi, owner: str, data: Mapping[str, Any]) -> None:
         # Our own earlier attempt may have landed after all (dropped answer, then a retry).
         if "has already been taken" not in exc.message:
             raise
+        answer = True
+    _answered(api, cache_id, (key, scope), answer)
 
 
-def update(api: GitLabApi, owner: str, key: str, scope: str, data: Mapping[str, Any]) -> None:
-    api.put(f"{owner}/variables/{encode(key)}", data, **{"filter[environment_scope]": scope})
+def update(
+    api: GitLabApi, owner: str, key: str, scope: str, data: Mapping[str, Any], cache_id: int | None = None
+) -> None:
+    answer = api.put(f"{owner}/variables/{encode(key)}", data, **{"filter[environment_scope]": scope})
+    _answered(api, cache_id, (key, scope), answer)
 
 
-def delete(api: GitLabApi, owner: str, key: str, scope: str) -> None:
+def delete(api: GitLabApi, owner: str, key: str, scope: str, cache_id: int | None = None) -> None:
     with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
         api.delete(f"{owner}/variables/{encode(key)}", **{"filter[environment_scope]": scope})
+    _answered(api, cache_id, (key, scope), None)
 
 
 def _exists(api: GitLabApi, owner: str, key: str, scope: str) -> bool:
