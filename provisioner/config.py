@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from provisioner import secrets
 from provisioner.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("~/.config/provisioner/config.toml").expanduser()
@@ -92,7 +93,11 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
+    """The settings, the token registered for redaction from the start."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:
         raise ConfigError(f"invalid settings: {exc}") from None
+    if cfg.token is not None:
+        secrets.remember(cfg.token.get_secret_value())
+    return cfg

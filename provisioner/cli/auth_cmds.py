@@ -15,7 +15,6 @@ import typer
 
 from provisioner import secrets
 from provisioner.cli import common
-from provisioner.cli import logs as cli_logs
 from provisioner.config import Settings
 from provisioner.credentials import KEYRING_SERVICE, NO_KEYRING_HINT, keyring_delete, keyring_get, keyring_set
 from provisioner.errors import Unauthorized
@@ -29,7 +28,6 @@ REFUSED = "GitLab refused the token (invalid, expired or revoked)"
 
 def _setup(url: str | None) -> Settings:
     cfg = common.settings(url)
-    cli_logs.setup(False, cfg.log_file)
     cfg.check_transport()
     return cfg
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from provisioner.cli import common
-from provisioner.cli import logs as cli_logs
 from provisioner.cli.run_cmds import (
     ConcurrencyOpt,
     DebugOpt,
@@ -52,7 +51,6 @@ def register(app: typer.Typer) -> None:
         staged = onboard.prepare(request)  # validates everything; no API call before this
         try:
             cfg = common.settings(url, concurrency)
-            cli_logs.setup(debug, cfg.log_file)
             api = common.connect(cfg)
             try:
                 created = ensure_namespace(api, staged.namespace, create_groups=create_groups)
@@ -67,7 +65,6 @@ def register(app: typer.Typer) -> None:
                 concurrency=concurrency,
                 options=PlanOptions(),
                 inventory_path=inventory,
-                debug=debug,
             )
             report(result, format)
             code = exit_code(result, drift_code=common.EXIT_OK)

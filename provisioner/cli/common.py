@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from provisioner.cli import logs as cli_logs
 from provisioner.config import Settings, load_settings
 from provisioner.credentials import resolve_token
 from provisioner.errors import (
@@ -23,10 +24,10 @@ from provisioner.errors import (
     Unauthorized,
 )
 from provisioner.gitlab.transport import GitLabApi
+from provisioner.report.text import plural
 from provisioner.secrets import redact
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT, EXIT_INTERRUPTED = 0, 1, 2, 130
-log = logging.getLogger("provisioner")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -44,19 +45,23 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
 
 
 def boundary(command: F) -> F:
-    """The one place that turns errors into messages and exit codes. No traceback on screen."""
+    """The one place that turns errors into messages and exit codes. No traceback on screen.
+
+    Logging (and with it the scrubbing of secrets from every handler) starts here, before the command
+    loads anything: a crash while loading the inventory is caught, scrubbed and logged like any other.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            cli_logs.setup(bool(kwargs.get("debug")), settings().log_file)
             return command(*args, **kwargs)
         except typer.Exit:
             raise
         except InputError as exc:
             for problem in exc.problems:
                 err(str(problem))
-            n = len(exc.problems)
-            err(f"{n} problem{'s' if n != 1 else ''} in the input; nothing was sent to GitLab.")
+            err(f"{plural(len(exc.problems), 'problem')} in the input; nothing was sent to GitLab.")
             raise typer.Exit(EXIT_ERROR) from None
         except (ConfigError, GitLabError) as exc:
             fail(f"error: {exc}")
@@ -68,8 +73,11 @@ def boundary(command: F) -> F:
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
         except Exception as exc:
-            log.exception("unexpected error")
-            fail(f"internal error: {type(exc).__name__} (the traceback is in the log file)")
+            log_file = cli_logs.log_traceback("unexpected error")  # the console drops tracebacks
+            kept = f"the traceback is in {log_file}" if log_file else "no log file could be written"
+            fail(f"internal error: {type(exc).__name__}; {kept}")
+        finally:
+            cli_logs.teardown()
 
     return wrapper  # type: ignore[return-value]
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from provisioner.cli import common
-from provisioner.cli import logs as cli_logs
 from provisioner.cli.run_cmds import ConcurrencyOpt, DebugOpt, UrlOpt
 from provisioner.onboard import atomic
 from provisioner.onboard.importer import import_group
@@ -34,7 +33,6 @@ def register(app: typer.Typer) -> None:
         if out is not None and out.exists() and not force:
             common.fail(f"error: {out} exists; pass --force to overwrite it")
         cfg = common.settings(url, concurrency)
-        cli_logs.setup(debug, cfg.log_file)
         api = common.connect(cfg)
         try:
             result = import_group(api, group.strip("/"), concurrency=cfg.concurrency, source=cfg.gitlab_url)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.errors import InputError
+from provisioner.cli import common
 from provisioner.inventory import inventory_json_schema, load_inventory
 from provisioner.report.text import plural
 
@@ -17,17 +17,14 @@ InventoryOption = Annotated[
 ]
 
 
+@common.boundary
 def validate(inventory: InventoryOption = Path("inventory.yaml")) -> None:
     """Check the inventory, its includes, blueprint inputs and secret references, offline."""
-    try:
-        loaded = load_inventory(inventory)
-    except InputError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(1) from None
+    loaded = load_inventory(inventory)
     typer.echo(f"ok: {plural(len(loaded.projects), 'project')}, {plural(len(loaded.groups), 'group')}")
 
 
+@common.boundary
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:

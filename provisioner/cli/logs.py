@@ -1,9 +1,10 @@
-"""Logging for the CLI: scrubbed of secret values on every handler, tracebacks to a file."""
+"""Logging for the CLI: scrubbed of secret values on every handler, tracebacks to a file only."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from provisioner.secrets import redact
 
@@ -16,26 +17,78 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().formatException(ei))  # type: ignore[arg-type]
 
 
-def setup(debug: bool, log_file: Path) -> Path | None:
-    """stderr gets warnings (or everything with --debug); the log file gets debug and tracebacks."""
+class _Ours:
+    """Marks the handlers `setup` installs, so that it replaces them without touching anyone else's
+    (a test runner's capture handlers, for one)."""
+
+
+class _Console(logging.StreamHandler, _Ours):  # type: ignore[type-arg]
+    pass
+
+
+class _File(logging.FileHandler, _Ours):
+    """Opened at the first record, so that a run with nothing to log leaves no file behind."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.failed = False
+
+    def _open(self) -> Any:
+        if self.failed:
+            return None
+        try:
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            return super()._open()
+        except OSError:  # no log file is no reason to fail the run; emit() skips a None stream
+            self.failed = True
+            return None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # The default prints the record's message and arguments, unscrubbed, on stderr.
+        self.failed = True
+
+
+def _no_traceback(record: logging.LogRecord) -> bool:
+    # A traceback on screen says nothing to a user; whoever logged it also says what happened, in one
+    # line, and points at the log file.
+    return not record.exc_info and not record.stack_info
+
+
+def setup(debug: bool, log_file: Path) -> None:
+    """stderr gets warnings (or everything with --debug) but never a traceback; the log file gets
+    debug (or info) and tracebacks."""
+    teardown()
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
     root.setLevel(logging.DEBUG)
-    console = logging.StreamHandler()
+    console = _Console()
     console.setLevel(logging.DEBUG if debug else logging.WARNING)
     console.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
-    root.addHandler(console)
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(log_file, encoding="utf-8")
-    except OSError:
-        return None
+    console.addFilter(_no_traceback)
+    file_handler = _File(log_file)
     file_handler.setLevel(logging.DEBUG if debug else logging.INFO)
     file_handler.setFormatter(
         RedactingFormatter("%(asctime)s %(threadName)s %(levelname)s %(name)s: %(message)s")
     )
+    root.addHandler(console)
     root.addHandler(file_handler)
     for noisy in ("urllib3", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
-    return log_file
+
+
+def log_traceback(message: str) -> Path | None:
+    """Log the exception being handled; the log file it went to, None when none could be written."""
+    logging.getLogger("provisioner").exception(message)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _File) and handler.stream is not None and not handler.failed:
+            handler.flush()
+            return Path(handler.baseFilename)
+    return None
+
+
+def teardown() -> None:
+    """Remove and close the handlers `setup` installed (the log file is flushed and closed)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _Ours):
+            root.removeHandler(handler)
+            handler.close()

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 
 from provisioner.cli import common
-from provisioner.cli import logs as cli_logs
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
@@ -37,6 +36,7 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Projects worked on at once (default 8).")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="GitLab URL (default: $PROVISIONER_GITLAB_URL).")]
 RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values and replace changed tokens.")]
+# Read by `common.boundary`, which sets logging up before the command runs.
 DebugOpt = Annotated[bool, typer.Option(help="Debug logging (secret values are still scrubbed).")]
 
 
@@ -83,12 +83,10 @@ def execute(
     concurrency: int | None,
     options: PlanOptions,
     inventory_path: Path,
-    debug: bool,
     quiet: bool = False,
     expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> tuple[RunResult, str]:
     cfg = common.settings(url, concurrency)
-    cli_logs.setup(debug, cfg.log_file)
     api = common.connect(cfg)
     ctx = ApplyContext(
         options=options, inventory_dir=common.inventory_dir(inventory_path), store_token=store_token
@@ -161,7 +159,6 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency,
             options=options,
             inventory_path=inventory,
-            debug=debug,
         )
         extra = {"gitlab_url": gitlab_url, "inventory_digest": sel.inventory.digest, "rotate": rotate}
         report(result, format, **extra)
@@ -203,7 +200,6 @@ def register(app: typer.Typer) -> None:
                 concurrency=concurrency,
                 options=options,
                 inventory_path=inventory,
-                debug=debug,
             )
             common.out(text.render(shown))
             if not shown.pending:
@@ -218,7 +214,6 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency,
             options=options,
             inventory_path=inventory,
-            debug=debug,
             expected=expected,
         )
         report(result, format)
@@ -246,7 +241,6 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency,
             options=PlanOptions(),
             inventory_path=inventory,
-            debug=debug,
         )
         report(result, format)
         if junit_file is not None:

@@ -49,6 +49,13 @@ GOOD = """\
     """
 
 
+@pytest.fixture(autouse=True)
+def _settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands read settings (for the log file) before anything else: never the user's own."""
+    monkeypatch.setenv("PROVISIONER_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("PROVISIONER_LOG_FILE", str(tmp_path / "provisioner.log"))
+
+
 def read_yaml(text: str) -> Any:
     import textwrap
 
@@ -79,6 +86,7 @@ def test_validate_prints_one_line_per_problem(write_files: WriteFiles) -> None:
         f"{main}:3:20: projects.a/b.settings.build_timout: "
         "unknown key 'build_timout'; did you mean 'build_timeout'?",
         f"{main}:3:50: projects.a/b.settings.public_jobs: expected true or false",
+        "2 problems in the input; nothing was sent to GitLab.",
     ]
 
 
@@ -86,7 +94,10 @@ def test_a_missing_inventory_is_an_input_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--inventory", str(tmp_path / "nope.yaml")])
 
     assert result.exit_code == 1
-    assert result.output == f"{tmp_path / 'nope.yaml'}: cannot read the file: No such file or directory\n"
+    assert result.output.splitlines() == [
+        f"{tmp_path / 'nope.yaml'}: cannot read the file: No such file or directory",
+        "1 problem in the input; nothing was sent to GitLab.",
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.report.text import plural
+
 CORPUS = Path(__file__).parent / "corpus"
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(path.name for path in CORPUS.iterdir() if path.is_dir())
@@ -54,7 +56,8 @@ def test_broken_inventory_is_reported(name: str, tmp_path: Path) -> None:
 
     expected = (case / "expected.txt").read_text().splitlines()
     assert result.returncode == 1, result.stdout + result.stderr
-    assert result.stderr.splitlines() == expected
+    summary = f"{plural(len(expected), 'problem')} in the input; nothing was sent to GitLab."
+    assert result.stderr.splitlines() == [*expected, summary]
     assert result.stdout == ""
     for secret in _secret_values(case):
         assert secret not in result.stderr

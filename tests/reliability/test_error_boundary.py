@@ -1,0 +1,126 @@
+"""The one error boundary: whatever breaks, and wherever (loading the inventory included), a command
+prints one line naming the log file, keeps the scrubbed traceback there, and exits 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from provisioner.cli import app, common
+from tests.reliability.conftest import cli_env
+from tests.reliability.test_secrets_everywhere import leaks
+from tests.support import ROOT, Sandbox
+
+SECRET = "rel-boundary-secret-5d1c7e"  # a variable's value, from the environment
+INVENTORY = """\
+version: 1
+projects:
+  platform/billing:
+    variables:
+      API_KEY: {secret: "env:REL_BOUNDARY_SECRET", masked: true}
+"""
+# Replaces FAULT_AT (module:function) by a function that raises an error whose message holds the
+# value of the environment variable FAULT_SECRET: an unexpected error that carries a secret.
+FAULTY_CLI = """\
+import importlib, os, sys
+module, _, name = os.environ["FAULT_AT"].partition(":")
+def fault(*args, **kwargs):
+    raise RuntimeError("broken while holding " + os.environ[os.environ["FAULT_SECRET"]])
+setattr(importlib.import_module(module), name, fault)
+from provisioner.cli import main
+sys.argv[0] = "provisioner"
+main()
+"""
+LOADING = "provisioner.inventory.loader:_select"  # runs after every secret has been resolved
+
+
+def run_faulty(
+    sandbox: Sandbox, workdir: Path, args: list[str], fault_at: str, secret_env: str, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    script = workdir / "faulty_cli.py"
+    script.write_text(FAULTY_CLI)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_"))}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env |= cli_env(
+        sandbox, workdir, REL_BOUNDARY_SECRET=SECRET, FAULT_AT=fault_at, FAULT_SECRET=secret_env, **extra
+    )
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+FAULTS = [
+    (["validate"], LOADING, "REL_BOUNDARY_SECRET"),
+    (["plan"], LOADING, "REL_BOUNDARY_SECRET"),
+    (["apply", "--yes"], LOADING, "REL_BOUNDARY_SECRET"),
+    (["check", "--debug"], LOADING, "REL_BOUNDARY_SECRET"),
+    (["bootstrap", "platform/brand-new"], LOADING, "REL_BOUNDARY_SECRET"),
+    (["import", "platform"], "provisioner.cli.import_cmds:import_group", "PROVISIONER_TOKEN"),
+    (["auth", "status"], "provisioner.onboard.auth:identify", "PROVISIONER_TOKEN"),
+    (["demo"], "provisioner.sandbox:SandboxServer", "PROVISIONER_TOKEN"),
+]
+
+
+@pytest.mark.parametrize(("args", "fault_at", "secret_env"), FAULTS, ids=[" ".join(f[0]) for f in FAULTS])
+def test_an_unexpected_error_is_one_line_on_screen_and_a_scrubbed_traceback_in_the_log(
+    sandbox: Sandbox, workdir: Path, args: list[str], fault_at: str, secret_env: str
+) -> None:
+    (workdir / "inventory.yaml").write_text(INVENTORY)
+    log_file = workdir / "provisioner.log"
+
+    result = run_faulty(sandbox, workdir, args, fault_at, secret_env)
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [f"internal error: RuntimeError; the traceback is in {log_file}"]
+    log = log_file.read_text()
+    assert "Traceback (most recent call last)" in log and "RuntimeError: broken while holding" in log
+    assert "(sensitive)" in log  # the value was there, and scrubbed
+    secret = SECRET if secret_env == "REL_BOUNDARY_SECRET" else sandbox.token
+    assert leaks(result.stdout + result.stderr + log, [secret, sandbox.token]) == []
+
+
+def test_without_a_writable_log_file_the_one_line_says_so(sandbox: Sandbox, workdir: Path) -> None:
+    (workdir / "inventory.yaml").write_text(INVENTORY)
+    (workdir / "a-file").write_text("not a folder\n")
+    unwritable = str(workdir / "a-file" / "provisioner.log")
+
+    result = run_faulty(
+        sandbox, workdir, ["plan"], LOADING, "REL_BOUNDARY_SECRET", PROVISIONER_LOG_FILE=unwritable
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["internal error: RuntimeError; no log file could be written"]
+    assert leaks(result.stdout + result.stderr, [SECRET]) == []
+
+
+def test_every_command_is_behind_the_boundary() -> None:
+    """A command outside it would print a raw traceback, secrets and all, on an unexpected error."""
+    wrapper_code = common.boundary(lambda: None).__code__
+    outside = {"blueprint", "sandbox"}  # local tools that never hold a secret; they report their own errors
+
+    def commands(typer_app: typer.Typer, prefix: str) -> list[tuple[str, Any]]:
+        found = [
+            (f"{prefix}{c.name or c.callback.__name__}", c.callback) for c in typer_app.registered_commands
+        ]
+        for group in typer_app.registered_groups:
+            if group.name not in outside and group.typer_instance is not None:
+                found += commands(group.typer_instance, f"{prefix}{group.name} ")
+        return found
+
+    found = commands(app, "")
+    assert {"plan", "apply", "check", "validate", "bootstrap", "import", "demo", "auth login"} <= {
+        name for name, _ in found
+    }
+    assert [name for name, callback in found if callback.__code__ is not wrapper_code] == []
