@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -32,7 +32,8 @@ ProjectOpt = Annotated[
 ShardOpt = Annotated[
     str | None, typer.Option(help="Only shard K of N (K/N), e.g. $CI_NODE_INDEX/$CI_NODE_TOTAL.")
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+# A choice, so that a wrong --format is a usage error before anything is loaded or sent.
+FormatOpt = Annotated[Literal["text", "json"], typer.Option("--format", "-f", help="text or json")]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Projects worked on at once (default 8).")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="GitLab URL (default: $PROVISIONER_GITLAB_URL).")]
 RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values and replace changed tokens.")]
@@ -114,12 +115,7 @@ def execute(
 
 
 def report(result: RunResult, fmt: str, **extra: Any) -> None:
-    if fmt == "json":
-        common.out(json_report.render(result, **extra))
-    elif fmt == "text":
-        common.out(text.render(result))
-    else:
-        common.fail(f"error: --format must be text or json, not {fmt!r}")
+    common.out(json_report.render(result, **extra) if fmt == "json" else text.render(result))
 
 
 def exit_code(result: RunResult, *, drift_code: int) -> int:

@@ -13,7 +13,7 @@ import pytest
 import typer
 
 from provisioner.cli import app, common
-from tests.reliability.conftest import cli_env
+from tests.reliability.conftest import cli, cli_env
 from tests.reliability.test_secrets_everywhere import leaks
 from tests.support import ROOT, Sandbox
 
@@ -124,3 +124,16 @@ def test_every_command_is_behind_the_boundary() -> None:
         name for name, _ in found
     }
     assert [name for name, callback in found if callback.__code__ is not wrapper_code] == []
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "check"])
+def test_a_wrong_format_is_refused_before_any_request(sandbox: Sandbox, workdir: Path, command: str) -> None:
+    (workdir / "inventory.yaml").write_text(INVENTORY)
+    sandbox.reset_counters()
+
+    yes = ["--yes"] if command == "apply" else []
+    result = cli(sandbox, workdir, command, *yes, "--format", "yaml", REL_BOUNDARY_SECRET=SECRET)
+
+    assert result.returncode == 2, result.stderr  # a usage error
+    assert "--format" in result.stderr and "yaml" in result.stderr
+    assert sandbox.counters()["total"] == 0
