@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         config_file = Path(os.environ.get("PROVISIONER_CONFIG", DEFAULT_CONFIG_FILE))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config_file.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            sources.append(_config_file_source(settings_cls, config_file))
         return tuple(sources)
 
     @field_validator("gitlab_url")
@@ -92,12 +92,33 @@ class Settings(BaseSettings):
         return str(self.ca_bundle) if self.ca_bundle else True
 
 
+def _config_file_source(settings_cls: type[BaseSettings], path: Path) -> TomlConfigSettingsSource:
+    """The TOML file's settings; a token in it is refused, as a file is read by more than its owner
+    (backups, dotfile repositories, screen shares)."""
+    try:
+        source = TomlConfigSettingsSource(settings_cls, toml_file=path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc}") from None
+    token = Settings.model_fields["token"]
+    aliases = token.validation_alias.choices if isinstance(token.validation_alias, AliasChoices) else []
+    names = {"token", *(str(alias).casefold() for alias in aliases)}
+    for key in source.toml_data:
+        if key.casefold() in names:
+            raise ConfigError(
+                f"{path}: the key {key!r} holds the GitLab token, which is never read from the config "
+                "file: remove it, and use `provisioner auth login` (the OS keyring) or PROVISIONER_TOKEN"
+            )
+    return source
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """The settings, the token registered for redaction from the start."""
+    """The settings, the token registered for redaction. An error names each setting and what is wrong
+    with it, never the value given (pydantic would print it, and it may be a secret)."""
     try:
         cfg = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as exc:
-        raise ConfigError(f"invalid settings: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from None
     if cfg.token is not None:
         secrets.remember(cfg.token.get_secret_value())
     return cfg
