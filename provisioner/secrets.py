@@ -82,6 +82,12 @@ def resolve(ref: str, base_dir: Path) -> Secret:
     else:
         service, _, name = rest.partition("/")  # the name may contain slashes (project paths)
         value = _keyring_get(service, name)
+    if len(value) < _MIN_REDACTED_LENGTH:
+        # Refused rather than held: it could not be scrubbed from output, so it might be shown.
+        raise SecretLookupError(
+            f"the value of {ref} has fewer than {_MIN_REDACTED_LENGTH} characters: too short to be "
+            "kept out of logs and reports; use a longer secret, or `value:` if it is not one"
+        )
     return Secret(value, ref)
 
 

@@ -187,3 +187,18 @@ def test_rotate_rewrites_a_hidden_value_and_verifies_without_asking_again(
     assert stored.value == "Pg-rotated-2026-value" and stored.hidden  # GitLab's API cannot show it
     again = cli(sandbox, workdir, "apply", "--yes", REL_DB_PASSWORD="Pg-rotated-2026-value")
     assert again.returncode == 0 and "0 changes applied" in again.stdout, again.stdout
+
+
+@pytest.mark.parametrize(("value", "code"), [("", 1), ("abc", 1), ("abcd", 0)])
+def test_a_secret_too_short_to_be_scrubbed_is_refused(
+    sandbox: Sandbox, workdir: Path, value: str, code: int
+) -> None:
+    """Text that short cannot be scrubbed from output without mangling it: such a value would show."""
+    (workdir / "inventory.yaml").write_text(
+        'version: 1\nprojects:\n  a/b:\n    variables:\n      PIN: {secret: "env:REL_PIN"}\n'
+    )
+    result = cli(sandbox, workdir, "validate", REL_PIN=value)
+    assert result.returncode == code, result.stderr
+    if code:
+        assert result.stderr.startswith("inventory.yaml:5:") and "variables.PIN.secret" in result.stderr
+        assert "the value of env:REL_PIN has fewer than 4 characters" in result.stderr
