@@ -13,6 +13,8 @@ only `managed` files need it (a few kilobytes). A second file per base was rejec
 from __future__ import annotations
 
 import io
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -60,8 +62,12 @@ class Lock:
 
         return rendering(self) == rendering(other)
 
-    def to_text(self) -> str:
+    def to_text(self, *, fast: bool = True) -> str:
+        """The lock file's bytes. `fast`: the bases that YAML writes as plain `|` blocks are spliced
+        in by hand, the same bytes as ruamel's emitter, which reads every character of them in Python
+        and was most of a no-op run's time (every project's expected lock is written to be hashed)."""
         files: dict[str, Any] = {}
+        blocks: dict[str, str] = {}
         for path in sorted(self.files):
             locked = self.files[path]
             entry: dict[str, Any] = {
@@ -69,7 +75,13 @@ class Lock:
                 "sha256": locked.sha256,
                 "rendered_sha256": locked.rendered_sha256,
             }
-            if locked.base is not None:
+            if locked.base is not None and fast and _plain_block(locked.base):
+                marker = f"provisioner-base-{len(blocks)}"
+                blocks[marker] = locked.base
+                entry["base"] = marker
+            elif locked.base is not None and _NOT_IN_A_BLOCK.search(locked.base):
+                entry["base"] = locked.base  # quoted with escapes: a block would lose or refuse them
+            elif locked.base is not None:
                 entry["base"] = LiteralScalarString(locked.base)
             files[path] = entry
         data = {
@@ -80,8 +92,39 @@ class Lock:
             "files": files,
         }
         out = io.StringIO()
-        _yaml().dump(data, out)
-        return _HEADER + out.getvalue()
+        _writer().dump(data, out)
+        text = out.getvalue()
+        for marker, base in blocks.items():
+            text = _splice(text, marker, base)
+        return _HEADER + text
+
+
+# What a literal block cannot carry: line breaks other than \n (read back as \n), and characters YAML
+# does not allow unescaped (the whole lock would no longer load) or reads specially (a BOM).
+_NOT_IN_A_BLOCK = re.compile(
+    "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _plain_block(text: str) -> bool:
+    """Whether YAML writes `text` as a plain literal block (`|`, no indicators, nothing escaped):
+    printable ASCII lines without trailing spaces, the first not indented, one final line break."""
+    return (
+        text.endswith("\n")
+        and not text.endswith("\n\n")
+        and text[0] not in " \n"
+        and text.isascii()
+        and all(" " <= ch <= "~" for ch in text.replace("\n", ""))
+        and " \n" not in text
+    )
+
+
+def _splice(dumped: str, marker: str, base: str) -> str:
+    """Replace the line `<indent>base: <marker>` by the literal block ruamel would have written."""
+    at = dumped.index(f"base: {marker}\n")
+    indent = " " * (at - dumped.rindex("\n", 0, at) - 1)
+    body = "".join(f"{indent}  {line}\n" if line else "\n" for line in base[:-1].split("\n"))
+    return dumped[:at] + "base: |\n" + body + dumped[at + len(f"base: {marker}\n") :]
 
 
 class _LockedFileModel(BaseModel):
@@ -103,7 +146,7 @@ class _LockModel(BaseModel):
 
 def parse_lock(text: str) -> Lock:
     try:
-        data = YAML(typ="safe").load(text)
+        data = _reader().load(text)
         model = _LockModel.model_validate(data)
     except YAMLError as exc:
         raise LockError(f"{LOCK_PATH}: not YAML: {exc}") from None
@@ -117,8 +160,23 @@ def parse_lock(text: str) -> Lock:
     return Lock(model.blueprint, model.version, model.variables, files)
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.width = 4096  # no folding of long values: the same lock always has the same bytes
-    yaml.indent(mapping=2, sequence=4, offset=2)
+# One reader and one writer per thread: making a YAML instance searches the disk for plug-ins (a glob),
+# which cost more than writing the lock it is made for; an instance is not safe to share between threads.
+_per_thread = threading.local()
+
+
+def _writer() -> YAML:
+    yaml: YAML | None = getattr(_per_thread, "writer", None)
+    if yaml is None:
+        yaml = YAML(typ="rt")
+        yaml.width = 4096  # no folding of long values: the same lock always has the same bytes
+        yaml.indent(mapping=2, sequence=4, offset=2)
+        _per_thread.writer = yaml
+    return yaml
+
+
+def _reader() -> YAML:
+    yaml: YAML | None = getattr(_per_thread, "reader", None)
+    if yaml is None:
+        yaml = _per_thread.reader = YAML(typ="safe")
     return yaml

@@ -47,8 +47,8 @@ class RenderedFile:
     def policy(self) -> Policy:
         return self.rule.policy
 
-    @property
-    def sha256(self) -> str:
+    @functools.cached_property
+    def sha256(self) -> str:  # asked for many times per file and run: hashed once
         return sha256_text(self.text)
 
 
