@@ -110,9 +110,11 @@ def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Fil
     hashes = {path: head.sha256 if head else None for path, head in heads.items()}
     lock = None
     if hashes[LOCK_PATH] is not None:
-        lock = _lock_as_expected(rendering, hashes)
+        lock = read_lock(repository.read_in_bulk(api, project.id, LOCK_PATH))  # parsing is cheap
+    if hashes[LOCK_PATH] is not None and lock is None:
+        lock = _lock_as_expected(rendering, hashes)  # writing it is not: only to save a download
         if sha256_text(lock.to_text()) != hashes[LOCK_PATH]:
-            lock = read_lock(repository.read_text(api, project.id, LOCK_PATH, branch, default_branch=True))
+            lock = read_lock(repository.read_text(api, project.id, LOCK_PATH, branch))
     needed = contents_needed(rendering, lock, hashes, for_display=True)
     texts = {
         path: repository.read_text(api, project.id, path, branch, default_branch=True) for path in needed

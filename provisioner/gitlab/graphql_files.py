@@ -12,6 +12,7 @@ thousands of projects holds their hashes until each project's turn, not their fi
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +23,18 @@ from provisioner.gitlab.graphql_reads import PAGE, Read, Wanted, complete
 
 @dataclass(frozen=True)
 class BlobRecord:
-    """A file at the default branch: what a HEAD on the Files API tells, and the text itself."""
+    """A file at the default branch: what a HEAD on the Files API tells, and maybe the text itself."""
 
     path: str
     blob_id: str
     content_sha256: str
     size: int
-    content: str | None  # None: not kept (the facet does not need it); the Files API has it
+    # The text, compressed: it waits in memory for the project's turn (a lock file is ~8 kB, ~2 kB so).
+    packed: bytes | None  # None: not kept (the facet does not need it); the Files API has it
+
+    @property
+    def content(self) -> str | None:
+        return None if self.packed is None else zlib.decompress(self.packed).decode("utf-8")
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -56,8 +62,8 @@ def _store_blobs(cache: RunCache, project_id: int, node: Mapping[str, Any], aske
             continue  # binary or cut short: the Files API's HEAD tells its hash
         sha256 = hashlib.sha256(data).hexdigest()
         keep = path in asked.blob_texts and asked.blob_texts[path] != sha256
-        kept = text if keep else None
-        cache.put(project_id, blob_key(path), BlobRecord(path, str(blob["oid"]), sha256, len(data), kept))
+        packed = zlib.compress(data) if keep else None
+        cache.put(project_id, blob_key(path), BlobRecord(path, str(blob["oid"]), sha256, len(data), packed))
 
 
 BLOBS = Read(

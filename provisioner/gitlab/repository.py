@@ -94,10 +94,16 @@ def file_heads(
     return heads
 
 
+def read_in_bulk(api: GitLabApi, project_id: int, path: str) -> str | None:
+    """A file's text at the default branch if a bulk read brought it along (no request); else None."""
+    blob = api.cache.get(project_id, blob_key(path))
+    return None if blob is MISSING or blob is None else blob.content
+
+
 def read_text(api: GitLabApi, project_id: int, path: str, ref: str, *, default_branch: bool = False) -> str:
-    blob = api.cache.get(project_id, blob_key(path)) if default_branch else MISSING
-    if blob is not MISSING and blob is not None and blob.content is not None:
-        return str(blob.content)  # the bulk read brought the text along with the hash
+    text = read_in_bulk(api, project_id, path) if default_branch else None
+    if text is not None:
+        return text
     found = api.get_optional(f"/projects/{project_id}/repository/files/{encode(path)}", ref=ref)
     if found is None:
         raise UnreadableContent(f"{path} vanished from {ref} while being read; run again")

@@ -34,6 +34,7 @@ class Document:
     readable: bool = True  # False after a read or syntax error (then `data` is None)
     keys: dict[Path, Location] = field(default_factory=dict)
     values: dict[Path, Location] = field(default_factory=dict)
+    located: bool = True  # False: read without positions (`read_document_quickly`)
 
     def location(self, path: Path, *, at_key: bool = False) -> Location:
         """Where `path` is written; the nearest enclosing node that exists when it does not."""
@@ -42,7 +43,7 @@ class Document:
             if spot is not None:
                 return spot
             path, at_key = path[:-1], True
-        return self.values.get((), Location(self.file, 1, 1))
+        return self.values.get((), Location(self.file, 1, 1) if self.located else Location(self.file))
 
 
 def format_path(path: Path) -> str:
@@ -83,6 +84,32 @@ def read_document(file: FilePath, shown_as: str) -> tuple[Document, list[InputPr
     if builder.unusable:  # what was built would only cause more, misleading problems
         document.data, document.readable = None, False
     return document, builder.problems
+
+
+def read_document_quickly(file: FilePath, shown_as: str) -> Document | None:
+    """The file's data without positions, built by libyaml; None when only `read_document` can tell
+    (a read or syntax error, a duplicate key, a key that is not a string, an alias: each is read by
+    the full reader, which builds them differently or reports them where they are). A large
+    inventory's positions were most of a run's memory; they are needed only to say where a problem is.
+    """
+    try:
+        data = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+    return Document(shown_as, data, located=False) if _plain_tree(data, set()) else None
+
+
+def _plain_tree(value: Any, seen: set[int]) -> bool:
+    """Mappings with string keys and lists, each object met once (the full reader copies an alias)."""
+    if isinstance(value, dict | list):
+        if id(value) in seen:
+            return False
+        seen.add(id(value))
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_tree(v, seen) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_tree(item, seen) for item in value)
+    return True
 
 
 def _syntax_problem(file: str, exc: MarkedYAMLError) -> InputProblem:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
 from provisioner.errors import InputProblem
-from provisioner.inventory.document import Document, format_path, read_document
+from provisioner.inventory.document import Document, format_path, read_document, read_document_quickly
 
 
 @dataclass
@@ -25,18 +25,27 @@ class InventoryFiles:
     problems: list[InputProblem] = field(default_factory=list)
 
 
-def read_inventory_files(main: FilePath) -> InventoryFiles:
+def read_inventory_files(main: FilePath, *, quick: bool = False) -> InventoryFiles:
+    """`quick`: without positions where a file allows it (see `read_document_quickly`)."""
     files = InventoryFiles()
-    _read(files, str(main), chain=(), seen=set())
+    _read(files, str(main), chain=(), seen=set(), quick=quick)
     return files
 
 
 def _read(
-    files: InventoryFiles, shown: str, chain: tuple[tuple[FilePath, str], ...], seen: set[FilePath]
+    files: InventoryFiles,
+    shown: str,
+    chain: tuple[tuple[FilePath, str], ...],
+    seen: set[FilePath],
+    *,
+    quick: bool,
 ) -> None:
     identity = FilePath(shown).resolve()
     seen.add(identity)
-    document, problems = read_document(FilePath(shown), shown)
+    document = read_document_quickly(FilePath(shown), shown) if quick else None
+    problems: list[InputProblem] = []
+    if document is None:
+        document, problems = read_document(FilePath(shown), shown)
     files.read_order.append(document)
     files.problems.extend(problems)
     chain = (*chain, (identity, shown))
@@ -55,7 +64,7 @@ def _read(
                 names = [name for _, name in chain[cycle_start:]] + [match]
                 files.problems.append(_problem(document, where, f"include cycle: {' -> '.join(names)}"))
             elif target not in seen:
-                _read(files, match, chain, seen)
+                _read(files, match, chain, seen, quick=quick)
     files.precedence.append(document)
 
 

@@ -7,9 +7,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from provisioner import blueprint
 from provisioner.errors import InputError, InputProblem
@@ -31,15 +31,32 @@ def _check_blueprint(name: str, variables: Mapping[str, Any], project_path: str)
 
 
 def load_inventory(
-    path: FilePath, *, only: Sequence[str] = (), check_blueprint: BlueprintCheck = _check_blueprint
+    path: FilePath,
+    *,
+    only: Sequence[str] = (),
+    check_blueprint: BlueprintCheck = _check_blueprint,
+    locate: bool = False,
 ) -> LoadedInventory:
     """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
 
     `only` selects projects and groups by full path or glob (`platform/*`); the whole inventory is
-    validated whatever the selection.
+    validated whatever the selection. The files are first read without positions (most of a large
+    inventory's memory); when anything is wrong they are read again with them, to say where.
+    `locate`: with positions from the start (`ProjectSpec.source` then names the project's line).
     """
+    if not locate:
+        try:
+            return _load(path, only, check_blueprint, quick=True)
+        except InputError:
+            pass  # the same load, with positions, says where each problem is
+    return _load(path, only, check_blueprint, quick=False)
+
+
+def _load(
+    path: FilePath, only: Sequence[str], check_blueprint: BlueprintCheck, *, quick: bool
+) -> LoadedInventory:
     inventory_dir = str(FilePath(path).resolve().parent)
-    files = read_inventory_files(path)
+    files = read_inventory_files(path, quick=quick)
     problems = list(files.problems)
     for document in files.read_order:
         problems += check_document(document)
@@ -49,8 +66,9 @@ def load_inventory(
     problems += _check_all_secrets(layers, resolver)
 
     projects: dict[str, tuple[ProjectSpec, dict[str, Any]]] = {}
+    shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
     for name, layer in layers.projects.items():
-        built = _project(name, layer, layers, resolver, check_blueprint, problems, inventory_dir)
+        built = _project(name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared)
         if built is not None:
             projects[name] = built
     groups: dict[str, tuple[GroupSpec, dict[str, Any]]] = {}
@@ -92,6 +110,7 @@ def _project(
     check_blueprint: BlueprintCheck,
     problems: list[InputProblem],
     inventory_dir: str,
+    shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
 ) -> tuple[ProjectSpec, dict[str, Any]] | None:
     merged = merge_layers(
         [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
@@ -117,11 +136,34 @@ def _project(
     variables = resolved_variables(config.variables, base_dir_of, resolver)
     if variables is None:
         return None
+    config = _shared(config, shared)
     source = layer.location((), at_key=True)
     spec = ProjectSpec(
         path=name, config=config, variables=variables, source=source, inventory_dir=inventory_dir
     )
     return spec, config.model_dump(mode="json")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _shared(model: M, seen: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel]) -> M:
+    """`model` with every section equal to one seen before replaced by that one. The models are
+    frozen, so a thousand projects that inherit the same settings can hold one copy of them (the
+    merged models were most of a large run's memory)."""
+    updates = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            same = _shared(value, seen)
+            if same is not value:
+                updates[name] = same
+    if updates:
+        fields_set = set(model.model_fields_set)
+        model = model.model_copy(update=updates)
+        object.__setattr__(model, "__pydantic_fields_set__", fields_set)  # as validated, not as copied
+    key = (type(model), frozenset(model.model_fields_set), model.model_dump_json())
+    return cast(M, seen.setdefault(key, model))
 
 
 def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec, dict[str, Any]] | None:

@@ -115,7 +115,7 @@ def prepare(request: BootstrapRequest) -> Staged:
 def _existing(target: Path, project: str) -> tuple[ProjectSpec, LoadedInventory] | None:
     if not target.exists():
         return None
-    whole = load_inventory(target)
+    whole = load_inventory(target, locate=True)  # a conflict is told at the project's line
     for spec in whole.projects:
         if spec.path.lower() == project.lower():
             return spec, dataclasses.replace(whole, projects=(spec,), groups=())

@@ -80,7 +80,7 @@ def contract(
 
 
 def test_the_contract_example_loads(contract: Path) -> None:
-    loaded = load(contract)
+    loaded = load(contract, locate=True)
 
     assert [spec.path for spec in loaded.projects] == ["platform/billing", "search/api"]
     assert loaded.files == (str(contract), str(contract.parent / "teams/search.yaml"))
@@ -336,7 +336,10 @@ def test_blueprint_problems_point_at_the_layer_that_wrote_the_value(write_files:
         "inventory.yaml:10:3: projects.search/api.blueprint_vars.package_name: missing blueprint variable",
     ]
     assert ("python-package", {"package_name": "ui"}) in check.calls
-    assert len(check.calls) == 4
+    # Once per project (not per layer) in each reading: the one without positions found problems,
+    # the one with them says where.
+    assert len(check.calls) == 2 * 4
+    assert check.calls[:4] == check.calls[4:]
 
 
 def test_secret_problems_never_show_the_value(
@@ -401,3 +404,40 @@ def test_loading_makes_no_network_call(contract: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     assert len(load(contract).projects) == 2
+
+
+def _everything(loaded: Any) -> Any:
+    specs = [(s.path, s.config, s.variables, s.inventory_dir) for s in loaded.projects]
+    groups = [(g.path, g.variables, g.prune) for g in loaded.groups]
+    return specs, groups, loaded.files, loaded.digest
+
+
+def test_reading_without_positions_gives_what_reading_with_them_gives(contract: Path) -> None:
+    """The first reading keeps no positions (a large inventory's memory); the result is the same, and
+    only a located load names each project's (and group's) line."""
+    quick, located = load(contract), load(contract, locate=True)
+    assert _everything(quick) == _everything(located)
+    assert [s.source.line for s in located.projects] and all(s.source.line for s in located.projects)
+    assert all(s.source.line == 0 and s.source.file in quick.files for s in quick.projects)
+
+
+def test_the_repository_inventory_reads_the_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(__file__).parents[2])
+    inventory = Path("inventory.yaml")
+    assert _everything(load_inventory(inventory)) == _everything(load_inventory(inventory, locate=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version: 1\nprojects:\n  a/b: {}\n  a/b: {}\n",  # a duplicate key: libyaml would refuse it
+        "version: 1\nprojects:\n  a/b:\n    settings: &s {build_timeout: 60}\n  a/c:\n    settings: *s\n"
+        "    blueprint_vars: {1: x}\n",  # an alias and a key that is not a string
+        "version: 1\nprojects:\n  a/b:\n    settings: {build_timout: 60}\n",  # a problem to locate
+    ],
+    ids=["duplicate-key", "alias-and-int-key", "unknown-key"],
+)
+def test_a_problem_found_without_positions_is_told_where_it_is(write_files: WriteFiles, text: str) -> None:
+    path = write_files({"inventory.yaml": text})
+    problems = problems_of(path)
+    assert problems and all(p.line > 0 for p in problems), problems
