@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 SENSITIVE = "(sensitive)"
@@ -50,6 +50,12 @@ class Change:
     def is_drift(self) -> bool:
         """GitLab differs from the inventory: pending, or waiting on a merge request."""
         return self.action.is_write or self.action is Action.AWAITING
+
+    def settled(self, *, keep_detail: bool = True) -> Change:
+        """The change as reports keep it once its project is done: without the apply payload."""
+        if self.payload is None and (keep_detail or self.detail is None):
+            return self
+        return replace(self, payload=None, detail=self.detail if keep_detail else None)
 
     def public(self) -> dict[str, Any]:
         """The serialisable, display-safe view used by plan files and reports."""
@@ -126,6 +132,18 @@ class ProjectResult:
     @property
     def failed(self) -> bool:
         return bool(self.problems)
+
+    def settled(self) -> ProjectResult:
+        """What a run keeps of a finished project: no apply payloads (file contents, secret values),
+        and no diff of what apply wrote (the plan showed it; the commit or merge request holds it).
+        Held for thousands of projects until the report, they were most of a bulk apply's memory."""
+        written = {(c.facet, c.target) for c in self.applied}
+
+        def kept(changes: tuple[Change, ...]) -> tuple[Change, ...]:
+            return tuple(c.settled(keep_detail=(c.facet, c.target) not in written) for c in changes)
+
+        remaining = tuple(c.settled() for c in self.remaining)  # did not stick: its diff says how
+        return replace(self, planned=kept(self.planned), applied=kept(self.applied), remaining=remaining)
 
 
 @dataclass(frozen=True)

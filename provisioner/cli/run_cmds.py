@@ -115,7 +115,16 @@ def execute(
 
 
 def report(result: RunResult, fmt: str, **extra: Any) -> None:
-    common.out(json_report.render(result, **extra) if fmt == "json" else text.render(result))
+    if fmt != "json":
+        common.out(text.render(result))
+        return
+    for chunk in json_report.chunks(result, **extra):
+        common.out(chunk)
+
+
+def write_json(path: Path, result: RunResult, **extra: Any) -> None:
+    with path.open("w", encoding="utf-8") as file:
+        file.writelines(json_report.chunks(result, **extra))
 
 
 def exit_code(result: RunResult, *, drift_code: int) -> int:
@@ -159,7 +168,7 @@ def register(app: typer.Typer) -> None:
         extra = {"gitlab_url": gitlab_url, "inventory_digest": sel.inventory.digest, "rotate": rotate}
         report(result, format, **extra)
         if out is not None:
-            out.write_text(json_report.render(result, **extra), encoding="utf-8")
+            write_json(out, result, **extra)
         raise typer.Exit(
             exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
         )
@@ -242,7 +251,7 @@ def register(app: typer.Typer) -> None:
         if junit_file is not None:
             junit_file.write_text(junit.render(result), encoding="utf-8")
         if json_file is not None:
-            json_file.write_text(json_report.render(result, gitlab_url=gitlab_url), encoding="utf-8")
+            write_json(json_file, result, gitlab_url=gitlab_url)
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_DRIFT))
 
 

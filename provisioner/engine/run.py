@@ -86,7 +86,7 @@ def run(
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 del in_flight[future]
-                result = future.result()
+                result = future.result().settled()
                 results.append(result)
                 on_result(result)
     except KeyboardInterrupt:

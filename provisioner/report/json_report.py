@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from provisioner import __version__
@@ -33,15 +34,29 @@ def project_entry(result: ProjectResult, mode: str) -> dict[str, Any]:
 
 
 def to_data(run: RunResult, **extra: Any) -> dict[str, Any]:
+    return {**_head(run, **extra), "projects": [project_entry(p, run.mode) for p in run.projects]}
+
+
+def _head(run: RunResult, **extra: Any) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "tool_version": __version__,
         "mode": run.mode,
         **extra,
         "summary": summarise(run).as_dict(),
-        "projects": [project_entry(p, run.mode) for p in run.projects],
     }
 
 
+def chunks(run: RunResult, **extra: Any) -> Iterator[str]:
+    """The report in pieces, a project at a time, each scrubbed: the report of a bulk run is tens of
+    megabytes, which one `json.dumps` would hold several times over."""
+    head = json.dumps(_head(run, **extra), indent=2, default=str)
+    yield redact(head[:-2] + ',\n  "projects": [')
+    for index, project in enumerate(run.projects):
+        entry = json.dumps(project_entry(project, run.mode), indent=2, default=str)
+        yield redact(("," if index else "") + "\n    " + entry.replace("\n", "\n    "))
+    yield ("\n  ]\n}\n" if run.projects else "]\n}\n")
+
+
 def render(run: RunResult, **extra: Any) -> str:
-    return redact(json.dumps(to_data(run, **extra), indent=2, sort_keys=False, default=str)) + "\n"
+    return "".join(chunks(run, **extra))
