@@ -70,9 +70,35 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
     )
 
 
+def named(spec: ProjectSpec) -> bulk.Wanted:
+    """What step 1 needs of a project: its path and the paths it names (no rendering)."""
+    scope = spec.config.registry.job_token_scope if spec.config.registry is not None else None
+    if scope is None:
+        return bulk.Wanted(spec.path)
+    return bulk.Wanted(spec.path, group_ids=tuple(scope.groups), project_ids=tuple(scope.projects))
+
+
 def prefetch(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
-    stats = bulk.prefetch(api, [wanted(spec) for spec in projects], workers=workers)
-    log.info("prefetch: %s", stats)
+    """Both steps for all of `projects` at once."""
+    stats = prefetch_entities(api, projects, workers=workers)
+    return prefetch_details(api, projects, workers=workers, stats=stats)
+
+
+def prefetch_entities(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
+    stats = bulk.prefetch_entities(api, [named(spec) for spec in projects], workers=workers)
+    log.info("prefetch of entities: %s", stats)
+    return stats
+
+
+def prefetch_details(
+    api: GitLabApi,
+    projects: Sequence[ProjectSpec],
+    *,
+    workers: int,
+    stats: bulk.PrefetchStats | None = None,
+) -> bulk.PrefetchStats:
+    stats = bulk.prefetch_details(api, [wanted(spec) for spec in projects], workers=workers, stats=stats)
+    log.info("prefetch of details (%d projects): %s", len(projects), stats)
     return stats
 
 

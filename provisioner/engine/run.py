@@ -21,6 +21,10 @@ from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import GroupSpec, ProjectSpec
 from provisioner.model import ProjectResult, RunResult
 
+# Projects whose bulk-read details (variables, runners, file hashes, ...) are read at a time, a window
+# ahead of the workers: what the cache holds stays the same from 1,000 projects to 100,000.
+WINDOW = 500
+
 
 def run(
     api: GitLabApi,
@@ -54,21 +58,32 @@ def run(
         results.append(result)
         on_result(result)
 
-    if prefetch and projects and not stop.is_set():
-        # Read in bulk what the facets will ask for, before the per-project loop (see engine/prefetch).
-        bulk.prefetch(api, projects, workers=min(concurrency, 4))
-        facets = [bulk.Confirmed(f, options) for f in facets]
+    windows: dict[int, Future[Any]] = {}  # first index of a window -> its prefetch of details
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch-ahead")
+    workers = min(concurrency, 4)
 
-    queue = iter(projects)
-    started = 0
+    def details_for(start: int) -> None:
+        if start < len(projects):
+            window = projects[start : start + WINDOW]
+            windows[start] = ahead.submit(bulk.prefetch_details, api, window, workers=workers)
+
+    if prefetch and projects and not stop.is_set():
+        # Read in bulk what the facets will ask for (see engine/prefetch): the entities of all projects
+        # now (group listings are paged over whole groups), the details a window ahead of the workers.
+        bulk.prefetch_entities(api, projects, workers=workers)
+        facets = [bulk.Confirmed(f, options) for f in facets]
+        details_for(0)
+
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="project")
     in_flight: dict[Future[ProjectResult], str] = {}
+    started = 0
     try:
         while True:
-            while len(in_flight) < concurrency and not stop.is_set():
-                spec = next(queue, None)
-                if spec is None:
-                    break
+            while len(in_flight) < concurrency and started < len(projects) and not stop.is_set():
+                if started in windows:
+                    windows.pop(started).result()  # this window's details are in the cache
+                    details_for(started + WINDOW)
+                spec = projects[started]
                 started += 1
                 future = pool.submit(
                     process_project,
@@ -91,8 +106,10 @@ def run(
                 on_result(result)
     except KeyboardInterrupt:
         # A second Ctrl-C: stop waiting, and say which projects may be left half-done.
+        ahead.shutdown(wait=False, cancel_futures=True)
         pool.shutdown(wait=False, cancel_futures=True)
         raise Interrupted(sorted(in_flight.values())) from None
+    ahead.shutdown(cancel_futures=True)
     pool.shutdown()
 
     order = {spec.path: i for i, spec in enumerate(projects)}

@@ -97,7 +97,7 @@ def process_project(
             api, ref, spec, facets, apply=apply, options=options, ctx=ctx, expected=expected, replan=replan
         )
     finally:
-        api.cache.release(ref.id)  # what REST answers showed of it served this run's verification
+        api.cache.done(ref.id)  # what was read of it served this run's plan and verification
 
 
 def _converge(

@@ -49,13 +49,33 @@ class PrefetchStats:
 
 
 def prefetch(api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4) -> PrefetchStats:
-    stats = PrefetchStats()
-    if not wanted:
-        return stats
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
-        _list_groups(api, [w.path for w in wanted], pool, stats)
-        _resolve_ids(api, wanted, pool)
-        _query_graphql(api, wanted, pool, stats)
+    """Both steps for all of `wanted` at once."""
+    stats = prefetch_entities(api, wanted, workers=workers)
+    prefetch_details(api, wanted, workers=workers, stats=stats)
+    return stats
+
+
+def prefetch_entities(
+    api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4, stats: PrefetchStats | None = None
+) -> PrefetchStats:
+    """Step 1 (project entities from group listings), and the ids behind the paths projects name.
+    Done for the whole run at once: a group's listing pages cover every project below it."""
+    stats = stats if stats is not None else PrefetchStats()
+    if wanted:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
+            _list_groups(api, [w.path for w in wanted], pool, stats)
+            _resolve_ids(api, wanted, pool)
+    return stats
+
+
+def prefetch_details(
+    api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4, stats: PrefetchStats | None = None
+) -> PrefetchStats:
+    """Step 2 (GraphQL): may be done a window of projects at a time, just ahead of the workers."""
+    stats = stats if stats is not None else PrefetchStats()
+    if wanted:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
+            _query_graphql(api, wanted, pool, stats)
     return stats
 
 

@@ -12,6 +12,7 @@ import requests
 from benchmarks import workload
 from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
+from provisioner.engine import run as run_module
 from provisioner.engine.run import run
 from provisioner.facets import PROJECT_FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
@@ -74,6 +75,42 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     reset_counters(sandbox)
     _run(sandbox, specs, "check", tmp_path, prefetch=False)
     assert counters(sandbox)["total"] >= 10 * count  # what the same check costs one project at a time
+
+
+def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_the_cache(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat with the estate's size: the cache holds the details of at most two windows
+    (the one being worked on, the next one being read) and nothing of a finished project."""
+    count, window = 12, 4
+    seed_projects(sandbox.state, count, group=workload.GROUP)
+    specs = _specs(tmp_path, workload.inventory(count))
+    assert not _run(sandbox, specs, "apply", tmp_path).failed
+    monkeypatch.setattr(run_module, "WINDOW", window)
+    api = _api(sandbox)
+    held: list[int] = []
+    reset_counters(sandbox)
+    try:
+        checked = run(
+            api,
+            specs,
+            mode="check",
+            ctx=ApplyContext(inventory_dir=str(tmp_path)),
+            concurrency=2,
+            on_result=lambda result: held.append(api.cache.held()),
+        )
+        assert not checked.failed and not checked.drift
+        assert max(held) <= 2 * window
+        assert api.cache.held() == 0
+        assert all(api.cache.project(spec.path) is None for spec in specs)
+    finally:
+        api.close()
+    seen = counters(sandbox)
+    assert seen["writes"] == 0
+    # Each window's details in their own queries (one refusal for complexity learnt per window), and
+    # still one listing for all: no project read one by one.
+    assert seen["by_route"]["POST /api/graphql"] <= 3 * (count // window)
+    assert "GET /api/v4/projects/:id" not in seen["by_route"], seen["by_route"]
 
 
 def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
