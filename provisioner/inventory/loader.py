@@ -65,13 +65,15 @@ def _load(
     resolver = SecretResolver()
     problems += _check_all_secrets(layers, resolver)
 
-    projects: dict[str, tuple[ProjectSpec, dict[str, Any]]] = {}
+    # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
+    # the memory a 10,000-project inventory took to load
+    projects: dict[str, tuple[ProjectSpec, bytes]] = {}
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
     for name, layer in layers.projects.items():
         built = _project(name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared)
         if built is not None:
             projects[name] = built
-    groups: dict[str, tuple[GroupSpec, dict[str, Any]]] = {}
+    groups: dict[str, tuple[GroupSpec, bytes]] = {}
     for name, layer in layers.groups.items():
         group = _group(name, layer, resolver)
         if group is not None:
@@ -82,15 +84,15 @@ def _load(
     selected = _select([*projects, *groups], only, str(path))
     chosen_projects = [projects[name] for name in sorted(projects) if name in selected]
     chosen_groups = [groups[name] for name in sorted(groups) if name in selected]
-    content = {
-        "projects": {spec.path: dump for spec, dump in chosen_projects},
-        "groups": {spec.path: dump for spec, dump in chosen_groups},
-    }
+    digest = hashlib.sha256()
+    for kind, chosen in (("projects", chosen_projects), ("groups", chosen_groups)):
+        for spec, section in chosen:
+            digest.update(f"{kind}\0{spec.path}\0".encode() + section)
     return LoadedInventory(
         projects=tuple(spec for spec, _ in chosen_projects),
         groups=tuple(spec for spec, _ in chosen_groups),
         files=tuple(document.file for document in files.read_order),
-        digest=hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest(),
+        digest=digest.hexdigest(),
     )
 
 
@@ -111,7 +113,7 @@ def _project(
     problems: list[InputProblem],
     inventory_dir: str,
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
-) -> tuple[ProjectSpec, dict[str, Any]] | None:
+) -> tuple[ProjectSpec, bytes] | None:
     merged = merge_layers(
         [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
     )
@@ -141,7 +143,12 @@ def _project(
     spec = ProjectSpec(
         path=name, config=config, variables=variables, source=source, inventory_dir=inventory_dir
     )
-    return spec, config.model_dump(mode="json")
+    return spec, _fingerprint(config)
+
+
+def _fingerprint(model: BaseModel) -> bytes:
+    """The sha256 of what `model` says, whatever the order of keys in the inventory."""
+    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).digest()
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -166,7 +173,7 @@ def _shared(model: M, seen: dict[tuple[type[BaseModel], frozenset[str], str], Ba
     return cast(M, seen.setdefault(key, model))
 
 
-def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec, dict[str, Any]] | None:
+def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec, bytes] | None:
     data = layer.data.get("group_variables") if isinstance(layer.data, dict) else None
     if not isinstance(data, dict):
         return None
@@ -178,7 +185,7 @@ def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec
     if resolved is None:
         return None
     spec = GroupSpec(name, resolved, prune=variables.prune, source=layer.location((), at_key=True))
-    return spec, variables.model_dump(mode="json")
+    return spec, _fingerprint(variables)
 
 
 def _blueprint_finding(suffix: str, message: str, data: dict[str, Any]) -> Finding:

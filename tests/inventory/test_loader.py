@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -434,10 +435,35 @@ def test_the_repository_inventory_reads_the_same_both_ways(monkeypatch: pytest.M
         "version: 1\nprojects:\n  a/b:\n    settings: &s {build_timeout: 60}\n  a/c:\n    settings: *s\n"
         "    blueprint_vars: {1: x}\n",  # an alias and a key that is not a string
         "version: 1\nprojects:\n  a/b:\n    settings: {build_timout: 60}\n",  # a problem to locate
+        '{"version": 1, "projects": {"a/b": {}, "a/b": {}}}',  # JSON, read by json: a duplicate key
+        '{"version": 1, "projects": {"a/b": {"settings": {"build_timout": 60}}}}',  # JSON with a problem
     ],
-    ids=["duplicate-key", "alias-and-int-key", "unknown-key"],
+    ids=["duplicate-key", "alias-and-int-key", "unknown-key", "json-duplicate-key", "json-unknown-key"],
 )
 def test_a_problem_found_without_positions_is_told_where_it_is(write_files: WriteFiles, text: str) -> None:
     path = write_files({"inventory.yaml": text})
     problems = problems_of(path)
     assert problems and all(p.line > 0 for p in problems), problems
+
+
+def test_a_json_inventory_reads_as_the_same_yaml_does(tmp_path: Path) -> None:
+    """JSON (what generators write) is read by `json`, without the YAML composer's node tree; the
+    projects are what YAML reads from the same data."""
+    document = {
+        "version": 1,
+        "defaults": {"settings": {"build_timeout": 3600, "ci_default_git_depth": 20, "public_jobs": False}},
+        "projects": {"a/b": {"variables": {"RATIO": "1e3", "EMPTY": {"value": ""}}}, "a/c": None},
+    }
+    as_json, as_yaml = tmp_path / "inventory.json", tmp_path / "inventory.yaml"
+    as_json.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    as_yaml.write_text(
+        "version: 1\ndefaults:\n  settings: {build_timeout: 3600, ci_default_git_depth: 20, public_jobs: false}\n"
+        "projects:\n  a/b:\n    variables: {RATIO: '1e3', EMPTY: {value: ''}}\n  a/c:\n",
+        encoding="utf-8",
+    )
+
+    def projects(path: Path) -> Any:
+        loaded = load_inventory(path)
+        return [(s.path, s.config, s.variables) for s in loaded.projects], loaded.digest
+
+    assert projects(as_json) == projects(as_yaml)
