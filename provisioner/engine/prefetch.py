@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from provisioner.blueprint import LOCK_PATH, paths_to_observe, render
@@ -26,8 +27,6 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
     """The bulk reads the facets will consume for this project, from the inventory's sections."""
     config = spec.config
     reads = set()
-    group_ids: tuple[str, ...] = ()
-    project_ids: tuple[str, ...] = ()
     if spec.variables or config.variables.prune:
         reads.add("variables")
     runners = config.runners
@@ -37,8 +36,6 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
     if registry is not None:
         if registry.job_token_scope is not None:
             reads.add("job_token")
-            group_ids = tuple(registry.job_token_scope.groups)
-            project_ids = tuple(registry.job_token_scope.projects)
         if registry.package_protection_rules is not None:
             reads.add("package_rules")
         if registry.container_protection_rules is not None:
@@ -60,14 +57,7 @@ def wanted(spec: ProjectSpec) -> bulk.Wanted:
         # wrote it (it is not rewritten for that), and nothing local says what it holds.
         texts = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
         texts[LOCK_PATH] = None
-    return bulk.Wanted(
-        spec.path,
-        frozenset(reads),
-        blob_paths=blob_paths,
-        blob_texts=texts,
-        group_ids=group_ids,
-        project_ids=project_ids,
-    )
+    return replace(named(spec), reads=frozenset(reads), blob_paths=blob_paths, blob_texts=texts)
 
 
 def named(spec: ProjectSpec) -> bulk.Wanted:
@@ -78,26 +68,14 @@ def named(spec: ProjectSpec) -> bulk.Wanted:
     return bulk.Wanted(spec.path, group_ids=tuple(scope.groups), project_ids=tuple(scope.projects))
 
 
-def prefetch(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
-    """Both steps for all of `projects` at once."""
-    stats = prefetch_entities(api, projects, workers=workers)
-    return prefetch_details(api, projects, workers=workers, stats=stats)
-
-
 def prefetch_entities(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
     stats = bulk.prefetch_entities(api, [named(spec) for spec in projects], workers=workers)
     log.info("prefetch of entities: %s", stats)
     return stats
 
 
-def prefetch_details(
-    api: GitLabApi,
-    projects: Sequence[ProjectSpec],
-    *,
-    workers: int,
-    stats: bulk.PrefetchStats | None = None,
-) -> bulk.PrefetchStats:
-    stats = bulk.prefetch_details(api, [wanted(spec) for spec in projects], workers=workers, stats=stats)
+def prefetch_details(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
+    stats = bulk.prefetch_details(api, [wanted(spec) for spec in projects], workers=workers)
     log.info("prefetch of details (%d projects): %s", len(projects), stats)
     return stats
 

@@ -55,12 +55,10 @@ def prefetch(api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4) -> P
     return stats
 
 
-def prefetch_entities(
-    api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4, stats: PrefetchStats | None = None
-) -> PrefetchStats:
+def prefetch_entities(api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4) -> PrefetchStats:
     """Step 1 (project entities from group listings), and the ids behind the paths projects name.
     Done for the whole run at once: a group's listing pages cover every project below it."""
-    stats = stats if stats is not None else PrefetchStats()
+    stats = PrefetchStats()
     if wanted:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
             _list_groups(api, [w.path for w in wanted], pool, stats)

@@ -79,7 +79,7 @@ class RunCache:
             self._kept.get(project_id, {}).pop(what, None)
 
     def release(self, project_id: int) -> None:
-        """The project is done (or planned anew): what was kept of it goes."""
+        """The project is planned anew: what was kept of it goes (`done` drops the rest too)."""
         with self._lock:
             self._kept.pop(project_id, None)
 
