@@ -60,7 +60,6 @@ def _merge_open_requests(url: str, token: str) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    @common.boundary
     def demo(
         inventory: Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")] = Path(
             "inventory.yaml"

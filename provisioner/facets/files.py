@@ -37,12 +37,15 @@ from provisioner.blueprint import (
     unified_diff,
 )
 from provisioner.errors import GitLabError, ProvisionerError
-from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.gitlab import repository
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.describing import read_part
+from provisioner.facets.files_current import Scaffolding, describe_scaffolding, read_scaffolding
+from provisioner.gitlab import graphql_files, repository
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.repository import FileHead, MergeRequest
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 BRANCH_PREFIX = "provisioner/"
 log = logging.getLogger(__name__)
@@ -286,8 +289,10 @@ def _description(plan: FilesPlan, branch: str) -> str:
     return "\n".join(lines)
 
 
-class ProjectFiles:
+class ProjectFiles(FacetDefaults):
     name = "files"
+    kind = TargetKind.PROJECT
+    section = "blueprint"  # with blueprint_vars: plain fields of the project's entry, no schema of their own
 
     def wants(self, spec: ProjectSpec) -> bool:
         return spec.config.blueprint is not None
@@ -301,5 +306,26 @@ class ProjectFiles:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        api.cache.forget_project(project.id)
         apply_files(api, project.id, changes)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        config = spec.config
+        if config.blueprint is None:
+            return BulkReads()
+        rendering = render(config.blueprint, config.blueprint_vars, project_path=spec.path)
+        # Seeds are decided by their hash alone; managed files need their text only where they differ
+        # from the rendering. The lock is read whenever the team edited any file since the tool last
+        # wrote it (it is not rewritten for that), and nothing local says what it holds.
+        texts: dict[str, str | None] = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
+        texts[LOCK_PATH] = None
+        return BulkReads(frozenset({graphql_files.BLOBS.name}), paths_to_observe(rendering), texts)
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Scaffolding | None:
+        def pending(spec: ProjectSpec) -> int:
+            changes = self.diff(spec, self.observe(api, project, spec), PlanOptions())
+            return sum(1 for c in changes if c.is_pending)
+
+        return read_part(notes, "blueprint", lambda: read_scaffolding(api, project, notes, pending))
+
+    def describe(self, project: ProjectRef, current: Scaffolding | None) -> Description:
+        return describe_scaffolding(current)

@@ -63,7 +63,7 @@ class SandboxApp:
         found = self.table.match(method, raw_path)
         route = found[0] if found else None
         key = route.key if route else f"{method} (unmatched)"
-        # GraphQL queries are reads, even before a GraphQL route exists.
+        # GraphQL queries are reads, also when the request matched no route (a wrong method, say).
         write = method not in ("GET", "HEAD") and raw_path.rstrip("/") != "/api/graphql"
         runtime.counters.count(method, key, route.counted_as_write if route else write)
         delay = runtime.latency.next_delay()

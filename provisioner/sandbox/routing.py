@@ -4,9 +4,9 @@ A route module declares `ROUTES = Routes()` and decorates async handlers with te
 `@ROUTES.get("/projects/:id/variables/:key")`; `routes/__init__.py` lists the modules. The full
 template (`GET /api/v4/projects/:id/variables/:key`) is also the key of the request counters.
 
-A GraphQL module would declare `ROUTES = Routes(prefix="/api")` and
-`@ROUTES.post("/graphql", scopes=("api", "read_api"), anonymous=True, write=False, render_error=...)`:
-queries are reads for the counters, and `render_error` gives refusals GraphQL's shape.
+The GraphQL module (`routes/graphql.py`) declares `ROUTES = Routes(prefix="/api")` and posts at
+`/graphql` with `write=False` (queries are reads for the counters) and a `render_error` that gives
+refusals GraphQL's shape.
 """
 
 from __future__ import annotations

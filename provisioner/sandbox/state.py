@@ -1,7 +1,7 @@
 """The sandbox's world: plain mutable dataclasses, one `State` holding them, JSON in and out.
 
 Handlers run on one event loop and never await while mutating, so no locks are needed.
-Route modules (including a future GraphQL module) read entities straight from `State`.
+Route modules (the GraphQL resolvers too) read entities straight from `State`.
 """
 
 from __future__ import annotations

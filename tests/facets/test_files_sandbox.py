@@ -19,11 +19,11 @@ import requests
 
 from provisioner.blueprint import LOCK_PATH, TRAILER
 from provisioner.engine.run import run
-from provisioner.facets import PROJECT_FACETS
+from provisioner.facets import FACETS
 from provisioner.facets.base import Facet
 from provisioner.facets.files import FilesObserved, ProjectFiles
 from provisioner.gitlab import repository
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, RunResult
@@ -74,7 +74,7 @@ class Lab:
         mode: str,
         *specs: ProjectSpec,
         token: str | None = None,
-        facets: Sequence[Facet] = PROJECT_FACETS,
+        facets: Sequence[Facet] = FACETS,
         prefetch: bool = True,
     ) -> RunResult:
         api = GitLabApi(self.server.url, token or self.server.token, max_retries=0)
