@@ -119,7 +119,11 @@ def _project(
     )
     blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
-        for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
+        blueprint_problems = [
+            *check_blueprint(blueprint_name, blueprint_vars, name),
+            *blueprint.check_enforce(blueprint_name, merged.data.get("blueprint_enforce")),
+        ]
+        for suffix, message in blueprint_problems:
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
     try:
         config = Project.model_validate(merged.data)
