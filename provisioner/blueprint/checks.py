@@ -69,8 +69,12 @@ def _yaml_problem(path: str, text: str) -> str | None:
         return f"not valid YAML: {exc}"
     if path != PIPELINE or not documents:
         return None
-    # A pipeline may start with a header document (`spec: inputs:`); the jobs are in the last one.
-    error = best_match(_validator().iter_errors(_plain(documents[-1])))
+    try:
+        # A pipeline may start with a header document (`spec: inputs:`); the jobs are in the last one.
+        config = _plain(documents[-1])
+    except _TooBig:
+        return f"too big or too deep once its aliases are expanded (GitLab refuses it too): over {_MAX_NODES} values or {_MAX_DEPTH} levels"
+    error = best_match(_validator().iter_errors(config))
     if error is None:
         return None
     where = ".".join(str(part) for part in error.absolute_path) or "the top level"
@@ -128,12 +132,31 @@ def _validator() -> Draft7Validator:
     return Draft7Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
+class _TooBig(Exception):
+    pass
+
+
+# GitLab refuses a configuration deeper than 100 levels or bigger than 1 MB once parsed, aliases expanded
+# [G:lib/gitlab/config/loader/yaml.rb, MAX_YAML_DEPTH, DeepSize]; this counts nodes instead of bytes.
+_MAX_DEPTH = 100
+_MAX_NODES = 100_000
+
+
 def _plain(value: Any) -> Any:
-    """Dates as the strings GitLab takes them for: JSON Schema knows no date type."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime.date | datetime.datetime):
-        return value.isoformat()
-    return value
+    """A copy for the validator: aliases expanded, within limits (a few aliases nested can stand for
+    billions of nodes), dates as the strings GitLab takes them for (JSON Schema knows no date type)."""
+    budget = [_MAX_NODES]
+
+    def copy(node: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > _MAX_DEPTH:
+            raise _TooBig
+        if isinstance(node, dict):
+            return {str(k): copy(v, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [copy(v, depth + 1) for v in node]
+        if isinstance(node, datetime.date | datetime.datetime):
+            return node.isoformat()
+        return node
+
+    return copy(value, 0)

@@ -88,3 +88,14 @@ def test_pipeline_jobs_leave_out_global_keywords_and_templates() -> None:
     assert pipeline_jobs(text) == ("lint", "test")
     assert pipeline_jobs("a: [\n") is None
     assert pipeline_jobs("- just a list\n") is None
+
+
+def test_a_billion_laughs_pipeline_is_refused_quickly() -> None:
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, 10):
+        prev, name = chr(ord("a") + n - 1), chr(ord("a") + n)
+        laughs.append(
+            f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]"
+        )
+    problem = problem_in(".gitlab-ci.yml", "\n".join(laughs) + "\n")
+    assert problem is not None and "too big or too deep once its aliases are expanded" in problem
