@@ -6,15 +6,12 @@ downloaded), then reads only what the decision or the plan's diffs need (the loc
 overwrite) and, when something differs, the facet's open merge request. Diff turns the blueprint's
 `FilesPlan` into one change per file, with a unified diff. Apply writes every change of the project in one
 commit through the Commits API, with `last_commit_id` on each update so that a push since the plan makes the
-commit fail rather than overwrite it: to the default branch when the token may push there and nothing needs
-a person; otherwise to the branch `provisioner/<blueprint>` behind one merge request, both updated in place
-on later runs. A draft merge request when a file is the team's own (adoption: never replaced directly) or
-needs fixing (conflict markers, a merge that failed its checks). Nothing is ever unprotected, and the branch
-is never rebuilt over someone else's commits. A merge request that already holds exactly the wanted changes
-makes them AWAITING: drift for `check`, nothing for `apply`.
-
-An enforced `.gitlab-ci.yml` is the pipeline only while the project's `ci_config_path` points at it: one
-that points elsewhere is drift too, which apply sets back (unless the inventory's settings own it).
+commit fail rather than overwrite it: to the default branch when the token may push there and nothing waits
+for a person; otherwise to the branch `provisioner/<blueprint>` behind one merge request, both updated in
+place on later runs; a draft when a file is the team's own (adoption) or needs fixing (conflict markers, a
+merge that failed its checks). Nothing is ever unprotected, and the branch is never rebuilt over someone
+else's commits. A merge request that already holds exactly the wanted changes makes them AWAITING: drift
+for `check`, nothing for `apply`. An enforced pipeline also watches `ci_config_path` (files_pipeline).
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from typing import Any
 
 from provisioner.blueprint import (
     LOCK_PATH,
-    PIPELINE,
     TRAILER,
     WHOLE_FILE,
     FileAction,
@@ -47,10 +43,10 @@ from provisioner.blueprint import (
 )
 from provisioner.blueprint import proposal as proposals
 from provisioner.blueprint.proposal import proposal_id
-from provisioner.errors import GitLabError, ProvisionerError, Unobservable
+from provisioner.errors import GitLabError, ProvisionerError
+from provisioner.facets import files_pipeline as pipeline
 from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.gitlab import projects, repository
-from provisioner.gitlab.permissions import require_maintainer
+from provisioner.gitlab import repository
 from provisioner.gitlab.repository import Branch, FileHead, MergeRequest
 from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
@@ -66,12 +62,6 @@ class MergeConflicts(ProvisionerError):
 
 class BranchNotOurs(ProvisionerError):
     """The proposal branch holds someone else's commits: rebuilding it would throw them away."""
-
-
-# What the project's `ci_config_path` may say while `.gitlab-ci.yml` is the pipeline. An empty one means
-# the instance's default file, `.gitlab-ci.yml` unless an administrator changed it (which a token
-# without admin rights cannot see): the tool writes the path itself.
-_PIPELINE_PATHS = ("", PIPELINE)
 
 
 @dataclass(frozen=True)
@@ -112,11 +102,6 @@ class _Write:
     current: str | None = None  # the file as read for the plan, for a merge request's description
 
 
-@dataclass(frozen=True)
-class _PipelinePath:
-    """Set `ci_config_path` back to the managed pipeline."""
-
-
 def merge_request_branch(blueprint: str) -> str:
     return f"{BRANCH_PREFIX}{blueprint}"
 
@@ -130,7 +115,7 @@ def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Fil
         enforce=spec.config.blueprint_enforce,
     )
     paths = paths_to_observe(rendering)
-    ci_config_path = _watched_ci_config_path(project, spec, rendering)
+    ci_config_path = pipeline.watched_ci_config_path(project, spec, rendering)
     if project.empty_repo or not project.default_branch:
         branch = spec.config.settings.default_branch or project.default_branch or "main"
         return FilesObserved(rendering, branch, True, dict.fromkeys(paths), None, {}, None, ci_config_path)
@@ -154,26 +139,6 @@ def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Fil
     source = merge_request_branch(rendering.blueprint)
     found = repository.open_merge_request(api, project.id, source, branch)
     return FilesObserved(rendering, branch, False, heads, lock, texts, found, ci_config_path)
-
-
-def _watched_ci_config_path(project: ProjectRef, spec: ProjectSpec, rendering: Rendering) -> str | None:
-    """The project's `ci_config_path` when an enforced pipeline depends on it; None when it does not."""
-    if not any(r.path == PIPELINE and r.policy == "enforced" for r in rendering.files):
-        return None
-    owned = spec.config.settings.ci_config_path
-    if owned is not None:  # the settings facet keeps it; it must agree with the enforced pipeline
-        if owned not in _PIPELINE_PATHS:
-            raise ProvisionerError(
-                f"settings.ci_config_path is {owned!r}, but the enforced pipeline is {PIPELINE}: "
-                "drop the setting, or stop enforcing the pipeline (blueprint_enforce)"
-            )
-        return None
-    if "ci_config_path" not in project.attributes:
-        raise Unobservable(
-            "cannot read ci_config_path, which the enforced pipeline depends on: "
-            "GitLab shows it only to members who may read the code (check the token's role)"
-        )
-    return str(project.attributes["ci_config_path"] or "")
 
 
 def _lock_as_expected(rendering: Rendering, hashes: Mapping[str, str | None]) -> Lock:
@@ -201,7 +166,7 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
             "checks; its description says which): fix it there, then merge it"
         )
     target = _Target(observed.branch, observed.empty, plan.blueprint, plan.version, mr)
-    changes = _pipeline_path_changes(facet, observed.ci_config_path)
+    changes = pipeline.ci_config_path_changes(facet, observed.ci_config_path)
     for decision in plan.files:
         if decision.locally_modified and not decision.is_change:
             note = {"note": "edited by the team since the tool last wrote it; the edits are kept"}
@@ -243,21 +208,6 @@ _PROPOSED: dict[FileAction, dict[str, str]] = {
 }
 
 
-def _pipeline_path_changes(facet: str, ci_config_path: str | None) -> list[Change]:
-    if ci_config_path is None or ci_config_path in _PIPELINE_PATHS:
-        return []
-    return [
-        Change(
-            facet,
-            "ci_config_path",
-            Action.UPDATE,
-            before={"ci_config_path": ci_config_path},
-            after={"ci_config_path": PIPELINE, "reason": f"the enforced pipeline is {PIPELINE}"},
-            payload=_PipelinePath(),
-        )
-    ]
-
-
 def _shown_diff(decision: FileDecision, texts: Mapping[str, str]) -> str | None:
     if decision.path == LOCK_PATH:
         return None  # the tool's own record: its diff says nothing a person acts on
@@ -265,9 +215,8 @@ def _shown_diff(decision: FileDecision, texts: Mapping[str, str]) -> str | None:
 
 
 def apply_files(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]) -> None:
-    if any(isinstance(c.payload, _PipelinePath) for c in changes):
-        require_maintainer(project)  # PUT /projects/:id needs admin_project; GitLab answers a bare 403
-        projects.update(api, project.id, {"ci_config_path": PIPELINE})
+    if any(isinstance(c.payload, pipeline.PipelinePath) for c in changes):
+        pipeline.restore_ci_config_path(api, project)
     writes: list[_Write] = [c.payload for c in changes if isinstance(c.payload, _Write)]
     if writes:
         _commit_files(api, project.id, writes)

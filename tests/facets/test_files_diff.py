@@ -23,9 +23,9 @@ from provisioner.facets.files import (
     MergeConflicts,
     ProjectFiles,
     _lock_as_expected,
-    _watched_ci_config_path,
     proposal_id,
 )
+from provisioner.facets.files_pipeline import watched_ci_config_path
 from provisioner.gitlab.repository import FileHead, MergeRequest
 from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec
@@ -214,18 +214,18 @@ def test_ci_config_path_is_looked_at_only_while_the_pipeline_is_enforced():
     kept = rendering()
     enforced = render("python-package", {}, project_path=PROJECT, enforce=True)
 
-    assert _watched_ci_config_path(_ref(ci_config_path="elsewhere.yml"), SPEC, kept) is None
+    assert watched_ci_config_path(_ref(ci_config_path="elsewhere.yml"), SPEC, kept) is None
     assert (
-        _watched_ci_config_path(_ref(ci_config_path="elsewhere.yml"), _enforcing(), enforced)
+        watched_ci_config_path(_ref(ci_config_path="elsewhere.yml"), _enforcing(), enforced)
         == "elsewhere.yml"
     )
-    assert _watched_ci_config_path(_ref(ci_config_path=None), _enforcing(), enforced) == ""
+    assert watched_ci_config_path(_ref(ci_config_path=None), _enforcing(), enforced) == ""
     with pytest.raises(Unobservable, match="cannot read ci_config_path"):
-        _watched_ci_config_path(_ref(), _enforcing(), enforced)
+        watched_ci_config_path(_ref(), _enforcing(), enforced)
     # The inventory's settings own it: the settings facet keeps it, if it agrees with the pipeline.
-    assert _watched_ci_config_path(_ref(), _enforcing(ci_config_path=".gitlab-ci.yml"), enforced) is None
+    assert watched_ci_config_path(_ref(), _enforcing(ci_config_path=".gitlab-ci.yml"), enforced) is None
     with pytest.raises(ProvisionerError, match=r"settings\.ci_config_path is 'other\.yml'"):
-        _watched_ci_config_path(_ref(), _enforcing(ci_config_path="other.yml"), enforced)
+        watched_ci_config_path(_ref(), _enforcing(ci_config_path="other.yml"), enforced)
 
 
 @pytest.mark.parametrize(
