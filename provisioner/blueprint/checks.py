@@ -23,14 +23,15 @@ import re
 import threading
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import SequenceNode
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 PIPELINE = ".gitlab-ci.yml"
 SCHEMA_PATH = Path(__file__).with_name("gitlab-ci-schema.json")
@@ -74,6 +75,8 @@ def _yaml_problem(path: str, text: str) -> str | None:
         config = _plain(documents[-1])
     except _TooBig:
         return f"too big or too deep once its aliases are expanded (GitLab refuses it too): over {_MAX_NODES} values or {_MAX_DEPTH} levels"
+    from jsonschema.exceptions import best_match  # imported when first needed: 0.1 s off every start
+
     error = best_match(_validator().iter_errors(config))
     if error is None:
         return None
@@ -129,6 +132,8 @@ def _reader() -> YAML:
 @functools.cache
 def _validator() -> Draft7Validator:
     """Built once per process, on the first pipeline merge (most runs merge nothing)."""
+    from jsonschema import Draft7Validator
+
     return Draft7Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 

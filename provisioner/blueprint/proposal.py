@@ -8,6 +8,8 @@ the default branch takes no pushes from the tool; a file is the team's own and w
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections.abc import Mapping, Sequence
 
 from provisioner.blueprint.checks import PIPELINE, pipeline_jobs
@@ -104,15 +106,10 @@ def _adoption(adopted: Sequence[FileDecision], currents: Mapping[str, str], bran
         diff = unified_diff(d.path, currents.get(d.path), d.content)
         if len(diff) > _DIFF_LIMIT:
             diff = diff[:_DIFF_LIMIT] + "\n... (cut here: see the merge request's changes)\n"
-        lines += [
-            f"<details><summary>What replaces <code>{d.path}</code></summary>",
-            "",
-            "````diff",
-            diff,
-            "````",
-            "",
-        ]
-        lines += ["</details>", ""]
+        longest = max((len(run) for run in re.findall("`+", diff)), default=0)
+        fence = "`" * max(3, longest + 1)  # longer than any run in the team's text: it cannot close it
+        summary = f"<details><summary>What replaces <code>{html.escape(d.path)}</code></summary>"
+        lines += [summary, "", f"{fence}diff", diff.rstrip("\n"), fence, "", "</details>", ""]
     return lines
 
 
