@@ -99,3 +99,12 @@ def test_a_billion_laughs_pipeline_is_refused_quickly() -> None:
         )
     problem = problem_in(".gitlab-ci.yml", "\n".join(laughs) + "\n")
     assert problem is not None and "too big or too deep once its aliases are expanded" in problem
+
+
+def test_the_product_checks_with_the_schema_the_tests_validate_renderings_with() -> None:
+    from pathlib import Path
+
+    from provisioner.blueprint.checks import SCHEMA_PATH
+
+    tests_copy = Path(__file__).resolve().parents[1] / "data" / "gitlab-ci-schema.json"
+    assert SCHEMA_PATH.read_bytes() == tests_copy.read_bytes()
