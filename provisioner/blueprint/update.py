@@ -38,9 +38,7 @@ class FileAction(enum.StrEnum):
     NONE = "none"
     CREATE = "create"
     UPDATE = "update"
-    ADOPT = (
-        "adopt"  # replace the team's own file: proposed in a draft merge request, never committed directly
-    )
+    ADOPT = "adopt"  # replace the team's own file: only through a draft merge request, never directly
     CONFLICT = "conflict"  # content carries conflict markers: propose it in a merge request, exit non-zero
     INVALID = "invalid"  # a merged result that failed its checks: the same, with the reason
 
@@ -183,7 +181,9 @@ def _decide(
         if enforced == text:
             return decision(FileAction.NONE, "tool-owned keys up to date")
         if problem := problem_in(rendered.path, enforced):
-            return decision(FileAction.INVALID, f"the tool-owned keys set, it is broken: {problem}", enforced)
+            return decision(
+                FileAction.INVALID, f"with the tool-owned keys set, it is broken: {problem}", enforced
+            )
         return decision(FileAction.UPDATE, "tool-owned keys differ", enforced)
 
     base = locked.base if locked is not None else None
