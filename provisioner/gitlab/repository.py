@@ -63,6 +63,7 @@ class Branch:
     name: str
     commit_id: str
     can_push: bool  # for this token, protection rules included
+    head_message: str = ""  # the message of the commit the branch points at
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,10 @@ def branch(api: GitLabApi, project_id: int, name: str) -> Branch | None:
     found = api.get_optional(f"/projects/{project_id}/repository/branches/{encode(name)}")
     if found is None:
         return None
-    return Branch(str(found["name"]), str(found["commit"]["id"]), bool(found.get("can_push")))
+    head = found["commit"]
+    return Branch(
+        str(found["name"]), str(head["id"]), bool(found.get("can_push")), str(head.get("message") or "")
+    )
 
 
 def commit(

@@ -130,7 +130,11 @@ def _project(
     )
     blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
-        for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
+        blueprint_problems = [
+            *check_blueprint(blueprint_name, blueprint_vars, name),
+            *blueprint.check_enforce(blueprint_name, merged.data.get("blueprint_enforce")),
+        ]
+        for suffix, message in blueprint_problems:
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
     elif blueprint_name is None and blueprint_vars:
         # Ignored otherwise, and a typo in them never reported.

@@ -456,6 +456,10 @@ class Project(_Model):
     blueprint: str | None = None
     """A folder under blueprints/ to render and commit (see `provisioner blueprint list`)."""
     blueprint_vars: dict[str, Any] = {}
+    blueprint_enforce: bool | list[str] | None = None
+    """Files whose every difference from the rendering is drift, which apply restores (the team's edits
+    are not kept): true, those the blueprint marks for compliance (python-package: .gitlab-ci.yml, and the
+    project's ci_config_path with it); a list, exactly these paths; false, none. Unset: the blueprint's."""
     settings: Settings = Settings()
     variables: Variables = Variables()
     runners: Runners | None = None
