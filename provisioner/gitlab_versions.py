@@ -225,7 +225,10 @@ FEATURES: dict[str, Feature] = {
             edition=EE,
         ),
         _f(
-            "rest:GET /projects/:id/catalog", "17.0", "CI/CD catalog generally available in 17.0 (unverified)"
+            "rest:POST /projects/:id/catalog/publish",
+            "17.0",
+            "[G:doc/ci/components/_index.md] 'CI/CD Catalog generally available in 17.0' (the publish endpoint's "
+            "version unverified)",
         ),
         # -- GraphQL limits and costs ---------------------------------------------------------------
         _f(
