@@ -41,13 +41,13 @@ class Version:
 
     @classmethod
     def parse(cls, text: str, edition: str | None = None) -> Version:
-        """`18.6.1-ee`, `17.10`, `v18.0.0-pre`; the edition is `ce` only when the text or `edition` says so
-        (GitLab's /version answers `-ee` for the Enterprise Edition, nothing for the Community Edition)."""
+        """`18.6.1-ee`, `17.10`, `v18.0.0-pre`. GitLab's `/version` ends in `-ee` for the Enterprise Edition
+        and has no suffix for the Community Edition [G:VERSION]: without `-ee` (or `edition`), `ce`."""
         found = _VERSION.match(text.strip())
         if found is None:
             raise ValueError(f"not a GitLab version: {text!r} (expected for example 18.6 or 18.6.1-ee)")
         major, minor, patch, suffix = found.groups()
-        chosen = (edition or (CE if (suffix or "").lower() == "ce" else EE)).lower()
+        chosen = (edition or (EE if (suffix or "").lower() == "ee" else CE)).lower()
         if chosen not in (CE, EE):
             raise ValueError(f"edition must be ce or ee, not {edition!r}")
         return cls(int(major), int(minor), int(patch or 0), chosen)
@@ -57,7 +57,8 @@ class Version:
         return (self.major, self.minor, self.patch)
 
     def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}-{self.edition}"
+        """As `GET /version` says it: `18.6.0-ee`, or `18.6.0` for the Community Edition."""
+        return f"{self.major}.{self.minor}.{self.patch}" + ("-ee" if self.edition == EE else "")
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from provisioner.gitlab_versions import Version
     ("text", "edition", "expected"),
     [
         ("18.6.1-ee", None, Version(18, 6, 1, "ee")),
-        ("17.10", None, Version(17, 10, 0, "ee")),
+        ("17.10", None, Version(17, 10, 0, "ce")),
+        ("17.10", "ee", Version(17, 10, 0, "ee")),
         ("17.4.2", "ce", Version(17, 4, 2, "ce")),
         ("17.4.2-ce", None, Version(17, 4, 2, "ce")),
-        ("v18.0.0-pre", None, Version(18, 0, 0, "ee")),
+        ("v18.0.0-pre", None, Version(18, 0, 0, "ce")),
         ("18.6.0-ee", "ce", Version(18, 6, 0, "ce")),  # the explicit edition wins
     ],
 )
@@ -35,7 +36,8 @@ def test_bad_versions_are_refused_with_the_value(text: str, edition: str | None)
 
 def test_versions_order_by_release_and_print_like_slash_version() -> None:
     assert Version.parse("17.10") > Version.parse("17.9.3")
-    assert str(Version.parse("18.6")) == "18.6.0-ee"
+    assert str(Version.parse("18.6", "ee")) == "18.6.0-ee"
+    assert str(Version.parse("18.6")) == "18.6.0"  # the Community Edition has no suffix
 
 
 @pytest.mark.parametrize(
@@ -44,8 +46,8 @@ def test_versions_order_by_release_and_print_like_slash_version() -> None:
         ("rest:Variable.hidden", "17.3.9", False),
         ("rest:Variable.hidden", "17.4", True),
         ("graphql:PackagesProtectionRule.minimumAccessLevelForDelete", "17.9", False),
-        ("graphql:PackagesProtectionRule.minimumAccessLevelForDelete", "17.10.0-ce", True),
-        ("rest:ProtectedBranch.unprotect_access_levels", "18.6-ce", False),
+        ("graphql:PackagesProtectionRule.minimumAccessLevelForDelete", "17.10.0", True),
+        ("rest:ProtectedBranch.unprotect_access_levels", "18.6", False),
         ("rest:ProtectedBranch.unprotect_access_levels", "18.6-ee", True),
         ("behaviour:graphql_blob_data_complexity_surcharge", "18.4.1", False),
         ("behaviour:graphql_blob_data_complexity_surcharge", "18.4.3", True),
@@ -60,7 +62,7 @@ def test_available_by_version_and_edition(name: str, version: str, expected: boo
 def test_needs_says_what_a_server_lacks() -> None:
     assert gv.needs("rest:Variable.hidden", "17.0") == "needs GitLab 17.4"
     assert gv.needs("rest:Variable.hidden", "17.4") is None
-    assert gv.needs("rest:ProtectedBranch.allowed_to_push", "18.6", "ce") == "needs GitLab EE"
+    assert gv.needs("rest:ProtectedBranch.allowed_to_push", "18.6.0") == "needs GitLab EE"
     assert gv.needs("behaviour:graphql_blob_data_complexity_surcharge", "18.6") == "removed in GitLab 18.4.5"
     assert gv.since("behaviour:graphql_blobs_size_limit") == "18.4.5"
     assert gv.missing(["rest:Variable.hidden", "rest:Project.name"], "17.0") == ["rest:Variable.hidden"]
@@ -82,7 +84,7 @@ def test_every_row_cites_where_it_was_read_and_the_served_versions_parse() -> No
     for row in gv.FEATURES.values():
         assert "[G:" in row.source or "gitlab-org/gitlab" in row.source, row.name
         assert row.name.split(":", 1)[0] in ("rest", "graphql", "setting", "behaviour"), row.name
-    assert str(Version.parse(gv.SERVED[0])) == "17.0.0-ee"
+    assert [str(Version.parse(v, "ee")) for v in gv.SERVED][:1] == ["17.0.0-ee"]
 
 
 def test_the_module_imports_only_the_standard_library() -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 from provisioner.sandbox.auth import can_read_code, can_read_group, can_read_project, project_access
+from provisioner.sandbox.routes.graphql_time import Clock
 from provisioner.sandbox.state import DEVELOPER, MAINTAINER, Namespace, Project, Runner, State, User, Variable
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class Context:
     viewer: User | None
     origin: str
     memo: dict[str, Any] = field(default_factory=dict)  # indexes built once per request
+    clock: Clock | None = None  # the query's time cost (graphql_time.py)
 
     def runners_of(self, project_id: int) -> list[Runner]:
         """Project runners assigned to the project, without a scan of every runner per project."""

@@ -27,6 +27,7 @@ from provisioner.sandbox.http import (
     param_error,
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.runner_policy import can_manage
 from provisioner.sandbox.state import MAINTAINER, OWNER, Runner, State, User, now_iso
 
 ROUTES = Routes()
@@ -110,21 +111,6 @@ def _has_status(runner: Runner, status: str) -> bool:
     if status in ("active", "paused"):
         return runner.paused == (status == "paused")
     return runner_status(runner) == status
-
-
-def can_manage(state: State, user: User, runner: Runner) -> bool:
-    """Guessed from GitLab's runner policies: admins; group Owners; Maintainers of an assigned project."""
-    if user.is_admin:
-        return True
-    if runner.runner_type == "group_type":
-        return any(namespace_access(state, user, g) >= OWNER for g in runner.group_ids)
-    if runner.runner_type == "project_type":
-        return any(
-            project_access(state, user, state.projects[i]) >= MAINTAINER
-            for i in runner.project_ids
-            if i in state.projects
-        )
-    return False
 
 
 def owned_runners(state: State, user: User) -> list[Runner]:
