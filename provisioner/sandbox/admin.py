@@ -29,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from provisioner.gitlab_versions import Version
 from provisioner.sandbox.auth import identify
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
 from provisioner.sandbox.http import ApiError, forbidden, unauthorized
-from provisioner.gitlab_versions import Version
 from provisioner.sandbox.options import Runtime, configure
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -109,7 +109,9 @@ def build(runtime: Runtime) -> Starlette:
         """`{"version": "17.4.0-ee"}` or `{"version": "17.4", "edition": "ce"}`: which GitLab is served."""
         if "version" in body:
             edition = body.get("edition")
-            runtime.state.version = str(Version.parse(str(body["version"]), str(edition) if edition else None))
+            runtime.state.version = str(
+                Version.parse(str(body["version"]), str(edition) if edition else None)
+            )
         return JSONResponse({"version": runtime.state.version})
 
     def graphql(request: Request, body: dict[str, Any]) -> Response:

@@ -43,7 +43,9 @@ def serve(
     ] = False,
     graphql_ms_per_project: Annotated[float, typer.Option(help="GraphQL time cost per project.")] = 0.1,
     graphql_ms_per_blob: Annotated[float, typer.Option(help="GraphQL time cost per file read.")] = 0.01,
-    graphql_timeout: Annotated[float, typer.Option(help="GraphQL query timeout, seconds (GitLab: 30).")] = 30.0,
+    graphql_timeout: Annotated[
+        float, typer.Option(help="GraphQL query timeout, seconds (GitLab: 30).")
+    ] = 30.0,
 ) -> None:
     """Serve the sandbox until SIGINT or SIGTERM. Prints one JSON line, {"url", "token"}, once ready."""
     if seed not in ("demo", "empty"):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.gitlab_versions import Version
-
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
 from provisioner.sandbox.state import State
 

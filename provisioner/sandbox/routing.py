@@ -150,11 +150,17 @@ class RouteTable:
                 captured = _capture(route.segments, segments)
                 if captured is None:
                     continue
-                if state is not None and route.feature and not has(state, route.feature):
-                    if flag_off(state, route.feature) is None:
-                        continue
+                if state is not None and not _served(state, route):
+                    continue
                 return route, captured
         return None
+
+
+def _served(state: State, route: Route) -> bool:
+    """Whether the served GitLab has the route, or hides it behind a flag (then it answers 404 saying so)."""
+    if route.feature is None or has(state, route.feature):
+        return True
+    return flag_off(state, route.feature) is not None
 
 
 def _capture(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:

@@ -65,4 +65,3 @@ def can_read(state: State, user: User | None, runner: Runner) -> bool:
         for i in runner.project_ids
         if i in state.projects
     )
-

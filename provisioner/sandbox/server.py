@@ -42,7 +42,9 @@ def build(options: SandboxOptions) -> SandboxApp:
         state = State.load(path)
         token = admin_token_of(state)
         # The command line says which GitLab is served, whatever the saved world was served as.
-        return SandboxApp(configure(state, options), SandboxOptions(**{**vars(options), "admin_token": token}))
+        return SandboxApp(
+            configure(state, options), SandboxOptions(**{**vars(options), "admin_token": token})
+        )
     return create_app(None, options)
 
 

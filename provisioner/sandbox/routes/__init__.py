@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provisioner.sandbox.routes import (
+    application_settings,
     branches,
     commits,
     deploy_tokens,
@@ -25,6 +26,7 @@ from provisioner.sandbox.routing import RouteTable
 
 MODULES = (
     instance,
+    application_settings,
     users,
     groups,
     projects,

@@ -143,7 +143,9 @@ def _answer(ctx: Context, request: Any) -> dict[str, Any]:
     refused = []
     # graphql-ruby runs both analyzers and reports each limit exceeded.
     if cost.depth > max_depth:
-        refused.append(GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {max_depth}"))
+        refused.append(
+            GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {max_depth}")
+        )
     if cost.score > limit:
         refused.append(
             GraphQLError(f"Query has complexity of {cost.score}, which exceeds max complexity of {limit}")

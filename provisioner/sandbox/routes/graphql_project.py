@@ -9,8 +9,6 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, GraphQLResolveInfo
 
 from provisioner.sandbox.repo import resolve
-from provisioner.sandbox.runner_policy import can_read
-from provisioner.sandbox.versions import has
 from provisioner.sandbox.routes.graphql_resolve import (
     NOT_AVAILABLE,
     Context,
@@ -19,6 +17,7 @@ from provisioner.sandbox.routes.graphql_resolve import (
     human_access_level,
     runner_node,
 )
+from provisioner.sandbox.runner_policy import can_read
 from provisioner.sandbox.state import (
     DEVELOPER,
     MAINTAINER,
@@ -27,11 +26,16 @@ from provisioner.sandbox.state import (
     Project,
     ProtectedBranch,
 )
+from provisioner.sandbox.versions import has
 
 
 def ci_cd_settings(project: Project) -> dict[str, Any]:
     settings = project.settings
     return {
+        # `ProjectCiCdSetting#inbound_job_token_scope_enabled?`: the project's own value. Unlike REST
+        # (Project#ci_inbound_job_token_scope_enabled?), the instance's enforcement is not folded in
+        # [G:app/graphql/types/ci/ci_cd_setting_type.rb `method: :inbound_job_token_scope_enabled?`;
+        # no override of that predicate was found in app/models/project_ci_cd_setting.rb].
         "inboundJobTokenScopeEnabled": project.job_token_inbound_enabled,
         "jobTokenScopeEnabled": False,  # the outbound scope, removed from GitLab
         "keepLatestArtifact": settings.get("keep_latest_artifact"),
@@ -193,7 +197,7 @@ def repository(ctx: Context, project: Project) -> dict[str, Any]:
 def _blobs_connection(
     ctx: Context,
     project: Project,
-    info: GraphQLResolveInfo,
+    info: GraphQLResolveInfo[Any],
     paths: list[str],
     ref: str | None,
     ref_type: str | None,
@@ -208,11 +212,13 @@ def _blobs_connection(
     if len(paths) > 1 and has(ctx.state, "behaviour:graphql_blobs_size_limit") and _asks_data(info):
         total = sum(int(b["size"]) for b in found)
         if total > BLOBS_LIMIT:
-            raise GraphQLError(f"Max blobs size limit exceeded ({human_size(total)} / {human_size(BLOBS_LIMIT)}).")
+            raise GraphQLError(
+                f"Max blobs size limit exceeded ({human_size(total)} / {human_size(BLOBS_LIMIT)})."
+            )
     return connection(found, lambda b: b, args)
 
 
-def _asks_data(info: GraphQLResolveInfo) -> bool:
+def _asks_data(info: GraphQLResolveInfo[Any]) -> bool:
     """Whether `nodes { ... }` or `edges { node { ... } }` select a field holding the file's data."""
     names: set[str] = set()
     for field in info.field_nodes:

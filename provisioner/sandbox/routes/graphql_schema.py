@@ -281,7 +281,9 @@ def build(missing: frozenset[tuple[str, str]] = frozenset()) -> GraphQLSchema:
     definitions = []
     for definition in document.definitions:
         if isinstance(definition, ObjectTypeDefinitionNode):
-            kept = tuple(f for f in definition.fields or () if (definition.name.value, f.name.value) not in missing)
+            kept = tuple(
+                f for f in definition.fields or () if (definition.name.value, f.name.value) not in missing
+            )
             definition = ObjectTypeDefinitionNode(
                 name=definition.name,
                 fields=kept,

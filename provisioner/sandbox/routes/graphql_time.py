@@ -56,7 +56,9 @@ class Timeout:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
-    def resolve(self, next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    def resolve(
+        self, next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any
+    ) -> Any:
         if info.parent_type.name == "Project" and isinstance(root, dict):
             self.clock.project(root)
         if self.clock.expired:

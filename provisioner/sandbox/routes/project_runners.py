@@ -7,8 +7,8 @@ from starlette.responses import Response
 from provisioner.sandbox.auth import require_project, require_user
 from provisioner.sandbox.http import forbidden, json_response, no_content, not_found, paginate, validation
 from provisioner.sandbox.routes.runners import RUNNER_READ, RUNNER_WRITE, filter_runners, runner_json
-from provisioner.sandbox.runner_policy import can_manage, owned_or_instance_wide
 from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.runner_policy import can_manage, owned_or_instance_wide
 from provisioner.sandbox.state import MAINTAINER
 
 ROUTES = Routes()
