@@ -13,7 +13,9 @@ from provisioner.sandbox.routes import (
     instance,
     job_token_scope,
     members,
+    merge_request_lists,
     merge_requests,
+    project_lists,
     project_runners,
     projects,
     protected_refs,
@@ -30,6 +32,7 @@ MODULES = (
     users,
     groups,
     projects,
+    project_lists,
     members,
     variables,
     runners,
@@ -42,6 +45,7 @@ MODULES = (
     files,
     commits,
     merge_requests,
+    merge_request_lists,
     graphql,
 )
 

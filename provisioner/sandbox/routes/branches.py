@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import Response
@@ -45,12 +46,37 @@ def branch_json(state: State, project: Project, name: str, viewer: User | None, 
 
 @ROUTES.get("/projects/:id/repository/branches", anonymous=True)
 async def list_branches(req: ApiRequest) -> Response:
+    """BranchesFinder [G:lib/api/branches.rb `filter_params`, app/finders/branches_finder.rb]: `search`
+    ignores case, `^x` anchors it at the start and `x$` at the end; `regex` (RE2 there, Python's here);
+    `sort` name_asc (the default, also for anything else), updated_asc or updated_desc."""
     project = readable_project(req)
+    p = req.params
     names = sorted(project.repo.branches)
-    if (search := req.params.str("search")) is not None:
-        names = [n for n in names if search.lower() in n.lower()]
+    if (needle := p.str("search")) is not None:
+        names = [n for n in names if _search(needle, n)]
+    if (pattern := p.str("regex")) is not None:
+        try:
+            names = [n for n in names if re.search(pattern, n)]
+        except re.error as exc:
+            raise message(f"Regex is invalid: {exc}", 400) from exc  # wording unverified
+    order = p.str("sort")
+    if order in ("updated_asc", "updated_desc"):
+
+        def updated(name: str) -> str:
+            return project.repo.commits[project.repo.branches[name]].created_at
+
+        names.sort(key=updated, reverse=order == "updated_desc")
     base, viewer = origin(req.http), user_of(req)
-    return paginate(req.http, req.params, names, lambda n: branch_json(req.state, project, n, viewer, base))
+    return paginate(req.http, p, names, lambda n: branch_json(req.state, project, n, viewer, base))
+
+
+def _search(needle: str, name: str) -> bool:
+    text, value = needle.lower(), name.lower()
+    if text.startswith("^"):
+        return value.startswith(text[1:])
+    if text.endswith("$"):
+        return value.endswith(text[:-1])
+    return text in value
 
 
 @ROUTES.get("/projects/:id/repository/branches/:branch", anonymous=True)
