@@ -16,13 +16,14 @@ from provisioner.sandbox.http import (
     not_found,
     origin,
     paginate,
+    param_error,
 )
 from provisioner.sandbox.repo import resolve
-from provisioner.sandbox.repo_write import check_branch_name
+from provisioner.sandbox.repo_write import valid_branch_name
 from provisioner.sandbox.routes.commits import commit_json, readable_project
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import DEVELOPER, MAINTAINER, Project, State, User
-from provisioner.sandbox.world import can_push, matching_rules
+from provisioner.sandbox.world import can_merge, can_push, commit_files, matching_rules, protect_branch
 
 ROUTES = Routes()
 
@@ -90,20 +91,41 @@ async def get_branch(req: ApiRequest) -> Response:
 
 @ROUTES.post("/projects/:id/repository/branches")
 async def create_branch(req: ApiRequest) -> Response:
+    """Branches::CreateService, every refusal a 400 with its message [G:lib/api/branches.rb,
+    app/services/branches/create_service.rb, app/services/branches/validate_new_service.rb]: in an empty
+    repository it first commits an empty README.md on the default branch ("Add README.md"), so a branch
+    can start from it; then the name is checked, then the ref."""
     project = find_project(req)
-    if project_access(req.state, user_of(req), project) < DEVELOPER:
+    user = user_of(req)
+    level = project_access(req.state, user, project)
+    if level < DEVELOPER:
         raise forbidden()
     p = req.params
     p.require("branch", "ref")
     name, ref = p.str("branch"), p.str("ref")
-    check_branch_name(name)
+    for param, value in (("branch", name), ("ref", ref)):
+        if not value.strip():
+            raise param_error(f"{param} is empty")  # `allow_blank: false`
+    if not project.repo.commits and user is not None:
+        default = project.default_branch or "main"
+        commit_files(req.state, project, user, default, "Add README.md", {"README.md": ""})
+        # The first push of the default branch protects it (ProtectDefaultBranchService), as for a
+        # project created with a README (world.new_project).
+        protect_branch(req.state, project, default, push=MAINTAINER, merge=MAINTAINER)
+    if not valid_branch_name(name):
+        raise message("Branch name is invalid", 400)
     if name in project.repo.branches:
         raise message("Branch already exists", 400)
+    if matching_rules(project, name) and not (
+        can_push(level, project, name) or can_merge(level, project, name)
+    ):
+        # Gitlab::Checks::BranchCheck, through the pre-receive error (wording unverified).
+        raise message("You are not allowed to create protected branches on this project.", 400)
     commit = resolve(project, ref)
     if commit is None:
-        raise message(f"Invalid reference name: {ref}", 400)  # wording unverified (REFERENCE 2.12)
+        raise message(f"Failed to create branch '{name}': invalid reference name '{ref}'", 400)
     project.repo.branches[name] = commit.id
-    return json_response(branch_json(req.state, project, name, user_of(req), origin(req.http)), 201)
+    return json_response(branch_json(req.state, project, name, user, origin(req.http)), 201)
 
 
 @ROUTES.delete("/projects/:id/repository/branches/:branch")
