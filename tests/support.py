@@ -88,6 +88,11 @@ class Sandbox:
         response = self.admin.post("/-/sandbox/version", json=body)
         assert response.status_code == 200, response.text
 
+    def graphql_cost(self, **body: Any) -> None:
+        """`ms_per_project`, `ms_per_blob`, `timeout_seconds` until the next reset."""
+        response = self.admin.post("/-/sandbox/graphql", json=body)
+        assert response.status_code == 200, response.text
+
     def graphql(self, query: str, variables: dict[str, Any] | None = None, *, token: Any = ...) -> Any:
         """POST /api/graphql as `token` (the admin by default); the parsed answer."""
         response = self.admin.post(
