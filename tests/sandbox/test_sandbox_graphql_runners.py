@@ -48,9 +48,10 @@ def world() -> dict[str, object]:
     add_member(g, users["gd"], DEVELOPER)
     add_member(deep, users["pm"], MAINTAINER)
     add_member(deep, users["pd"], DEVELOPER)
-    runner = lambda kind, **ids: Runner(
-        id=len(state.runners) + 1, runner_type=kind, token="t", created_at="x", **ids
-    )
+
+    def runner(kind: str, **ids: list[int]) -> Runner:
+        return Runner(id=state.next_id("runner"), runner_type=kind, token="t", created_at="x", **ids)
+
     return {
         "state": state,
         "root": root,
