@@ -8,7 +8,8 @@ Authorization follows GitLab's three behaviours (REFERENCE 3):
   resolves to null without an error;
 - resolvers that call `authorize!` (ciJobTokenScope) or whose finder refuses (runners) add an error
   and resolve to null;
-- connection nodes of a type the caller may not read (protection rules, branch rules) are left out.
+- connection nodes of a type the caller may not read (protection rules, branch rules, runners the
+  caller may not `read_runner`: runner_policy.py) are left out.
 """
 
 from __future__ import annotations
