@@ -16,8 +16,9 @@ from starlette.types import Receive, Scope, Send
 
 from provisioner.sandbox import admin
 from provisioner.sandbox.auth import identify, scope_error
+from provisioner.sandbox.bodies import nest, parse_body
 from provisioner.sandbox.faults import ERROR_STATUSES, Fault
-from provisioner.sandbox.http import ApiError, Params, json_response, nest, parse_body, unauthorized
+from provisioner.sandbox.http import ApiError, Params, json_response, unauthorized
 from provisioner.sandbox.options import Runtime, SandboxOptions, configure
 from provisioner.sandbox.routes import build_table
 from provisioner.sandbox.routing import ApiRequest, Route, RouteTable
