@@ -185,3 +185,31 @@ def test_runner_version_prefix_and_protected_branch_search(sandbox):
     rules = sandbox.api.get("/projects/platform%2Fpayments/protected_branches?search=mai").json()
     assert [r["name"] for r in rules] == ["main"]
     assert sandbox.api.get("/projects/platform%2Fpayments/protected_branches?search=zzz").json() == []
+
+
+def test_commit_trailers_branch_page_token_and_graphql_project_sort(sandbox):
+    """`trailers=true` parses the message's trailers [G:lib/api/commits.rb `trailers`]; `page_token`
+    starts after a branch name [G:lib/api/branches.rb]; GraphQL `projects(sort:)` orders as asked
+    (id_desc by default) [G:app/graphql/resolvers/projects_resolver.rb]."""
+    project = "/projects/platform%2Fbilling/repository"
+    sandbox.api.post(
+        f"{project}/commits",
+        json={
+            "branch": "main",
+            "commit_message": "Scaffold\n\nWhy it changed.\n\nBlueprint: python-package 1.0.0",
+            "actions": [{"action": "create", "file_path": "x.txt", "content": "x\n"}],
+        },
+    )
+    newest = sandbox.api.get(f"{project}/commits?trailers=true").json()[0]
+    assert newest["trailers"] == {"Blueprint": "python-package 1.0.0"}
+    assert sandbox.api.get(f"{project}/commits").json()[0]["trailers"] == {}
+    for name in ("a-1", "b-2"):
+        sandbox.api.post(f"{project}/branches", json={"branch": name, "ref": "main"})
+    assert [b["name"] for b in sandbox.api.get(f"{project}/branches?page_token=a-1").json()] == [
+        "b-2",
+        "main",
+    ]
+    query = '{ projects(fullPaths: ["data/reports", "data/warehouse"], sort: "%s") { nodes { fullPath } } }'
+    by = lambda sort: [n["fullPath"] for n in sandbox.graphql(query % sort)["data"]["projects"]["nodes"]]  # noqa: E731
+    assert by("name_asc") == ["data/reports", "data/warehouse"]
+    assert by("name_desc") == ["data/warehouse", "data/reports"]

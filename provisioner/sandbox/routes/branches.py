@@ -60,6 +60,8 @@ async def list_branches(req: ApiRequest) -> Response:
             names = [n for n in names if re.search(pattern, n)]
         except re.error as exc:
             raise message(f"Regex is invalid: {exc}", 400) from exc  # wording unverified
+    if (token := p.str("page_token")) is not None:
+        names = [n for n in names if n > token]  # Gitaly's keyset: the branches after that name
     order = p.str("sort")
     if order in ("updated_asc", "updated_desc"):
 

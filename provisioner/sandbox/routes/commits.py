@@ -129,15 +129,32 @@ async def list_commits(req: ApiRequest) -> Response:
     if (author := p.str("author")) is not None:
         commits = [c for c in commits if _matches(author, f"{c.author_name} <{c.author_email}>")]
     stats = bool(p.bool("with_stats", False))
+    trailers = bool(p.bool("trailers", False))
     base = origin(req.http)
 
     def render(commit: Commit) -> dict[str, Any]:
         data = commit_json(req.state, project, commit, base)
+        if trailers:
+            data["trailers"] = parse_trailers(commit.message)
+            data["extended_trailers"] = {k: [v] for k, v in data["trailers"].items()}
         if stats:
             data["stats"] = _stats(req.state, _first_parent(project, commit), commit)
         return data
 
     return paginate(req.http, p, commits, render)
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """`git interpret-trailers --parse`, roughly: the message's last paragraph, when every line of it is
+    `Key: value` (the last value of a key wins, as Gitaly's map keeps it)."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return {}
+    lines = paragraphs[-1].splitlines()
+    found = [re.fullmatch(r"([A-Za-z0-9-]+):\s*(.*)", line.strip()) for line in lines]
+    if not all(found):
+        return {}
+    return {m.group(1): m.group(2) for m in found if m}
 
 
 def _matches(pattern: str, text: str) -> bool:

@@ -158,8 +158,25 @@ def _projects(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     visible = [p for p in found if can_read_project(state, viewer, p)]
     if args.get("membership"):
         visible = [p for p in visible if viewer is not None and project_access(state, viewer, p) > 0]
-    visible.sort(key=lambda p: p.id, reverse=True)  # ProjectsFinder's default order: id_desc
-    return connection(visible, lambda p: project_node(ctx, p), args)
+    return connection(_sorted(visible, args.get("sort")), lambda p: project_node(ctx, p), args)
+
+
+SORTS = {
+    "id": lambda p: p.id,
+    "name": lambda p: (p.name.lower(), p.id),
+    "path": lambda p: (p.path.lower(), p.id),
+}
+SORTS["created"] = SORTS["id"]  # ids grow with creation time
+
+
+def _sorted(projects: list[Project], sort: str | None) -> list[Project]:
+    """`<field>_<asc|desc>` (id, name, path, created); ProjectsFinder's default, and what an unknown
+    value gets, is id_desc [G:app/graphql/resolvers/projects_resolver.rb; unknown values unverified]."""
+    field, _, direction = (sort or "id_desc").rpartition("_")
+    key = SORTS.get(field)
+    if key is None or direction not in ("asc", "desc"):
+        key, direction = SORTS["id"], "desc"
+    return sorted(projects, key=key, reverse=direction == "desc")
 
 
 def _group(ctx: Context, full_path: str) -> dict[str, Any] | None:
@@ -187,8 +204,7 @@ def _group_projects(ctx: Context, ns: Namespace, args: dict[str, Any]) -> dict[s
         needle = args["search"].lower()
         found = [p for p in found if needle in (p.name + " " + p.path).lower()]
     visible = [p for p in found if can_read_project(state, ctx.viewer, p)]
-    visible.sort(key=lambda p: p.id, reverse=True)
-    return connection(visible, lambda p: project_node(ctx, p), args)
+    return connection(_sorted(visible, args.get("sort")), lambda p: project_node(ctx, p), args)
 
 
 # -- projects ------------------------------------------------------------------------------------

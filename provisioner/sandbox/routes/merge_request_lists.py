@@ -92,6 +92,8 @@ def _filtered(req: ApiRequest, mrs: list[MergeRequest]) -> list[MergeRequest]:
         mrs = [m for m in mrs if any(users[i].username == name for i in m.reviewer_ids if i in users)]
     if (merger := p.int("merge_user_id")) is not None:
         mrs = [m for m in mrs if m.merged_by_id == merger]
+    if (name := p.str("merge_user_username")) is not None:
+        mrs = [m for m in mrs if m.merged_by_id in users and users[m.merged_by_id].username == name]
     if (search := p.str("search")) is not None:
         where = p.str("in", "title,description").split(",")
         mrs = [
