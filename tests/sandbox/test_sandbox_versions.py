@@ -118,6 +118,7 @@ def test_an_unknown_graphql_field_fails_the_whole_query(sandbox):
     assert "data" not in body
     (error,) = body["errors"]
     assert error["message"] == "Field 'hidden' doesn't exist on type 'CiProjectVariable'"
+    assert error["path"] == ["query", "project", "ciVariables", "nodes", "hidden"]
     assert error["extensions"] == {
         "code": "undefinedField",
         "typeName": "CiProjectVariable",

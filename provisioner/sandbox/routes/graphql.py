@@ -21,9 +21,13 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute,
     parse,
     validate,
@@ -130,7 +134,7 @@ def _answer(ctx: Context, request: Any) -> dict[str, Any]:
     schema = for_version(ctx.state.version)
     problems = validate(schema, document)
     if problems:
-        return _errors([_graphql_ruby_wording(p) for p in problems])
+        return _errors([_graphql_ruby_wording(p, document) for p in problems])
     operation = _operation(document, request.get("operationName"))
     if isinstance(operation, GraphQLError):
         return _errors([operation])
@@ -179,16 +183,51 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return operations[0]
 
 
-def _graphql_ruby_wording(error: GraphQLError) -> GraphQLError:
+def _graphql_ruby_wording(error: GraphQLError, document: DocumentNode) -> GraphQLError:
+    """graphql-ruby's words for an unknown field, with the field's path through the document
+    (`["query", "project", "nope"]`; `"query Name"` for a named operation)."""
     match = _UNDEFINED_FIELD.match(error.message)
     if not match:
         return error
     field, type_name = match.groups()
+    node = error.nodes[0] if error.nodes else None
     return GraphQLError(
         f"Field '{field}' doesn't exist on type '{type_name}'",
         error.nodes,
+        path=_document_path(document, node) if node is not None else None,
         extensions={"code": "undefinedField", "typeName": type_name, "fieldName": field},
     )
+
+
+def _document_path(document: DocumentNode, target: Node) -> list[str | int] | None:
+    def walk(selection_set: SelectionSetNode | None, trail: list[str | int]) -> list[str | int] | None:
+        for child in selection_set.selections if selection_set else ():
+            if child is target and isinstance(child, FieldNode):
+                return [*trail, child.name.value]
+            if isinstance(child, FieldNode):
+                inner = [*trail, child.name.value]
+            elif isinstance(child, InlineFragmentNode):
+                condition = child.type_condition.name.value if child.type_condition else ""
+                inner = [*trail, f"... on {condition}" if condition else "..."]
+            else:
+                continue
+            found = walk(child.selection_set, inner)
+            if found is not None:
+                return found
+        return None
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            kind = definition.operation.value
+            head = f"{kind} {definition.name.value}" if definition.name else kind
+        elif isinstance(definition, FragmentDefinitionNode):
+            head = f"fragment {definition.name.value}"
+        else:
+            continue
+        found = walk(definition.selection_set, [head])
+        if found is not None:
+            return found
+    return None
 
 
 def _errors(errors: list[GraphQLError]) -> dict[str, Any]:
