@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from provisioner.sandbox.http import ApiError, Params
 from provisioner.sandbox.state import State
+from provisioner.sandbox.versions import flag_off, has, route_feature
 
 if TYPE_CHECKING:
     from provisioner.sandbox.auth import Caller
@@ -60,6 +61,7 @@ class Route:
     # How this route renders refusals (401, 403, 404 from auth included); GraphQL answers {"errors": [...]}.
     render_error: Callable[[ApiError], Response] | None
     segments: tuple[str, ...] = field(repr=False)
+    feature: str | None = None  # its row in provisioner.gitlab_versions, when only some versions have it
 
     @property
     def key(self) -> str:
@@ -96,6 +98,7 @@ class Routes:
                 counted_as_write=(not reading) if write is None else write,
                 render_error=render_error,
                 segments=tuple(full.strip("/").split("/")),
+                feature=route_feature(method, full),
             )
         )
 
@@ -135,15 +138,29 @@ class RouteTable:
             # Literal segments win over parameters: /runners/all before /runners/:id.
             bucket.sort(key=lambda r: sum(s.startswith(":") for s in r.segments))
 
-    def match(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(
+        self, method: str, raw_path: str, state: State | None = None
+    ) -> tuple[Route, dict[str, str]] | None:
+        """The route and its path parameters; routes the served GitLab version lacks do not match
+        (unless a feature flag hides them: the handler then answers as GitLab does, see app.py)."""
         segments = raw_path.strip("/").split("/")
         methods = (method, "GET") if method == "HEAD" else (method,)
         for candidate in methods:
             for route in self._buckets.get((candidate, len(segments)), ()):
                 captured = _capture(route.segments, segments)
-                if captured is not None:
-                    return route, captured
+                if captured is None:
+                    continue
+                if state is not None and not _served(state, route):
+                    continue
+                return route, captured
         return None
+
+
+def _served(state: State, route: Route) -> bool:
+    """Whether the served GitLab has the route, or hides it behind a flag (then it answers 404 saying so)."""
+    if route.feature is None or has(state, route.feature):
+        return True
+    return flag_off(state, route.feature) is not None
 
 
 def _capture(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:

@@ -78,8 +78,9 @@ __all__ = [
 
 @dataclass
 class State:
-    version: str = "18.6.0-ee"
+    version: str = "18.6.0-ee"  # as GET /version answers it (see options.configure)
     revision: str = "6f3b2c1a9d4"
+    settings: dict[str, Any] = field(default_factory=dict)  # instance settings (PUT /application/settings)
     counters: dict[str, int] = field(default_factory=dict)
     users: dict[int, User] = field(default_factory=dict)
     tokens: dict[int, Token] = field(default_factory=dict)

@@ -189,7 +189,7 @@ def test_a_query_too_complex_is_split(
     try:
         whole = bulk.prefetch(api, wanted)
         expected = {s.path: _facts(api, s.path) for s in specs}
-        monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 120)
+        monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_ADMIN", 120)
         api.cache = type(api.cache)()
         split = bulk.prefetch(api, wanted)
         assert {s.path: _facts(api, s.path) for s in specs} == expected
@@ -236,7 +236,7 @@ def test_files_are_read_in_bulk_with_their_sha256(
         )
         for i, p in enumerate(["platform/billing", "data/reports", "data/warehouse", "data/ml-pipeline"])
     ]
-    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 90)
+    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_ADMIN", 90)
     api = _api(sandbox)
     try:
         stats = bulk.prefetch(api, [utils, *others])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provisioner.sandbox.routes import (
+    application_settings,
     branches,
     commits,
     deploy_tokens,
@@ -12,7 +13,9 @@ from provisioner.sandbox.routes import (
     instance,
     job_token_scope,
     members,
+    merge_request_lists,
     merge_requests,
+    project_lists,
     project_runners,
     projects,
     protected_refs,
@@ -25,9 +28,11 @@ from provisioner.sandbox.routing import RouteTable
 
 MODULES = (
     instance,
+    application_settings,
     users,
     groups,
     projects,
+    project_lists,
     members,
     variables,
     runners,
@@ -40,6 +45,7 @@ MODULES = (
     files,
     commits,
     merge_requests,
+    merge_request_lists,
     graphql,
 )
 
