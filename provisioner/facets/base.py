@@ -17,7 +17,7 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
+from provisioner.inventory.schema import Sections
 from provisioner.model import Change, TargetKind, TargetRef
 
 ObservedT = TypeVar("ObservedT")
@@ -153,6 +154,10 @@ class Anchor(Protocol):
         """Display-safe: why a missing target stops here, and what to do."""
 
 
-def sections(facets: Sequence[Facet[Any]]) -> Mapping[str, type[BaseModel]]:
-    """The inventory sections the facets read, with their schemas."""
-    return {f.section: f.schema for f in facets if f.section is not None and f.schema is not None}
+def sections(facets: Sequence[Facet[Any]]) -> Sections:
+    """The inventory sections the facets read, with their schemas: a project's, and a group's own."""
+
+    def of(kind: TargetKind) -> dict[str, type[BaseModel]]:
+        return {f.section: f.schema for f in facets if f.kind is kind and f.section and f.schema is not None}
+
+    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP))
