@@ -23,10 +23,12 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
+from provisioner import gitlab_versions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Sections
-from provisioner.model import Change, TargetKind, TargetRef
+from provisioner.model import Action, Change, TargetKind, TargetRef
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -161,3 +163,12 @@ def sections(facets: Sequence[Facet[Any]]) -> Sections:
         return {f.section: f.schema for f in facets if f.kind is kind and f.section and f.schema is not None}
 
     return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP))
+
+
+def unsupported(facet: str, target: str, feature: str, server: Version) -> Change | None:
+    """The finding for what the inventory asks of `feature` when this GitLab lacks it (see
+    `provisioner.gitlab_versions`); None when the server has it."""
+    needs = gitlab_versions.needs(feature, server)
+    if needs is None:
+        return None
+    return Change(facet, target, Action.UNSUPPORTED, after={"needs": needs, "feature": feature})
