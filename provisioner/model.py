@@ -120,6 +120,7 @@ class ProjectResult:
     remaining: tuple[Change, ...] = ()  # pending changes still found after apply (verify)
     problems: tuple[Problem, ...] = ()
     facets: tuple[str, ...] = ()  # the facets the inventory configures for this target (JUnit cases)
+    proposed: tuple[Change, ...] = ()  # AWAITING after apply: what apply put in a merge request (its URL)
 
     @property
     def pending(self) -> tuple[Change, ...]:
@@ -143,7 +144,14 @@ class ProjectResult:
             return tuple(c.settled(keep_detail=(c.facet, c.target) not in written) for c in changes)
 
         remaining = tuple(c.settled() for c in self.remaining)  # did not stick: its diff says how
-        return replace(self, planned=kept(self.planned), applied=kept(self.applied), remaining=remaining)
+        proposed = tuple(c.settled(keep_detail=False) for c in self.proposed)  # the merge request has it
+        return replace(
+            self,
+            planned=kept(self.planned),
+            applied=kept(self.applied),
+            remaining=remaining,
+            proposed=proposed,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,8 @@ class RunResult:
     mode: str  # plan | apply | check
     projects: tuple[ProjectResult, ...]
     interrupted: bool = False
+    started_at: str | None = None  # ISO 8601, UTC; set by the command that ran it
+    duration: float | None = None  # seconds
 
     @property
     def failed(self) -> bool:

@@ -136,7 +136,7 @@ def _converge(
     if replan and expected is None and any(p.kind == "stale" for p in problems):
         api.cache.release(ref.id)  # planned anew from what GitLab says now
         return _planned_again(api, spec, facets, planned.changes, failed, problems, options, ctx)
-    remaining, verify_problems = _verify(api, spec, facets, attempted, failed, options)
+    remaining, proposed, verify_problems = _verify(api, spec, facets, attempted, failed, options)
     # What apply achieved is what verify no longer finds: exact even when a facet failed halfway.
     still = {(c.facet, c.target) for c in remaining}
     applied = [c for c in planned.changes if c.is_pending and (c.facet, c.target) not in still]
@@ -147,6 +147,7 @@ def _converge(
         remaining=tuple(remaining),
         problems=collapse(planned.problems + problems + verify_problems),
         facets=tuple(planned.facets),
+        proposed=tuple(proposed),
     )
 
 
@@ -173,6 +174,7 @@ def _planned_again(
         remaining=again.remaining,
         problems=again.problems,
         facets=again.facets,
+        proposed=again.proposed,
     )
 
 
@@ -227,6 +229,7 @@ def _missing(
         remaining=rest.remaining,
         problems=rest.problems,
         facets=("project", *rest.facets),
+        proposed=rest.proposed,
     )
 
 
@@ -267,16 +270,18 @@ def _verify(
     attempted: set[str],
     failed: set[str],
     options: PlanOptions,
-) -> tuple[list[Change], list[Problem]]:
-    """Observe again what apply touched. What a facet that succeeded left behind did not stick."""
+) -> tuple[list[Change], list[Change], list[Problem]]:
+    """Observe again what apply touched. What a facet that succeeded left behind did not stick; what
+    it proposed in a merge request is AWAITING (with the merge request's URL), returned second."""
     try:
         ref = projects.find(api, spec.path)
     except Exception as exc:
-        return [], [problem_from(spec.path, None, exc)]
+        return [], [], [problem_from(spec.path, None, exc)]
     if ref is None:
-        return [], [Problem(spec.path, None, "project vanished during apply", "error")]
+        return [], [], [Problem(spec.path, None, "project vanished during apply", "error")]
     again = _plan(api, ref, spec, [f for f in facets if f.name in attempted], _verifying(options))
     remaining = [c for c in again.changes if c.is_pending]
+    proposed = [c for c in again.changes if c.action is Action.AWAITING]
     problems = [p for p in again.problems if p.facet not in failed]  # already reported by apply
     for change in remaining:
         if change.facet in failed:
@@ -284,7 +289,7 @@ def _verify(
         kept = dict(change.before or {})
         message = f"{change.target}: did not stick after apply (GitLab kept {kept})"
         problems.append(Problem(spec.path, change.facet, message, "not_sticking"))
-    return remaining, problems
+    return remaining, proposed, problems
 
 
 def process_group(

@@ -8,14 +8,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from provisioner.model import Change, RunResult
+from provisioner.report import wording
 from provisioner.secrets import redact
 
 
-def _describe(change: Change) -> str:
-    line = f"{change.action.value} {change.target}"
-    if change.before or change.after:
-        line += f": {dict(change.before or {})} -> {dict(change.after or {})}"
-    return line
+def _text(changes: list[Change]) -> str:
+    """The check's own words ("GitLab has X; the inventory wants Y"), then the legend of its symbols."""
+    described = [wording.describe(c, "check") for c in changes]
+    lines = [line for d in described for line in wording.lines(d, indent="")]
+    legend = wording.legend({d.symbol for d in described}, "check")
+    return "\n".join([*lines, legend or ""]).rstrip()
 
 
 def render(run: RunResult, suite_name: str = "provisioner") -> str:
@@ -39,11 +41,16 @@ def render(run: RunResult, suite_name: str = "provisioner") -> str:
                 node.text = "\n".join(p.message for p in mine)
             elif drift:
                 failures += 1
-                node = ET.SubElement(case, "failure", message=f"{len(drift)} difference(s)", type="drift")
-                node.text = "\n".join(_describe(c) for c in drift)
+                message = f"{len(drift)} difference{'' if len(drift) == 1 else 's'}"
+                node = ET.SubElement(case, "failure", message=message, type="drift")
+                node.text = _text(drift)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
+    if run.started_at is not None:
+        suite.set("timestamp", run.started_at)
+    if run.duration is not None:
+        suite.set("time", f"{run.duration:.3f}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

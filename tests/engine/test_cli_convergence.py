@@ -66,9 +66,11 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
     plan = cli(sandbox, workdir, "plan", "--detailed-exitcode", "--out", "plan.json", "--debug")
     outputs += [plan.stdout, plan.stderr]
     assert plan.returncode == 2, plan.stderr
-    assert "build_timeout: 600 -> 3600" in plan.stdout
+    assert "build_timeout: 600 → 3600" in plan.stdout
     assert "variable PYPI_TOKEN" in plan.stdout and "(sensitive)" in plan.stdout
-    assert "variable LEGACY_FLAG (unmanaged" in plan.stdout  # reported, never deleted without prune
+    assert (
+        "variable LEGACY_FLAG is not in the inventory: left as it is" in plan.stdout
+    )  # reported, never deleted without prune
 
     sandbox.reset_counters()
     apply = cli(sandbox, workdir, "apply", "--plan", "plan.json", "--format", "json")

@@ -132,7 +132,7 @@ def test_tls_verification_is_on_by_default_and_a_ca_bundle_makes_it_work(
         "plan", "--detailed-exitcode", env={**env, "PROVISIONER_CA_BUNDLE": str(ca)}, cwd=workdir
     )
     assert trusted.returncode == 2, trusted.stdout + trusted.stderr  # it connected, and found changes
-    assert "build_timeout: 600 -> 3600" in trusted.stdout
+    assert "build_timeout: 600 → 3600" in trusted.stdout
 
 
 # -- the token stays with the configured host ------------------------------------------------------
