@@ -20,7 +20,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def duration(seconds: float) -> str:
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f} s"
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
