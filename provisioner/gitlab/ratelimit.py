@@ -9,6 +9,7 @@ find out.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +29,10 @@ class Wait:
     reason: str  # "GitLab's rate limit (RateLimit-Reset)", "retry 1 of 5: GET /api/v4/version failed (...)"
 
     def __str__(self) -> str:
-        amount = f"{self.seconds:.1f}" if self.seconds < 10 else f"{self.seconds:.0f}"
+        # Rounded up: a pause is never said shorter than it is, nor as "0 s".
+        amount = (
+            f"{math.ceil(self.seconds * 10) / 10:.1f}" if self.seconds < 10 else f"{math.ceil(self.seconds)}"
+        )
         return f"waiting {amount} s for {self.reason}"
 
 
