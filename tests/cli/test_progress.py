@@ -48,7 +48,7 @@ def test_without_a_terminal_one_line_per_interval_at_most() -> None:
     progress(done)
     assert shown.getvalue().splitlines() == [
         "apply: 6/100 done, 0:10 elapsed",
-        "apply: 9/100 done, 0:20 elapsed",
+        "apply: 8/100 done, 0:20 elapsed",
     ]
 
 
