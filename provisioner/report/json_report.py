@@ -59,13 +59,25 @@ def _head(run: RunResult, trend: Trend | None, **extra: Any) -> dict[str, Any]:
     return head
 
 
+def _scrubbed(data: Any) -> Any:
+    """Every string scrubbed before it is encoded: JSON escapes a quote or a backslash in a secret,
+    which the scrubber would then no longer find in the encoded text."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redact(str(k)): _scrubbed(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_scrubbed(v) for v in data]
+    return data
+
+
 def chunks(run: RunResult, trend: Trend | None = None, **extra: Any) -> Iterator[str]:
     """The report in pieces, a project at a time, each scrubbed: the report of a bulk run is tens of
     megabytes, which one `json.dumps` would hold several times over."""
-    head = json.dumps(_head(run, trend, **extra), indent=2, default=str)
+    head = json.dumps(_scrubbed(_head(run, trend, **extra)), indent=2, default=str)
     yield redact(head[:-2] + ',\n  "projects": [')
     for index, project in enumerate(run.projects):
-        entry = json.dumps(project_entry(project, run.mode, trend), indent=2, default=str)
+        entry = json.dumps(_scrubbed(project_entry(project, run.mode, trend)), indent=2, default=str)
         yield redact(("," if index else "") + "\n    " + entry.replace("\n", "\n    "))
     yield ("\n  ]\n}\n" if run.projects else "]\n}\n")
 

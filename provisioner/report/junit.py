@@ -17,7 +17,7 @@ def _text(changes: list[Change]) -> str:
     described = [wording.describe(c, "check") for c in changes]
     lines = [line for d in described for line in wording.lines(d, indent="")]
     legend = wording.legend({d.symbol for d in described}, "check")
-    return "\n".join([*lines, legend or ""]).rstrip()
+    return redact("\n".join([*lines, legend or ""]).rstrip())
 
 
 def render(run: RunResult, suite_name: str = "provisioner") -> str:
@@ -37,8 +37,9 @@ def render(run: RunResult, suite_name: str = "provisioner") -> str:
             drift = [c for c in result.drift if c.facet == facet]
             if mine:
                 errors += 1
-                node = ET.SubElement(case, "error", message=mine[0].message, type=mine[0].kind)
-                node.text = "\n".join(p.message for p in mine)
+                # Scrubbed before XML escapes them (an escaped secret no longer matches), and after.
+                node = ET.SubElement(case, "error", message=redact(mine[0].message), type=mine[0].kind)
+                node.text = redact("\n".join(p.message for p in mine))
             elif drift:
                 failures += 1
                 message = f"{len(drift)} difference{'' if len(drift) == 1 else 's'}"

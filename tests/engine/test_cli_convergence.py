@@ -86,7 +86,9 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
     assert again.returncode == 0, again.stderr
     assert sandbox.counters()["writes"] == 0  # idempotence: the second run writes nothing
 
-    check = cli(sandbox, workdir, "check", "--junit", "check.xml", "--json", "check.json")
+    check = cli(
+        sandbox, workdir, "check", "--junit", "check.xml", "--json", "check.json", "--html", "check.html"
+    )
     outputs += [check.stdout, check.stderr]
     assert check.returncode == 0, check.stdout + check.stderr
     empty_plan = cli(sandbox, workdir, "plan", "--detailed-exitcode")
@@ -102,6 +104,7 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
         workdir / "plan.json",
         workdir / "check.xml",
         workdir / "check.json",
+        workdir / "check.html",
         workdir / "provisioner.log",
     ]
     everything = "\n".join(outputs + [f.read_text() for f in files])

@@ -106,7 +106,7 @@ def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> No
         json={"value": ROTATED_BY_SOMEONE},
         params={"filter[environment_scope]": "*"},
     )
-    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", expect=2)
+    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", "--html", "check.html", expect=2)
     run("check", "--format", "json", expect=2)
     # A Developer's token: permission problems; a revoked one: 401.
     run("apply", "--yes", "--debug", expect=1, PROVISIONER_TOKEN=DANA_TOKEN)
@@ -115,7 +115,7 @@ def test_no_secret_in_any_output_of_any_run(sandbox: Sandbox, world: Path) -> No
     # Bad input naming a secret reference whose value GitLab could not mask.
     run("plan", "--debug", expect=1, REL_REPORTS_KEY=UNMASKABLE)
 
-    files = ["plan.json", "check.json", "check.xml", "provisioner.log"]
+    files = ["plan.json", "check.json", "check.xml", "check.html", "provisioner.log"]
     everything = "\n".join(outputs + [(world / name).read_text() for name in files])
     assert "could not be stored" in everything and "token stored in" in everything  # tokens were in play
     one_time = [r.token for r in sandbox.state.runners.values()]
