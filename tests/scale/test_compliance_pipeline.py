@@ -92,3 +92,11 @@ def test_tonights_report_is_tomorrows_baseline_even_when_drift_fails_the_job(tmp
     baseline = sh([*setup, "echo $BASELINE"]).split()
     assert baseline[0] == "--baseline" and (tmp_path / baseline[1]).read_text() == "{}"
     assert baseline[1].startswith(cached.rstrip("/") + "/")
+
+
+def test_the_shards_split_an_estate_exactly_once() -> None:
+    total = _pipeline()["compliance"]["parallel"]
+    paths = [f"estate/team-{i % 37}/project-{i}" for i in range(5000)]
+    shards = [[p for p in paths if in_shard(p, *parse_shard(f"{k}/{total}"))] for k in range(1, total + 1)]
+    assert sorted(p for shard in shards for p in shard) == sorted(paths)
+    assert min(len(s) for s in shards) > 0.8 * len(paths) / total  # an even spread
