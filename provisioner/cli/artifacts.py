@@ -6,12 +6,14 @@ have checked, or one for the run when not even the targets are known."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from provisioner.errors import InputError, ProvisionerError
+from provisioner.errors import ConfigError, InputError, ProvisionerError
 from provisioner.model import Problem, ProjectResult, RunResult
 from provisioner.report import html_report, json_report, junit
 from provisioner.report.trend import Trend
@@ -37,14 +39,26 @@ class Reports:
     html: Path | None = None
 
     def write(self, result: RunResult, *, trend: Trend | None = None, **extra: Any) -> None:
+        """Each report asked for; a file that cannot be written is an error naming it."""
         if self.junit is not None:
-            self.junit.write_text(junit.render(result), encoding="utf-8")
+            with _opened(self.junit) as file:
+                file.write(junit.render(result))
         if self.json is not None:
-            with self.json.open("w", encoding="utf-8") as file:
+            with _opened(self.json) as file:
                 file.writelines(json_report.chunks(result, trend, **extra))
         if self.html is not None:
             url = extra.get("gitlab_url")
-            self.html.write_text(html_report.render(result, gitlab_url=url, trend=trend), encoding="utf-8")
+            with _opened(self.html) as file:
+                file.write(html_report.render(result, gitlab_url=url, trend=trend))
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[TextIO]:
+    try:
+        with path.open("w", encoding="utf-8") as file:
+            yield file
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report {path}: {exc.strerror or type(exc).__name__}") from None
 
 
 def cause(exc: BaseException) -> str:

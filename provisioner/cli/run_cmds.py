@@ -20,6 +20,7 @@ from provisioner.cli.artifacts import Reports, Timer, cause, failed_run
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
+from provisioner.errors import ConfigError
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
@@ -294,7 +295,10 @@ def register(app: typer.Typer) -> None:
             raise  # a usage error, said on the console
         except (Exception, KeyboardInterrupt) as exc:
             # The reports say why nothing was checked; the boundary says it on the console and exits.
-            reports.write(timer.stamp(failed_run(targets, cause(exc))), gitlab_url=_url_or_none(url))
+            try:
+                reports.write(timer.stamp(failed_run(targets, cause(exc))), gitlab_url=_url_or_none(url))
+            except ConfigError as unwritable:
+                common.err(f"error: {unwritable}")  # said, and the first error still decides
             raise
         found = (
             trend.compare(trend.findings(result), previous, str(baseline)) if previous is not None else None

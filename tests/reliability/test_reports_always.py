@@ -82,3 +82,13 @@ def test_a_revoked_token_is_an_error_case_for_each_project(sandbox: Sandbox, wor
     result = run_cli("check", *REPORTS, env=env, cwd=workdir)
     assert result.returncode == 1
     assert set(_errors(workdir).values()) == {result.stderr.strip().removeprefix("error: ")}
+
+
+def test_a_report_that_cannot_be_written_is_an_error_naming_it(sandbox: Sandbox, workdir: Path) -> None:
+    (workdir / "inventory.yaml").write_text(INVENTORY)
+    (workdir / "a-file").write_text("not a folder\n")
+    result = run_cli(
+        "check", "--html", "a-file/r.html", env=env_for(sandbox.url, sandbox.token, workdir), cwd=workdir
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: cannot write the report a-file/r.html: Not a directory"
