@@ -8,6 +8,8 @@ import asyncio
 import datetime
 import ipaddress
 import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +24,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from provisioner.gitlab.ratelimit import Wait
+from provisioner.gitlab.transport import GitLabApi
 from provisioner.sandbox import SandboxOptions
 from provisioner.sandbox.server import bind, build
 from tests.reliability.conftest import env_for
-from tests.support import run_cli
+from tests.support import Sandbox, run_cli
 
 TOKEN = "glpat-transport-test-token-0001"
 INVENTORY = """\
@@ -236,3 +240,26 @@ def test_the_token_is_never_sent_to_another_host(hosts: tuple[str, str, _Recorde
         sent = {name.lower(): value for name, value in headers.items()}
         assert "private-token" not in sent and "authorization" not in sent, (path, sent)
         assert TOKEN not in json.dumps(headers)
+
+
+# -- waits and retries ---------------------------------------------------------------------------------
+def test_each_retry_is_a_line_in_the_log_and_told_to_the_progress_line(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run that retries says so: what, which attempt, why, and how long it waits first."""
+    sandbox.faults(script=[{"route": "GET /api/v4/version", "kind": "error", "status": 502, "times": 2}])
+    caplog.set_level(logging.INFO, logger="provisioner.gitlab.ratelimit")
+    api = GitLabApi(sandbox.url, sandbox.token)
+    told: list[Wait] = []
+    api.limiter.listeners.append(told.append)
+    try:
+        assert api.version()  # answered on the third attempt
+    finally:
+        api.close()
+    reasons = [w.reason for w in told]
+    assert reasons == [f"retry {n} of 5: GET /api/v4/version answered 502" for n in (1, 2)]
+    assert [r.getMessage() for r in caplog.records] == [str(w) for w in told]
+    assert all(
+        re.fullmatch(r"waiting \d\.\d s for retry \d of 5: GET /api/v4/version answered 502", str(w))
+        for w in told
+    )
