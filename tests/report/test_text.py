@@ -9,6 +9,7 @@ import pytest
 
 from provisioner.model import Action, Change, Problem, ProjectResult, RunResult
 from provisioner.report import text
+from provisioner.report.style import wants_colour
 
 MR = "https://gitlab.example/platform/payments/-/merge_requests/1"
 SETTINGS = Change(
@@ -83,3 +84,32 @@ def test_the_legend_follows_the_changes_and_colour_only_when_asked() -> None:
 )
 def test_durations(seconds: float, shown: str) -> None:
     assert text.duration(seconds) == shown
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(
+    ("env", "tty", "colour"),
+    [
+        ({}, True, True),
+        ({}, False, False),
+        ({"NO_COLOR": "1"}, True, False),
+        ({"FORCE_COLOR": "1"}, False, True),
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, False, False),  # no-color.org: NO_COLOR wins
+        ({"TERM": "dumb"}, True, False),
+    ],
+)
+def test_colour_on_a_terminal_unless_no_color(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], tty: bool, colour: bool
+) -> None:
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert wants_colour(_Stream(tty)) is colour  # type: ignore[arg-type]
