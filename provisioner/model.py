@@ -41,6 +41,7 @@ class ProblemKind(enum.StrEnum):
     STALE_PLAN = "stale_plan"  # GitLab no longer matches the approved plan: nothing written
     NOT_STICKING = "not_sticking"  # written, answered success, and read back unchanged
     NOT_FOUND = "not_found"  # the target does not exist, and the inventory does not create it
+    NOT_CHECKED = "not_checked"  # the run stopped before it (GitLab unreachable, the input refused)
     INTERNAL = "internal"  # a defect of the tool: details in the log file
 
 
@@ -151,6 +152,7 @@ class ProjectResult:
     remaining: tuple[Change, ...] = ()  # pending changes still found after apply (verify)
     problems: tuple[Problem, ...] = ()
     facets: tuple[str, ...] = ()  # the facets the inventory configures for this target (JUnit cases)
+    proposed: tuple[Change, ...] = ()  # AWAITING after apply: what apply put in a merge request (its URL)
 
     @property
     def pending(self) -> tuple[Change, ...]:
@@ -174,7 +176,14 @@ class ProjectResult:
             return tuple(c.settled(keep_detail=(c.facet, c.target) not in written) for c in changes)
 
         remaining = tuple(c.settled() for c in self.remaining)  # did not stick: its diff says how
-        return replace(self, planned=kept(self.planned), applied=kept(self.applied), remaining=remaining)
+        proposed = tuple(c.settled(keep_detail=False) for c in self.proposed)  # the merge request has it
+        return replace(
+            self,
+            planned=kept(self.planned),
+            applied=kept(self.applied),
+            remaining=remaining,
+            proposed=proposed,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,8 @@ class RunResult:
     mode: Mode
     projects: tuple[ProjectResult, ...]
     interrupted: bool = False
+    started_at: str | None = None  # ISO 8601, UTC; set by the command that ran it
+    duration: float | None = None  # seconds
 
     @property
     def failed(self) -> bool:

@@ -36,3 +36,30 @@ def test_redact_scrubs_remembered_values_longest_first():
     assert secrets.redact("x abcd-secret-longer y abcd-secret z") == f"x {SENSITIVE} y {SENSITIVE} z"
     secrets.remember("abc")  # too short to scrub without mangling ordinary text
     assert secrets.redact("abc") == "abc"
+
+
+def test_no_report_format_shows_a_remembered_secret_in_any_encoding():
+    """The last line of defence, for every format: text (coloured too), JSON, JUnit, HTML (escaped)."""
+    from provisioner.model import Action, Change, Problem, ProjectResult, RunResult
+    from provisioner.report import html_report, json_report, junit, text
+
+    value = "tok&<en>-\"9f3a'c2e1"
+    secrets.remember(value)
+    leaky = Change(
+        "variables", "variable K", Action.UPDATE, {"value": value}, {"value": value}, f"-{value}\n+x\n"
+    )
+    problem = Problem("a/b", "variables", f"GitLab said {value}")
+    for mode in ("plan", "apply", "check"):
+        run = RunResult(
+            mode, (ProjectResult("a/b", planned=(leaky,), applied=(leaky,), problems=(problem,)),)
+        )
+        outputs = [
+            text.render(run),
+            text.render(run, colour=True),
+            json_report.render(run),
+            junit.render(run),
+        ]
+        outputs.append(html_report.render(run))
+        for output in outputs:
+            assert "tok&" not in output and "tok&amp;" not in output and "9f3a" not in output
+            assert SENSITIVE in output

@@ -22,6 +22,7 @@ from provisioner.errors import (
     Interrupted,
     ProvisionerError,
     Unauthorized,
+    Unreachable,
 )
 from provisioner.gitlab.api import GitLabApi
 from provisioner.report.text import plural
@@ -34,8 +35,9 @@ def err(message: str) -> None:
     typer.echo(redact(message), err=True)
 
 
-def out(text: str) -> None:
-    typer.echo(redact(text), nl=False)
+def out(text: str, *, colour: bool = False) -> None:
+    """stdout. ANSI colour only when asked for (click strips it otherwise)."""
+    typer.echo(redact(text), nl=False, color=colour or None)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -121,9 +123,27 @@ def connect(cfg: Settings) -> GitLabApi:
         api.version()
     except GitLabError as exc:
         api.close()
-        hint = " (the token is invalid, expired or revoked)" if isinstance(exc, Unauthorized) else ""
+        hint = ""
+        if isinstance(exc, Unauthorized):
+            hint = " (the token is invalid, expired or revoked)"
+        elif isinstance(exc, Unreachable) and not exc.message.startswith("TLS"):
+            hint = f"; {_reach_hint()}"
         raise ConfigError(f"cannot use {cfg.gitlab_url}: {exc.message}{hint}") from None
     return api
+
+
+def _reach_hint() -> str:
+    """What to look at when GitLab never answered. A proxy's URL may hold a password: only its name."""
+    proxies = [
+        name for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy") if os.environ.get(name)
+    ]
+    proxy = (
+        f"the proxy in {proxies[0]} (and NO_PROXY)" if proxies else "whether a proxy is needed (HTTPS_PROXY)"
+    )
+    return (
+        "check the URL (PROVISIONER_GITLAB_URL or --url), that GitLab is up and reachable from here, "
+        f"{proxy}, and for https a private CA (PROVISIONER_CA_BUNDLE)"
+    )
 
 
 def is_tty() -> bool:

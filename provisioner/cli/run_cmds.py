@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,15 +16,19 @@ from typing import Annotated, Any, Literal
 import typer
 
 from provisioner.cli import common
+from provisioner.cli.artifacts import Reports, Timer, cause, failed_run
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
+from provisioner.errors import ConfigError
 from provisioner.facets import inventory_sections
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
 from provisioner.model import Mode, RunResult
-from provisioner.report import json_report, junit, text
+from provisioner.report import json_report, text, trend
+from provisioner.report.style import paint, wants_colour
+from provisioner.report.summary import summarise
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")]
 ProjectOpt = Annotated[
@@ -37,8 +43,12 @@ FormatOpt = Annotated[Literal["text", "json"], typer.Option("--format", "-f", he
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Projects worked on at once (default 8).")]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="GitLab URL (default: $PROVISIONER_GITLAB_URL).")]
 RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values and replace changed tokens.")]
+log = logging.getLogger(__name__)
 # Read by `common.boundary`, which sets logging up before the command runs.
 DebugOpt = Annotated[bool, typer.Option(help="Debug logging (secret values are still scrubbed).")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Text output: only the summary block (failures named in it).")
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ def _stop_on_sigint() -> Iterator[threading.Event]:
             raise KeyboardInterrupt
         stop.set()
         common.err("stopping: finishing the projects in flight (Ctrl-C again to abort)")
+        log.info("stopping (SIGINT): finishing the projects in flight")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -86,7 +97,9 @@ def execute(
     inventory_path: Path,
     quiet: bool = False,
     expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    timer: Timer | None = None,
 ) -> tuple[RunResult, str]:
+    timer = timer or Timer()
     cfg = common.settings(url, concurrency)
     api = common.connect(cfg)
     ctx = ApplyContext(options=options, inventory_dir=common.inventory_dir(inventory_path))
@@ -95,6 +108,7 @@ def execute(
             _stop_on_sigint() as stop,
             Progress(len(sel.projects) + len(sel.groups), mode, quiet=quiet) as progress,
         ):
+            api.limiter.listeners.append(progress.waiting)
             result = run(
                 api,
                 (*sel.groups, *sel.projects),
@@ -108,20 +122,25 @@ def execute(
             )
     finally:
         api.close()
-    return result, cfg.gitlab_url
+    return timer.stamp(result), cfg.gitlab_url
 
 
-def report(result: RunResult, fmt: str, **extra: Any) -> None:
-    if fmt != "json":
-        common.out(text.render(result))
+def report(
+    result: RunResult, fmt: str, *, quiet: bool = False, trend: trend.Trend | None = None, **extra: Any
+) -> None:
+    if fmt == "json":
+        for chunk in json_report.chunks(result, trend, **extra):
+            common.out(chunk)
         return
-    for chunk in json_report.chunks(result, **extra):
-        common.out(chunk)
+    colour = wants_colour(sys.stdout)
+    if quiet:
+        common.out(paint(text.summary_lines(summarise(result), trend), colour), colour=colour)
+    else:
+        common.out(text.render(result, colour=colour, trend=trend), colour=colour)
 
 
 def write_json(path: Path, result: RunResult, **extra: Any) -> None:
-    with path.open("w", encoding="utf-8") as file:
-        file.writelines(json_report.chunks(result, **extra))
+    Reports(json=path).write(result, **extra)
 
 
 def exit_code(result: RunResult, *, drift_code: int) -> int:
@@ -148,9 +167,11 @@ def register(app: typer.Typer) -> None:
         concurrency: ConcurrencyOpt = None,
         rotate: RotateOpt = False,
         url: UrlOpt = None,
+        quiet: QuietOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """Show what apply would change. Reads only."""
+        timer = Timer()
         sel = _select(inventory, project or [], shard)
         options = PlanOptions(rotate=rotate)
         result, gitlab_url = execute(
@@ -160,9 +181,14 @@ def register(app: typer.Typer) -> None:
             concurrency=concurrency,
             options=options,
             inventory_path=inventory,
+            timer=timer,
         )
-        extra = {"gitlab_url": gitlab_url, "inventory_digest": sel.inventory.digest, "rotate": rotate}
-        report(result, format, **extra)
+        extra: dict[str, Any] = {
+            "gitlab_url": gitlab_url,
+            "inventory_digest": sel.inventory.digest,
+            "rotate": rotate,
+        }
+        report(result, format, quiet=quiet, **extra)
         if out is not None:
             write_json(out, result, **extra)
         raise typer.Exit(
@@ -182,9 +208,11 @@ def register(app: typer.Typer) -> None:
         concurrency: ConcurrencyOpt = None,
         rotate: RotateOpt = False,
         url: UrlOpt = None,
+        quiet: QuietOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """Make GitLab match the inventory, then verify that it does."""
+        timer = Timer()
         sel = _select(inventory, project or [], shard)
         expected: dict[str, list[Mapping[str, Any]]] | None = None
         options = PlanOptions(rotate=rotate)
@@ -201,7 +229,7 @@ def register(app: typer.Typer) -> None:
                 options=options,
                 inventory_path=inventory,
             )
-            common.out(text.render(shown))
+            report(shown, "text", quiet=quiet)
             if not shown.pending:
                 raise typer.Exit(exit_code(shown, drift_code=common.EXIT_OK))
             if not typer.confirm("Apply these changes?", default=False):
@@ -215,8 +243,9 @@ def register(app: typer.Typer) -> None:
             options=options,
             inventory_path=inventory,
             expected=expected,
+            timer=timer if plan is not None or yes else None,  # a confirmation's wait is not the run's
         )
-        report(result, format)
+        report(result, format, quiet=quiet)
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_OK))
 
     @app.command()
@@ -227,26 +256,57 @@ def register(app: typer.Typer) -> None:
         format: FormatOpt = "text",
         junit_file: Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report.")] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write a JSON report.")] = None,
+        html_file: Annotated[
+            Path | None, typer.Option("--html", help="Write an HTML report (one self-contained page).")
+        ] = None,
+        baseline: Annotated[
+            Path | None,
+            typer.Option(help="A previous `check --json` report: mark findings new, persisting or fixed."),
+        ] = None,
         concurrency: ConcurrencyOpt = None,
         url: UrlOpt = None,
+        quiet: QuietOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """Compliance: report drift (exit 2) without changing anything. Works with a read_api token."""
-        sel = _select(inventory, project or [], shard)
-        result, gitlab_url = execute(
-            sel,
-            "check",
-            url=url,
-            concurrency=concurrency,
-            options=PlanOptions(),
-            inventory_path=inventory,
+        timer = Timer()
+        reports = Reports(junit_file, json_file, html_file)
+        targets: list[str] = []
+        try:
+            previous = trend.load_baseline(baseline) if baseline is not None else None
+            sel = _select(inventory, project or [], shard)
+            targets = [f"group {g.path}" for g in sel.groups] + [p.path for p in sel.projects]
+            result, gitlab_url = execute(
+                sel,
+                "check",
+                url=url,
+                concurrency=concurrency,
+                options=PlanOptions(),
+                inventory_path=inventory,
+                timer=timer,
+            )
+        except typer.Exit:
+            raise  # a usage error, said on the console
+        except (Exception, KeyboardInterrupt) as exc:
+            # The reports say why nothing was checked; the boundary says it on the console and exits.
+            try:
+                reports.write(timer.stamp(failed_run(targets, cause(exc))), gitlab_url=_url_or_none(url))
+            except ConfigError as unwritable:
+                common.err(f"error: {unwritable}")  # said, and the first error still decides
+            raise
+        found = (
+            trend.compare(trend.findings(result), previous, str(baseline)) if previous is not None else None
         )
-        report(result, format)
-        if junit_file is not None:
-            junit_file.write_text(junit.render(result), encoding="utf-8")
-        if json_file is not None:
-            write_json(json_file, result, gitlab_url=gitlab_url)
+        report(result, format, quiet=quiet, trend=found)
+        reports.write(result, trend=found, gitlab_url=gitlab_url)
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_DRIFT))
+
+
+def _url_or_none(url: str | None) -> str | None:
+    try:
+        return common.settings(url).gitlab_url
+    except Exception:  # the settings are what failed: the report goes without the URL
+        return url
 
 
 def _load_plan(

@@ -19,7 +19,8 @@ from provisioner.errors import Forbidden, ProvisionerError, Rejected, Stale, Una
 from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import TargetSpec
-from provisioner.model import Change, Problem, ProblemKind, ProjectResult, TargetRef
+from provisioner.model import Action, Change, Problem, ProblemKind, ProjectResult, TargetRef
+from provisioner.report.values import yaml_value
 from provisioner.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def _converge(
     if replan and expected is None and any(p.kind is ProblemKind.STALE for p in problems):
         api.replanning(ref)
         return _planned_again(api, spec, job, planned.changes, failed, problems)
-    remaining, verify_problems = _verify(api, spec, job, attempted, failed)
+    remaining, proposed, verify_problems = _verify(api, spec, job, attempted, failed)
     # What apply achieved is what verify no longer finds: exact even when a facet failed halfway.
     still = {(c.facet, c.target) for c in remaining}
     applied = [c for c in planned.changes if c.is_pending and (c.facet, c.target) not in still]
@@ -152,6 +153,7 @@ def _converge(
         remaining=tuple(remaining),
         problems=collapse(planned.problems + problems + verify_problems),
         facets=tuple(planned.facets),
+        proposed=tuple(proposed),
     )
 
 
@@ -180,6 +182,7 @@ def _planned_again(
         remaining=again.remaining,
         problems=again.problems,
         facets=again.facets,
+        proposed=again.proposed,
     )
 
 
@@ -234,6 +237,7 @@ def _missing(
         remaining=rest.remaining,
         problems=rest.problems,
         facets=(creation.facet, *rest.facets),
+        proposed=rest.proposed,
     )
 
 
@@ -260,23 +264,25 @@ def _apply(
 
 def _verify(
     api: GitLabApi, spec: TargetSpec, job: Job, attempted: set[str], failed: set[str]
-) -> tuple[list[Change], list[Problem]]:
-    """Observe again what apply touched. What a facet that succeeded left behind did not stick."""
+) -> tuple[list[Change], list[Change], list[Problem]]:
+    """Observe again what apply touched. What a facet that succeeded left behind did not stick; what
+    it proposed in a merge request is AWAITING (with the merge request's URL), returned second."""
     try:
         ref = job.anchor.find(api, spec)
     except Exception as exc:
-        return [], [problem_from(spec.name, None, exc)]
+        return [], [], [problem_from(spec.name, None, exc)]
     if ref is None:
-        return [], [Problem(spec.name, None, "vanished during apply", ProblemKind.ERROR)]
+        return [], [], [Problem(spec.name, None, "vanished during apply", ProblemKind.ERROR)]
     # What was just rotated cannot be compared (hidden values): verifying must not ask to rotate again.
     verifying = replace(job.options, rotate=False)
     again = _plan(api, ref, spec, [f for f in job.facets if f.name in attempted], verifying)
     remaining = [c for c in again.changes if c.is_pending]
+    proposed = [c for c in again.changes if c.action is Action.AWAITING]
     problems = [p for p in again.problems if p.facet not in failed]  # already reported by apply
     for change in remaining:
         if change.facet in failed:
             continue  # its failure is already reported
         kept = dict(change.before or {})
-        message = f"{change.target}: did not stick after apply (GitLab kept {kept})"
+        message = f"{change.target}: did not stick after apply (GitLab kept {yaml_value(kept)})"
         problems.append(Problem(spec.name, change.facet, message, ProblemKind.NOT_STICKING))
-    return remaining, problems
+    return remaining, proposed, problems

@@ -5,7 +5,9 @@ It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - retries transient failures of idempotent requests (GET, HEAD, PUT, PATCH, DELETE) with backoff,
   but never a POST whose outcome is unknown: the caller observes again and decides,
 - never sends the token to another scheme, host or port (redirects, pagination links),
-- fails at once on a TLS error (a retry cannot fix a certificate),
+- fails at once on a TLS error (a retry cannot fix a certificate), and on a connection that cannot be
+  made before GitLab has ever answered (a wrong URL or a missing proxy: retrying only delays the hint),
+- says every pause (rate limit, back-off before a retry) in the log and to the limiter's listeners,
 - counts requests by method, for reports and benchmarks.
 It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
 """
@@ -16,7 +18,6 @@ import json
 import random
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from provisioner.errors import (
     Unauthorized,
     Unreachable,
 )
-from provisioner.gitlab.ratelimit import RateLimiter
+from provisioner.gitlab.ratelimit import RateLimiter, Wait
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
@@ -89,6 +90,7 @@ class _Adapter(HTTPAdapter):
         self._limiter = limiter
         self._stats = stats
         self._retries = max_retries
+        self._answered = False  # GitLab has answered once: a failure to connect is worth retrying
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if _origin(request.url or "") != self._origin:
@@ -111,35 +113,39 @@ class _Adapter(HTTPAdapter):
                 never_sent = isinstance(
                     exc, requests.exceptions.ConnectTimeout
                 ) or "NewConnectionError" in repr(exc)
+                if never_sent and not self._answered:
+                    raise  # never reached: the URL, a proxy or a firewall, which retrying cannot fix
                 if attempt <= self._retries and (method in _IDEMPOTENT or never_sent):
-                    self._backoff(attempt)
+                    self._backoff(attempt, request, type(exc).__name__)
                     continue
                 raise
             except requests.exceptions.Timeout:
                 self._limiter.release(None, {})
                 if attempt <= self._retries and method in _IDEMPOTENT:
-                    self._backoff(attempt)
+                    self._backoff(attempt, request, "no answer in time")
                     continue
                 raise
-            delay = self._limiter.release(response.status_code, response.headers)
+            self._answered = True
+            self._limiter.release(response.status_code, response.headers)
             if response.status_code == 429 and attempt <= self._retries * 4:
                 response.close()
                 self._stats.retried()
-                time.sleep(delay)
-                continue
+                continue  # acquire() waits out the pause the 429 set, for every worker
             if (
                 response.status_code in _TRANSIENT_STATUS
                 and method in _IDEMPOTENT
                 and attempt <= self._retries
             ):
                 response.close()
-                self._backoff(attempt)
+                self._backoff(attempt, request, f"answered {response.status_code}")
                 continue
             return response
 
-    def _backoff(self, attempt: int) -> None:
+    def _backoff(self, attempt: int, request: requests.PreparedRequest, cause: str) -> None:
         self._stats.retried()
-        time.sleep(min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+        seconds = min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random())
+        what = f"{request.method} {urlsplit(request.url or '').path}"
+        self._limiter.pause(Wait(seconds, f"retry {attempt} of {self._retries}: {what} {cause}"))
 
 
 def _origin(url: str) -> str:
@@ -279,7 +285,22 @@ def _mapped(method: str, path: str) -> Iterator[None]:
     except requests.exceptions.SSLError as exc:
         raise Unreachable(method, path, None, _tls_message(exc)) from exc
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise Unreachable(method, path, None, f"no answer ({type(exc).__name__})") from exc
+        raise Unreachable(method, path, None, f"no answer ({_why_no_answer(exc)})") from exc
+
+
+def _why_no_answer(exc: Exception) -> str:
+    """The cause in a person's words; requests wraps urllib3 wrapping the socket's error, so it is read
+    from the text of the chain."""
+    said = repr(exc)
+    if "Connection refused" in said:
+        return "connection refused"
+    if "NameResolutionError" in said or "Name or service not known" in said or "getaddrinfo" in said:
+        return "host name not found"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "no connection in time"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy failed"
+    return type(exc).__name__
 
 
 def _tls_message(exc: requests.exceptions.SSLError) -> str:

@@ -8,14 +8,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from provisioner.model import Action, Change, RunResult
+from provisioner.report import wording
 from provisioner.secrets import redact
 
 
-def _describe(change: Change) -> str:
-    line = f"{change.action.value} {change.target}"
-    if change.before or change.after:
-        line += f": {dict(change.before or {})} -> {dict(change.after or {})}"
-    return line
+def _text(changes: list[Change]) -> str:
+    """The check's own words ("GitLab has X; the inventory wants Y"), then the legend of its symbols."""
+    described = [wording.describe(c, "check") for c in changes]
+    lines = [line for d in described for line in wording.lines(d, indent="")]
+    legend = wording.legend({d.symbol for d in described}, "check")
+    return redact("\n".join([*lines, legend or ""]).rstrip())
 
 
 def render(run: RunResult, suite_name: str = "provisioner") -> str:
@@ -35,21 +37,27 @@ def render(run: RunResult, suite_name: str = "provisioner") -> str:
             drift = [c for c in result.drift if c.facet == facet]
             if mine:
                 errors += 1
-                node = ET.SubElement(case, "error", message=mine[0].message, type=mine[0].kind)
-                node.text = "\n".join(p.message for p in mine)
+                # Scrubbed before XML escapes them (an escaped secret no longer matches), and after.
+                node = ET.SubElement(case, "error", message=redact(mine[0].message), type=mine[0].kind)
+                node.text = redact("\n".join(p.message for p in mine))
             elif drift:
                 failures += 1
-                node = ET.SubElement(case, "failure", message=f"{len(drift)} difference(s)", type="drift")
-                node.text = "\n".join(_describe(c) for c in drift)
+                message = f"{len(drift)} difference{'' if len(drift) == 1 else 's'}"
+                node = ET.SubElement(case, "failure", message=message, type="drift")
+                node.text = _text(drift)
             elif lacking := [
                 c for c in result.planned if c.facet == facet and c.action is Action.UNSUPPORTED
             ]:
                 # Not checked: this GitLab lacks what the inventory asks (neither drift nor an error).
                 skipped = ET.SubElement(case, "skipped", message=str((lacking[0].after or {}).get("needs")))
-                skipped.text = "\n".join(_describe(c) for c in lacking)
+                skipped.text = _text(lacking)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
+    if run.started_at is not None:
+        suite.set("timestamp", run.started_at)
+    if run.duration is not None:
+        suite.set("time", f"{run.duration:.3f}")
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

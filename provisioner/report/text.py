@@ -1,112 +1,116 @@
-"""The human report: what each project needs (or got), then one summary line."""
+"""The human report: what each project needs (or got), a legend of the symbols, then one summary block
+in the same shape for plan, apply and check. Coloured on request (a terminal), plain otherwise."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Sequence
 
-from provisioner.model import SENSITIVE, Action, Change, ProjectResult, RunResult
-from provisioner.report.summary import summarise
+from provisioner.model import Action, Change, ProjectResult, RunResult
+from provisioner.report import wording
+from provisioner.report.style import Line, paint
+from provisioner.report.summary import Summary, proposed_in, summarise, written
+from provisioner.report.trend import Trend
 from provisioner.secrets import redact
 
-_SYMBOL = {
-    Action.CREATE: "+",
-    Action.UPDATE: "~",
-    Action.DELETE: "-",
-    Action.REPLACE: "±",
-    Action.UNMANAGED: "?",
-    Action.AWAITING: "…",
-    Action.UNSUPPORTED: "∅",
-}
+NAMED = 10  # failed projects and merge requests named in the summary; the rest are counted
 
 
-def _value(value: Any) -> str:
-    if value == SENSITIVE:
-        return SENSITIVE
-    return (
-        repr(value)
-        if isinstance(value, str)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else str(value)
-    )
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
-def _fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Iterable[str]:
-    before, after = before or {}, after or {}
-    for name in list(after) + [k for k in before if k not in after]:
-        if name in before and name in after:
-            yield f"{name}: {_value(before[name])} -> {_value(after[name])}"
-        elif name in after:
-            if after[name] in (None, False, ""):
-                continue  # a new thing's unset flags say nothing worth reading
-            yield f"{name}: {_value(after[name])}"
-        else:
-            yield f"{name}: {_value(before[name])}"
+def duration(seconds: float) -> str:
+    if round(seconds, 1) < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
-def change_lines(change: Change, indent: str = "  ") -> list[str]:
-    label = f"{indent}{_SYMBOL[change.action]} {change.facet}: {change.target}"
-    if change.action is Action.UNMANAGED and change.after is None:
-        return [label + " (unmanaged: not in the inventory)"]
-    lines = [label]
-    if change.action is not Action.DELETE or change.before is None:
-        lines += [f"{indent}    {f}" for f in _fields(change.before, change.after)]
-    if change.detail and change.action is Action.CREATE:
-        # A new file's diff is the whole file: `blueprint render` or --format json show it.
-        added = sum(
-            1 for line in change.detail.splitlines() if line.startswith("+") and not line.startswith("+++")
-        )
-        lines.append(f"{indent}    (new content: {added} lines)")
-    elif change.detail:
-        lines += [f"{indent}    {line}" for line in change.detail.splitlines()]
-    return lines
-
-
-def project_lines(result: ProjectResult, mode: str) -> list[str]:
-    shown = result.applied if mode == "apply" else result.planned
-    notices = [c for c in result.planned if not c.is_pending]
-    if not shown and not notices and not result.problems:
-        return []
-    lines = [result.project]
-    for change in shown:
-        lines += change_lines(change)
+def project_lines(result: ProjectResult, mode: str) -> list[Line]:
+    shown: list[tuple[Change, str | None]]
     if mode == "apply":
-        for change in notices:
-            lines += change_lines(change)
+        proposed = proposed_in(result)
+        shown = [(c, proposed.get((c.facet, c.target))) for c in result.applied]
+        shown += [(c, None) for c in result.planned if not c.is_pending]
+    else:
+        shown = [(c, None) for c in result.planned]
+    if not shown and not result.problems:
+        return []
+    lines: list[Line] = [[(result.project, "project")]]
+    for described in wording.describe_all(shown, mode):
+        head, *rest = wording.lines(described)
+        lines.append([(head, described.symbol)])
+        lines += [[(line, _diff_style(line))] for line in rest]
     for problem in result.problems:
         where = f"{problem.facet}: " if problem.facet else ""
-        lines.append(f"  ! {where}{problem.message}")
+        lines.append([(f"  ! {where}{problem.message}", "!")])
     return lines
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _diff_style(line: str) -> str:
+    body = line.lstrip()
+    if body.startswith(("+++", "---")):
+        return "dim"
+    return {"+": "diff+", "-": "diff-", "@": "dim"}.get(body[:1], "")
 
 
-def summary_line(run: RunResult) -> str:
-    s = summarise(run)
-    parts = [f"{run.mode}: {plural(s.targets, 'target')}"]
-    writes = {a: n for a, n in s.by_action.items() if a not in ("unmanaged", "awaiting", "unsupported")}
-    if run.mode == "apply":
-        parts.append(f"{plural(s.applied, 'change')} applied")
-    elif run.mode == "plan":
-        parts.append(", ".join(f"{n} to {a}" for a, n in writes.items()) or "no changes")
+def summary_lines(s: Summary, trend: Trend | None = None) -> list[Line]:
+    """The block every run ends with. Rows always in the same order, zero or not, so it reads at a glance."""
+    head = f"{s.mode}: {plural(s.targets, 'target')}"
+    if s.duration is not None:
+        head += f" in {duration(s.duration)}"
+    lines: list[Line] = [[(head, "bold")]]
+
+    def row(label: str, count: int, unit: str, rest: str = "", style: str = "") -> None:
+        text = f" {unit if count == 1 else unit + 's'}{rest}"
+        lines.append([(f"  {label:<10}", "bold"), (f"{count:>6}", style if count else ""), (text, "")])
+
+    if s.mode == "apply":
+        row("written", s.written, "change", f" in {plural(s.written_projects, 'project')}", "+")
+        proposed = sum(m.changes for m in s.proposed)
+        row("proposed", proposed, "change", f" in {plural(len(s.proposed), 'merge request')}", "…")
+        _named(lines, [f"{m.project}  {m.url}" for m in s.proposed])
+    elif s.mode == "check":
+        rest = f" ({plural(s.to_write, 'difference')})" if s.to_write else ""
+        row("drift", s.by_status.get("drift", 0), "project", rest, "~")
     else:
-        drifted = s.by_status.get("drift", 0) + s.by_status.get("awaiting", 0)
-        parts.append(f"{drifted} drifted, {s.by_status.get('in_sync', 0)} in sync")
-    for kind in ("awaiting", "unmanaged", "unsupported"):
-        if s.by_action.get(kind):
-            parts.append(f"{s.by_action[kind]} {kind}")
-    if s.by_status.get("failed"):
-        parts.append(f"{s.by_status['failed']} failed")
-    if run.interrupted:
-        parts.append("INTERRUPTED: some projects were not processed")
-    return "; ".join(parts) + "."
+        actions = ", ".join(f"{n} {a}" for a, n in s.by_action.items() if Action(a).is_write)
+        rest = f" in {plural(s.by_status.get('drift', 0), 'project')}" + (f" ({actions})" if actions else "")
+        row("to write", s.to_write, "change", rest, "~")
+    row("awaiting", len(s.awaiting), "merge request", "", "…")
+    _named(lines, [f"{m.project}  {m.url}" for m in s.awaiting])
+    row("unmanaged", s.unmanaged, "thing", " in GitLab the inventory does not name: left as is", "?")
+    row("failed", len(s.failed), "project", "", "!")
+    _named(lines, [f"{f.project}: {f.cause}" for f in s.failed])
+    row("in sync", s.by_status.get("in_sync", 0), "target")
+    if trend is not None:
+        counts = f"{trend.new} new, {trend.persisting} persisting, {trend.fixed} fixed"
+        lines.append([("  since the baseline ", "bold"), (counts, "!" if trend.new else "")])
+    if s.interrupted:
+        lines.append([("  INTERRUPTED: some projects were not processed", "!")])
+    return lines
 
 
-def render(run: RunResult) -> str:
+def _named(lines: list[Line], items: Sequence[str]) -> None:
+    for item in items[:NAMED]:
+        lines.append([(f"{'':19}{item}", "")])
+    if len(items) > NAMED:
+        lines.append([(f"{'':19}and {len(items) - NAMED} more in the report", "dim")])
+
+
+def render(run: RunResult, *, colour: bool = False, trend: Trend | None = None) -> str:
     blocks = [lines for p in run.projects if (lines := project_lines(p, run.mode))]
-    body = "\n\n".join("\n".join(lines) for lines in blocks)
-    text = (body + "\n\n" if body else "") + summary_line(run) + "\n"
-    return redact(text)
+    out: list[Line] = []
+    for block in blocks:
+        out += [*block, []]
+    symbols = {style for block in blocks for line in block for _, style in line[:1] if len(style) == 1}
+    legend = wording.legend(symbols, run.mode)
+    if legend:
+        out += [[(legend, "dim")], []]
+    out += summary_lines(summarise(run), trend)
+    return redact(paint(out, colour))
+
+
+__all__ = ["duration", "plural", "project_lines", "render", "summary_lines", "written"]

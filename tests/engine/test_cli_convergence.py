@@ -66,9 +66,11 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
     plan = cli(sandbox, workdir, "plan", "--detailed-exitcode", "--out", "plan.json", "--debug")
     outputs += [plan.stdout, plan.stderr]
     assert plan.returncode == 2, plan.stderr
-    assert "build_timeout: 600 -> 3600" in plan.stdout
+    assert "build_timeout: 600 → 3600" in plan.stdout
     assert "variable PYPI_TOKEN" in plan.stdout and "(sensitive)" in plan.stdout
-    assert "variable LEGACY_FLAG (unmanaged" in plan.stdout  # reported, never deleted without prune
+    assert (
+        "variable LEGACY_FLAG is not in the inventory: left as it is" in plan.stdout
+    )  # reported, never deleted without prune
 
     sandbox.reset_counters()
     apply = cli(sandbox, workdir, "apply", "--plan", "plan.json", "--format", "json")
@@ -84,7 +86,9 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
     assert again.returncode == 0, again.stderr
     assert sandbox.counters()["writes"] == 0  # idempotence: the second run writes nothing
 
-    check = cli(sandbox, workdir, "check", "--junit", "check.xml", "--json", "check.json")
+    check = cli(
+        sandbox, workdir, "check", "--junit", "check.xml", "--json", "check.json", "--html", "check.html"
+    )
     outputs += [check.stdout, check.stderr]
     assert check.returncode == 0, check.stdout + check.stderr
     empty_plan = cli(sandbox, workdir, "plan", "--detailed-exitcode")
@@ -100,6 +104,7 @@ def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywher
         workdir / "plan.json",
         workdir / "check.xml",
         workdir / "check.json",
+        workdir / "check.html",
         workdir / "provisioner.log",
     ]
     everything = "\n".join(outputs + [f.read_text() for f in files])

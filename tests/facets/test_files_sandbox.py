@@ -213,7 +213,9 @@ def test_onboarding_a_project_with_its_own_pipeline_proposes_it_in_a_draft_merge
     check = lab.run("check", spec(UTILS))
     assert set(files_of(check).values()) == {Action.AWAITING}
     assert check.drift and not check.pending and not check.failed
-    assert "reason: \"awaiting adoption: the project's own file" in text.render(check)
+    reasons = {str((c.after or {}).get("reason")) for c in check.projects[0].planned}
+    assert any(r.startswith("awaiting adoption: the project's own file") for r in reasons)
+    assert "the fix waits in merge request" in text.render(check)
     lab.reset_counters()
     again = lab.run("apply", spec(UTILS))
     assert lab.counters()["writes"] == 0 and again.projects[0].applied == () and not again.failed
@@ -562,7 +564,7 @@ def test_a_replaced_enforced_pipeline_fails_check_and_apply_restores_it(lab, tmp
     assert "~ files: file .gitlab-ci.yml" in check.output and "-  script: [echo all good]" in check.output
     assert "reason: 'enforced: differs from the rendering; restored'" in check.output
     assert "edits are kept" not in check.output
-    assert '<failure message="1 difference(s)" type="drift">' in junit.read_text()
+    assert '<failure message="1 difference" type="drift">' in junit.read_text()
 
     restored = CliRunner().invoke(app, ["apply", "--yes", "--inventory", str(inventory)], env=env)
 
@@ -685,7 +687,7 @@ def test_plan_shows_unified_diffs(lab):
     shown = text.render(lab.run("plan", spec(UTILS)))
 
     assert "~ files: file .gitlab-ci.yml" in shown
-    assert "adoption: 'proposed in a draft merge request; replaced once a person merges it'" in shown
+    assert "adoption: proposed in a draft merge request; replaced once a person merges it" in shown
     assert "--- a/.gitlab-ci.yml" in shown and "+++ b/.gitlab-ci.yml" in shown
     assert "-  image: python:3.10" in shown  # the old hand-written job going
     assert "+ files: file .gitignore" in shown and "(new content: " in shown  # a new file: its size

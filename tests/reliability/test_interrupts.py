@@ -109,8 +109,9 @@ def test_sigint_finishes_projects_in_flight_reports_them_starts_nothing_new_and_
     stdout, stderr = (workdir / "stdout.txt").read_text(), (workdir / "stderr.txt").read_text()
     assert "stopping: finishing the projects in flight" in stderr
     assert "INTERRUPTED" in stdout
-    before_stop = stderr.split("stopping:")[0]
-    finished_before = [p for p in paths if f"] {p}: " in before_stop]
+    log = (workdir / "provisioner.log").read_text()  # a line for each finished project, in order
+    before_stop = log.split("stopping (SIGINT)")[0]
+    finished_before = [p for p in paths if f"finished {p}: " in before_stop]
     reported = [p for p in paths if f"{p}\n" in stdout]
     # In flight at the signal: finished and reported; none started after it.
     assert set(finished_before) <= set(reported)
@@ -119,7 +120,7 @@ def test_sigint_finishes_projects_in_flight_reports_them_starts_nothing_new_and_
     for path in paths:
         if path in reported:
             assert not _untouched(sandbox, path), path
-            assert f"] {path}: applied" in stderr, path
+            assert f"finished {path}: applied" in log, path
         else:
             assert _untouched(sandbox, path), path  # never started
 

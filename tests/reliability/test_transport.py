@@ -8,6 +8,8 @@ import asyncio
 import datetime
 import ipaddress
 import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +24,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.ratelimit import Wait
 from provisioner.sandbox import SandboxOptions
 from provisioner.sandbox.server import bind, build
 from tests.reliability.conftest import env_for
-from tests.support import run_cli
+from tests.support import Sandbox, run_cli
 
 TOKEN = "glpat-transport-test-token-0001"
 INVENTORY = """\
@@ -132,7 +136,7 @@ def test_tls_verification_is_on_by_default_and_a_ca_bundle_makes_it_work(
         "plan", "--detailed-exitcode", env={**env, "PROVISIONER_CA_BUNDLE": str(ca)}, cwd=workdir
     )
     assert trusted.returncode == 2, trusted.stdout + trusted.stderr  # it connected, and found changes
-    assert "build_timeout: 600 -> 3600" in trusted.stdout
+    assert "build_timeout: 600 → 3600" in trusted.stdout
 
 
 # -- the token stays with the configured host ------------------------------------------------------
@@ -236,3 +240,27 @@ def test_the_token_is_never_sent_to_another_host(hosts: tuple[str, str, _Recorde
         sent = {name.lower(): value for name, value in headers.items()}
         assert "private-token" not in sent and "authorization" not in sent, (path, sent)
         assert TOKEN not in json.dumps(headers)
+
+
+# -- waits and retries ---------------------------------------------------------------------------------
+def test_each_retry_is_a_line_in_the_log_and_told_to_the_progress_line(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run that retries says so: what, which attempt, why, and how long it waits first."""
+    sandbox.faults(script=[{"route": "GET /api/v4/version", "kind": "error", "status": 502, "times": 2}])
+    caplog.set_level(logging.INFO, logger="provisioner.gitlab.ratelimit")
+    api = GitLabApi(sandbox.url, sandbox.token)
+    told: list[Wait] = []
+    api.limiter.listeners.append(told.append)
+    try:
+        assert api.version()  # answered on the third attempt
+    finally:
+        api.close()
+    reasons = [w.reason for w in told]
+    assert reasons == [f"retry {n} of 5: GET /api/v4/version answered 502" for n in (1, 2)]
+    logged = [r.getMessage() for r in caplog.records if r.name == "provisioner.gitlab.ratelimit"]
+    assert logged == [str(w) for w in told]
+    assert all(
+        re.fullmatch(r"waiting \d\.\d s for retry \d of 5: GET /api/v4/version answered 502", str(w))
+        for w in told
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,49 @@ def test_the_schema_catches_a_broken_pipeline() -> None:
     assert errors
 
 
+def _option(command: str, name: str) -> str:
+    return command.split(f"{name} ", 1)[1].split()[0]
+
+
 def test_the_job_shards_reports_and_fails_on_drift() -> None:
     job = _pipeline()["compliance"]
     assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in job["rules"]
     assert isinstance(job["parallel"], int) and job["parallel"] > 1
     (command,) = [line for line in job["script"] if line.startswith("provisioner check")]
     assert '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in command
-    junit = command.split("--junit ", 1)[1].split()[0]
-    assert job["artifacts"]["reports"]["junit"] == junit
-    assert job["artifacts"]["when"] == "always"
+    artifacts = job["artifacts"]
+    assert artifacts["reports"]["junit"] == _option(command, "--junit")
+    assert artifacts["when"] == "always"
     assert "allow_failure" not in job  # exit 2 (drift) fails the job
+    # The HTML report, linked from merge requests: GitLab refuses '*' in paths with expose_as.
+    assert _option(command, "--html") in artifacts["paths"] and artifacts["expose_as"]
+    assert re.fullmatch(r"\w[-\w ]*", artifacts["expose_as"]) and not any(
+        "*" in p for p in artifacts["paths"]
+    )
+    assert {_option(command, "--json"), _option(command, "--junit")} <= set(artifacts["paths"])
+
+
+def test_tonights_report_is_tomorrows_baseline_even_when_drift_fails_the_job(tmp_path: Path) -> None:
+    """The cache keeps each shard's report `when: always`, after_script (which runs after a failed
+    script) puts it there, and the script passes --baseline only once there is one."""
+    job = _pipeline()["compliance"]
+    assert job["cache"]["when"] == "always" and "$CI_NODE_INDEX" in job["cache"]["key"]
+    (command,) = [line for line in job["script"] if line.startswith("provisioner check")]
+    setup = job["script"][: job["script"].index(command)]
+    json_report = _option(command, "--json")
+
+    def sh(lines: list[str]) -> str:
+        done = subprocess.run(["sh", "-c", "\n".join(lines)], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert sh([*setup, "echo $BASELINE"]) == ""  # the first night: no baseline yet
+    (tmp_path / json_report).write_text("{}")
+    sh(job["after_script"])
+    (cached,) = [p for p in job["cache"]["paths"] if (tmp_path / p).is_dir()]
+    baseline = sh([*setup, "echo $BASELINE"]).split()
+    assert baseline[0] == "--baseline" and (tmp_path / baseline[1]).read_text() == "{}"
+    assert baseline[1].startswith(cached.rstrip("/") + "/")
 
 
 def test_the_shards_split_an_estate_exactly_once() -> None:

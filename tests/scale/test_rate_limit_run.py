@@ -7,12 +7,16 @@ whole throttling cycles in a few seconds.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 from pathlib import Path
 
 import pytest
 
 from benchmarks import workload
+from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.facets.base import ApplyContext
 from provisioner.gitlab.api import GitLabApi
@@ -53,3 +57,48 @@ def test_a_rate_limited_run_converges_without_429_failures(
     # Requests already in flight when the budget runs out may still meet a 429 (retried, never a
     # failure); following the headers keeps them to a few per window at most.
     assert server_limit.throttled <= sent // 10
+
+
+def test_the_progress_line_moves_while_the_run_waits_for_the_rate_limit(
+    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a terminal (a CI log), progress says what the run waits for, and the log file has a
+    line for each wait: a run held by GitLab's rate limit never looks like a hang."""
+    seed_projects(sandbox.state, 3, group="limited")
+    paths = [f"limited/project-{i:05d}" for i in range(3)]
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {
+                    p: {"settings": {"build_timeout": 7200}, "variables": {"LEVEL": "1"}} for p in paths
+                },
+            }
+        )
+    )
+    specs = list(load_inventory(inventory).projects)
+    sandbox.app.runtime.limiter = ServerLimit(2, window=1.0)  # as `sandbox serve --rate-limit`, in seconds
+    shown = io.StringIO()
+    caplog.set_level(logging.INFO, logger="provisioner.gitlab.ratelimit")
+
+    api = GitLabApi(sandbox.url, sandbox.token)
+    try:
+        with Progress(len(specs), "check", stream=shown, interval=0) as progress:  # every event shown
+            api.limiter.listeners.append(progress.waiting)
+            # Project by project (no bulk reads): more requests than one window's budget.
+            checked = run(api, specs, mode="check", on_result=progress, concurrency=4, prefetch=False)
+    finally:
+        api.close()
+
+    assert not checked.failed
+    lines = shown.getvalue().splitlines()
+    waits = [i for i, line in enumerate(lines) if "for GitLab's rate limit (" in line]
+    finished = [i for i, line in enumerate(lines) if "3/3 done" in line]
+    assert waits and finished and waits[0] < finished[0], lines  # said while the run was waiting
+    assert re.search(
+        r"check: [0-2]/3 done, \d+:\d\d elapsed; waiting \d+(\.\d)? s for GitLab's rate limit",
+        lines[waits[0]],
+    )
+    logged = [r.getMessage() for r in caplog.records if r.name == "provisioner.gitlab.ratelimit"]
+    assert logged and all(m.startswith("waiting ") and "GitLab's rate limit" in m for m in logged)
