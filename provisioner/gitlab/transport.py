@@ -5,6 +5,8 @@ It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - retries transient failures of idempotent requests (GET, HEAD, PUT, PATCH, DELETE) with backoff,
   but never a POST whose outcome is unknown: the caller observes again and decides,
 - never sends the token to another scheme, host or port (redirects, pagination links),
+- never follows a redirect of a write: requests re-sends a POST/PUT body after a 307/308, variable
+  values included, so any 3xx answer to anything but GET/HEAD is an error naming where it pointed,
 - fails at once on a TLS error (a retry cannot fix a certificate),
 - counts requests by method, for reports and benchmarks.
 It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
@@ -44,6 +46,7 @@ from provisioner.gitlab.ratelimit import RateLimiter
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 _TOKEN_HEADERS = ("PRIVATE-TOKEN", "Authorization", "JOB-TOKEN")
+_FOLLOWED = frozenset({"GET", "HEAD"})  # the only methods whose redirects are followed (carry no body)
 
 
 def encode(ref: str | int) -> str:
@@ -79,6 +82,15 @@ class RequestStats:
         """Requests that may change state: everything but GET, HEAD and GraphQL queries."""
         reads = self.by_method["GET"] + self.by_method["HEAD"] + self.graphql
         return self.total - reads
+
+
+class WriteRedirected(requests.exceptions.RequestException):
+    """A write was answered with a redirect, which is not followed: nothing was sent to `target`."""
+
+    def __init__(self, status: int, target: str) -> None:
+        super().__init__(f"{status} redirect to {target}")
+        self.status = status
+        self.target = target
 
 
 class _Adapter(HTTPAdapter):
@@ -123,6 +135,11 @@ class _Adapter(HTTPAdapter):
                     continue
                 raise
             delay = self._limiter.release(response.status_code, response.headers)
+            if 300 <= response.status_code < 400 and method not in _FOLLOWED:
+                # Raised here, below requests' redirect loop, so that the body is never re-sent;
+                # python-gitlab's own check looks at the history only once the redirect was followed.
+                response.close()
+                raise WriteRedirected(response.status_code, _shown_url(response.headers.get("Location")))
             if response.status_code == 429 and attempt <= self._retries * 4:
                 response.close()
                 self._stats.retried()
@@ -141,6 +158,15 @@ class _Adapter(HTTPAdapter):
     def _backoff(self, attempt: int) -> None:
         self._stats.retried()
         time.sleep(min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
+def _shown_url(location: str | None) -> str:
+    """Where a redirect pointed, without user information or query (either may carry a secret)."""
+    if not location:
+        return "nowhere (no Location header)"
+    parts = urlsplit(location)
+    netloc = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
 
 
 def _origin(url: str) -> str:
@@ -268,8 +294,9 @@ def _mapped(method: str, path: str) -> Iterator[None]:
         yield
     except gitlab.exceptions.GitlabAuthenticationError as exc:
         raise Unauthorized(method, path, 401, _message(exc.error_message)) from exc
-    except gitlab.exceptions.RedirectError as exc:
-        raise Rejected(method, path, None, "redirected (moved project?); use the new path") from exc
+    except WriteRedirected as exc:
+        message = f"redirected to {exc.target}, not followed: a write never follows a redirect"
+        raise Rejected(method, path, exc.status, f"{message} (is PROVISIONER_GITLAB_URL right?)") from exc
     except gitlab.exceptions.GitlabHttpError as exc:
         message = _message(exc.error_message)
         if message == "insufficient_scope":
