@@ -26,7 +26,10 @@ Path = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and list indices, from the root."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
+_COLLECTION_TAGS: dict[type[Node], str] = {
+    MappingNode: "tag:yaml.org,2002:map",
+    SequenceNode: "tag:yaml.org,2002:seq",
+}
 _PLAIN_SCALARS = (str, int, float, bool, type(None), date)  # what YAML's core schema builds (datetime too)
 
 
@@ -181,7 +184,8 @@ def _syntax_problem(file: str, exc: MarkedYAMLError) -> InputProblem:
     return InputProblem(file, line, column, "", message)
 
 
-def _shown_tag(tag: str) -> str:
+def _shown_tag(tag: str | None) -> str:
+    tag = tag or ""
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
@@ -206,7 +210,7 @@ class _Builder:
             self.problem(node, path, "an alias cannot refer to a node that contains it")
             return None
         ancestors += (id(node),)
-        if _COLLECTION_TAGS.get(type(node), node.tag) != node.tag:
+        if _COLLECTION_TAGS.get(type(node), node.tag or "") != (node.tag or ""):
             # `!!set {a, b}`, `!!omap [...]`, `!custom {...}`: built as a plain mapping or list, the
             # tag would be dropped without a word; nothing in an inventory needs one
             self.problem(node, path, f"unsupported YAML tag {_shown_tag(node.tag)}")
