@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from provisioner import safe_files
 from provisioner.cli import common
 from provisioner.inventory import inventory_json_schema, load_inventory
 from provisioner.report.text import plural
@@ -33,7 +34,7 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        safe_files.write_text(out, text)
 
 
 def register(app: typer.Typer) -> None:

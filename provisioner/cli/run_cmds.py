@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from provisioner import safe_files
 from provisioner.cli import common
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
@@ -123,7 +124,7 @@ def report(result: RunResult, fmt: str, **extra: Any) -> None:
 
 
 def write_json(path: Path, result: RunResult, **extra: Any) -> None:
-    with path.open("w", encoding="utf-8") as file:
+    with safe_files.replacing(path, private=True) as file:
         file.writelines(json_report.chunks(result, **extra))
 
 
@@ -249,7 +250,7 @@ def register(app: typer.Typer) -> None:
         )
         report(result, format)
         if junit_file is not None:
-            junit_file.write_text(junit.render(result), encoding="utf-8")
+            safe_files.write_text(junit_file, junit.render(result), private=True)
         if json_file is not None:
             write_json(json_file, result, gitlab_url=gitlab_url)
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_DRIFT))

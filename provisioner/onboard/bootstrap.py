@@ -19,10 +19,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from provisioner import safe_files
 from provisioner.errors import InputError, InputProblem
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory, ProjectSpec
-from provisioner.onboard import atomic
 from provisioner.onboard.inventory_edit import EditError, add_project
 
 NEW_INVENTORY = "version: 1\n"
@@ -99,7 +99,7 @@ def prepare(request: BootstrapRequest) -> Staged:
         edited = add_project(text, request.project, entry)
     except EditError as exc:
         raise InputError([InputProblem(str(target), 0, 0, "", str(exc))]) from None
-    staged = atomic.stage(target, edited, suffix=".bootstrap")
+    staged = safe_files.stage(target, edited, suffix=".bootstrap")
     try:
         loaded = _load(staged, target, request.project)
     except BaseException:
@@ -168,7 +168,7 @@ def commit(staged: Staged) -> bool:
     """Put the edited inventory in place (atomically); False when there was nothing to write."""
     if staged.staged is None:
         return False
-    atomic.put_in_place(staged.staged, staged.target)
+    safe_files.put_in_place(staged.staged, staged.target)
     return True
 
 
