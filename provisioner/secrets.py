@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from pathlib import Path
 
@@ -74,11 +75,7 @@ def resolve(ref: str, base_dir: Path) -> Secret:
         if value is None:
             raise SecretLookupError(f"environment variable {rest} is not set")
     elif scheme == "file":
-        path = (base_dir / rest).expanduser()
-        try:
-            value = path.read_text(encoding="utf-8").rstrip("\n")
-        except OSError as exc:
-            raise SecretLookupError(f"cannot read secret file {rest}: {exc.strerror}") from None
+        value = _read_file(base_dir / rest, rest)
     else:
         service, _, name = rest.partition("/")  # the name may contain slashes (project paths)
         value = _keyring_get(service, name)
@@ -89,6 +86,31 @@ def resolve(ref: str, base_dir: Path) -> Secret:
             "kept out of logs and reports; use a longer secret, or `value:` if it is not one"
         )
     return Secret(value, ref)
+
+
+_MAX_FILE_BYTES = 1 << 20  # far above any CI variable's value; a bound on what a reference can pull in
+
+
+def _read_file(path: Path, shown: str) -> str:
+    """A secret file's text without its final newlines. `~` is not expanded (the inventory's loader
+    keeps the path inside the allowed folders); a FIFO or device is refused, never read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SecretLookupError(f"cannot read secret file {shown}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SecretLookupError(f"secret file {shown} is not a regular file")
+        raw = handle.read(_MAX_FILE_BYTES + 1)
+    if len(raw) > _MAX_FILE_BYTES:
+        raise SecretLookupError(f"secret file {shown} is larger than {_MAX_FILE_BYTES // 1024} KiB")
+    try:
+        return raw.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise SecretLookupError(
+            f"secret file {shown} is not UTF-8 text (byte {exc.start + 1} is not): a CI variable holds "
+            "text; encode a binary secret first (base64) and decode it in the job"
+        ) from None
 
 
 def _keyring_get(service: str, name: str) -> str:

@@ -46,7 +46,11 @@ def register(app: typer.Typer) -> None:
         """Create the project if it is missing, apply every facet in the same run, then add it to the
         inventory (comments and order kept). Running it again changes nothing."""
         request = onboard.BootstrapRequest(
-            inventory, project.strip("/"), blueprint, onboard.parse_vars(var or [])
+            inventory,
+            project.strip("/"),
+            blueprint,
+            onboard.parse_vars(var or []),
+            common.settings().extra_roots,
         )
         staged = onboard.prepare(request)  # validates everything; no API call before this
         try:

@@ -6,7 +6,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -24,6 +24,8 @@ from provisioner.errors import (
     Unauthorized,
 )
 from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory import load_inventory
+from provisioner.inventory.spec import LoadedInventory
 from provisioner.report.text import plural
 from provisioner.secrets import redact
 
@@ -114,6 +116,14 @@ def connect(cfg: Settings) -> GitLabApi:
         hint = " (the token is invalid, expired or revoked)" if isinstance(exc, Unauthorized) else ""
         raise ConfigError(f"cannot use {cfg.gitlab_url}: {exc.message}{hint}") from None
     return api
+
+
+def load(path: Path, only: Sequence[str] = ()) -> LoadedInventory:
+    """The inventory, validated, its warnings told on stderr (they do not stop the command)."""
+    loaded = load_inventory(path, only=only, extra_roots=settings().extra_roots)
+    for warning in loaded.warnings:
+        err(f"warning: {warning}")
+    return loaded
 
 
 def is_tty() -> bool:

@@ -10,7 +10,7 @@ import typer
 
 from provisioner import safe_files
 from provisioner.cli import common
-from provisioner.inventory import inventory_json_schema, load_inventory
+from provisioner.inventory import inventory_json_schema
 from provisioner.report.text import plural
 
 InventoryOption = Annotated[
@@ -21,7 +21,7 @@ InventoryOption = Annotated[
 @common.boundary
 def validate(inventory: InventoryOption = Path("inventory.yaml")) -> None:
     """Check the inventory, its includes, blueprint inputs and secret references, offline."""
-    loaded = load_inventory(inventory)
+    loaded = common.load(inventory)
     typer.echo(f"ok: {plural(len(loaded.projects), 'project')}, {plural(len(loaded.groups), 'group')}")
 
 

@@ -34,6 +34,7 @@ class BootstrapRequest:
     project: str  # full path, GROUP/NAME
     blueprint: str | None = None
     blueprint_vars: Mapping[str, Any] = field(default_factory=dict)
+    extra_roots: tuple[Path, ...] = ()  # see `confine.Roots`
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _arg_problem(pair: str, message: str) -> InputProblem:
 def prepare(request: BootstrapRequest) -> Staged:
     """Everything bootstrap checks before talking to GitLab. Raises InputError."""
     target = request.inventory
-    existing = _existing(target, request.project)
+    existing = _existing(target, request.project, request.extra_roots)
     if existing is not None:
         spec, loaded = existing
         _refuse_conflicts(spec, request)
@@ -101,7 +102,7 @@ def prepare(request: BootstrapRequest) -> Staged:
         raise InputError([InputProblem(str(target), 0, 0, "", str(exc))]) from None
     staged = safe_files.stage(target, edited, suffix=".bootstrap")
     try:
-        loaded = _load(staged, target, request.project)
+        loaded = _load(staged, target, request)
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
@@ -112,10 +113,14 @@ def prepare(request: BootstrapRequest) -> Staged:
     return Staged(target, _forced(spec), loaded, staged)
 
 
-def _existing(target: Path, project: str) -> tuple[ProjectSpec, LoadedInventory] | None:
+def _existing(
+    target: Path, project: str, extra_roots: tuple[Path, ...]
+) -> tuple[ProjectSpec, LoadedInventory] | None:
     if not target.exists():
         return None
-    whole = load_inventory(target, locate=True)  # a conflict is told at the project's line
+    whole = load_inventory(
+        target, locate=True, extra_roots=extra_roots
+    )  # a conflict is told at the project's line
     for spec in whole.projects:
         if spec.path.lower() == project.lower():
             return spec, dataclasses.replace(whole, projects=(spec,), groups=())
@@ -140,13 +145,13 @@ def _forced(spec: ProjectSpec) -> ProjectSpec:
     return dataclasses.replace(spec, config=spec.config.model_copy(update={"create": True}))
 
 
-def _load(staged: Path, target: Path, project: str) -> LoadedInventory:
+def _load(staged: Path, target: Path, request: BootstrapRequest) -> LoadedInventory:
     """Load the staged file. Its problems are told in the user's words: a blueprint variable or the
     blueprint as the option that gave it, anything else at the line of the file as it would become."""
     try:
-        return load_inventory(staged, only=[project])
+        return load_inventory(staged, only=[request.project], extra_roots=request.extra_roots)
     except InputError as exc:
-        raise InputError([_reworded(p, staged, target, project) for p in exc.problems]) from None
+        raise InputError([_reworded(p, staged, target, request.project) for p in exc.problems]) from None
 
 
 def _reworded(problem: InputProblem, staged: Path, target: Path, project: str) -> InputProblem:
