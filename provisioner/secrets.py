@@ -7,11 +7,14 @@ by the `redact` registry, which the log handlers and report writers apply as a l
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import stat
 import threading
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from provisioner.model import SENSITIVE
 
@@ -137,29 +140,79 @@ def _keyring_get(service: str, name: str) -> str:
 # O(N log N) characters and `redact` runs at most log N patterns. Within a level the longest secret
 # wins, as a secret may contain another; tokens GitLab issues are random and never contain one.
 _PENDING_MAX = 32
-_known: set[str] = set()
-_pending: list[str] = []  # the newest secrets, not compiled yet
+_values: set[str] = set()  # the secret values themselves
+_known: set[str] = set()  # every form of them that is scrubbed
+_pending: list[str] = []  # the newest forms, not compiled yet
 _levels: list[tuple[list[str], re.Pattern[str]]] = []  # oldest and largest first
 _lock = threading.Lock()
 
 
 def remember(value: str) -> None:
-    """Register a secret value so that `redact` scrubs it from any text."""
+    """Register a secret value so that `redact` scrubs it, and every form it takes in a body, from any
+    text (see `encodings`)."""
     if len(value) < _MIN_REDACTED_LENGTH:
         return
     with _lock:
-        if value in _known:
+        if value in _values:
             return
-        _known.add(value)
-        _pending.append(value)
-        if len(_pending) < _PENDING_MAX:
-            return
-        merged = list(_pending)
-        _pending.clear()
-        while _levels and len(_levels[-1][0]) <= len(merged):
-            merged += _levels.pop()[0]
-        ordered = sorted(merged, key=len, reverse=True)
-        _levels.append((ordered, re.compile("|".join(map(re.escape, ordered)))))
+        _values.add(value)
+        for form in encodings(value) - _known:
+            _known.add(form)
+            _pending.append(form)
+            if len(_pending) >= _PENDING_MAX:
+                _compile_pending()
+
+
+def is_secret(value: str) -> bool:
+    """Whether `value` is a secret value the process knows (to withhold GitLab's answers about it)."""
+    with _lock:
+        return value in _values
+
+
+def _compile_pending() -> None:
+    merged = list(_pending)
+    _pending.clear()
+    while _levels and len(_levels[-1][0]) <= len(merged):
+        merged += _levels.pop()[0]
+    ordered = sorted(merged, key=len, reverse=True)
+    _levels.append((ordered, re.compile("|".join(map(re.escape, ordered)))))
+
+
+def encodings(value: str) -> set[str]:
+    """The forms `value` takes in what a server echoes back: as is; JSON-escaped (`"`, `\\`, control
+    and non-ASCII characters; Rails also escapes `<>&` and some encoders `/`); URL-encoded (either
+    case of hex); base64, standard and URL-safe, alone or inside a longer stream at any of the three
+    alignments (the characters that depend only on the value's own bits)."""
+    forms = {value}
+    for ascii_only in (False, True):
+        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        rails = escaped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        for form in (escaped, rails):
+            forms |= {
+                form,
+                form.replace("/", "\\/"),
+                _UNICODE_ESCAPE.sub(lambda m: "\\u" + m[0][2:].upper(), form),
+            }
+    for quoted in (quote(value, safe=""), quote(value), quote_plus(value)):
+        forms |= {quoted, _PERCENT_ESCAPE.sub(lambda m: m[0].lower(), quoted)}
+    forms |= _base64_forms(value.encode("utf-8"))
+    return {form for form in forms if len(form) >= _MIN_REDACTED_LENGTH}
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u[0-9a-f]{4}")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_MIN_BASE64_CORE = 8  # shorter runs of base64 characters are too common to scrub
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    whole = base64.b64encode(raw).decode()
+    forms = {whole, whole.rstrip("=")}
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        core = encoded[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]
+        if len(core) >= _MIN_BASE64_CORE:
+            forms.add(core)
+    return forms | {form.replace("+", "-").replace("/", "_") for form in forms}
 
 
 def redact(text: str) -> str:

@@ -29,7 +29,7 @@ import gitlab
 import requests
 from requests.adapters import HTTPAdapter
 
-from provisioner import __version__
+from provisioner import __version__, secrets
 from provisioner.errors import (
     Forbidden,
     GitLabError,
@@ -261,19 +261,19 @@ class GitLabApi:
 
     # -- writes --------------------------------------------------------------------------------
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("POST", path):
+        with _mapped("POST", path, _secret_fields(data)):
             return self._gl.http_post(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PUT", path):
+        with _mapped("PUT", path, _secret_fields(data)):
             return self._gl.http_put(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PATCH", path):
+        with _mapped("PATCH", path, _secret_fields(data)):
             result = self._gl.http_patch(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
@@ -288,8 +288,15 @@ class GitLabApi:
         self._gl.session.close()
 
 
+def _secret_fields(data: Mapping[str, Any] | None) -> frozenset[str]:
+    """The fields of a write that carry a secret value (a variable's value, a token)."""
+    return frozenset(k for k, v in (data or {}).items() if isinstance(v, str) and secrets.is_secret(v))
+
+
 @contextmanager
-def _mapped(method: str, path: str) -> Iterator[None]:
+def _mapped(method: str, path: str, secret_fields: frozenset[str] = frozenset()) -> Iterator[None]:
+    """`secret_fields`: GitLab's answer may echo their values in a form no scrubbing foresees (cut,
+    re-encoded): what it says about them is withheld, and a message it does not tie to a field too."""
     try:
         yield
     except gitlab.exceptions.GitlabAuthenticationError as exc:
@@ -298,9 +305,10 @@ def _mapped(method: str, path: str) -> Iterator[None]:
         message = f"redirected to {exc.target}, not followed: a write never follows a redirect"
         raise Rejected(method, path, exc.status, f"{message} (is PROVISIONER_GITLAB_URL right?)") from exc
     except gitlab.exceptions.GitlabHttpError as exc:
-        message = _message(exc.error_message)
-        if message == "insufficient_scope":
+        if exc.error_message == "insufficient_scope":
             message = f"insufficient_scope: the token needs the {_body(exc).get('scope') or 'api'} scope"
+        else:
+            message = _message(exc.error_message, secret_fields)
         raise _by_status(method, path, exc.response_code, message) from exc
     except gitlab.exceptions.GitlabParsingError as exc:
         raise ServerError(method, path, None, "unparsable answer from the server") from exc
@@ -345,16 +353,24 @@ def _body(exc: gitlab.exceptions.GitlabHttpError) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
-def _message(raw: Any) -> str:
-    """Flatten GitLab's four error shapes into one line."""
+_WITHHELD = "(GitLab's message withheld: the request carried a secret value)"
+
+
+def _message(raw: Any, secret_fields: frozenset[str] = frozenset()) -> str:
+    """Flatten GitLab's four error shapes into one line, scrubbed of every secret value the process
+    knows; about `secret_fields`, nothing but that GitLab refused them."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if isinstance(raw, Mapping):
         parts = []
         for key, value in raw.items():
             text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            if key in secret_fields or (secret_fields and key == "error"):
+                text = _WITHHELD
             parts.append(text if key == "error" else f"{key} {text}")
-        return "; ".join(parts)
+        return secrets.redact("; ".join(parts))
+    if secret_fields:
+        return _WITHHELD
     if isinstance(raw, list):
-        return "; ".join(map(str, raw))
-    return str(raw)
+        return secrets.redact("; ".join(map(str, raw)))
+    return secrets.redact(str(raw))
