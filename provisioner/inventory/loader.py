@@ -134,6 +134,10 @@ def _project(
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
         for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
+    elif blueprint_name is None and blueprint_vars:
+        # nothing would read them, so a typo in them would never be reported either
+        message = "blueprint_vars without a blueprint: name the blueprint they are for, or remove them"
+        problems.append(_merged_problem(Finding(("blueprint_vars",), message, at_key=True), merged, layer))
     try:
         config = Project.model_validate(merged.data)
     except ValidationError as exc:

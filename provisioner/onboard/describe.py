@@ -94,7 +94,9 @@ def _runners(state: ProjectState, notes: list[str]) -> dict[str, Any]:
     attributes = state.ref.attributes
     toggles = {name: attributes.get(name) for name in ("shared_runners_enabled", "group_runners_enabled")}
     assign = [RunnerSelector(id=r.id) for r in state.runners or () if r.runner_type == PROJECT_TYPE]
-    config = Runners(**{k: bool(v) for k, v in toggles.items() if v is not None}, assign=assign)
+    config = Runners.model_validate(
+        {**{k: bool(v) for k, v in toggles.items() if v is not None}, "assign": assign}
+    )
     return config.model_dump(mode="json", exclude_defaults=True)
 
 

@@ -46,7 +46,7 @@ def run_validate(case: Path, home: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -57,7 +57,25 @@ def test_the_corpus_covers_what_the_issue_lists() -> None:
         assert any(kind in name for name in CASES), kind
     for kind in ("bad-secret-references", "keyring-entry-missing", "access-levels", "include-cycle"):
         assert any(kind in name for name in CASES), kind
-    for kind in ("alias-bomb", "nesting-too-deep", "nul-byte", "not-utf8", "yaml-tags"):  # issue 19
+    for kind in (  # issue 19
+        "alias-bomb",
+        "nesting-too-deep",
+        "nul-byte",
+        "not-utf8",
+        "yaml-tags",
+        "include-outside-the-folder",
+        "file-secret-outside-the-folder",
+        "token-file-outside-the-folder",
+        "file-secret-not-utf8",
+        "environment-scope",
+        "empty-protected-ref",
+        "invalid-regexes",
+        "description-too-long",
+        "path-segments-dot",
+        "job-token-allowlist",
+        "blueprint-vars-without-blueprint",
+        "strict-types",
+    ):
         assert any(kind in name for name in CASES), kind
 
 
