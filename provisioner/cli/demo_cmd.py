@@ -70,6 +70,9 @@ def register(app: typer.Typer) -> None:
         from provisioner.sandbox import SandboxOptions, SandboxServer
 
         cwd = inventory.resolve().parent
+        for secret in (cwd / "demo" / "secrets").glob("*"):
+            if secret.name != "README.md" and not secret.is_symlink():
+                secret.chmod(0o600)  # git checks files out readable by all; a secret file should not be
         with SandboxServer(SandboxOptions(seed="demo")) as server:
             typer.secho(f"Sandbox GitLab (demo seed) at {server.url}", bold=True)
             env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_TOKEN"))}
