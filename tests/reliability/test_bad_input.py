@@ -12,6 +12,7 @@ The commands run in-process (49 cases x 2 commands as subprocesses would take mi
 from __future__ import annotations
 
 import json
+import re
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -95,6 +96,7 @@ def test_broken_input_exits_1_with_one_line_per_problem_and_sends_nothing(
             file_keyring.set_password(*ref.split("/", 1), value)
     monkeypatch.chdir(case)
     expected = (case / "expected.txt").read_text().splitlines()
+    assert expected and all(re.match(r"[^: ]+:[1-9][0-9]*:[1-9][0-9]*: ", line) for line in expected)
     summary = f"{len(expected)} problem{'s' if len(expected) != 1 else ''} in the input; nothing was sent to GitLab."
     sandbox.reset_counters()
 
