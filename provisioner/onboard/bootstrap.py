@@ -106,11 +106,7 @@ def prepare(request: BootstrapRequest) -> Staged:
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
-    spec = loaded.projects[0]
-    if request.blueprint_vars and spec.config.blueprint is None:
-        staged.unlink(missing_ok=True)
-        raise InputError([_arg_problem(", ".join(request.blueprint_vars), "--var needs --blueprint")])
-    return Staged(target, _forced(spec), loaded, staged)
+    return Staged(target, _forced(loaded.projects[0]), loaded, staged)
 
 
 def _existing(
@@ -151,13 +147,16 @@ def _load(staged: Path, target: Path, request: BootstrapRequest) -> LoadedInvent
     try:
         return load_inventory(staged, only=[request.project], extra_roots=request.extra_roots)
     except InputError as exc:
-        raise InputError([_reworded(p, staged, target, request.project) for p in exc.problems]) from None
+        raise InputError([_reworded(p, staged, target, request) for p in exc.problems]) from None
 
 
-def _reworded(problem: InputProblem, staged: Path, target: Path, project: str) -> InputProblem:
+def _reworded(problem: InputProblem, staged: Path, target: Path, request: BootstrapRequest) -> InputProblem:
     if Path(problem.file).resolve() != staged.resolve():
         return problem  # an included file
+    project = request.project
     entry = f"projects.{project}."
+    if problem.field == entry + "blueprint_vars" and request.blueprint_vars and request.blueprint is None:
+        return _arg_problem(", ".join(request.blueprint_vars), "--var needs --blueprint")
     if problem.field.startswith(entry + "blueprint_vars."):
         return InputProblem(
             "--var", 0, 0, problem.field.removeprefix(entry + "blueprint_vars."), problem.message

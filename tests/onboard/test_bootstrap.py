@@ -162,14 +162,17 @@ def test_a_broken_inventory_is_reported_at_its_line_before_any_request(team: Cli
 
 def test_a_project_already_in_the_inventory_is_not_redefined(team: Cli, world: World) -> None:
     (team.cwd / "inventory.yaml").write_text(
-        INVENTORY.replace("zz/last: {}", "zz/last: {blueprint_vars: {a: 1}}")
+        INVENTORY.replace(
+            "zz/last: {}", "zz/last: {blueprint: python-package, blueprint_vars: {distribution_name: last}}"
+        )
     )
 
-    result = team("bootstrap", "zz/last", "--var", "a=2")
+    result = team("bootstrap", "zz/last", "--var", "distribution_name=other")
 
     assert result.returncode == 1
     assert (
-        "zz/last is already in the inventory with blueprint_vars.a = 1, not 2: edit it there" in result.stderr
+        "zz/last is already in the inventory with blueprint_vars.distribution_name = 'last', not 'other': "
+        "edit it there" in result.stderr
     )
 
 
