@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     """Allow plain http:// to a host other than loopback (sends the token in clear)."""
     log_file: Path = Path(".provisioner/provisioner.log")
     """Where --debug logs and unexpected tracebacks go (secret values are scrubbed)."""
+    extra_roots: Annotated[tuple[Path, ...], NoDecode] = ()
+    """Folders besides the main inventory's that includes, `file:` secrets and token files may name
+    (separated by ':' in the environment). Without it, every path the inventory names stays inside
+    the main inventory's folder."""
 
     @classmethod
     def settings_customise_sources(
@@ -73,6 +78,13 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL such as https://gitlab.example.com")
         return value.rstrip("/")
+
+    @field_validator("extra_roots", mode="before")
+    @classmethod
+    def _roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(part) for part in value.split(os.pathsep) if part)
+        return value
 
     @property
     def host(self) -> str:

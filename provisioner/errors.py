@@ -32,6 +32,11 @@ class InputError(ProvisionerError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class OutputError(ProvisionerError):
+    """A file the tool was asked to write cannot be written safely: a symbolic link is where it goes, a
+    folder is in the way, permission is denied. Nothing was written."""
+
+
 class ConfigError(ProvisionerError):
     """Settings or credentials are missing or unsafe (no token, plain http to a remote host, ...)."""
 

@@ -6,10 +6,9 @@ created with mode 0600 before anything is written to it. It is never printed or 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from provisioner import credentials, secrets
+from provisioner import credentials, safe_files, secrets
 from provisioner.inventory.schema import TokenStore
 
 PENDING = "provisioner: token not received yet"
@@ -36,7 +35,7 @@ def is_pending(store: TokenStore, default_keyring: str, base_dir: str) -> bool:
     """Whether the store still holds the mark of a create whose token never arrived. Unreadable: no."""
     try:
         if store.file is not None:
-            path = Path(base_dir, store.file).expanduser()
+            path = Path(base_dir, store.file)
             return path.is_file() and path.read_text(encoding="utf-8").strip() == PENDING
         service, _, name = (store.keyring or default_keyring).partition("/")
         return credentials.keyring_get(name, service=service) == PENDING
@@ -46,23 +45,8 @@ def is_pending(store: TokenStore, default_keyring: str, base_dir: str) -> bool:
 
 def _write(store: TokenStore, default_keyring: str, value: str, base_dir: str) -> str:
     if store.file is not None:
-        path = Path(base_dir, store.file).expanduser()
-        write_private_file(path, value + "\n")
+        safe_files.write_text(Path(base_dir, store.file), value + "\n", private=True)
         return f"file {store.file}"
     service, _, name = (store.keyring or default_keyring).partition("/")  # names may hold slashes
     credentials.keyring_set(service, name, value)
     return f"keyring {service}/{name}"
-
-
-def write_private_file(path: Path, content: str) -> None:
-    """Create or replace `path` with mode 0600, never exposing the content with wider permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, content.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)

@@ -7,10 +7,15 @@ by the `redact` registry, which the log handlers and report writers apply as a l
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
+import stat
 import threading
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 from provisioner.model import SENSITIVE
 
@@ -74,11 +79,7 @@ def resolve(ref: str, base_dir: Path) -> Secret:
         if value is None:
             raise SecretLookupError(f"environment variable {rest} is not set")
     elif scheme == "file":
-        path = (base_dir / rest).expanduser()
-        try:
-            value = path.read_text(encoding="utf-8").rstrip("\n")
-        except OSError as exc:
-            raise SecretLookupError(f"cannot read secret file {rest}: {exc.strerror}") from None
+        value = _read_file(base_dir / rest, rest)
     else:
         service, _, name = rest.partition("/")  # the name may contain slashes (project paths)
         value = _keyring_get(service, name)
@@ -89,6 +90,31 @@ def resolve(ref: str, base_dir: Path) -> Secret:
             "kept out of logs and reports; use a longer secret, or `value:` if it is not one"
         )
     return Secret(value, ref)
+
+
+_MAX_FILE_BYTES = 1 << 20  # far above any CI variable's value; a bound on what a reference can pull in
+
+
+def _read_file(path: Path, shown: str) -> str:
+    """A secret file's text without its final newlines. `~` is not expanded (the inventory's loader
+    keeps the path inside the allowed folders); a FIFO or device is refused, never read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SecretLookupError(f"cannot read secret file {shown}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SecretLookupError(f"secret file {shown} is not a regular file")
+        raw = handle.read(_MAX_FILE_BYTES + 1)
+    if len(raw) > _MAX_FILE_BYTES:
+        raise SecretLookupError(f"secret file {shown} is larger than {_MAX_FILE_BYTES // 1024} KiB")
+    try:
+        return raw.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise SecretLookupError(
+            f"secret file {shown} is not UTF-8 text (byte {exc.start + 1} is not): a CI variable holds "
+            "text; encode a binary secret first (base64) and decode it in the job"
+        ) from None
 
 
 def _keyring_get(service: str, name: str) -> str:
@@ -115,29 +141,108 @@ def _keyring_get(service: str, name: str) -> str:
 # O(N log N) characters and `redact` runs at most log N patterns. Within a level the longest secret
 # wins, as a secret may contain another; tokens GitLab issues are random and never contain one.
 _PENDING_MAX = 32
-_known: set[str] = set()
-_pending: list[str] = []  # the newest secrets, not compiled yet
+_values: set[str] = set()  # the secret values themselves
+_known: set[str] = set()  # every form of them that is scrubbed
+_pending: list[str] = []  # the newest forms, not compiled yet
 _levels: list[tuple[list[str], re.Pattern[str]]] = []  # oldest and largest first
 _lock = threading.Lock()
 
 
 def remember(value: str) -> None:
-    """Register a secret value so that `redact` scrubs it from any text."""
+    """Register a secret value so that `redact` scrubs it, and every form it takes in a body, from any
+    text (see `encodings`)."""
     if len(value) < _MIN_REDACTED_LENGTH:
         return
     with _lock:
-        if value in _known:
+        if value in _values:
             return
-        _known.add(value)
-        _pending.append(value)
-        if len(_pending) < _PENDING_MAX:
-            return
-        merged = list(_pending)
-        _pending.clear()
-        while _levels and len(_levels[-1][0]) <= len(merged):
-            merged += _levels.pop()[0]
-        ordered = sorted(merged, key=len, reverse=True)
-        _levels.append((ordered, re.compile("|".join(map(re.escape, ordered)))))
+        _values.add(value)
+        for form in encodings(value) - _known:
+            _known.add(form)
+            _pending.append(form)
+            if len(_pending) >= _PENDING_MAX:
+                _compile_pending()
+
+
+def is_secret(value: str) -> bool:
+    """Whether `value` is a secret value the process knows (to withhold GitLab's answers about it)."""
+    with _lock:
+        return value in _values
+
+
+def _compile_pending() -> None:
+    merged = list(_pending)
+    _pending.clear()
+    while _levels and len(_levels[-1][0]) <= len(merged):
+        merged += _levels.pop()[0]
+    _levels.append((merged, re.compile(_trie(merged))))
+
+
+def _trie(words: list[str]) -> str:
+    """One regex matching any of `words`, longest first, shaped as a trie (`glrt-(?:ab|cd)`): an
+    alternation of thousands of literals without a common prefix is tried one by one at every
+    position of the text, the encoded forms of a run's tokens made `redact` a hundred times slower."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+    return _emit(root)
+
+
+def _emit(node: dict[str, Any]) -> str:
+    # Iterative over single-child chains (secret files can be long); recursion only where it branches.
+    branches = []
+    for char in sorted(k for k in node if k):
+        literal, child = char, node[char]
+        while len(child) == 1 and "" not in child:
+            ((char, child),) = child.items()
+            literal += char
+        rest = _emit(child) if set(child) != {""} else ""
+        branches.append(re.escape(literal) + rest)
+    if not branches:
+        return ""
+    group = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
+    return f"{group}?" if "" in node else group
+
+
+def encodings(value: str) -> set[str]:
+    """The forms `value` takes in what a server echoes back: as is; JSON-escaped (`"`, `\\`, control
+    and non-ASCII characters; Rails also escapes `<>&` and some encoders `/`); URL-encoded (either
+    case of hex); base64, standard and URL-safe, alone or inside a longer stream at any of the three
+    alignments (the characters that depend only on the value's own bits)."""
+    forms = {value}
+    for ascii_only in (False, True):
+        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        rails = escaped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        for form in (escaped, rails):
+            forms |= {
+                form,
+                form.replace("/", "\\/"),
+                _UNICODE_ESCAPE.sub(lambda m: "\\u" + m[0][2:].upper(), form),
+            }
+    for quoted in (quote(value, safe=""), quote(value), quote_plus(value)):
+        forms |= {quoted, _PERCENT_ESCAPE.sub(lambda m: m[0].lower(), quoted)}
+    forms |= _base64_forms(value.encode("utf-8"))
+    return {form for form in forms if len(form) >= _MIN_REDACTED_LENGTH}
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u[0-9a-f]{4}")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_MIN_BASE64_CORE = 8  # shorter runs of base64 characters are too common to scrub
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    """At each of the three alignments in a stream, the characters made of the value's bits alone
+    (the value encoded on its own is the first; at most its last character, 2 to 4 bits, is left)."""
+    forms = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        core = encoded[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]
+        if len(core) >= _MIN_BASE64_CORE:
+            forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return forms
 
 
 def redact(text: str) -> str:

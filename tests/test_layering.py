@@ -27,6 +27,8 @@ RANK = {
     "model": 0,
     "gitlab_versions": 0,
     "secrets": 1,
+    "safe_files": 1,
+    "confine": 1,
     "blueprint": 1,
     "config": 2,
     "report": 2,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from provisioner import safe_files
 from provisioner.errors import ConfigError, InputError, ProvisionerError
 from provisioner.model import Mode, Problem, ProblemKind, ProjectResult, RunResult
 from provisioner.report import html_report, json_report, junit
@@ -54,8 +55,10 @@ class Reports:
 
 @contextmanager
 def _opened(path: Path) -> Iterator[TextIO]:
+    """A report is written whole or not at all (a temporary file renamed over it), never through a
+    symbolic link, readable by its owner only (see `provisioner.safe_files`)."""
     try:
-        with path.open("w", encoding="utf-8") as file:
+        with safe_files.replacing(path, private=True) as file:
             yield file
     except OSError as exc:
         raise ConfigError(f"cannot write the report {path}: {exc.strerror or type(exc).__name__}") from None

@@ -7,6 +7,7 @@ tool-owned keys of TOML files, and merges blueprint updates into managed files t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ import typer
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from provisioner import safe_files
 from provisioner.blueprint import (
     LOCK_PATH,
     FileAction,
@@ -26,7 +28,8 @@ from provisioner.blueprint import (
     render,
     sha256_text,
 )
-from provisioner.errors import InputError, InputProblem, ProvisionerError
+from provisioner.confine import Roots
+from provisioner.errors import InputError, InputProblem, OutputError, ProvisionerError
 
 app = typer.Typer(name="blueprint", help="List blueprints and render them locally.", no_args_is_help=True)
 
@@ -79,6 +82,10 @@ def render_command(
 
 def _render_into(name: str, variables: dict[str, Any], out: Path, project: str | None) -> list[str]:
     rendering = render(name, variables, project_path=project, source=_SOURCE)
+    inside = Roots((Path(os.path.realpath(out)),))
+    for path in paths_to_observe(rendering):
+        if not inside.contains(out / path):  # a link in the checkout pointing elsewhere: never followed
+            raise OutputError(f"refusing to read or write {out / path}: a symbolic link leads out of {out}")
     texts = {
         p: (out / p).read_text(encoding="utf-8") for p in paths_to_observe(rendering) if (out / p).is_file()
     }
@@ -90,9 +97,7 @@ def _render_into(name: str, variables: dict[str, Any], out: Path, project: str |
         verb = "keep" if decision.action is FileAction.NONE else decision.action.value
         typer.echo(f"{verb:8} {decision.path}: {decision.reason}")
         if decision.content is not None:
-            target = out / decision.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(decision.content, encoding="utf-8")
+            safe_files.write_text(out / decision.path, decision.content)
     return [d.path for d in plan.files if d.action is FileAction.CONFLICT]
 
 

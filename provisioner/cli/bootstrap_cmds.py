@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
             project.strip("/"),
             {key: value for key, value in entry.items() if value},
             {"blueprint": "--blueprint", "blueprint_vars": "--var"},
+            common.settings().extra_roots,
         )
         staged = onboard.prepare(request)  # validates everything; no API call before this
         try:

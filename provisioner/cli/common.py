@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -25,6 +25,8 @@ from provisioner.errors import (
     Unreachable,
 )
 from provisioner.gitlab.api import GitLabApi
+from provisioner.inventory import load_inventory
+from provisioner.inventory.spec import LoadedInventory
 from provisioner.report.text import plural
 from provisioner.secrets import redact
 
@@ -144,6 +146,19 @@ def _reach_hint() -> str:
         "check the URL (PROVISIONER_GITLAB_URL or --url), that GitLab is up and reachable from here, "
         f"{proxy}, and for https a private CA (PROVISIONER_CA_BUNDLE)"
     )
+
+
+def load(path: Path, only: Sequence[str] = ()) -> LoadedInventory:
+    """The inventory, validated with the sections the registered facets read, its warnings told on
+    stderr (they do not stop the command)."""
+    from provisioner.facets import inventory_sections  # the registry, read at call time
+
+    loaded = load_inventory(
+        path, only=only, sections=inventory_sections(), extra_roots=settings().extra_roots
+    )
+    for warning in loaded.warnings:
+        err(f"warning: {warning}")
+    return loaded
 
 
 def is_tty() -> bool:

@@ -149,6 +149,9 @@ def register(app: typer.Typer) -> None:
 
         cwd = inventory.resolve().parent
         colour = wants_colour(sys.stdout)
+        for secret in (cwd / "demo" / "secrets").glob("*"):
+            if secret.name != "README.md" and not secret.is_symlink():
+                secret.chmod(0o600)  # git checks files out readable by all; a secret file should not be
         with SandboxServer(SandboxOptions(seed="demo")) as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_TOKEN"))}
             env.update(

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from provisioner import safe_files
 from provisioner.cli import common
 from provisioner.cli.run_cmds import ConcurrencyOpt, DebugOpt, UrlOpt
-from provisioner.onboard import atomic
 from provisioner.onboard.importer import import_group
 from provisioner.report.text import plural
 
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         if out is None:
             common.out(result.text)
         else:
-            atomic.write(out, result.text)
+            safe_files.write_text(out, result.text)
         by_note: dict[str, list[str]] = {}
         for place, note in result.notes:
             by_note.setdefault(note, []).append(place)

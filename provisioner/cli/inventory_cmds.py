@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from provisioner import safe_files
+from provisioner.cli import common
 from provisioner.facets import inventory_sections
-from provisioner.inventory import inventory_json_schema, load_inventory
+from provisioner.inventory import inventory_json_schema
 from provisioner.report.text import plural
 
 InventoryOption = Annotated[
@@ -19,7 +21,7 @@ InventoryOption = Annotated[
 
 def validate(inventory: InventoryOption = Path("inventory.yaml")) -> None:
     """Check the inventory, its includes, blueprint inputs and secret references, offline."""
-    loaded = load_inventory(inventory, sections=inventory_sections())
+    loaded = common.load(inventory)
     typer.echo(f"ok: {plural(len(loaded.projects), 'project')}, {plural(len(loaded.groups), 'group')}")
 
 
@@ -31,7 +33,7 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        safe_files.write_text(out, text)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from provisioner import safe_files
+from provisioner.errors import OutputError
 from provisioner.secrets import redact
 
 
@@ -27,7 +29,8 @@ class _Console(logging.StreamHandler, _Ours):  # type: ignore[type-arg]
 
 
 class _File(logging.FileHandler, _Ours):
-    """Opened at the first record, so that a run with nothing to log leaves no file behind."""
+    """Opened at the first record, so that a run with nothing to log leaves no file behind; created
+    0600, never through a symbolic link (`safe_files.open_appending`)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, encoding="utf-8", delay=True)
@@ -37,9 +40,8 @@ class _File(logging.FileHandler, _Ours):
         if self.failed:
             return None
         try:
-            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
-            return super()._open()
-        except OSError:  # no log file is no reason to fail the run; emit() skips a None stream
+            return safe_files.open_appending(Path(self.baseFilename))
+        except OutputError:  # no log file is no reason to fail the run; emit() skips a None stream
             self.failed = True
             return None
 

@@ -21,9 +21,7 @@ from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
 from provisioner.errors import ConfigError
-from provisioner.facets import inventory_sections
 from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
 from provisioner.model import Mode, RunResult
 from provisioner.report import json_report, text, trend
@@ -60,7 +58,7 @@ class Selection:
 
 def _select(inventory_path: Path, patterns: Sequence[str], shard: str | None) -> Selection:
     """The loader validates everything and applies `--project`; `--shard` splits what it selected."""
-    loaded = load_inventory(inventory_path, only=patterns, sections=inventory_sections())
+    loaded = common.load(inventory_path, only=patterns)
     try:
         shard_spec = parse_shard(shard) if shard else None
     except ValueError as exc:

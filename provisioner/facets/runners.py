@@ -322,7 +322,7 @@ def describe_runners(project: ProjectRef, assigned: Sequence[RunnerRecord] | Non
     attributes = project.attributes
     toggles = {name: bool(attributes[name]) for name in _TOGGLES if attributes.get(name) is not None}
     mine = [r for r in assigned or () if r.runner_type == api_runners.PROJECT_TYPE]
-    config = Runners(**toggles, assign=[RunnerSelector(id=r.id) for r in mine])
+    config = Runners.model_validate({**toggles, "assign": [RunnerSelector(id=r.id) for r in mine]})
     entry = config.model_dump(mode="json", exclude_defaults=True)
     if entry:
         out.entry["runners"] = entry

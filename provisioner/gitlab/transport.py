@@ -5,6 +5,8 @@ It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - retries transient failures of idempotent requests (GET, HEAD, PUT, PATCH, DELETE) with backoff,
   but never a POST whose outcome is unknown: the caller observes again and decides,
 - never sends the token to another scheme, host or port (redirects, pagination links),
+- never follows a redirect of a write: requests re-sends a POST/PUT body after a 307/308, variable
+  values included, so any 3xx answer to anything but GET/HEAD is an error naming where it pointed,
 - fails at once on a TLS error (a retry cannot fix a certificate), and on a connection that cannot be
   made before GitLab has ever answered (a wrong URL or a missing proxy: retrying only delays the hint),
 - says every pause (rate limit, back-off before a retry) in the log and to the limiter's listeners,
@@ -28,7 +30,7 @@ import gitlab
 import requests
 from requests.adapters import HTTPAdapter
 
-from provisioner import __version__
+from provisioner import __version__, secrets
 from provisioner.errors import (
     Forbidden,
     GitLabError,
@@ -44,6 +46,7 @@ from provisioner.gitlab.ratelimit import RateLimiter, Wait
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 _TOKEN_HEADERS = ("PRIVATE-TOKEN", "Authorization", "JOB-TOKEN")
+_FOLLOWED = frozenset({"GET", "HEAD"})  # the only methods whose redirects are followed (carry no body)
 
 
 def encode(ref: str | int) -> str:
@@ -79,6 +82,15 @@ class RequestStats:
         """Requests that may change state: everything but GET, HEAD and GraphQL queries."""
         reads = self.by_method["GET"] + self.by_method["HEAD"] + self.graphql
         return self.total - reads
+
+
+class WriteRedirected(requests.exceptions.RequestException):
+    """A write was answered with a redirect, which is not followed: nothing was sent to `target`."""
+
+    def __init__(self, status: int, target: str) -> None:
+        super().__init__(f"{status} redirect to {target}")
+        self.status = status
+        self.target = target
 
 
 class _Adapter(HTTPAdapter):
@@ -127,6 +139,11 @@ class _Adapter(HTTPAdapter):
                 raise
             self._answered = True
             self._limiter.release(response.status_code, response.headers)
+            if 300 <= response.status_code < 400 and method not in _FOLLOWED:
+                # Raised here, below requests' redirect loop, so that the body is never re-sent;
+                # python-gitlab's own check looks at the history only once the redirect was followed.
+                response.close()
+                raise WriteRedirected(response.status_code, _shown_url(response.headers.get("Location")))
             if response.status_code == 429 and attempt <= self._retries * 4:
                 response.close()
                 self._stats.retried()
@@ -146,6 +163,15 @@ class _Adapter(HTTPAdapter):
         seconds = min(8.0, 0.2 * 2 ** (attempt - 1)) * (0.5 + random.random())
         what = f"{request.method} {urlsplit(request.url or '').path}"
         self._limiter.pause(Wait(seconds, f"retry {attempt} of {self._retries}: {what} {cause}"))
+
+
+def _shown_url(location: str | None) -> str:
+    """Where a redirect pointed, without user information or query (either may carry a secret)."""
+    if not location:
+        return "nowhere (no Location header)"
+    parts = urlsplit(location)
+    netloc = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
 
 
 def _origin(url: str) -> str:
@@ -240,19 +266,19 @@ class Transport:
 
     # -- writes --------------------------------------------------------------------------------
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("POST", path):
+        with _mapped("POST", path, _secret_fields(data)):
             return self._gl.http_post(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PUT", path):
+        with _mapped("PUT", path, _secret_fields(data)):
             return self._gl.http_put(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PATCH", path):
+        with _mapped("PATCH", path, _secret_fields(data)):
             result = self._gl.http_patch(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
@@ -267,18 +293,27 @@ class Transport:
         self._gl.session.close()
 
 
+def _secret_fields(data: Mapping[str, Any] | None) -> frozenset[str]:
+    """The fields of a write that carry a secret value (a variable's value, a token)."""
+    return frozenset(k for k, v in (data or {}).items() if isinstance(v, str) and secrets.is_secret(v))
+
+
 @contextmanager
-def _mapped(method: str, path: str) -> Iterator[None]:
+def _mapped(method: str, path: str, secret_fields: frozenset[str] = frozenset()) -> Iterator[None]:
+    """`secret_fields`: GitLab's answer may echo their values in a form no scrubbing foresees (cut,
+    re-encoded): what it says about them is withheld, and a message it does not tie to a field too."""
     try:
         yield
     except gitlab.exceptions.GitlabAuthenticationError as exc:
         raise Unauthorized(method, path, 401, _message(exc.error_message)) from exc
-    except gitlab.exceptions.RedirectError as exc:
-        raise Rejected(method, path, None, "redirected (moved project?); use the new path") from exc
+    except WriteRedirected as exc:
+        message = f"redirected to {exc.target}, not followed: a write never follows a redirect"
+        raise Rejected(method, path, exc.status, f"{message} (is PROVISIONER_GITLAB_URL right?)") from exc
     except gitlab.exceptions.GitlabHttpError as exc:
-        message = _message(exc.error_message)
-        if message == "insufficient_scope":
+        if exc.error_message == "insufficient_scope":
             message = f"insufficient_scope: the token needs the {_body(exc).get('scope') or 'api'} scope"
+        else:
+            message = _message(exc.error_message, secret_fields)
         raise _by_status(method, path, exc.response_code, message) from exc
     except gitlab.exceptions.GitlabParsingError as exc:
         raise ServerError(method, path, None, "unparsable answer from the server") from exc
@@ -338,16 +373,24 @@ def _body(exc: gitlab.exceptions.GitlabHttpError) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
-def _message(raw: Any) -> str:
-    """Flatten GitLab's four error shapes into one line."""
+_WITHHELD = "(GitLab's message withheld: the request carried a secret value)"
+
+
+def _message(raw: Any, secret_fields: frozenset[str] = frozenset()) -> str:
+    """Flatten GitLab's four error shapes into one line, scrubbed of every secret value the process
+    knows; about `secret_fields`, nothing but that GitLab refused them."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if isinstance(raw, Mapping):
         parts = []
         for key, value in raw.items():
             text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            if key in secret_fields or (secret_fields and key == "error"):
+                text = _WITHHELD
             parts.append(text if key == "error" else f"{key} {text}")
-        return "; ".join(parts)
+        return secrets.redact("; ".join(parts))
+    if secret_fields:
+        return _WITHHELD
     if isinstance(raw, list):
-        return "; ".join(map(str, raw))
-    return str(raw)
+        return secrets.redact("; ".join(map(str, raw)))
+    return secrets.redact(str(raw))

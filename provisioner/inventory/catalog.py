@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +12,7 @@ from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.files import InventoryFiles
 from provisioner.inventory.findings import findings
 from provisioner.inventory.merge import Layer, strip_removals
-from provisioner.inventory.schema import Inventory
-
-# GitLab's rule for every existing path segment (newer versions are stricter only for new paths).
-_SEGMENT = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
-_SEGMENT_RULE = "letters, digits, '_', '-' and '.', not starting with '-' nor ending in '.git' or '.atom'"
+from provisioner.inventory.schema import Inventory, full_path_problem
 
 
 @dataclass
@@ -93,7 +88,7 @@ def catalog(files: InventoryFiles) -> Catalog:
 def _add(found: Catalog, entries: dict[str, Layer], layer: Layer) -> None:
     section, name = layer.root
     assert isinstance(section, str) and isinstance(name, str)
-    problem = _path_problem(name, project=section == "projects")
+    problem = full_path_problem(name, project=section == "projects")
     if problem is None:
         clash = found._by_lower_path.setdefault((section, name.lower()), name)
         if clash == name and name not in entries:
@@ -104,16 +99,6 @@ def _add(found: Catalog, entries: dict[str, Layer], layer: Layer) -> None:
         if clash != name:
             problem = f"already defined as '{clash}' at {first} (GitLab paths ignore case)"
     found.problems.append(_problem(layer.document, layer.root, problem))
-
-
-def _path_problem(name: str, *, project: bool) -> str | None:
-    segments = name.split("/")
-    if project and len(segments) < 2:
-        return "a project is named by its full path, NAMESPACE/PROJECT"
-    for segment in segments:
-        if not _SEGMENT.match(segment) or segment.endswith((".git", ".atom")):
-            return f"each part of a path may hold only {_SEGMENT_RULE}"
-    return None
 
 
 def _problem(document: Document, path: Path, message: str) -> InputProblem:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -18,12 +19,18 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from provisioner.errors import InputProblem
+from provisioner.inventory import text_guard
 from provisioner.inventory.spec import Location
 
 Path = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and list indices, from the root."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS: dict[type[Node], str] = {
+    MappingNode: "tag:yaml.org,2002:map",
+    SequenceNode: "tag:yaml.org,2002:seq",
+}
+_PLAIN_SCALARS = (str, int, float, bool, type(None), date)  # what YAML's core schema builds (datetime too)
 
 
 @dataclass
@@ -56,14 +63,26 @@ def format_path(path: Path) -> str:
     return text
 
 
+def _read_text(file: FilePath, shown_as: str) -> str | InputProblem:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        return InputProblem(shown_as, 0, 0, "", f"cannot read the file: {exc.strerror}")
+    return text_guard.decode(raw, shown_as)
+
+
+def _yaml_text(file: FilePath, shown_as: str) -> str | InputProblem:
+    """The file's text, once it is known to be safe to give to a YAML reader (see `text_guard`)."""
+    text = _read_text(file, shown_as)
+    return text if isinstance(text, InputProblem) else text_guard.check_structure(text, shown_as) or text
+
+
 def read_document(file: FilePath, shown_as: str) -> tuple[Document, list[InputProblem]]:
     """Read and build `file`. A syntax error gives one problem and a document holding no data."""
     document = Document(shown_as, None, readable=False)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        return document, [InputProblem(shown_as, 0, 0, "", f"cannot read the file: {reason}")]
+    text = _yaml_text(file, shown_as)
+    if isinstance(text, InputProblem):
+        return document, [text]
     # libyaml (ruamel.yaml.clib) composes ten times faster than ruamel's Python parser, which was a
     # tenth of a no-op run over a large inventory; a file it refuses is read again by the Python
     # parser, whose messages (and positions) are the ones the user sees.
@@ -93,13 +112,14 @@ def read_document_quickly(file: FilePath, shown_as: str) -> Document | None:
     the full reader, which builds them differently or reports them where they are). A large
     inventory's positions were most of a run's memory; they are needed only to say where a problem is.
     """
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _read_text(file, shown_as)
+    if isinstance(text, InputProblem):
         return None
     data = _json(text)
     if data is not _NOT_JSON:
         return Document(shown_as, data, located=False)
+    if text_guard.check_structure(text, shown_as) is not None:
+        return None
     try:
         data = YAML(typ="safe").load(text)
     except YAMLError:
@@ -115,7 +135,7 @@ def _json(text: str) -> Any:
     composer builds a node tree of the whole file first, about 40 bytes of memory for each byte of
     a large inventory. _NOT_JSON where YAML could read it differently: a duplicate key (the full
     reader reports it), a number with an exponent, NaN or Infinity."""
-    if not text.lstrip().startswith(("{", "[")):
+    if not text.lstrip().startswith(("{", "[")) or not text_guard.json_within_depth(text):
         return _NOT_JSON
 
     def mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -134,12 +154,15 @@ def _json(text: str) -> Any:
 
     try:
         return json.loads(text, object_pairs_hook=mapping, parse_float=number, parse_constant=constant)
-    except ValueError:  # json.JSONDecodeError included
+    except (ValueError, RecursionError):  # json.JSONDecodeError included
         return _NOT_JSON
 
 
 def _plain_tree(value: Any, seen: set[int]) -> bool:
-    """Mappings with string keys and lists, each object met once (the full reader copies an alias)."""
+    """Mappings with string keys, lists and plain scalars, each object met once (the full reader copies
+    an alias, and reports a tag such as !!set or !!binary where it is written)."""
+    if not isinstance(value, (dict, list, *_PLAIN_SCALARS)):
+        return False
     if isinstance(value, dict | list):
         if id(value) in seen:
             return False
@@ -159,6 +182,11 @@ def _syntax_problem(file: str, exc: MarkedYAMLError) -> InputProblem:
         message += f" ({exc.context} started at {context_at})"
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
     return InputProblem(file, line, column, "", message)
+
+
+def _shown_tag(tag: str | None) -> str:
+    tag = tag or ""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 class _Builder:
@@ -182,6 +210,11 @@ class _Builder:
             self.problem(node, path, "an alias cannot refer to a node that contains it")
             return None
         ancestors += (id(node),)
+        if _COLLECTION_TAGS.get(type(node), node.tag or "") != (node.tag or ""):
+            # `!!set {a, b}`, `!!omap [...]`, `!custom {...}`: built as a plain mapping or list, the
+            # tag would be dropped without a word; nothing in an inventory needs one
+            self.problem(node, path, f"unsupported YAML tag {_shown_tag(node.tag)}")
+            return None
         if isinstance(node, MappingNode):
             return self.mapping(node, path, ancestors)
         if isinstance(node, SequenceNode):
@@ -189,7 +222,7 @@ class _Builder:
         try:
             return self.yaml.constructor.construct_object(node, deep=True)
         except YAMLError:
-            self.problem(node, path, f"unsupported YAML tag {node.tag}")
+            self.problem(node, path, f"unsupported YAML tag {_shown_tag(node.tag)}")
             return None
 
     def mapping(self, node: MappingNode, path: Path, ancestors: tuple[int, ...]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from provisioner import blueprint
+from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
 from provisioner.inventory.catalog import Catalog, catalog, check_document
 from provisioner.inventory.document import format_path
@@ -29,6 +30,7 @@ from provisioner.inventory.schema import (
     project_model,
 )
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
+from provisioner.inventory.token_files import check_token_files
 from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
 
 BlueprintCheck = Callable[[str, Mapping[str, Any], str], list[tuple[str, str]]]
@@ -46,6 +48,7 @@ def load_inventory(
     check_blueprint: BlueprintCheck = _check_blueprint,
     locate: bool = False,
     sections: Sections | None = None,
+    extra_roots: Sequence[FilePath] = (),
 ) -> LoadedInventory:
     """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
 
@@ -54,34 +57,42 @@ def load_inventory(
     inventory's memory); when anything is wrong they are read again with them, to say where.
     `locate`: with positions from the start (`ProjectSpec.source` then names the project's line).
     `sections`: the sections the facets read, beyond those the schema spells out (see `Facet.section`).
+    `extra_roots`: folders besides the main file's that included files, `file:` secrets and token
+    files may be in (`confine.Roots`).
     """
+    roots = Roots.of(path, extra_roots)
     if not locate:
         try:
-            return _load(path, only, check_blueprint, sections or NO_SECTIONS, quick=True)
+            loaded = _load(path, only, check_blueprint, roots, sections or NO_SECTIONS, quick=True)
+            if not loaded.warnings:
+                return loaded
         except InputError:
-            pass  # the same load, with positions, says where each problem is
-    return _load(path, only, check_blueprint, sections or NO_SECTIONS, quick=False)
+            pass  # the same load, with positions, says where each problem (or warning) is
+    return _load(path, only, check_blueprint, roots, sections or NO_SECTIONS, quick=False)
 
 
 def _load(
     path: FilePath,
     only: Sequence[str],
     check_blueprint: BlueprintCheck,
+    roots: Roots,
     sections: Sections,
     *,
     quick: bool,
 ) -> LoadedInventory:
     inventory_dir = str(FilePath(path).resolve().parent)
-    files = read_inventory_files(path, quick=quick)
+    files = read_inventory_files(path, roots, quick=quick)
     problems = list(files.problems)
     model = project_model(sections)
     own_keys = frozenset(group_model(sections).model_fields) - frozenset(model.model_fields)
     for document in files.read_order:
         problems += check_document(document, inventory_model(sections))
+        problems += check_token_files(document, roots, FilePath(inventory_dir))
     layers = catalog(files)
     problems += layers.problems
-    resolver = SecretResolver()
-    problems += _check_all_secrets(layers, resolver)
+    resolver = SecretResolver(roots)
+    warnings: list[InputProblem] = []
+    problems += _check_all_secrets(layers, resolver, warnings)
 
     # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
     # the memory a 10,000-project inventory took to load
@@ -114,14 +125,17 @@ def _load(
         groups=tuple(spec for spec, _ in chosen_groups),
         files=tuple(document.file for document in files.read_order),
         digest=digest.hexdigest(),
+        warnings=tuple(map(str, _tidy(warnings, [document.file for document in files.read_order]))),
     )
 
 
-def _check_all_secrets(layers: Catalog, resolver: SecretResolver) -> list[InputProblem]:
+def _check_all_secrets(
+    layers: Catalog, resolver: SecretResolver, warnings: list[InputProblem]
+) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
         for section in ("variables", "group_variables"):
-            problems += check_secrets(layer.document, (*layer.root, section), resolver)
+            problems += check_secrets(layer.document, (*layer.root, section), resolver, warnings)
     return problems
 
 
@@ -149,9 +163,9 @@ def _project(
         for suffix, message in blueprint_problems:
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
     elif blueprint_name is None and blueprint_vars:
-        # Ignored otherwise, and a typo in them never reported.
-        unused = Finding(("blueprint_vars",), f"given, but {name} has no blueprint to render", at_key=True)
-        problems.append(_merged_problem(unused, merged, layer))
+        # nothing would read them, so a typo in them would never be reported either
+        message = "blueprint_vars without a blueprint: name the blueprint they are for, or remove them"
+        problems.append(_merged_problem(Finding(("blueprint_vars",), message, at_key=True), merged, layer))
     try:
         config = model.model_validate(merged.data)
     except ValidationError as exc:

@@ -96,3 +96,6 @@ class LoadedInventory:
 
     files: tuple[str, ...]  # every file read, the main one first
     digest: str  # sha256 of the merged inventory with secret references (never values)
+    warnings: tuple[str, ...] = ()
+    """Display-safe, `file:line:column: field: message`: not wrong enough to stop, worth saying
+    (`validate`, `plan`, `apply` and `check` print them on stderr)."""

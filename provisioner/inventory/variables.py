@@ -8,10 +8,12 @@ reference is looked up once however many projects inherit it. Values stay in mem
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path as FilePath
 from typing import Any
 
+from provisioner.confine import Roots
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
@@ -20,16 +22,26 @@ from provisioner.secrets import Secret, SecretLookupError, parse_reference, reso
 
 
 class SecretResolver:
-    def __init__(self) -> None:
+    def __init__(self, roots: Roots | None = None) -> None:
         self._cache: dict[tuple[str, str], Secret | SecretLookupError] = {}
+        self._roots = roots
+        self.exposed: set[tuple[str, str]] = set()  # file secrets others can read: (ref, base_dir)
 
     def resolve(self, ref: str, base_dir: FilePath) -> Secret:
-        """The secret behind `ref`; raises SecretLookupError (the same one each time it is asked)."""
-        scheme, _ = parse_reference(ref)
+        """The secret behind `ref`; raises SecretLookupError (the same one each time it is asked).
+        A `file:` secret must lie inside the allowed folders (`confine.Roots`)."""
+        scheme, rest = parse_reference(ref)
         key = (ref, str(base_dir.resolve()) if scheme == "file" else "")
         if key not in self._cache:
             try:
+                refused = (
+                    self._roots.refusal(rest, base_dir / rest) if self._roots and scheme == "file" else None
+                )
+                if refused is not None:
+                    raise SecretLookupError(f"secret file {refused}")
                 self._cache[key] = resolve(ref, base_dir)
+                if scheme == "file" and (base_dir / rest).stat().st_mode & _OTHERS_READ:
+                    self.exposed.add(key)
             except SecretLookupError as exc:
                 self._cache[key] = exc
         found = self._cache[key]
@@ -37,13 +49,23 @@ class SecretResolver:
             raise found
         return found
 
+    def is_exposed(self, ref: str, base_dir: FilePath) -> bool:
+        """Whether `ref` is a file secret that users other than its owner may read."""
+        return (ref, str(base_dir.resolve())) in self.exposed
+
 
 def base_dir(document: Document) -> FilePath:
     return FilePath(document.file).parent
 
 
-def check_secrets(document: Document, mapping_path: Path, resolver: SecretResolver) -> list[InputProblem]:
-    """Resolve every secret of the variables mapping at `mapping_path`; a problem for each that fails."""
+_OTHERS_READ = stat.S_IRGRP | stat.S_IROTH
+
+
+def check_secrets(
+    document: Document, mapping_path: Path, resolver: SecretResolver, warnings: list[InputProblem]
+) -> list[InputProblem]:
+    """Resolve every secret of the variables mapping at `mapping_path`; a problem for each that fails,
+    a warning (added to `warnings`) for each file secret that others may read."""
     problems: list[InputProblem] = []
     for entry_path, entry in _entries(document, mapping_path):
         ref = entry.get("secret")
@@ -54,6 +76,9 @@ def check_secrets(document: Document, mapping_path: Path, resolver: SecretResolv
         except SecretLookupError as exc:
             problems.append(_problem(document, (*entry_path, "secret"), str(exc)))
             continue
+        if resolver.is_exposed(ref, base_dir(document)):
+            message = f"{ref} can be read by other users of this machine: chmod 600 it"
+            warnings.append(_problem(document, (*entry_path, "secret"), message))
         if entry.get("masked") is True and not MASKABLE_VALUE.match(secret.reveal()):
             message = f"GitLab cannot mask the value of {ref}: {MASKING_RULE}"
             problems.append(_problem(document, entry_path, message, at_key=True))

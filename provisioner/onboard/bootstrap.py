@@ -19,11 +19,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from provisioner import safe_files
 from provisioner.errors import InputError, InputProblem
 from provisioner.facets import inventory_sections
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory, ProjectSpec
-from provisioner.onboard import atomic
 from provisioner.onboard.inventory_edit import EditError, add_project
 
 NEW_INVENTORY = "version: 1\n"
@@ -37,6 +37,7 @@ class BootstrapRequest:
     """What the command line gives for the project's entry (`create: true` is added)."""
     options: Mapping[str, str] = field(default_factory=dict)
     """Entry key -> the option that gave it, so that a problem with it is told as that option's."""
+    extra_roots: tuple[Path, ...] = ()  # see `confine.Roots`
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _arg_problem(pair: str, message: str) -> InputProblem:
 def prepare(request: BootstrapRequest) -> Staged:
     """Everything bootstrap checks before talking to GitLab. Raises InputError."""
     target = request.inventory
-    existing = _existing(target, request.project)
+    existing = _existing(target, request.project, request.extra_roots)
     if existing is not None:
         spec, loaded = existing
         _refuse_conflicts(spec, request)
@@ -98,7 +99,7 @@ def prepare(request: BootstrapRequest) -> Staged:
         edited = add_project(text, request.project, entry)
     except EditError as exc:
         raise InputError([InputProblem(str(target), 0, 0, "", str(exc))]) from None
-    staged = atomic.stage(target, edited, suffix=".bootstrap")
+    staged = safe_files.stage(target, edited, suffix=".bootstrap")
     try:
         loaded = _load(staged, target, request)
     except BaseException:
@@ -107,11 +108,13 @@ def prepare(request: BootstrapRequest) -> Staged:
     return Staged(target, _forced(loaded.projects[0]), loaded, staged)
 
 
-def _existing(target: Path, project: str) -> tuple[ProjectSpec, LoadedInventory] | None:
+def _existing(
+    target: Path, project: str, extra_roots: tuple[Path, ...]
+) -> tuple[ProjectSpec, LoadedInventory] | None:
     if not target.exists():
         return None
     whole = load_inventory(
-        target, locate=True, sections=inventory_sections()
+        target, locate=True, sections=inventory_sections(), extra_roots=extra_roots
     )  # a conflict is told at the project's line
     for spec in whole.projects:
         if spec.path.lower() == project.lower():
@@ -146,7 +149,9 @@ def _load(staged: Path, target: Path, request: BootstrapRequest) -> LoadedInvent
     """Load the staged file. Its problems are told in the user's words: a value the command line gave
     as the option that gave it, anything else at the line of the file as it would become."""
     try:
-        return load_inventory(staged, only=[request.project], sections=inventory_sections())
+        return load_inventory(
+            staged, only=[request.project], sections=inventory_sections(), extra_roots=request.extra_roots
+        )
     except InputError as exc:
         raise InputError([_reworded(p, staged, target, request) for p in exc.problems]) from None
 
@@ -170,7 +175,7 @@ def commit(staged: Staged) -> bool:
     """Put the edited inventory in place (atomically); False when there was nothing to write."""
     if staged.staged is None:
         return False
-    atomic.put_in_place(staged.staged, staged.target)
+    safe_files.put_in_place(staged.staged, staged.target)
     return True
 
 

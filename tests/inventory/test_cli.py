@@ -29,6 +29,8 @@ GOOD = """\
       search: {}
     projects:
       platform/billing:
+        blueprint: python-package
+        blueprint_vars: {distribution_name: billing}
         settings: {only_allow_merge_if_pipeline_succeeds: true, build_timeout: null}
         variables:
           prune: false
@@ -169,3 +171,57 @@ def test_validate_reads_inventory_yaml_in_the_current_folder(
     result = CliRunner().invoke(app, ["validate"])
 
     assert (result.exit_code, result.output) == (0, "ok: 1 project, 0 groups\n")
+
+
+SHARED_SECRET = """\
+    version: 1
+    include: [../shared/teams/*.yaml]
+    projects:
+      platform/billing:
+        variables:
+          API_KEY: {secret: "file:../shared/secrets/api-key", masked: true}
+    """
+
+
+def test_extra_roots_allow_named_folders_outside_the_inventorys(
+    write_files: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = write_files(
+        {
+            "inventory/inventory.yaml": SHARED_SECRET,
+            "shared/teams/search.yaml": "version: 1\nprojects: {search/api: {}}\n",
+            "shared/secrets/api-key": "shared-api-key-value\n",
+        }
+    )
+    shared = main.parent.parent / "shared"
+    (shared / "secrets" / "api-key").chmod(0o600)
+
+    refused = CliRunner().invoke(app, ["validate", "--inventory", str(main)])
+    assert refused.exit_code == 1
+    assert refused.stderr.count("is outside the inventory's folder") == 2, refused.stderr
+
+    monkeypatch.setenv("PROVISIONER_EXTRA_ROOTS", f"/nonexistent:{shared}")
+    allowed = CliRunner().invoke(app, ["validate", "--inventory", str(main)])
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.stdout == "ok: 2 projects, 0 groups\n"
+
+
+def test_a_file_secret_others_can_read_is_a_warning_with_its_place(write_files: WriteFiles) -> None:
+    main = write_files(
+        {
+            "inventory.yaml": SHARED_SECRET.replace("../shared/", ""),
+            "teams/search.yaml": "version: 1\nprojects: {search/api: {}}\n",
+            "secrets/api-key": "shared-api-key-value\n",
+        }
+    )
+    (main.parent / "secrets" / "api-key").chmod(0o644)
+    for command in (["validate"], ["plan"]):
+        result = CliRunner().invoke(app, [*command, "--inventory", str(main)], env={"PROVISIONER_TOKEN": ""})
+        assert result.stderr.startswith(
+            f"warning: {main}:6:25: projects.platform/billing.variables.API_KEY.secret: "
+            "file:secrets/api-key can be read by other users of this machine: chmod 600 it\n"
+        ), result.stderr
+        assert "shared-api-key-value" not in result.output
+    (main.parent / "secrets" / "api-key").chmod(0o600)
+    quiet = CliRunner().invoke(app, ["validate", "--inventory", str(main)])
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.output

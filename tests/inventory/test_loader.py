@@ -71,13 +71,15 @@ def contract(
     monkeypatch.setenv("PYPI_TOKEN", "pypi-t0ken-value")
     monkeypatch.setenv("NEXUS_TOKEN", "n3xus-t0ken-value")
     file_keyring.set_password("deploy", "billing", "d3ploy-k3y-value")
-    return write_files(
+    main = write_files(
         {
             "inventory.yaml": CONTRACT_EXAMPLE,
             "teams/search.yaml": TEAM_FILE,
             "teams/secrets/ca.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         }
     )
+    (main.parent / "teams/secrets/ca.pem").chmod(0o600)  # readable by others: a warning
+    return main
 
 
 def test_the_contract_example_loads(contract: Path) -> None:

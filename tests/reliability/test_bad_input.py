@@ -1,6 +1,9 @@
 """Bad input never reaches GitLab: every broken inventory of the corpus (tests/inventory/corpus, which
 `validate` checks line by line) makes `plan` and `apply --yes` exit 1 with the same lines, one per
-problem, naming file, line, column and field, and the sandbox records zero requests.
+problem, naming file, line, column and field, and the sandbox records zero requests. Hostile input
+(alias bombs, nesting thousands deep) is refused as quickly and cheaply as a typo: each command stays
+within a time and memory bound set far above what a case takes, so that a loaded machine does not
+trip it and a reader that expands or recurses does.
 
 The commands run in-process (49 cases x 2 commands as subprocesses would take minutes on two cores);
 `tests/engine/test_cli_convergence.py` runs the same path as a subprocess.
@@ -9,6 +12,9 @@ The commands run in-process (49 cases x 2 commands as subprocesses would take mi
 from __future__ import annotations
 
 import json
+import re
+import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +29,8 @@ from tests.support import Sandbox, run_cli
 
 CORPUS = Path(__file__).resolve().parents[1] / "inventory" / "corpus"
 CASES = sorted(path.name for path in CORPUS.iterdir() if path.is_dir())
+SECONDS_PER_COMMAND = 2.0  # a case takes about 0.1 s; an alias bomb took a minute and all the memory
+MEMORY_PER_COMMAND = 200 * 2**20
 
 
 @pytest.fixture
@@ -37,7 +45,7 @@ def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pl
 
 
 def test_the_corpus_covers_what_the_issue_lists() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 60
     for kind in (
         "yaml",
         "unknown",
@@ -49,6 +57,26 @@ def test_the_corpus_covers_what_the_issue_lists() -> None:
     ):
         assert any(kind in name for name in CASES), kind
     for kind in ("bad-secret-references", "keyring-entry-missing", "access-levels", "include-cycle"):
+        assert any(kind in name for name in CASES), kind
+    for kind in (  # issue 19
+        "alias-bomb",
+        "nesting-too-deep",
+        "nul-byte",
+        "not-utf8",
+        "yaml-tags",
+        "include-outside-the-folder",
+        "file-secret-outside-the-folder",
+        "token-file-outside-the-folder",
+        "file-secret-not-utf8",
+        "environment-scope",
+        "empty-protected-ref",
+        "invalid-regexes",
+        "description-too-long",
+        "path-segments-dot",
+        "job-token-allowlist",
+        "blueprint-vars-without-blueprint",
+        "strict-types",
+    ):
         assert any(kind in name for name in CASES), kind
 
 
@@ -68,14 +96,24 @@ def test_broken_input_exits_1_with_one_line_per_problem_and_sends_nothing(
             file_keyring.set_password(*ref.split("/", 1), value)
     monkeypatch.chdir(case)
     expected = (case / "expected.txt").read_text().splitlines()
+    assert expected and all(re.match(r"[^: ]+:[1-9][0-9]*:[1-9][0-9]*: ", line) for line in expected)
     summary = f"{len(expected)} problem{'s' if len(expected) != 1 else ''} in the input; nothing was sent to GitLab."
     sandbox.reset_counters()
 
     for command in (["plan"], ["apply", "--yes"], ["check"]):
-        result = CliRunner().invoke(app, [*command, "--inventory", "inventory.yaml"], env=env)
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            result = CliRunner().invoke(app, [*command, "--inventory", "inventory.yaml"], env=env)
+            seconds, peak = time.monotonic() - started, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
         assert result.exit_code == 1, (command, result.output)
         assert result.stderr.splitlines() == [*expected, summary], command
         assert result.stdout == ""
+        assert "Traceback" not in result.output and "internal error" not in result.output
+        assert seconds < SECONDS_PER_COMMAND, (command, seconds)
+        assert peak < MEMORY_PER_COMMAND, (command, peak)
 
     assert sandbox.counters()["total"] == 0
 

@@ -91,4 +91,4 @@ def test_a_report_that_cannot_be_written_is_an_error_naming_it(sandbox: Sandbox,
         "check", "--html", "a-file/r.html", env=env_for(sandbox.url, sandbox.token, workdir), cwd=workdir
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: cannot write the report a-file/r.html: Not a directory"
+    assert result.stderr.strip() == "error: cannot write a-file/r.html: Not a directory"

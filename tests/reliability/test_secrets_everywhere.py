@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -59,6 +61,7 @@ projects:
 def variants(secret: str) -> set[str]:
     """The value, its common encodings, and the short hash prefixes a careless tool might print."""
     found = {secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}
+    found |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     for algorithm in ("md5", "sha1", "sha256"):
         digest = hashlib.new(algorithm, secret.encode()).hexdigest()
         found |= {digest[:7], digest[:8], digest[:12]}
@@ -203,3 +206,61 @@ def test_a_secret_too_short_to_be_scrubbed_is_refused(
     if code:
         assert result.stderr.startswith("inventory.yaml:5:") and "variables.PIN.secret" in result.stderr
         assert "the value of env:REL_PIN has fewer than 4 characters" in result.stderr
+
+
+ECHOED = 'pässwörd-"quoted"-\\back\\slash-7f3e9a2b'
+
+
+@pytest.fixture
+def echoing_gitlab() -> Iterator[str]:
+    """A GitLab look-alike that refuses every write with a 400 whose body echoes what it was sent: once
+    as GitLab's validation errors do (by field), once JSON-escaped inside a text message."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            message: object = {
+                "value": [f"{sent.get('value')} is invalid"],
+                "key": [f"({sent.get('key')}) has already been taken"],
+            }
+            if self.path.endswith("/text"):
+                message = f"400 Bad request - {json.dumps(sent)}"
+            body = json.dumps({"message": message}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_gitlabs_answer_to_a_write_that_carried_a_secret_is_never_shown_raw(echoing_gitlab: str) -> None:
+    from provisioner.errors import Rejected
+    from provisioner.gitlab.api import GitLabApi
+
+    secrets.Secret(ECHOED, "env:ECHOED")  # resolved from the inventory: known to the process
+    api = GitLabApi(echoing_gitlab, "glpat-echo-test-token", max_retries=0)
+    try:
+        with pytest.raises(Rejected) as by_field:
+            api.post("/projects/7/variables", {"key": "API_KEY", "value": ECHOED})
+        with pytest.raises(Rejected) as in_text:
+            api.post("/projects/7/variables/text", {"key": "API_KEY", "value": ECHOED})
+        with pytest.raises(Rejected) as plain:
+            api.post("/projects/7/variables", {"key": "REGION", "value": "eu-west-1"})
+    finally:
+        api.close()
+    for caught in (by_field, in_text):
+        message = str(caught.value)
+        assert leaks(message, [ECHOED]) == [] and "pässwörd" not in message and "\\u00e4" not in message
+        assert "withheld" in message
+    assert "key (API_KEY) has already been taken" in str(by_field.value)  # what is not about the secret
+    assert "value eu-west-1 is invalid" in str(plain.value)  # a write without a secret: GitLab's words

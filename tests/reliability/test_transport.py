@@ -264,3 +264,94 @@ def test_each_retry_is_a_line_in_the_log_and_told_to_the_progress_line(
         re.fullmatch(r"waiting \d\.\d s for retry \d of 5: GET /api/v4/version answered 502", str(w))
         for w in told
     )
+
+
+# -- writes never follow a redirect ----------------------------------------------------------------
+SECRET_VALUE = "s3cr3t-variable-value-0042"
+
+
+@pytest.fixture
+def redirecting() -> Iterator[tuple[str, str, _Recorder]]:
+    """A GitLab look-alike on 127.0.0.1 that answers every request under /api/v4/projects/7 with the
+    status in the `X-Answer` request header, pointing at 127.0.0.2, which records what it receives."""
+    recorder = _Recorder()
+
+    class Foreign(BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            with recorder.lock:
+                recorder.requests.append((f"{self.command} {self.path} {body}", dict(self.headers.items())))
+            _json(self, 200, PROJECT)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    foreign, foreign_url = _serve("127.0.0.2", Foreign)
+
+    class Home(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            if self.path.startswith("/api/v4/projects/platform%2Fbilling"):  # same origin: followed
+                self.send_response(301)
+                self.send_header("Location", "/api/v4/projects/7")
+            elif self.path.startswith("/api/v4/projects/7") and self.command != "GET":
+                self.send_response(int(self.headers.get("X-Answer", "307")))
+                self.send_header("Location", f"{foreign_url}{self.path}?token=in-the-query")
+            elif self.path.startswith("/api/v4/projects/7"):
+                _json(self, 200, PROJECT)
+                return
+            else:
+                _json(self, 404, {"message": "404 Not Found"})
+                return
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    home, home_url = _serve("127.0.0.1", Home)
+    yield home_url, foreign_url, recorder
+    home.shutdown()
+    foreign.shutdown()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_answered_by_a_redirect_is_an_error_naming_the_target_and_nothing_is_re_sent(
+    redirecting: tuple[str, str, _Recorder], method: str, status: int
+) -> None:
+    from provisioner.errors import Rejected
+
+    home_url, foreign_url, recorder = redirecting
+    api = GitLabApi(home_url, TOKEN, max_retries=0)
+    api.transport._gl.headers["X-Answer"] = str(status)
+    call = getattr(api, method)
+    args = () if method == "delete" else ({"key": "API_KEY", "value": SECRET_VALUE},)
+    try:
+        with pytest.raises(Rejected) as caught:
+            call("/projects/7/variables", *args)
+    finally:
+        api.close()
+
+    assert recorder.requests == []  # neither the body nor a bare request went to the target
+    message = str(caught.value)
+    assert f"{status} redirected to {foreign_url}/api/v4/projects/7/variables" in message
+    assert "in-the-query" not in message and SECRET_VALUE not in message
+    assert api.stats.total == 1
+
+
+def test_a_read_still_follows_a_redirect_on_the_same_host(redirecting: tuple[str, str, _Recorder]) -> None:
+
+    home_url, _, recorder = redirecting
+    api = GitLabApi(home_url, TOKEN, max_retries=0)
+    try:
+        assert api.get("/projects/platform%2Fbilling")["id"] == 7  # a moved project's GET: 301 to its id
+    finally:
+        api.close()
+    assert recorder.requests == []
