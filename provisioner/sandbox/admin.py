@@ -11,6 +11,7 @@ token, 403 for a non-admin one; never counted, rate limited or faulted).
 - `POST /-/sandbox/seed`            `{"projects": N, "group": "bulk"}`: bulk projects; answers the seconds
 - `POST /-/sandbox/version`         `{"version": "18.4.0-ee"}`: what `/version` answers (and which
                                     fields exist)
+- `POST /-/sandbox/jobs`            a running CI job and its job token (ci_jobs.py)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from provisioner.sandbox import ci_jobs
 from provisioner.sandbox.auth import identify
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
 from provisioner.sandbox.http import ApiError, forbidden, unauthorized
@@ -113,5 +115,6 @@ def build(runtime: Runtime) -> Starlette:
             Route("/-/sandbox/reset", guarded(reset), methods=["POST"]),
             Route("/-/sandbox/seed", guarded(seed), methods=["POST"]),
             Route("/-/sandbox/version", guarded(version), methods=["POST"]),
+            *ci_jobs.admin_routes(guarded, runtime),
         ]
     )

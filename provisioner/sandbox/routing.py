@@ -60,6 +60,11 @@ class Route:
     # How this route renders refusals (401, 403, 404 from auth included); GraphQL answers {"errors": [...]}.
     render_error: Callable[[ApiError], Response] | None
     segments: tuple[str, ...] = field(repr=False)
+    # GitLab's `route_setting :authentication`: how a CI job token may come ("request": JOB-TOKEN header or
+    # job_token parameter; "basic_auth": user gitlab-ci-token), and a personal access token as a Basic
+    # auth password. Routes say nothing: job tokens are refused (ci_jobs.py).
+    job_token: tuple[str, ...] = ()
+    basic_auth_pat: bool = False
 
     @property
     def key(self) -> str:
@@ -83,6 +88,8 @@ class Routes:
         anonymous: bool = False,
         write: bool | None = None,
         render_error: Callable[[ApiError], Response] | None = None,
+        job_token: tuple[str, ...] = (),
+        basic_auth_pat: bool = False,
     ) -> None:
         reading = method in ("GET", "HEAD")
         full = self.prefix + template
@@ -96,6 +103,8 @@ class Routes:
                 counted_as_write=(not reading) if write is None else write,
                 render_error=render_error,
                 segments=tuple(full.strip("/").split("/")),
+                job_token=job_token,
+                basic_auth_pat=basic_auth_pat,
             )
         )
 

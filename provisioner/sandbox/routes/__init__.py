@@ -13,6 +13,7 @@ from provisioner.sandbox.routes import (
     job_token_scope,
     members,
     merge_requests,
+    packages,
     project_runners,
     projects,
     protected_refs,
@@ -40,6 +41,7 @@ MODULES = (
     files,
     commits,
     merge_requests,
+    packages,
     graphql,
 )
 
