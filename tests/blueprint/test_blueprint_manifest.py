@@ -100,6 +100,11 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [],
     ),
     (
+        "a Python the test job's pip cannot run on",
+        {"distribution_name": "demo", "python_versions": ["3.8", "3.12"]},
+        [("blueprint_vars", "the oldest of python_versions must be 3.9 or later")],
+    ),
+    (
         "a publishing target that does not exist",
         {"distribution_name": "demo", "publish_to": ["gitlab", "testpypi"]},
         [("blueprint_vars.publish_to", "item 1: 'testpypi' is not one of gitlab, pypi")],

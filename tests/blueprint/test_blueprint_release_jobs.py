@@ -130,6 +130,11 @@ def released(release: Release) -> Release:
 
 def test_publish_uploads_the_wheel_and_sdist_build_made(released: Release) -> None:
     dist = released.project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == [WHEEL, SDIST]  # the tag's version, from metadata too
+    with zipfile.ZipFile(dist / WHEEL) as archive:
+        assert "Version: 1.2.3\n" in archive.read("demo_pkg-1.2.3.dist-info/METADATA").decode()
+    dotenv = released.project / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv"
+    assert (dotenv / "build.env").read_text() == "PKG_NAME=demo_pkg\nPKG_VERSION=1.2.3\n"
     assert released.packages()[("pypi", "demo-pkg")] == {
         WHEEL: (dist / WHEEL).read_bytes(),
         SDIST: (dist / SDIST).read_bytes(),

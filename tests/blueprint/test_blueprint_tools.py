@@ -5,6 +5,7 @@ pyproject metadata, a coverage regex strict checkers accept."""
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -15,15 +16,16 @@ from tests.blueprint.pipelines import KEY_SIGNING, PROJECT, jobs, pipeline, shel
 
 VARIANTS = [{}, {"signing": "keyless"}, KEY_SIGNING, {"signing": "off"}, {"publish_to": ["gitlab", "pypi"]}]
 IDS = ["auto", "keyless", "key", "off", "pypi"]
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)$")
+PIN = re.compile(
+    r'^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!-]*)(; python_version [<>]=? "3\.[0-9]+")?(  #.*)?$'
+)
 
 
 def constraints() -> dict[str, str]:
     text = render("python-package", {}, project_path=PROJECT).file("ci/constraints.txt").text
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    pins = {m.group(1).lower(): m.group(2) for m in map(PIN.match, lines) if m}
-    assert len(pins) == len(lines), [line for line in lines if not PIN.match(line)]  # exact pins only
-    return pins
+    assert all(PIN.match(line) for line in lines), [line for line in lines if not PIN.match(line)]
+    return {m.group(1).lower(): m.group(2) for m in map(PIN.match, lines) if m}  # exact pins only
 
 
 @pytest.mark.parametrize("variables", VARIANTS, ids=IDS)
@@ -144,3 +146,17 @@ def test_a_new_pyproject_names_authors_urls_and_license() -> None:
     }
     default = tomlkit.parse(render("python-package", {}, project_path=PROJECT).file("pyproject.toml").text)
     assert default["project"]["authors"] == [{"name": "platform"}]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [*VARIANTS, {**KEY_SIGNING, "publish_to": ["pypi"], "pypi_attestations": False}],
+    ids=[*IDS, "key, pypi only"],
+)
+def test_every_script_is_valid_posix_shell(variables: dict[str, Any]) -> None:
+    """Jobs no gitlab-ci-local test runs here (keyless signing, trusted publishing) parse at least."""
+    for name, job in pipeline(variables).items():
+        if isinstance(job, dict) and ("script" in job or "before_script" in job):
+            script = "\n".join([*job.get("before_script", []), *job.get("script", [])])
+            checked = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True, check=False)
+            assert checked.returncode == 0, (name, checked.stderr)
