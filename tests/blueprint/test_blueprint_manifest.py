@@ -105,6 +105,25 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("blueprint_vars", "the oldest of python_versions must be 3.9 or later")],
     ),
     (
+        "attestations for an index that does not take them",
+        {
+            "distribution_name": "demo",
+            "publish_to": ["pypi"],
+            "pypi_upload_url": "https://pypi.example.com/legacy/",
+        },
+        [("blueprint_vars", "PEP 740 attestations go to PyPI and TestPyPI only")],
+    ),
+    (
+        "another index without attestations is fine",
+        {
+            "distribution_name": "demo",
+            "publish_to": ["pypi"],
+            "pypi_upload_url": "https://pypi.example.com/legacy/",
+            "pypi_attestations": False,
+        },
+        [],
+    ),
+    (
         "a publishing target that does not exist",
         {"distribution_name": "demo", "publish_to": ["gitlab", "testpypi"]},
         [("blueprint_vars.publish_to", "item 1: 'testpypi' is not one of gitlab, pypi")],

@@ -309,3 +309,32 @@ def test_the_script_is_clean_python(project: Path) -> None:
     assert lint.returncode == 0, lint.stdout
     usage = release(project, "no-such-command")
     assert usage.returncode == 2 and "check-build [--tag TAG]" in usage.stderr
+
+
+def test_generic_upload_reads_a_file_in_object_storage_without_the_token(
+    project: Path, http_server: Callable[..., str]
+) -> None:
+    """GitLab.com answers a download with a redirect to a signed object storage URL: the file is compared
+    there, and the job token is not sent to the storage host."""
+    (project / "signatures").mkdir()
+    (project / "signatures" / "a.sig").write_text("signature")
+    seen: list[str | None] = []
+
+    def storage(handler: BaseHTTPRequestHandler) -> None:
+        seen.append(handler.headers.get("JOB-TOKEN"))
+        answer(handler, 200, b"signature")
+
+    bucket = http_server(storage)
+    registry = http_server(lambda h: answer(h, 302, Location=f"{bucket}/signed?X-Goog-Signature=abc"))
+    done = release(
+        project,
+        "generic-upload",
+        f"{registry}/generic/sigs/1.2.3",
+        "signatures/a.sig",
+        env={"CI_JOB_TOKEN": "glcbt-x"},
+    )
+    assert (done.returncode, done.stdout) == (
+        0,
+        "a.sig is in the registry already, same SHA-256: skipped\n",
+    ), done.stderr
+    assert seen == [None]
