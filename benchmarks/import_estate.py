@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from provisioner.engine.run import run
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory import load_inventory
 from provisioner.onboard.importer import import_group
 from provisioner.sandbox import SandboxOptions, SandboxServer

@@ -22,7 +22,7 @@ NO_KEYRING_HINT = (
 )
 
 
-def resolve_token(settings: Settings) -> str:
+def resolve_access_token(settings: Settings) -> str:
     if settings.token is not None:
         token = settings.token.get_secret_value()
     else:

@@ -16,6 +16,34 @@ SENSITIVE = "(sensitive)"
 """What plans, logs and reports show in place of a secret value."""
 
 
+class Mode(enum.StrEnum):
+    """What a run does: `plan` and `check` only read; `apply` writes and verifies."""
+
+    PLAN = "plan"
+    APPLY = "apply"
+    CHECK = "check"
+
+
+class TargetKind(enum.StrEnum):
+    """What a target of the inventory is on GitLab; each facet works on one kind."""
+
+    PROJECT = "project"
+    GROUP = "group"
+
+
+class ProblemKind(enum.StrEnum):
+    """Why work on a target (or one facet of it) stopped; reports and exit codes group by it."""
+
+    ERROR = "error"  # GitLab refused or failed, or the input was wrong for this target
+    PERMISSION = "permission"  # the token's role or scope does not allow it (said once per cause)
+    CONFLICT = "conflict"  # GitLab answered 409
+    STALE = "stale"  # what apply was about to change moved on GitLab (a push): planned again
+    STALE_PLAN = "stale_plan"  # GitLab no longer matches the approved plan: nothing written
+    NOT_STICKING = "not_sticking"  # written, answered success, and read back unchanged
+    NOT_FOUND = "not_found"  # the target does not exist, and the inventory does not create it
+    INTERNAL = "internal"  # a defect of the tool: details in the log file
+
+
 class Action(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -86,28 +114,29 @@ class ProjectRef:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """An error that stopped work on one project (or one facet of it), as a value."""
+class GroupRef:
+    """A group as found on the server (REFERENCE 2.2): identity plus the group entity as read."""
 
-    project: str
-    facet: str | None
-    message: str  # display-safe
-    kind: str = "error"  # error | permission | conflict | not_sticking | merge_conflict
+    id: int
+    path: str  # full path, e.g. "platform/tools"
+    web_url: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+TargetRef = ProjectRef | GroupRef
 
 
 @dataclass(frozen=True)
-class ProjectPlan:
-    project: str
-    changes: tuple[Change, ...] = ()
-    problems: tuple[Problem, ...] = ()
+class Problem:
+    """An error that stopped work on one target (or one facet of it), as a value."""
 
-    @property
-    def pending(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.is_pending)
+    project: str  # the target's name in reports: a project's path, or "group <path>"
+    facet: str | None
+    message: str  # display-safe
+    kind: ProblemKind = ProblemKind.ERROR
 
-    @property
-    def notices(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if not c.is_pending)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ProblemKind(self.kind))  # a typo fails here, not in a report
 
 
 @dataclass(frozen=True)
@@ -148,7 +177,7 @@ class ProjectResult:
 
 @dataclass(frozen=True)
 class RunResult:
-    mode: str  # plan | apply | check
+    mode: Mode
     projects: tuple[ProjectResult, ...]
     interrupted: bool = False
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,31 @@ def _fresh(server: SandboxServer, seed: str) -> Sandbox:
     response = sandbox.admin.post("/-/sandbox/reset", json={"seed": seed})
     assert response.status_code == 200, response.text
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def _servers() -> Iterator[dict[tuple[Any, ...], SandboxServer]]:
+    servers: dict[tuple[Any, ...], SandboxServer] = {}
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def gitlab_at(_servers: dict[tuple[Any, ...], SandboxServer]) -> Callable[..., Sandbox]:
+    """A sandbox serving another GitLab: `gitlab_at("17.0", edition="ce", seed="empty",
+    enforce_job_token_allowlist=True)`. One server per set of options for the session, its world fresh
+    for each call. (For a version change within a test of the demo world: `sandbox.serve_version`.)"""
+
+    def start(version: str, *, seed: str = "demo", **options: Any) -> Sandbox:
+        key = (version, tuple(sorted(options.items())))
+        if key not in _servers:
+            _servers[key] = SandboxServer(
+                SandboxOptions(seed=seed, gitlab_version=version, **options)
+            ).start()
+        return _fresh(_servers[key], seed)
+
+    return start
 
 
 @pytest.fixture

@@ -82,6 +82,25 @@ class Sandbox:
         response = self.admin.post("/-/sandbox/faults", json=body)
         assert response.status_code == 200, response.text
 
+    def serve_version(self, version: str, edition: str | None = None) -> None:
+        """Serve another GitLab version (and edition) until the next reset, e.g. ("17.0", "ce")."""
+        body = {"version": version} | ({"edition": edition} if edition else {})
+        response = self.admin.post("/-/sandbox/version", json=body)
+        assert response.status_code == 200, response.text
+
+    def graphql_cost(self, **body: Any) -> None:
+        """`ms_per_project`, `ms_per_blob`, `timeout_seconds` until the next reset."""
+        response = self.admin.post("/-/sandbox/graphql", json=body)
+        assert response.status_code == 200, response.text
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, *, token: Any = ...) -> Any:
+        """POST /api/graphql as `token` (the admin by default); the parsed answer."""
+        response = self.admin.post(
+            "/api/graphql", json={"query": query, "variables": variables or {}}, token=token
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def user_with_token(self, username: str, scopes: list[str] | None = None) -> tuple[int, str]:
         """A new user and a personal access token, made through the admin API as GitLab allows."""
         user = self.api.post(

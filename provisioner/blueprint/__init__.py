@@ -1,7 +1,8 @@
 """Blueprints: manifests, rendering, file policies and three-way updates. Pure: no API calls here.
 
 The files facet uses `render`, then `paths_to_observe` / `contents_needed` / `plan_files` (see `update`),
-`unified_diff` for plans and `commit_message` for the one commit. The inventory loader uses `check_vars`.
+`unified_diff` for plans, `commit_message` for the one commit and `proposal` for a merge request. The
+inventory loader uses `check_vars` and `check_enforce`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner.blueprint.checks import PIPELINE, conflict_marker_line, problem_in
 from provisioner.blueprint.diffs import unified_diff
 from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, LockError, parse_lock
 from provisioner.blueprint.manifest import (
     BLUEPRINTS_DIR,
+    WHOLE_FILE,
     Blueprint,
     FileRule,
     Manifest,
@@ -22,6 +25,7 @@ from provisioner.blueprint.manifest import (
     load_blueprint,
 )
 from provisioner.blueprint.merge import MergeResult, merge_three_way
+from provisioner.blueprint.policies import Enforce, enforce_problems, recorded_policy
 from provisioner.blueprint.render import RenderedFile, Rendering, render, sha256_text
 from provisioner.blueprint.tomlkeys import UnreadableFile, apply_owned_keys
 from provisioner.blueprint.update import (
@@ -43,9 +47,12 @@ from provisioner.errors import InputError
 __all__ = [
     "BLUEPRINTS_DIR",
     "LOCK_PATH",
+    "PIPELINE",
     "TRAILER",
+    "WHOLE_FILE",
     "Blueprint",
     "ContentMissing",
+    "Enforce",
     "FileAction",
     "FileDecision",
     "FileRule",
@@ -62,8 +69,10 @@ __all__ = [
     "UnreadableFile",
     "VariableDef",
     "apply_owned_keys",
+    "check_enforce",
     "check_vars",
     "commit_message",
+    "conflict_marker_line",
     "contents_needed",
     "list_blueprints",
     "load_blueprint",
@@ -71,7 +80,9 @@ __all__ = [
     "parse_lock",
     "paths_to_observe",
     "plan_files",
+    "problem_in",
     "read_lock",
+    "recorded_policy",
     "render",
     "resolve_variables",
     "sha256_text",
@@ -96,3 +107,14 @@ def check_vars(
     except InputError as exc:
         return [("blueprint", f"blueprint {name} is broken: {exc.problems[0]}")]
     return list(resolve_variables(blueprint, variables, project_path=project_path).problems)
+
+
+def check_enforce(name: str, enforce: object) -> list[tuple[str, str]]:
+    """Problems with a project's `blueprint_enforce` for blueprint `name`, as (field suffix, message)."""
+    if not isinstance(enforce, list):
+        return []
+    try:
+        blueprint = load_blueprint(name)
+    except InputError:
+        return []  # check_vars says what is wrong with the blueprint itself
+    return [("blueprint_enforce", message) for message in enforce_problems(blueprint, enforce)]

@@ -40,7 +40,11 @@ CONTEXT_NAMES = ("project_path", "project_name")
 """Names a `derive` expression may use besides the variables: the GitLab project the blueprint is for."""
 
 VarType = Literal["str", "bool", "int", "list[str]"]
-Policy = Literal["managed", "seed", "managed-keys"]
+Policy = Literal["managed", "enforced", "seed", "managed-keys"]
+"""managed: the rendering, the team's edits kept and merged; enforced: the rendering, any difference is drift
+that apply restores; seed: created once; managed-keys: only the owned keys of a TOML file."""
+WHOLE_FILE: tuple[Policy, ...] = ("managed", "enforced")
+"""Policies under which the file is the rendering, whole: the two a project may switch between."""
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
@@ -130,6 +134,8 @@ class FileRule(_Model):
     ensure_items: list[EnsureItems] = []
     only_with_new: str | None = None
     """seed: plant it only in the run that creates that file too (a new project, not an existing one)."""
+    compliance: Literal["enforced"] | None = None
+    """What a compliance team makes of this file: `blueprint_enforce: true` in the inventory enforces it."""
 
     @model_validator(mode="after")
     def _policy_fields(self) -> FileRule:
@@ -139,6 +145,8 @@ class FileRule(_Model):
             raise ValueError("policy managed-keys is only for TOML files")
         if self.policy != "seed" and self.only_with_new is not None:
             raise ValueError("only_with_new is only for policy seed")
+        if self.compliance is not None and self.policy not in WHOLE_FILE:
+            raise ValueError("compliance is only for policy managed or enforced (a whole rendered file)")
         for dotted in [
             *self.owned,
             *(e.path for e in self.ensure_items),
@@ -149,7 +157,7 @@ class FileRule(_Model):
         return self
 
 
-class Check(_Model):
+class VariableCheck(_Model):
     """A rule over several variables: when `when` (a Jinja expression over the resolved variables) is
     true, the project's variables are refused with `message`."""
 
@@ -236,7 +244,7 @@ class Manifest(_Model):
     version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")]
     description: Annotated[str, Field(min_length=1)]
     variables: dict[str, VariableDef] = {}
-    checks: list[Check] = []
+    variable_checks: list[VariableCheck] = []
     release_tags: ReleaseTags | None = None
     environments: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")], EnvironmentDef] = {}
     files: Annotated[list[FileRule], Field(min_length=1)]

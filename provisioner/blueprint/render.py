@@ -28,6 +28,7 @@ from provisioner.blueprint.manifest import (
     Policy,
     load_blueprint,
 )
+from provisioner.blueprint.policies import Enforce, enforce_problems, policy_for
 from provisioner.blueprint.variables import holds, resolve_variables, sort_versions
 from provisioner.errors import InputError, InputProblem
 
@@ -42,10 +43,7 @@ class RenderedFile:
     path: str
     rule: FileRule
     text: str
-
-    @property
-    def policy(self) -> Policy:
-        return self.rule.policy
+    policy: Policy  # the rule's, or the project's choice (see policies)
 
     @functools.cached_property
     def sha256(self) -> str:  # asked for many times per file and run: hashed once
@@ -78,8 +76,10 @@ def render(
     project_path: str | None = None,
     source: str = "blueprint_vars",
     root: Path = BLUEPRINTS_DIR,
+    enforce: Enforce = None,
 ) -> Rendering:
-    """Render blueprint `name` with a project's variables. `source` names where they came from in errors."""
+    """Render blueprint `name` with a project's variables. `source` names where they came from in errors;
+    `enforce` is the project's `blueprint_enforce`."""
     blueprint = load_blueprint(name, root)
     resolution = resolve_variables(blueprint, variables, project_path=project_path)
     problems = [InputProblem(source, 0, 0, field, message) for field, message in resolution.problems]
@@ -87,12 +87,15 @@ def render(
         InputProblem(source, 0, 0, f"blueprint_vars.{n}", "required: give it, or the project it derives from")
         for n in resolution.unresolved
     ]
+    problems += [
+        InputProblem(source, 0, 0, "blueprint_enforce", m) for m in enforce_problems(blueprint, enforce)
+    ]
     if problems:
         raise InputError(problems)
-    return render_resolved(blueprint, resolution.values)
+    return render_resolved(blueprint, resolution.values, enforce)
 
 
-def render_resolved(blueprint: Blueprint, values: Mapping[str, Any]) -> Rendering:
+def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: Enforce = None) -> Rendering:
     env = template_environment(blueprint)
     release_tags = blueprint.manifest.release_tags
     context = {
@@ -116,7 +119,7 @@ def render_resolved(blueprint: Blueprint, values: Mapping[str, Any]) -> Renderin
             raise _template_problem(blueprint, "", 0, f"files.path {rule.path!r}: {exc}") from None
         if any(f.path == path for f in files):
             raise _template_problem(blueprint, "", 0, f"two files render to {path!r}")
-        files.append(RenderedFile(path, rule, text))
+        files.append(RenderedFile(path, rule, text, policy_for(rule, enforce)))
     environments = tuple(n for n, e in blueprint.manifest.environments.items() if holds(e.when, values))
     return Rendering(blueprint.name, blueprint.version, dict(values), tuple(files), environments)
 

@@ -4,9 +4,13 @@ The files facet works in three steps, each a pure function here; it does the I/O
 
 1. `paths_to_observe(rendering)`: learn each path's `content_sha256` (HEAD, no download) and read the lock.
 2. `contents_needed(rendering, lock, hashes)`: the few files whose content the decision needs.
-3. `plan_files(rendering, lock, hashes, contents)`: per file nothing / create / update / conflict, plus the
-   lock file's own decision. Every change of a project goes into one commit (or one merge request when a
-   file conflicts); `commit_message` names the blueprint and its version in a trailer.
+3. `plan_files(rendering, lock, hashes, contents)`: per file nothing / create / update / adopt / conflict /
+   invalid, plus the lock file's own decision. Every change of a project goes into one commit, or one
+   merge request when a file is adopted, conflicts or fails its checks (`checks`); `commit_message` names
+   the blueprint and its version in a trailer.
+
+A whole file (`managed`, `enforced`) that exists but was never rendered here is the team's own: replacing
+it is an adoption, which a person approves. A merged result is checked before it is proposed for commit.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from provisioner.blueprint.checks import conflict_marker_line, problem_in
 from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, parse_lock
-from provisioner.blueprint.manifest import Policy
+from provisioner.blueprint.manifest import WHOLE_FILE, Policy
 from provisioner.blueprint.merge import merge_three_way
+from provisioner.blueprint.policies import recorded_policy
 from provisioner.blueprint.render import RenderedFile, Rendering, sha256_text
-from provisioner.blueprint.tomlkeys import apply_owned_keys
+from provisioner.blueprint.tomlkeys import UnreadableFile, apply_owned_keys
 
 TRAILER = "Provisioner-Blueprint"
 
@@ -32,7 +38,14 @@ class FileAction(enum.StrEnum):
     NONE = "none"
     CREATE = "create"
     UPDATE = "update"
+    ADOPT = "adopt"  # replace the team's own file: only through a draft merge request, never directly
     CONFLICT = "conflict"  # content carries conflict markers: propose it in a merge request, exit non-zero
+    INVALID = "invalid"  # a merged result that failed its checks: the same, with the reason
+
+    @property
+    def needs_person(self) -> bool:
+        """Proposed with something left for a person to fix: the run fails until it is merged."""
+        return self in (FileAction.CONFLICT, FileAction.INVALID)
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,16 @@ class FilesPlan:
     def conflicted(self) -> bool:
         return any(d.action is FileAction.CONFLICT for d in self.files)
 
+    @property
+    def needs_person(self) -> bool:
+        """Some file needs a person: conflict markers to resolve, or a merge that failed its checks."""
+        return any(d.action.needs_person for d in self.files)
+
+    @property
+    def adopting(self) -> bool:
+        """Some file is the team's own, to be replaced only once a person merges the proposal."""
+        return any(d.action is FileAction.ADOPT for d in self.files)
+
 
 class ContentMissing(LookupError):
     """plan_files was not given a content that contents_needed asked for (a bug in the caller)."""
@@ -102,7 +125,8 @@ def plan_files(
     rendering: Rendering, lock: Lock | None, hashes: Hashes, contents: Mapping[str, str]
 ) -> FilesPlan:
     """Per rendered file, then the lock file: what to write. Raises UnreadableFile for a managed-keys file
-    that does not parse (report it for the project; nothing of it should be written)."""
+    that does not parse, or a managed file that holds conflict markers on the default branch (report it
+    for the project; nothing of it should be written)."""
     decisions = []
     for rendered in rendering.files:
         decision = _decide(rendered, lock, hashes, contents)
@@ -156,15 +180,31 @@ def _decide(
         enforced = apply_owned_keys(rendered.path, text, rendered.text, rendered.rule)
         if enforced == text:
             return decision(FileAction.NONE, "tool-owned keys up to date")
+        if problem := problem_in(rendered.path, enforced):
+            return decision(
+                FileAction.INVALID, f"with the tool-owned keys set, it is broken: {problem}", enforced
+            )
         return decision(FileAction.UPDATE, "tool-owned keys differ", enforced)
 
     base = locked.base if locked is not None else None
     if locked is None or base is None:
-        return decision(FileAction.UPDATE, "not rendered by the tool before: replaced", rendered.text)
-    if sha == locked.sha256 == sha256_text(base):
-        return decision(FileAction.UPDATE, "blueprint changed", rendered.text)  # untouched: no merge needed
+        return decision(
+            FileAction.ADOPT, "the project's own file, not rendered by the tool before", rendered.text
+        )
+    untouched = sha == locked.sha256 == sha256_text(base)
+    if untouched:
+        return decision(FileAction.UPDATE, "blueprint changed", rendered.text)  # no merge needed
+    if rendered.policy == "enforced":
+        return decision(
+            FileAction.UPDATE, "enforced: differs from the rendering; restored", rendered.text, True
+        )
     if text is None:
         return None
+    if (line := conflict_marker_line(text)) is not None:
+        # Someone merged a conflict without resolving it: that is not an edit to keep, nor a base to merge.
+        raise UnreadableFile(
+            rendered.path, f"holds a conflict marker at line {line} on the default branch: resolve it there"
+        )
     merged = merge_three_way(
         base,
         rendered.text,
@@ -178,6 +218,10 @@ def _decide(
         )
     if merged.text == text:
         return decision(FileAction.NONE, "edited by the team; nothing to merge", edited=True)
+    if problem := problem_in(rendered.path, merged.text):
+        return decision(
+            FileAction.INVALID, f"merged with the team's edits, it is broken: {problem}", merged.text, True
+        )
     return decision(FileAction.UPDATE, "blueprint changed; merged with the team's edits", merged.text, True)
 
 
@@ -192,8 +236,8 @@ def _lock_decision(
             after = known.sha256  # a removed seed stays known, so that it is not planted again
         if after is None:
             continue
-        base = rendered.text if rendered.policy == "managed" else None
-        files[rendered.path] = LockedFile(rendered.policy, after, rendered.sha256, base)
+        base = rendered.text if rendered.policy in WHOLE_FILE else None
+        files[rendered.path] = LockedFile(recorded_policy(rendered.policy), after, rendered.sha256, base)
     new = Lock(rendering.blueprint, rendering.version, dict(rendering.variables), files)
     sha = hashes.get(LOCK_PATH)
     if (

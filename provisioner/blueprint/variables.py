@@ -83,7 +83,7 @@ def resolve_variables(
             values[name] = var.default
     if not problems:
         problems += [
-            ("blueprint_vars", c.message) for c in blueprint.manifest.checks if holds(c.when, values)
+            ("blueprint_vars", c.message) for c in blueprint.manifest.variable_checks if holds(c.when, values)
         ]
     return Resolution(values, tuple(problems), tuple(unresolved))
 

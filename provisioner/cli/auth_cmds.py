@@ -18,7 +18,7 @@ from provisioner.cli import common
 from provisioner.config import Settings
 from provisioner.credentials import KEYRING_SERVICE, NO_KEYRING_HINT, keyring_delete, keyring_get, keyring_set
 from provisioner.errors import Unauthorized
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.onboard import auth
 
 auth_app = typer.Typer(help="Keep the GitLab token in the OS keyring.", no_args_is_help=True)
@@ -63,7 +63,6 @@ def _no_keyring() -> NoReturn:
 
 
 @auth_app.command()
-@common.boundary
 def login(url: UrlOpt = None) -> None:
     """Check a token with GitLab and keep it in the OS keyring (prompted for; or piped on stdin)."""
     cfg = _setup(url)
@@ -92,7 +91,6 @@ def login(url: UrlOpt = None) -> None:
 
 
 @auth_app.command()
-@common.boundary
 def status(url: UrlOpt = None) -> None:
     """Say where the token comes from (environment or keyring) and check it with GitLab."""
     cfg = _setup(url)
@@ -117,7 +115,6 @@ def status(url: UrlOpt = None) -> None:
 
 
 @auth_app.command()
-@common.boundary
 def logout(url: UrlOpt = None) -> None:
     """Remove the token of this GitLab from the keyring."""
     cfg = _setup(url)

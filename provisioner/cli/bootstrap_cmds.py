@@ -26,7 +26,6 @@ from provisioner.onboard import bootstrap as onboard
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    @common.boundary
     def bootstrap(
         project: Annotated[str, typer.Argument(help="Full path of the project, GROUP/NAME.")],
         blueprint: Annotated[str | None, typer.Option(help="Blueprint to scaffold it with.")] = None,
@@ -45,8 +44,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create the project if it is missing, apply every facet in the same run, then add it to the
         inventory (comments and order kept). Running it again changes nothing."""
+        given = onboard.parse_vars(var or [])
+        entry = {"blueprint": blueprint, "blueprint_vars": given}
         request = onboard.BootstrapRequest(
-            inventory, project.strip("/"), blueprint, onboard.parse_vars(var or [])
+            inventory,
+            project.strip("/"),
+            {key: value for key, value in entry.items() if value},
+            {"blueprint": "--blueprint", "blueprint_vars": "--var"},
         )
         staged = onboard.prepare(request)  # validates everything; no API call before this
         try:

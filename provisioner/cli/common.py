@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import typer
 
 from provisioner.cli import logs as cli_logs
 from provisioner.config import Settings, load_settings
-from provisioner.credentials import resolve_token
+from provisioner.credentials import resolve_access_token
 from provisioner.errors import (
     ConfigError,
     GitLabError,
@@ -23,12 +23,11 @@ from provisioner.errors import (
     ProvisionerError,
     Unauthorized,
 )
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.report.text import plural
 from provisioner.secrets import redact
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT, EXIT_INTERRUPTED = 0, 1, 2, 130
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def err(message: str) -> None:
@@ -44,42 +43,53 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
-def boundary(command: F) -> F:
-    """The one place that turns errors into messages and exit codes. No traceback on screen.
+@contextmanager
+def boundary(*, debug: bool) -> Iterator[None]:
+    """The one place that turns errors into messages and exit codes, around every command (see
+    `provisioner.cli.Program`). No traceback on screen.
 
     Logging (and with it the scrubbing of secrets from every handler) starts here, before the command
     loads anything: a crash while loading the inventory is caught, scrubbed and logged like any other.
     """
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            cli_logs.setup(bool(kwargs.get("debug")), settings().log_file)
-            return command(*args, **kwargs)
-        except typer.Exit:
+    try:
+        cli_logs.setup(debug, settings().log_file)
+        yield
+    except (typer.Exit, typer.Abort):
+        raise  # an exit code a command chose
+    except InputError as exc:
+        for problem in exc.problems:
+            err(str(problem))
+        err(f"{plural(len(exc.problems), 'problem')} in the input; nothing was sent to GitLab.")
+        raise typer.Exit(EXIT_ERROR) from None
+    except (ConfigError, GitLabError) as exc:
+        fail(f"error: {exc}")
+    except Interrupted as exc:
+        err(f"aborted: {exc}")
+        _exit_now(EXIT_INTERRUPTED)
+    except ProvisionerError as exc:
+        fail(f"error: {exc}")
+    except BrokenPipeError:
+        # The reader went away (`provisioner plan | head`): nothing more to say, and no one to say it to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_ERROR) from None
+    except OSError as exc:
+        # A file the command was told to read or write: the user's to fix, said without a traceback.
+        fail(f"error: {exc.strerror or type(exc).__name__}: {exc.filename or ''}".rstrip(": "))
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if _usage_error(exc):
             raise
-        except InputError as exc:
-            for problem in exc.problems:
-                err(str(problem))
-            err(f"{plural(len(exc.problems), 'problem')} in the input; nothing was sent to GitLab.")
-            raise typer.Exit(EXIT_ERROR) from None
-        except (ConfigError, GitLabError) as exc:
-            fail(f"error: {exc}")
-        except Interrupted as exc:
-            err(f"aborted: {exc}")
-            _exit_now(EXIT_INTERRUPTED)
-        except ProvisionerError as exc:
-            fail(f"error: {exc}")
-        except KeyboardInterrupt:
-            fail("interrupted", EXIT_INTERRUPTED)
-        except Exception as exc:
-            log_file = cli_logs.log_traceback("unexpected error")  # the console drops tracebacks
-            kept = f"the traceback is in {log_file}" if log_file else "no log file could be written"
-            fail(f"internal error: {type(exc).__name__}; {kept}")
-        finally:
-            cli_logs.teardown()
+        log_file = cli_logs.log_traceback("unexpected error")  # the console drops tracebacks
+        kept = f"the traceback is in {log_file}" if log_file else "no log file could be written"
+        fail(f"internal error: {type(exc).__name__}; {kept}")
+    finally:
+        cli_logs.teardown()
 
-    return wrapper  # type: ignore[return-value]
+
+def _usage_error(exc: Exception) -> bool:
+    """A usage error typer words itself (its click's ClickException: `show()` and an `exit_code`)."""
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
 
 
 def _exit_now(code: int) -> NoReturn:
@@ -98,7 +108,7 @@ def connect(cfg: Settings) -> GitLabApi:
     """A client that has talked to GitLab once: an unreachable host, a TLS failure or a bad token is
     one error for the run, not one per project (each after its own retries)."""
     cfg.check_transport()
-    token = resolve_token(cfg)
+    token = resolve_access_token(cfg)
     api = GitLabApi(
         cfg.gitlab_url,
         token,

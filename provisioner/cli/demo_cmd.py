@@ -42,7 +42,8 @@ def _reset(url: str, token: str) -> None:
 
 
 def _merge_open_requests(url: str, token: str) -> list[str]:
-    """Play the team's maintainer: accept the merge requests the tool opened on protected branches."""
+    """Play the team's maintainer: accept the merge requests the tool opened on protected branches, and
+    the drafts it opened to adopt a project's own pipeline (marked ready first: GitLab merges no draft)."""
     session = requests.Session()
     session.headers["PRIVATE-TOKEN"] = token
     api = f"{url}/api/v4"
@@ -52,7 +53,10 @@ def _merge_open_requests(url: str, token: str) -> list[str]:
             f"{api}/projects/{project['id']}/merge_requests", params={"state": "opened"}, timeout=10
         )
         for mr in requests_open.json() if requests_open.status_code == 200 else []:
-            done = session.put(f"{api}/projects/{project['id']}/merge_requests/{mr['iid']}/merge", timeout=10)
+            where = f"{api}/projects/{project['id']}/merge_requests/{mr['iid']}"
+            if mr.get("draft"):
+                session.put(where, json={"title": str(mr["title"]).removeprefix("Draft: ")}, timeout=10)
+            done = session.put(f"{where}/merge", timeout=10)
             if done.status_code == 200:
                 merged.append(str(mr["web_url"]))
     return merged
@@ -60,7 +64,6 @@ def _merge_open_requests(url: str, token: str) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    @common.boundary
     def demo(
         inventory: Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")] = Path(
             "inventory.yaml"

@@ -16,7 +16,6 @@ from provisioner.report.text import plural
 
 def register(app: typer.Typer) -> None:
     @app.command("import")
-    @common.boundary
     def import_(
         group: Annotated[str, typer.Argument(help="Full path of the group to import, with its subgroups.")],
         out: Annotated[

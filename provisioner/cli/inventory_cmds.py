@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provisioner.cli import common
+from provisioner.facets import inventory_sections
 from provisioner.inventory import inventory_json_schema, load_inventory
 from provisioner.report.text import plural
 
@@ -17,19 +17,17 @@ InventoryOption = Annotated[
 ]
 
 
-@common.boundary
 def validate(inventory: InventoryOption = Path("inventory.yaml")) -> None:
     """Check the inventory, its includes, blueprint inputs and secret references, offline."""
-    loaded = load_inventory(inventory)
+    loaded = load_inventory(inventory, sections=inventory_sections())
     typer.echo(f"ok: {plural(len(loaded.projects), 'project')}, {plural(len(loaded.groups), 'group')}")
 
 
-@common.boundary
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Print the JSON Schema of inventory files, for editors."""
-    text = json.dumps(inventory_json_schema(), indent=2) + "\n"
+    text = json.dumps(inventory_json_schema(inventory_sections()), indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -17,12 +17,12 @@ from provisioner.cli import common
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
 from provisioner.engine.select import parse_shard, select
+from provisioner.facets import inventory_sections
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
-from provisioner.model import RunResult
+from provisioner.model import Mode, RunResult
 from provisioner.report import json_report, junit, text
-from provisioner.tokens import store_token
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")]
 ProjectOpt = Annotated[
@@ -50,7 +50,7 @@ class Selection:
 
 def _select(inventory_path: Path, patterns: Sequence[str], shard: str | None) -> Selection:
     """The loader validates everything and applies `--project`; `--shard` splits what it selected."""
-    loaded = load_inventory(inventory_path, only=patterns)
+    loaded = load_inventory(inventory_path, only=patterns, sections=inventory_sections())
     try:
         shard_spec = parse_shard(shard) if shard else None
     except ValueError as exc:
@@ -89,9 +89,7 @@ def execute(
 ) -> tuple[RunResult, str]:
     cfg = common.settings(url, concurrency)
     api = common.connect(cfg)
-    ctx = ApplyContext(
-        options=options, inventory_dir=common.inventory_dir(inventory_path), store_token=store_token
-    )
+    ctx = ApplyContext(options=options, inventory_dir=common.inventory_dir(inventory_path))
     try:
         with (
             _stop_on_sigint() as stop,
@@ -99,9 +97,8 @@ def execute(
         ):
             result = run(
                 api,
-                sel.projects,
-                sel.groups,
-                mode=mode,
+                (*sel.groups, *sel.projects),
+                mode=Mode(mode),
                 options=options,
                 ctx=ctx,
                 concurrency=cfg.concurrency,
@@ -139,7 +136,6 @@ def exit_code(result: RunResult, *, drift_code: int) -> int:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    @common.boundary
     def plan(
         inventory: InventoryOpt = Path("inventory.yaml"),
         project: ProjectOpt = None,
@@ -174,7 +170,6 @@ def register(app: typer.Typer) -> None:
         )
 
     @app.command()
-    @common.boundary
     def apply(
         inventory: InventoryOpt = Path("inventory.yaml"),
         project: ProjectOpt = None,
@@ -225,7 +220,6 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_OK))
 
     @app.command()
-    @common.boundary
     def check(
         inventory: InventoryOpt = Path("inventory.yaml"),
         project: ProjectOpt = None,

@@ -1,81 +1,70 @@
-"""The prefetch step of a run: which bulk reads the inventory calls for, and how far they are trusted.
+"""The prefetch step of a run: which bulk reads the facets call for, and how far they are trusted.
 
-Bulk reads (see `provisioner.gitlab.bulk`) may only prove that a project complies. When a facet finds
-drift in what they said, the facet observes again over REST before the drift is reported or written:
-GraphQL and REST are different views of GitLab (Premium grants on protected branches, fields the
-token may not see), and a write must never rest on the cheaper one.
+Each facet says what it will take from bulk reads for a project (`bulk_reads`) and which paths it will
+look up (`lookups`); this module asks `provisioner.gitlab.bulk` for the union. Bulk reads may only
+prove that a project complies: when a facet finds drift in what they said, the facet observes again
+over REST before the drift is reported or written. GraphQL and REST are different views of GitLab
+(Premium grants on protected branches, fields the token may not see), and a write must never rest on
+the cheaper one.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
-from provisioner.blueprint import LOCK_PATH, paths_to_observe, render
 from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab import bulk
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Change, ProjectRef
+from provisioner.model import Change, TargetRef
 
 log = logging.getLogger(__name__)
 
 
-def wanted(spec: ProjectSpec) -> bulk.Wanted:
-    """The bulk reads the facets will consume for this project, from the inventory's sections."""
-    config = spec.config
-    reads = set()
-    if spec.variables or config.variables.prune:
-        reads.add("variables")
-    runners = config.runners
-    if runners is not None and (runners.assign or runners.create or runners.prune):
-        reads.add("runners")
-    registry = config.registry
-    if registry is not None:
-        if registry.job_token_scope is not None:
-            reads.add("job_token")
-        if registry.package_protection_rules is not None:
-            reads.add("package_rules")
-        if registry.container_protection_rules is not None:
-            reads.add("container_rules")
-    protection = config.protection
-    if protection is not None and (protection.default_branch is not None or protection.branches):
-        rules = [protection.default_branch, *protection.branches.values()]
-        # GraphQL does not show unprotect levels (neither does REST on CE): REST decides those.
-        if all(r is None or r.unprotect_access_level is None for r in rules):
-            reads.add("protected_branches")
-    blob_paths: tuple[str, ...] = ()
-    texts: dict[str, str | None] = {}
-    if config.blueprint is not None:
-        reads.add("blobs")
-        rendering = render(config.blueprint, config.blueprint_vars, project_path=spec.path)
-        blob_paths = paths_to_observe(rendering)
-        # Seeds are decided by their hash alone; managed files need their text only where they differ
-        # from the rendering. The lock is read whenever the team edited any file since the tool last
-        # wrote it (it is not rewritten for that), and nothing local says what it holds.
-        texts = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
-        texts[LOCK_PATH] = None
-    return replace(named(spec), reads=frozenset(reads), blob_paths=blob_paths, blob_texts=texts)
+def wanted(spec: ProjectSpec, facets: Sequence[Facet[Any]]) -> bulk.Wanted:
+    """The bulk reads the facets will consume for this project."""
+    reads = functools.reduce(
+        lambda a, b: a | b, (f.bulk_reads(spec) for f in _mine(spec, facets)), BulkReads()
+    )
+    base = named(spec, facets)
+    return bulk.Wanted(
+        spec.path,
+        reads=reads.reads,
+        blob_paths=reads.blob_paths,
+        blob_texts=reads.blob_texts,
+        group_ids=base.group_ids,
+        project_ids=base.project_ids,
+    )
 
 
-def named(spec: ProjectSpec) -> bulk.Wanted:
-    """What step 1 needs of a project: its path and the paths it names (no rendering)."""
-    scope = spec.config.registry.job_token_scope if spec.config.registry is not None else None
-    if scope is None:
-        return bulk.Wanted(spec.path)
-    return bulk.Wanted(spec.path, group_ids=tuple(scope.groups), project_ids=tuple(scope.projects))
+def named(spec: ProjectSpec, facets: Sequence[Facet[Any]]) -> bulk.Wanted:
+    """What step 1 needs of a project: its path and the paths its facets name (cheap: no rendering)."""
+    lookups = [f.lookups(spec) for f in _mine(spec, facets)]
+    groups = tuple(dict.fromkeys(g for found in lookups for g in found.groups))
+    projects = tuple(dict.fromkeys(p for found in lookups for p in found.projects))
+    return bulk.Wanted(spec.path, group_ids=groups, project_ids=projects)
 
 
-def prefetch_entities(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
-    stats = bulk.prefetch_entities(api, [named(spec) for spec in projects], workers=workers)
+def _mine(spec: ProjectSpec, facets: Sequence[Facet[Any]]) -> list[Facet[Any]]:
+    return [f for f in facets if f.kind is spec.kind and f.wants(spec)]
+
+
+def prefetch_entities(
+    api: GitLabApi, projects: Sequence[ProjectSpec], facets: Sequence[Facet[Any]], *, workers: int
+) -> bulk.PrefetchStats:
+    stats = bulk.prefetch_entities(api, [named(spec, facets) for spec in projects], workers=workers)
     log.info("prefetch of entities: %s", stats)
     return stats
 
 
-def prefetch_details(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers: int) -> bulk.PrefetchStats:
-    stats = bulk.prefetch_details(api, [wanted(spec) for spec in projects], workers=workers)
+def prefetch_details(
+    api: GitLabApi, projects: Sequence[ProjectSpec], facets: Sequence[Facet[Any]], *, workers: int
+) -> bulk.PrefetchStats:
+    stats = bulk.prefetch_details(api, [wanted(spec, facets) for spec in projects], workers=workers)
     log.info("prefetch of details (%d projects): %s", len(projects), stats)
     return stats
 
@@ -83,17 +72,20 @@ def prefetch_details(api: GitLabApi, projects: Sequence[ProjectSpec], *, workers
 class Confirmed:
     """A facet whose observations from bulk reads count only when they show no drift."""
 
-    def __init__(self, facet: Facet, options: PlanOptions) -> None:
+    def __init__(self, facet: Facet[Any], options: PlanOptions) -> None:
         self.facet = facet
         self.name = facet.name
+        self.kind = facet.kind
+        self.section = facet.section
+        self.schema = facet.schema
         self._options = options
 
-    def wants(self, spec: ProjectSpec) -> bool:
+    def wants(self, spec: Any) -> bool:
         return self.facet.wants(spec)
 
-    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
-        observed = self.facet.observe(api, project, spec)
-        if not api.cache.has_facts(project.id):
+    def observe(self, api: GitLabApi, target: TargetRef, spec: Any) -> Any:
+        observed = self.facet.observe(api, target, spec)
+        if not api.read_in_bulk(target):
             return observed
         try:
             drift = any(c.is_pending for c in self.facet.diff(spec, observed, self._options))
@@ -101,13 +93,23 @@ class Confirmed:
             drift = True  # the REST observation will say it again, or not
         if not drift:
             return observed
-        api.cache.forget_facts(project.id)
-        return self.facet.observe(api, project, spec)
+        api.distrust_bulk(target)
+        return self.facet.observe(api, target, spec)
 
-    def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
+    def diff(self, spec: Any, observed: Any, options: PlanOptions) -> list[Change]:
         return self.facet.diff(spec, observed, options)
 
-    def apply(
-        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
-    ) -> None:
-        self.facet.apply(api, project, changes, ctx)
+    def apply(self, api: GitLabApi, target: TargetRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        self.facet.apply(api, target, changes, ctx)
+
+    def bulk_reads(self, spec: Any) -> BulkReads:
+        return self.facet.bulk_reads(spec)
+
+    def lookups(self, spec: Any) -> Any:
+        return self.facet.lookups(spec)
+
+    def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
+        return self.facet.read_current(api, target, notes)
+
+    def describe(self, target: Any, current: Any) -> Any:
+        return self.facet.describe(target, current)

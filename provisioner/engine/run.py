@@ -1,8 +1,8 @@
-"""A whole run: groups first, then projects with bounded concurrency, one shared API client.
+"""A whole run: every target (groups, then projects) with bounded concurrency, one shared API client.
 
-Results stream to `on_result` as projects finish (progress display). When `stop` is set (SIGINT),
-no new project starts; the ones in flight finish and are reported; the run says it was interrupted.
-A KeyboardInterrupt while waiting (a second Ctrl-C) raises `Interrupted` naming the projects in flight.
+Results stream to `on_result` as targets finish (progress display). When `stop` is set (SIGINT),
+no new target starts; the ones in flight finish and are reported; the run says it was interrupted.
+A KeyboardInterrupt while waiting (a second Ctrl-C) raises `Interrupted` naming the targets in flight.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from provisioner.engine import prefetch as bulk
-from provisioner.engine.worker import process_group, process_project
+from provisioner.engine.worker import Job, process_target
 from provisioner.errors import Interrupted
-from provisioner.facets import GROUP_FACETS, PROJECT_FACETS
-from provisioner.facets.base import ApplyContext, Facet, GroupFacet, PlanOptions
-from provisioner.gitlab.transport import GitLabApi
-from provisioner.inventory.spec import GroupSpec, ProjectSpec
-from provisioner.model import ProjectResult, RunResult
+from provisioner.facets import ANCHORS, registered
+from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
+from provisioner.gitlab.api import GitLabApi
+from provisioner.inventory.spec import ProjectSpec, TargetSpec
+from provisioner.model import Mode, ProjectResult, RunResult, TargetKind
 
 # Projects whose bulk-read details (variables, runners, file hashes, ...) are read at a time, a window
 # ahead of the workers: what the cache holds stays the same from 1,000 projects to 100,000.
@@ -28,74 +28,63 @@ WINDOW = 500
 
 def run(
     api: GitLabApi,
-    projects: Sequence[ProjectSpec],
-    groups: Sequence[GroupSpec] = (),
+    targets: Sequence[TargetSpec],
     *,
-    mode: str,
+    mode: Mode,
     options: PlanOptions | None = None,
     ctx: ApplyContext | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
     on_result: Callable[[ProjectResult], None] = lambda result: None,
-    facets: Sequence[Facet] = PROJECT_FACETS,
-    group_facets: Sequence[GroupFacet] = GROUP_FACETS,
+    facets: Sequence[Facet[Any]] | None = None,
+    anchors: Mapping[TargetKind, Anchor] = ANCHORS,
     expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     prefetch: bool = True,
 ) -> RunResult:
+    """`expected`: the approved plan, by target name (see `worker.process_target`)."""
+    mode = Mode(mode)
+    working: Sequence[Facet[Any]] = registered() if facets is None else facets
     options = options or PlanOptions()
     ctx = ctx or ApplyContext(options=options)
     stop = stop or threading.Event()
-    apply = mode == "apply"
     results: list[ProjectResult] = []
-
-    for group in groups:
-        if stop.is_set():
-            break
-        try:
-            result = process_group(api, group, group_facets, apply=apply, options=options, ctx=ctx)
-        except KeyboardInterrupt:
-            raise Interrupted([f"group {group.path}"]) from None
-        results.append(result)
-        on_result(result)
-
     windows: dict[int, Future[Any]] = {}  # first index of a window -> its prefetch of details
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch-ahead")
     workers = min(concurrency, 4)
 
-    def details_for(start: int) -> None:
-        if start < len(projects):
-            window = projects[start : start + WINDOW]
-            windows[start] = ahead.submit(bulk.prefetch_details, api, window, workers=workers)
+    def projects(window: Sequence[TargetSpec]) -> list[ProjectSpec]:
+        return [t for t in window if isinstance(t, ProjectSpec)]
 
-    if prefetch and projects and not stop.is_set():
+    def details_for(start: int) -> None:
+        if start < len(targets):
+            window = projects(targets[start : start + WINDOW])
+            windows[start] = ahead.submit(bulk.prefetch_details, api, window, working, workers=workers)
+
+    if prefetch and projects(targets) and not stop.is_set():
         # Read in bulk what the facets will ask for (see engine/prefetch): the entities of all projects
         # now (group listings are paged over whole groups), the details a window ahead of the workers.
-        bulk.prefetch_entities(api, projects, workers=workers)
-        facets = [bulk.Confirmed(f, options) for f in facets]
+        bulk.prefetch_entities(api, projects(targets), working, workers=workers)
+        working = [bulk.Confirmed(f, options) for f in working]
         details_for(0)
 
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="project")
+    jobs = {
+        kind: Job(anchor, [f for f in working if f.kind is kind], mode is Mode.APPLY, options, ctx)
+        for kind, anchor in anchors.items()
+    }
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="target")
     in_flight: dict[Future[ProjectResult], str] = {}
     started = 0
     try:
         while True:
-            while len(in_flight) < concurrency and started < len(projects) and not stop.is_set():
+            while len(in_flight) < concurrency and started < len(targets) and not stop.is_set():
                 if started in windows:
                     windows.pop(started).result()  # this window's details are in the cache
                     details_for(started + WINDOW)
-                spec = projects[started]
+                spec = targets[started]
                 started += 1
-                future = pool.submit(
-                    process_project,
-                    api,
-                    spec,
-                    facets,
-                    apply=apply,
-                    options=options,
-                    ctx=ctx,
-                    expected=None if expected is None else expected.get(spec.path, []),
-                )
-                in_flight[future] = spec.path
+                approved = None if expected is None else expected.get(spec.name, [])
+                future = pool.submit(process_target, api, spec, jobs[spec.kind], expected=approved)
+                in_flight[future] = spec.name
             if not in_flight:
                 break
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -105,14 +94,14 @@ def run(
                 results.append(result)
                 on_result(result)
     except KeyboardInterrupt:
-        # A second Ctrl-C: stop waiting, and say which projects may be left half-done.
+        # A second Ctrl-C: stop waiting, and say which targets may be left half-done.
         ahead.shutdown(wait=False, cancel_futures=True)
         pool.shutdown(wait=False, cancel_futures=True)
         raise Interrupted(sorted(in_flight.values())) from None
     ahead.shutdown(cancel_futures=True)
     pool.shutdown()
 
-    order = {spec.path: i for i, spec in enumerate(projects)}
+    order = {spec.name: i for i, spec in enumerate(targets)}
     results.sort(key=lambda r: (r.project in order, order.get(r.project, 0)))
-    interrupted = stop.is_set() and started < len(projects)
+    interrupted = stop.is_set() and started < len(targets)
     return RunResult(mode=mode, projects=tuple(results), interrupted=interrupted)

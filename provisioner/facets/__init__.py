@@ -1,21 +1,31 @@
-"""The registry of facets, in the order the engine applies them.
+"""The registry of facets, in the order the engine applies them, and the anchors of their targets.
 
 Order matters: settings first (they may enable features the rest relies on); files are committed
 before protection tightens the default branch (an empty repository gets its first commit first).
-Adding a facet means adding its module and one line here; the engine knows no facet by name.
+Adding a facet means adding its module and one line in FACETS; the engine and `import` know no facet
+by name. The anchors find (and create) the targets each kind of facet works on.
 """
 
 from __future__ import annotations
 
-from provisioner.facets.base import Facet, GroupFacet
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from provisioner.facets.base import Anchor, Facet, sections
 from provisioner.facets.files import ProjectFiles
+from provisioner.facets.group import GroupAnchor
+from provisioner.facets.project import ProjectAnchor
 from provisioner.facets.protection import ProjectProtection
-from provisioner.facets.registry import ProjectRegistry
+from provisioner.facets.registries import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
 from provisioner.facets.settings import ProjectSettings
 from provisioner.facets.variables import GroupVariables, ProjectVariables
+from provisioner.model import TargetKind
 
-PROJECT_FACETS: tuple[Facet, ...] = (
+FACETS: tuple[Facet[Any], ...] = (
+    GroupVariables(),
     ProjectSettings(),
     ProjectVariables(),
     ProjectRunners(),
@@ -23,11 +33,21 @@ PROJECT_FACETS: tuple[Facet, ...] = (
     ProjectFiles(),
     ProjectProtection(),
 )
-GROUP_FACETS: tuple[GroupFacet, ...] = (GroupVariables(),)
+ANCHORS: Mapping[TargetKind, Anchor] = {TargetKind.PROJECT: ProjectAnchor(), TargetKind.GROUP: GroupAnchor()}
 
 
-def by_name(name: str) -> Facet:
-    for facet in PROJECT_FACETS:
+def registered() -> tuple[Facet[Any], ...]:
+    """The facets as registered now (read at call time: a test may register one more)."""
+    return FACETS
+
+
+def inventory_sections() -> Mapping[str, type[BaseModel]]:
+    """The inventory sections the registered facets read, with their schemas (for the loader)."""
+    return sections(registered())
+
+
+def by_name(name: str) -> Facet[Any]:
+    for facet in registered():
         if facet.name == name:
             return facet
     raise KeyError(name)

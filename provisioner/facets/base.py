@@ -1,19 +1,34 @@
-"""The facet interface: one module per aspect of a project, all with the same three functions.
+"""The facet interface: one module per aspect of a target, all with the same small set of methods.
 
-`observe` reads (through the run's `GitLabApi`), `diff` is pure, `apply` writes exactly the changes it is
-given. The engine calls them in registry order and knows no facet by name.
+A facet is everything the tool knows about one aspect: which inventory section it reads (`section`,
+validated by `schema`), whether a target's spec configures it (`wants`), how to read it (`observe`,
+through the area modules of `provisioner.gitlab`), how it differs (`diff`, pure), how to write it
+(`apply`), what it can read in bulk for many projects at once (`bulk_reads`, `lookups`), and how an
+existing target is written back as inventory (`read_current` and `describe`, for `import`). The
+engine and `import` call these in registry order and know no facet by name.
+
+Every method beyond the core four has a default in `FacetDefaults`, as pre-commit's languages take
+the helpers they do not override: a facet that reads nothing in bulk and cannot be imported is four
+methods and three attributes.
+
+An anchor (`Anchor`) is what finds, and maybe creates, the targets of one kind: without the target
+there is nothing for its facets to observe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from provisioner.gitlab import GitLabApi
-from provisioner.inventory.schema import TokenStore
-from provisioner.inventory.spec import GroupSpec, ProjectSpec
-from provisioner.model import Change, ProjectRef
+from pydantic import BaseModel
+
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
+from provisioner.model import Change, TargetKind, TargetRef
+
+ObservedT = TypeVar("ObservedT")
+CurrentT = TypeVar("CurrentT")
 
 
 @dataclass(frozen=True)
@@ -24,42 +39,120 @@ class PlanOptions:
 
 @dataclass
 class ApplyContext:
-    """What `apply` may need beyond the changes: where one-time tokens go, and a progress hook."""
+    """What `apply` may need beyond the changes: the options, and where relative token files live."""
 
     options: PlanOptions = field(default_factory=PlanOptions)
     inventory_dir: str = "."
-    store_token: Callable[[TokenStore, str, str, str], str] | None = None
-    """store_token(store, default "SERVICE/NAME", token, inventory_dir) keeps a one-time token and
-    says where it went (see provisioner.tokens). SERVICE is up to the first slash; NAME may hold more."""
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Paths whose ids a facet needs (job token allowlists name projects and groups): resolved once
+    per run, before the workers all ask at once."""
+
+    groups: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+
+
+@dataclass
+class Description:
+    """What `import` writes of one facet for one target, and what it left out.
+
+    `entry`: top-level inventory keys (normally the facet's section) to plain data, as a user writes
+    it. `notes`: display-safe lines saying what could not be expressed. `comments`: a comment for the
+    end of the line at a path in `entry` (list items by index), where the user has work to do.
+    `private`: values that must never be written but decide whether equal entries may be shared by a
+    group (masked variable values), by the entry's path, in memory only.
+    """
+
+    entry: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    comments: dict[tuple[str, ...], str] = field(default_factory=dict)
+    private: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
 
 @runtime_checkable
-class Facet(Protocol):
-    name: str
+class Facet(Protocol[ObservedT]):
+    # Read-only in the protocol, so that a facet may declare them as plain class attributes.
+    @property
+    def name(self) -> str:
+        """The facet's name in plans and reports."""
 
-    def wants(self, spec: ProjectSpec) -> bool:
-        """Whether the inventory configures this facet for the project at all."""
+    @property
+    def kind(self) -> TargetKind:
+        """The kind of target it works on."""
 
-    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
+    @property
+    def section(self) -> str | None:
+        """The inventory key that configures it. Its schema is `schema`; None: a plain field of the
+        project's schema (the files facet's `blueprint`)."""
+
+    @property
+    def schema(self) -> type[BaseModel] | None: ...
+
+    def wants(self, spec: Any) -> bool:
+        """Whether the inventory configures this facet for the target at all."""
+
+    def observe(self, api: GitLabApi, target: Any, spec: Any) -> ObservedT:
         """Read what the facet owns, normalised so that it compares with the spec."""
 
-    def diff(self, spec: ProjectSpec, observed: Any, options: PlanOptions) -> list[Change]:
+    def diff(self, spec: Any, observed: ObservedT, options: PlanOptions) -> list[Change]:
         """Pure: the changes that would make `observed` match `spec`."""
 
-    def apply(
-        self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
-    ) -> None:
+    def apply(self, api: GitLabApi, target: Any, changes: Sequence[Change], ctx: ApplyContext) -> None:
         """Write exactly `changes` (all of this facet), in order."""
+
+    def bulk_reads(self, spec: Any) -> BulkReads:
+        """What `observe` will take from bulk reads (GraphQL) for this project, if they ran."""
+
+    def lookups(self, spec: Any) -> Lookups:
+        """Paths whose ids `observe` will look up."""
+
+    def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
+        """`import`: what the target has of this facet. Raises a ProvisionerError when it cannot tell
+        at all; a part it cannot read is left out with a note (see `describing.read_part`)."""
+
+    def describe(self, target: Any, current: Any) -> Description:
+        """`import`, pure: `current` in the inventory's words; a plan right after must be empty."""
+
+
+class FacetDefaults:
+    """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported."""
+
+    schema: type[BaseModel] | None = None
+
+    def bulk_reads(self, spec: Any) -> BulkReads:
+        return BulkReads()
+
+    def lookups(self, spec: Any) -> Lookups:
+        return Lookups()
+
+    def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
+        return None
+
+    def describe(self, target: Any, current: Any) -> Description:
+        return Description()
 
 
 @runtime_checkable
-class GroupFacet(Protocol):
-    name: str
+class Anchor(Protocol):
+    """How the engine finds the targets of one kind, and creates one the inventory asks for."""
 
-    def observe(self, api: GitLabApi, group: GroupSpec) -> Any: ...
+    kind: TargetKind
 
-    def diff(self, spec: GroupSpec, observed: Any, options: PlanOptions) -> list[Change]: ...
+    def find(self, api: GitLabApi, spec: Any) -> TargetRef | None:
+        """The target on GitLab, or None when it is missing or invisible to this token."""
 
-    def apply(
-        self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext
-    ) -> None: ...
+    def creation(self, spec: Any) -> Change | None:
+        """The change that creates the missing target; None when the inventory does not ask for it."""
+
+    def create(self, api: GitLabApi, spec: Any) -> None:
+        """Create the target, as `creation` said."""
+
+    def missing(self, spec: Any) -> str:
+        """Display-safe: why a missing target stops here, and what to do."""
+
+
+def sections(facets: Sequence[Facet[Any]]) -> Mapping[str, type[BaseModel]]:
+    """The inventory sections the facets read, with their schemas."""
+    return {f.section: f.schema for f in facets if f.section is not None and f.schema is not None}

@@ -1,19 +1,21 @@
-"""Blueprint scaffolding (`blueprint`, `blueprint_vars`): render, compare by hash, one commit or one merge request.
+"""Blueprint scaffolding (`blueprint`, `blueprint_vars`, `blueprint_enforce`): render, compare by hash, one
+commit or one merge request.
 
 Observe renders the blueprint and learns each path's hash on the default branch with `HEAD` (nothing is
 downloaded), then reads only what the decision or the plan's diffs need (the lock file, files to merge or
 overwrite) and, when something differs, the facet's open merge request. Diff turns the blueprint's
 `FilesPlan` into one change per file, with a unified diff. Apply writes every change of the project in one
 commit through the Commits API, with `last_commit_id` on each update so that a push since the plan makes the
-commit fail rather than overwrite it: to the default branch when the token may push there; otherwise, or
-when a file conflicts, to the branch `provisioner/<blueprint>` behind one merge request, both updated in
-place on later runs. Nothing is ever unprotected. A merge request that already holds exactly the wanted
-changes makes them AWAITING: drift for `check`, nothing for `apply`.
+commit fail rather than overwrite it: to the default branch when the token may push there and nothing waits
+for a person; otherwise to the branch `provisioner/<blueprint>` behind one merge request, both updated in
+place on later runs; a draft when a file is the team's own (adoption) or needs fixing (conflict markers, a
+merge that failed its checks). Nothing is ever unprotected, and the branch is never rebuilt over someone
+else's commits. A merge request that already holds exactly the wanted changes makes them AWAITING: drift
+for `check`, nothing for `apply`. An enforced pipeline also watches `ci_config_path` (files_pipeline).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ from typing import Any
 
 from provisioner.blueprint import (
     LOCK_PATH,
+    TRAILER,
+    WHOLE_FILE,
     FileAction,
     FileDecision,
     FilesPlan,
@@ -32,24 +36,35 @@ from provisioner.blueprint import (
     paths_to_observe,
     plan_files,
     read_lock,
+    recorded_policy,
     render,
     sha256_text,
     unified_diff,
 )
+from provisioner.blueprint import proposal as proposals
+from provisioner.blueprint.proposal import proposal_id
 from provisioner.errors import GitLabError, ProvisionerError
-from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.gitlab import repository
-from provisioner.gitlab.repository import FileHead, MergeRequest
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.facets import files_pipeline as pipeline
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.describing import read_part
+from provisioner.facets.files_current import Scaffolding, describe_scaffolding, read_scaffolding
+from provisioner.gitlab import graphql_files, repository
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
+from provisioner.gitlab.repository import Branch, FileHead, MergeRequest
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 BRANCH_PREFIX = "provisioner/"
 log = logging.getLogger(__name__)
 
 
 class MergeConflicts(ProvisionerError):
-    """The blueprint's changes conflict with the team's edits: proposed in a merge request, not applied."""
+    """A file needs a person (conflict markers, a merge that failed its checks): proposed, not applied."""
+
+
+class BranchNotOurs(ProvisionerError):
+    """The proposal branch holds someone else's commits: rebuilding it would throw them away."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class FilesObserved:
     lock: Lock | None
     texts: Mapping[str, str]  # the current contents that were read
     merge_request: MergeRequest | None = None  # the facet's open merge request, looked for when needed
+    ci_config_path: str | None = None  # as GitLab says, when the pipeline is enforced; else not looked at
 
     @property
     def hashes(self) -> dict[str, str | None]:
@@ -86,12 +102,7 @@ class _Write:
     decision: FileDecision
     last_commit_id: str | None
     target: _Target
-
-
-def proposal_id(decisions: Sequence[FileDecision]) -> str:
-    """What a set of changes proposes, as a hash: equal for equal contents, whatever the order."""
-    lines = sorted(f"{d.action.value} {d.path} {sha256_text(d.content or '')}" for d in decisions)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    current: str | None = None  # the file as read for the plan, for a merge request's description
 
 
 def merge_request_branch(blueprint: str) -> str:
@@ -100,11 +111,17 @@ def merge_request_branch(blueprint: str) -> str:
 
 def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
     assert spec.config.blueprint is not None
-    rendering = render(spec.config.blueprint, spec.config.blueprint_vars, project_path=spec.path)
+    rendering = render(
+        spec.config.blueprint,
+        spec.config.blueprint_vars,
+        project_path=spec.path,
+        enforce=spec.config.blueprint_enforce,
+    )
     paths = paths_to_observe(rendering)
+    ci_config_path = pipeline.watched_ci_config_path(project, spec, rendering)
     if project.empty_repo or not project.default_branch:
         branch = spec.config.settings.default_branch or project.default_branch or "main"
-        return FilesObserved(rendering, branch, True, dict.fromkeys(paths), None, {})
+        return FilesObserved(rendering, branch, True, dict.fromkeys(paths), None, {}, None, ci_config_path)
     branch = project.default_branch
     heads = repository.file_heads(api, project.id, branch, paths, default_branch=True)
     hashes = {path: head.sha256 if head else None for path, head in heads.items()}
@@ -119,19 +136,21 @@ def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Fil
     texts = {
         path: repository.read_text(api, project.id, path, branch, default_branch=True) for path in needed
     }
-    observed = FilesObserved(rendering, branch, False, heads, lock, texts)
+    observed = FilesObserved(rendering, branch, False, heads, lock, texts, None, ci_config_path)
     if not observed.plan().changes:
         return observed
     source = merge_request_branch(rendering.blueprint)
     found = repository.open_merge_request(api, project.id, source, branch)
-    return FilesObserved(rendering, branch, False, heads, lock, texts, found)
+    return FilesObserved(rendering, branch, False, heads, lock, texts, found, ci_config_path)
 
 
 def _lock_as_expected(rendering: Rendering, hashes: Mapping[str, str | None]) -> Lock:
     """The lock as the tool writes it when every present file was reconciled with this rendering. When
     the lock's hash is this one's, it *is* this one: a run with nothing to do reads nothing but hashes."""
     files = {
-        r.path: LockedFile(r.policy, sha, r.sha256, r.text if r.policy == "managed" else None)
+        r.path: LockedFile(
+            recorded_policy(r.policy), sha, r.sha256, r.text if r.policy in WHOLE_FILE else None
+        )
         for r in rendering.files
         if (sha := hashes.get(r.path)) is not None
     }
@@ -142,14 +161,15 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
     plan = observed.plan()
     mr = observed.merge_request
     awaiting = mr is not None and mr.sha is not None and mr.proposal == proposal_id(plan.changes)
-    if awaiting and plan.conflicted and mr is not None:
-        # Not merely waiting: a person must resolve markers first. Every run says so and fails.
+    if awaiting and plan.needs_person and mr is not None:
+        # Not merely waiting: a person must fix the proposal first. Every run says so and fails.
         raise MergeConflicts(
-            f"merge request !{mr.iid} ({mr.web_url}) holds unresolved conflicts between the blueprint "
-            "and the team's edits: resolve them there, then merge it"
+            f"merge request !{mr.iid} ({mr.web_url}) holds what a person must fix before it is merged "
+            "(conflicts between the blueprint and the team's edits, or a merged file that failed its "
+            "checks; its description says which): fix it there, then merge it"
         )
     target = _Target(observed.branch, observed.empty, plan.blueprint, plan.version, mr)
-    changes: list[Change] = []
+    changes = pipeline.ci_config_path_changes(facet, observed.ci_config_path)
     for decision in plan.files:
         if decision.locally_modified and not decision.is_change:
             note = {"note": "edited by the team since the tool last wrote it; the edits are kept"}
@@ -157,9 +177,10 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
         if not decision.is_change:
             continue
         after: dict[str, Any] = {"policy": decision.policy, "reason": decision.reason}
-        if decision.action is FileAction.CONFLICT:
-            after["conflict"] = "proposed with conflict markers in a merge request; resolve it there"
+        after |= _PROPOSED.get(decision.action, {})
         if awaiting and mr is not None:
+            if plan.adopting:
+                after["reason"] = f"awaiting adoption: {decision.reason}"
             after["merge_request"] = mr.web_url
             action = Action.AWAITING
         else:
@@ -172,10 +193,22 @@ def diff_files(facet: str, observed: FilesObserved) -> list[Change]:
                 action,
                 after=after,
                 detail=_shown_diff(decision, observed.texts),
-                payload=_Write(decision, head.last_commit_id if head else None, target),
+                payload=_Write(
+                    decision,
+                    head.last_commit_id if head else None,
+                    target,
+                    observed.texts.get(decision.path),
+                ),
             )
         )
     return changes
+
+
+_PROPOSED: dict[FileAction, dict[str, str]] = {
+    FileAction.ADOPT: {"adoption": "proposed in a draft merge request; replaced once a person merges it"},
+    FileAction.CONFLICT: {"conflict": "proposed with conflict markers in a merge request; resolve it there"},
+    FileAction.INVALID: {"invalid": "proposed in a draft merge request with the reason; fix it there"},
+}
 
 
 def _shown_diff(decision: FileDecision, texts: Mapping[str, str]) -> str | None:
@@ -184,8 +217,15 @@ def _shown_diff(decision: FileDecision, texts: Mapping[str, str]) -> str | None:
     return unified_diff(decision.path, texts.get(decision.path), decision.content) or None
 
 
-def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
-    writes: list[_Write] = [c.payload for c in changes]
+def apply_files(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]) -> None:
+    if any(isinstance(c.payload, pipeline.PipelinePath) for c in changes):
+        pipeline.restore_ci_config_path(api, project)
+    writes: list[_Write] = [c.payload for c in changes if isinstance(c.payload, _Write)]
+    if writes:
+        _commit_files(api, project.id, writes)
+
+
+def _commit_files(api: GitLabApi, pid: int, writes: Sequence[_Write]) -> None:
     target = writes[0].target
     decisions = tuple(w.decision for w in writes)
     plan = FilesPlan(target.blueprint, target.version, decisions)
@@ -195,7 +235,7 @@ def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
     if target.empty:
         repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
         return
-    if not plan.conflicted:
+    if not plan.needs_person and not plan.adopting:
         default = repository.branch(api, pid, target.branch)
         if default is not None and default.can_push:
             repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
@@ -203,22 +243,44 @@ def apply_files(api: GitLabApi, pid: int, changes: Sequence[Change]) -> None:
                 _close_obsolete(api, pid, target.merge_request)
             return
     source = merge_request_branch(target.blueprint)
+    _refuse_to_rebuild_over_others(source, repository.branch(api, pid, source), target.merge_request)
     repository.commit(api, pid, branch=source, message=message, actions=actions, start_branch=target.branch)
+    currents = {w.decision.path: w.current for w in writes if w.current is not None}
     mr = repository.propose(
         api,
         pid,
         source=source,
         target=target.branch,
-        title=_title(plan),
-        description=_description(plan, target.branch),
+        title=proposals.title(plan),
+        description=proposals.description(
+            plan, target.branch, currents, repository.proposal_marker(proposal_id(plan.changes))
+        ),
         existing=target.merge_request.iid if target.merge_request is not None else None,
     )
-    if plan.conflicted:
-        paths = ", ".join(d.path for d in decisions if d.action is FileAction.CONFLICT)
+    if plan.needs_person:
+        paths = ", ".join(d.path for d in decisions if d.action.needs_person)
         raise MergeConflicts(
-            f"{paths}: the blueprint's changes conflict with the team's edits; proposed with conflict "
-            f"markers in merge request !{mr.iid} ({mr.web_url}): resolve them there, then merge it"
+            f"{paths}: the blueprint's changes, merged with the team's edits, need a person (conflict "
+            f"markers, or a file that failed its checks); proposed in draft merge request !{mr.iid} "
+            f"({mr.web_url}) with the reason: fix it there, then merge it"
         )
+
+
+def _refuse_to_rebuild_over_others(source: str, branch: Branch | None, mr: MergeRequest | None) -> None:
+    """The branch is rebuilt from the default branch (`force`): only while its head is the tool's own
+    commit. A team that pushed there (a conflict resolved, a job of its own added to an adoption) keeps
+    its work: nothing is written until the merge request is merged or the branch deleted.
+    GitLab cannot tell who pushed a commit, only who wrote it: the trailer of the tool's commit message
+    is the mark (a commit amended with its message kept would pass for the tool's)."""
+    if branch is None or f"\n{TRAILER}: " in branch.head_message:
+        return
+    title = branch.head_message.strip().splitlines()[0] if branch.head_message.strip() else ""
+    where = f"merge request !{mr.iid} ({mr.web_url})" if mr is not None else "its branch"
+    raise BranchNotOurs(
+        f"{source} has commits that are not the tool's (the newest: {branch.commit_id[:11]} {title!r}): "
+        f"it is not rebuilt with the blueprint's newer changes, so that they are kept. Merge {where}, or "
+        "delete the branch, and the next run proposes what is left"
+    )
 
 
 def _guards(api: GitLabApi, pid: int, branch: str, writes: Sequence[_Write]) -> dict[str, str]:
@@ -254,40 +316,10 @@ def _close_obsolete(api: GitLabApi, pid: int, mr: MergeRequest) -> None:
         log.warning("could not close the obsolete merge request !%s: %s", mr.iid, exc)
 
 
-def _title(plan: FilesPlan) -> str:
-    title = f"Apply blueprint {plan.blueprint} {plan.version}"
-    return f"Draft: {title} (conflicts to resolve)" if plan.conflicted else title
-
-
-def _description(plan: FilesPlan, branch: str) -> str:
-    conflicted = [d.path for d in plan.changes if d.action is FileAction.CONFLICT]
-    why = "some files conflict" if conflicted else f"`{branch}` does not take pushes from the tool's token"
-    lines = [
-        f"The blueprint **{plan.blueprint} {plan.version}** changes these files; proposed here because {why}.",
-        "",
-        *(f"- {d.action.value} `{d.path}`: {d.reason}" for d in plan.changes),
-        "",
-    ]
-    if conflicted:
-        lines += [
-            "These files hold conflict markers (`<<<<<<< blueprint` ... `>>>>>>> current`) where the "
-            "blueprint's changes meet the team's edits: resolve them on this branch, mark the merge request "
-            f"ready, and merge it into `{branch}`: " + ", ".join(f"`{p}`" for p in conflicted),
-            "",
-        ]
-    lines += [
-        "provisioner updates this merge request in place when what it proposes changes (another blueprint "
-        f"version or variables, new edits on `{branch}`): this branch then gets a new commit made from "
-        f"`{branch}`, which replaces pushes to it.",
-        "",
-        repository.proposal_marker(proposal_id(plan.changes)),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-class ProjectFiles:
+class ProjectFiles(FacetDefaults):
     name = "files"
+    kind = TargetKind.PROJECT
+    section = "blueprint"  # with blueprint_vars: plain fields of the project's entry, no schema of their own
 
     def wants(self, spec: ProjectSpec) -> bool:
         return spec.config.blueprint is not None
@@ -301,5 +333,28 @@ class ProjectFiles:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        api.cache.forget_project(project.id)
-        apply_files(api, project.id, changes)
+        apply_files(api, project, changes)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        config = spec.config
+        if config.blueprint is None:
+            return BulkReads()
+        rendering = render(
+            config.blueprint, config.blueprint_vars, project_path=spec.path, enforce=config.blueprint_enforce
+        )
+        # Seeds are decided by their hash alone; managed files need their text only where they differ
+        # from the rendering. The lock is read whenever the team edited any file since the tool last
+        # wrote it (it is not rewritten for that), and nothing local says what it holds.
+        texts: dict[str, str | None] = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
+        texts[LOCK_PATH] = None
+        return BulkReads(frozenset({graphql_files.BLOBS.name}), paths_to_observe(rendering), texts)
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Scaffolding | None:
+        def pending(spec: ProjectSpec) -> int:
+            changes = self.diff(spec, self.observe(api, project, spec), PlanOptions())
+            return sum(1 for c in changes if c.is_pending)
+
+        return read_part(notes, "blueprint", lambda: read_scaffolding(api, project, notes, pending))
+
+    def describe(self, project: ProjectRef, current: Scaffolding | None) -> Description:
+        return describe_scaffolding(current)

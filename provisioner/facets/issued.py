@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from provisioner import tokens
+from provisioner import one_time_tokens
 from provisioner.errors import GitLabError, ProvisionerError
 from provisioner.facets.base import ApplyContext
 from provisioner.gitlab.once import IssuedToken
@@ -25,18 +25,18 @@ class TokenNotStored(ProvisionerError):
 
 
 def destination(store: TokenStore, default_keyring: str) -> str:
-    """Where a token will go, for plans (the same words `tokens.store_token` answers)."""
+    """Where a token will go, for plans (the same words `one_time_tokens.store_token` answers)."""
     if store.file is not None:
         return f"file {store.file}"
     return f"keyring {store.keyring or default_keyring}"
 
 
 def reserve(ctx: ApplyContext, store: TokenStore, default_keyring: str, *, what: str) -> None:
-    """Before a create: mark the token's store (`tokens.PENDING`), so that a run dying before the token
+    """Before a create: mark the token's store (`one_time_tokens.PENDING`), so that a run dying before the token
     arrives leaves a trace the next run repairs; a store that cannot be written stops the create before
     anything exists in GitLab."""
     try:
-        tokens.mark_pending(store, default_keyring, ctx.inventory_dir)
+        one_time_tokens.mark_pending(store, default_keyring, ctx.inventory_dir)
     except Exception as exc:
         reason = redact(f"{type(exc).__name__}: {exc}")
         raise TokenNotStored(
@@ -46,7 +46,7 @@ def reserve(ctx: ApplyContext, store: TokenStore, default_keyring: str, *, what:
 
 def pending(spec_dir: str, store: TokenStore, default_keyring: str) -> bool:
     """Whether an earlier run created this and died before keeping its token."""
-    return tokens.is_pending(store, default_keyring, spec_dir)
+    return one_time_tokens.is_pending(store, default_keyring, spec_dir)
 
 
 def keep(
@@ -58,9 +58,8 @@ def keep(
     what: str,
     undo: Callable[[], None],
 ) -> str:
-    keep_token = ctx.store_token or tokens.store_token
     try:
-        where = keep_token(store, default_keyring, issued.token.reveal(), ctx.inventory_dir)
+        where = one_time_tokens.store_token(store, default_keyring, issued.token.reveal(), ctx.inventory_dir)
     except Exception as exc:
         try:
             undo()

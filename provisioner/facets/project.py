@@ -1,8 +1,9 @@
-"""The project itself: its namespace and its creation when the inventory says `create: true`.
+"""The project itself, the anchor of the project facets: found by path, created when the inventory says
+`create: true`.
 
-Creation is not a facet in the registry: every other facet needs the project to exist, so the
-engine asks this module first and then lets the facets converge the new project in the same run
-(settings that POST /projects ignores are applied by the settings facet's follow-up PUT).
+Creation is not a facet: every facet needs the project to exist, so the engine asks the anchor first
+and then lets the facets converge the new project in the same run (settings that POST /projects
+ignores are applied by the settings facet's follow-up PUT).
 Groups are created only when asked (`bootstrap --create-groups`); otherwise a missing namespace is
 an error that says how to proceed, before anything is written.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from provisioner.errors import NotFound, ProvisionerError
 from provisioner.gitlab import groups, projects
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 
 class MissingNamespace(ProvisionerError):
@@ -32,6 +33,22 @@ def create(api: GitLabApi, spec: ProjectSpec) -> ProjectRef:
         raise NotFound("GET", f"/groups/{namespace}", 404, f"group {namespace} not found or not visible")
     attributes = spec.config.settings.model_dump(exclude_none=True)
     return projects.create(api, spec.path, namespace_id=namespace_id, attributes=attributes)
+
+
+class ProjectAnchor:
+    kind = TargetKind.PROJECT
+
+    def find(self, api: GitLabApi, spec: ProjectSpec) -> ProjectRef | None:
+        return projects.find(api, spec.path)
+
+    def creation(self, spec: ProjectSpec) -> Change | None:
+        return creation_change(spec) if spec.config.create else None
+
+    def create(self, api: GitLabApi, spec: ProjectSpec) -> None:
+        create(api, spec)
+
+    def missing(self, spec: ProjectSpec) -> str:
+        return "project not found, or not visible to this token (set create: true to create it)"
 
 
 def ensure_namespace(api: GitLabApi, namespace: str, *, create_groups: bool) -> tuple[str, ...]:

@@ -16,14 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import GitLabError, Unobservable
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.protection_current import (
+    ProtectionState,
+    describe_protection,
+    read_protection,
+)
+from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import protection as api_protection
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.protection import BranchRule, TagRule
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 _LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 _BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
@@ -198,8 +205,11 @@ def _restore(protect_again: Callable[[], None]) -> None:
         protect_again()
 
 
-class ProjectProtection:
+class ProjectProtection(FacetDefaults):
     name = "protection"
+    kind = TargetKind.PROJECT
+    section = "protection"
+    schema = Protection
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.protection
@@ -215,7 +225,20 @@ class ProjectProtection:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        try:
-            apply_protection(api, project.id, changes)
-        finally:
-            api.cache.forget_project(project.id)
+        apply_protection(api, project.id, changes)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        config = spec.config.protection
+        if config is None or (config.default_branch is None and not config.branches):
+            return BulkReads()
+        rules = [config.default_branch, *config.branches.values()]
+        # GraphQL does not show unprotect levels (neither does REST on CE): REST decides those.
+        if any(r is not None and r.unprotect_access_level is not None for r in rules):
+            return BulkReads()
+        return BulkReads(frozenset({graphql_reads.PROTECTED_BRANCHES.name}))
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> ProtectionState:
+        return read_protection(api, project, notes)
+
+    def describe(self, project: ProjectRef, current: ProtectionState | None) -> Description:
+        return describe_protection(project, current)

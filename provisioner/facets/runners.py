@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,16 +22,17 @@ from typing import Any
 
 from provisioner.errors import Forbidden, ProvisionerError, Unobservable
 from provisioner.facets import issued
-from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.gitlab import projects
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.gitlab import graphql_reads, projects
 from provisioner.gitlab import runners as api_runners
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.once import IssuedToken
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.runners import RunnerRecord
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 log = logging.getLogger(__name__)
 
@@ -281,10 +283,10 @@ def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]
             _create(api, project.id, plan, ctx, what=change.target)
         elif isinstance(plan, _Reset):
             token = IssuedToken(plan.runner_id, api_runners.reset_token(api, plan.runner_id))
-            undo = partial(api_runners.delete, api, plan.runner_id)
+            undo = partial(api_runners.delete, api, project.id, plan.runner_id)
             issued.keep(ctx, plan.store, plan.default_keyring, token, what=change.target, undo=undo)
         elif isinstance(plan, _Update):
-            api_runners.update(api, plan.runner_id, plan.body)
+            api_runners.update(api, project.id, plan.runner_id, plan.body)
         elif isinstance(plan, _Assign):
             api_runners.assign(api, project.id, plan.runner_id)
         elif isinstance(plan, _Unassign):
@@ -300,7 +302,7 @@ def _create(api: GitLabApi, project_id: int, plan: _Create, ctx: ApplyContext, *
         plan.default_keyring,
         token,
         what=what,
-        undo=lambda: api_runners.delete(api, token.id),
+        undo=lambda: api_runners.delete(api, project_id, token.id),
     )
 
 
@@ -314,8 +316,27 @@ def _unassign(api: GitLabApi, project_id: int, runner: RunnerRecord) -> None:
         ) from exc
 
 
-class ProjectRunners:
+def describe_runners(project: ProjectRef, assigned: Sequence[RunnerRecord] | None) -> Description:
+    """The toggles, and each assigned project runner by id (its description in a comment)."""
+    out = Description()
+    attributes = project.attributes
+    toggles = {name: bool(attributes[name]) for name in _TOGGLES if attributes.get(name) is not None}
+    mine = [r for r in assigned or () if r.runner_type == api_runners.PROJECT_TYPE]
+    config = Runners(**toggles, assign=[RunnerSelector(id=r.id) for r in mine])
+    entry = config.model_dump(mode="json", exclude_defaults=True)
+    if entry:
+        out.entry["runners"] = entry
+    for index, runner in enumerate(mine):
+        if runner.description:
+            out.comments[("runners", "assign", str(index))] = f"runner {json.dumps(runner.description)}"
+    return out
+
+
+class ProjectRunners(FacetDefaults):
     name = "runners"
+    kind = TargetKind.PROJECT
+    section = "runners"
+    schema = Runners
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.runners
@@ -341,10 +362,16 @@ class ProjectRunners:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        try:
-            apply_runners(api, project, changes, ctx)
-        finally:
-            api.cache.forget_project(project.id)
-            # No answer here carries a runner as the list shows it (a create answers an id and a
-            # token; an update or a removal is made by runner id): verification reads them again.
-            api.cache.forget(project.id, api_runners.RUNNERS)
+        apply_runners(api, project, changes, ctx)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        config = spec.config.runners
+        if config is not None and (config.assign or config.create or config.prune):
+            return BulkReads(frozenset({graphql_reads.RUNNERS.name}))
+        return BulkReads()
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[RunnerRecord]:
+        return api_runners.project_runners(api, project.id)
+
+    def describe(self, project: ProjectRef, current: list[RunnerRecord] | None) -> Description:
+        return describe_runners(project, current)

@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from provisioner.errors import Unobservable
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.describing import fits
 from provisioner.gitlab import projects
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.permissions import require_maintainer
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.inventory.schema import Settings
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 
 def desired_settings(spec: ProjectSpec) -> dict[str, Any]:
@@ -50,8 +52,27 @@ def diff_attributes(
     return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=dict(after))]
 
 
-class ProjectSettings:
+def describe_settings(attributes: Mapping[str, Any]) -> Description:
+    """Every known attribute GitLab shows, under its own name, as this facet compares it."""
+    out = Description()
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        if name not in attributes:
+            continue  # not shown to this token: unknown, so unmanaged
+        value = normalise(name, attributes[name])
+        if value is not None and fits(Settings, {name: value}, f"settings.{name}", out.notes):
+            values[name] = value
+    dumped = Settings(**values).model_dump(mode="json", exclude_none=True)
+    if dumped:
+        out.entry["settings"] = dumped
+    return out
+
+
+class ProjectSettings(FacetDefaults):
     name = "settings"
+    kind = TargetKind.PROJECT
+    section = "settings"
+    schema = Settings
 
     def wants(self, spec: ProjectSpec) -> bool:
         return bool(desired_settings(spec))
@@ -77,3 +98,9 @@ class ProjectSettings:
         for change in changes:
             attributes.update(change.payload)
         projects.update(api, project.id, attributes)
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Mapping[str, Any]:
+        return project.attributes  # the entity, as read: nothing more to ask
+
+    def describe(self, project: ProjectRef, current: object) -> Description:
+        return describe_settings(project.attributes)

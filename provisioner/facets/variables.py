@@ -12,13 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.variables_entry import variable_note, variables_entry
+from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import variables as api_variables
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
-from provisioner.gitlab.transport import GitLabApi, encode
 from provisioner.gitlab.variables import VariableRecord
+from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
-from provisioner.model import SENSITIVE, Action, Change, ProjectRef
+from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
 from provisioner.secrets import Secret
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
@@ -161,8 +165,28 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
     )
 
 
-class ProjectVariables:
+def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
+    out = Description()
+    masked: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    entry = variables_entry(records or (), out.notes, masked, section=section)
+    if entry:
+        out.entry[section] = entry
+    for key, written in entry.items():
+        note = next(
+            filter(None, map(variable_note, written if isinstance(written, list) else [written])), None
+        )
+        if note:
+            out.comments[(section, key)] = note
+    # Masked values decide whether equal entries may be shared by a group; never written.
+    out.private = {(section, key): values for key, values in masked.items()}
+    return out
+
+
+class ProjectVariables(FacetDefaults):
     name = "variables"
+    kind = TargetKind.PROJECT
+    section = "variables"
+    schema = Variables
 
     def wants(self, spec: ProjectSpec) -> bool:
         return bool(spec.variables) or spec.config.variables.prune
@@ -179,18 +203,40 @@ class ProjectVariables:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        api.cache.forget_project(project.id)
         apply_variables(api, f"/projects/{project.id}", changes, cache_id=project.id)
 
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        return BulkReads(frozenset({graphql_reads.VARIABLES.name})) if self.wants(spec) else BulkReads()
 
-class GroupVariables:
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[VariableRecord]:
+        return api_variables.list_variables(api, f"/projects/{project.id}")
+
+    def describe(self, project: ProjectRef, current: list[VariableRecord] | None) -> Description:
+        return describe_variables(self.section, current)
+
+
+class GroupVariables(FacetDefaults):
+    """Variables set on a group itself: its `group_variables` (its other keys are its projects')."""
+
     name = "group_variables"
+    kind = TargetKind.GROUP
+    section = "group_variables"
+    schema = Variables
 
-    def observe(self, api: GitLabApi, group: GroupSpec) -> list[VariableRecord]:
-        return api_variables.list_variables(api, f"/groups/{encode(group.path)}")
+    def wants(self, spec: GroupSpec) -> bool:
+        return bool(spec.variables) or spec.prune
+
+    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> list[VariableRecord]:
+        return api_variables.list_variables(api, f"/groups/{group.id}")
 
     def diff(self, spec: GroupSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
         return diff_variables(self.name, spec.variables, observed, prune=spec.prune, options=options)
 
-    def apply(self, api: GitLabApi, group: GroupSpec, changes: Sequence[Change], ctx: ApplyContext) -> None:
-        apply_variables(api, f"/groups/{encode(group.path)}", changes)
+    def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        apply_variables(api, f"/groups/{group.id}", changes)
+
+    def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> list[VariableRecord]:
+        return api_variables.list_variables(api, f"/groups/{group.id}")
+
+    def describe(self, group: GroupRef, current: list[VariableRecord] | None) -> Description:
+        return describe_variables(self.section, current)

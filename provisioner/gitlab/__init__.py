@@ -1,5 +1,7 @@
-"""Access to GitLab: the transport (the only python-gitlab import) and typed reads and writes per area."""
+"""Access to GitLab: the transport (the only python-gitlab import), the run's reads, and typed reads and
+writes per area."""
 
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.transport import encode
 
 __all__ = ["GitLabApi", "encode"]

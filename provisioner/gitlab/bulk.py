@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import GitLabError
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache, job_tokens
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import BLOBS
 from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _list_group(
                 full_path = str(entity.get("path_with_namespace", ""))
                 if full_path in remaining:
                     remaining.discard(full_path)
-                    api.cache.add_project(entity)
+                    cache.listed(api, entity)
                     stats.listed_projects += 1
 
     items, total_pages = api.list_page(path, 1, **params)
@@ -162,16 +163,12 @@ def _resolve_ids(api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecu
     named_projects = sorted({p for w in wanted for p in w.project_ids})
 
     def group(path: str) -> None:
-        if api.cache.lookup("group_id", path) is MISSING:
-            with suppress(GitLabError):
-                entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
-                api.cache.remember("group_id", path, int(entity["id"]) if entity is not None else None)
+        with suppress(GitLabError):  # the facet asks again, and reports what fails
+            job_tokens.group_id_of(api, path)
 
     def project(path: str) -> None:
-        if api.cache.lookup("project_id", path) is MISSING:
-            with suppress(GitLabError):
-                entity = api.cache.project(path) or api.get_optional(f"/projects/{encode(path)}")
-                api.cache.remember("project_id", path, int(entity["id"]) if entity is not None else None)
+        with suppress(GitLabError):
+            job_tokens.project_id_of(api, path)
 
     list(pool.map(group, groups))
     list(pool.map(project, named_projects))

@@ -20,9 +20,13 @@ import json
 import threading
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from provisioner.gitlab.api import GitLabApi
 
 MISSING: Any = object()
+T = TypeVar("T")
 
 
 class RunCache:
@@ -120,3 +124,55 @@ class RunCache:
     def remember(self, kind: str, key: str, value: Any) -> None:
         with self._lock:
             self._lookups[(kind, key)] = value
+
+
+# -- the one way the area modules use the cache ---------------------------------------------------
+def read(api: GitLabApi, project_id: int, what: str, fetch: Callable[[], T]) -> T:
+    """`what` of the project: as a REST answer or a bulk read already showed it, else fetched and kept.
+    What `fetch` returns is kept as is: return immutable values (tuples, frozen records)."""
+    known = api.cache.get(project_id, what)
+    if known is not MISSING:
+        return known  # type: ignore[no-any-return]
+    value = fetch()
+    api.cache.keep(project_id, what, value)
+    return value
+
+
+def answered(api: GitLabApi, project_id: int, what: str, change: Callable[[Any], Any]) -> None:
+    """A write to `what` whose answer shows its result: the kept value, changed by `change(old)`."""
+    api.cache.revise(project_id, what, change)
+
+
+def unknown(api: GitLabApi, project_id: int, what: str) -> None:
+    """A write to `what` whose answer does not show its result: read it again next time."""
+    api.cache.forget(project_id, what)
+
+
+def rewritten(api: GitLabApi, project_id: int) -> None:
+    """A write to the project itself: its entity, and what bulk reads said of it, no longer hold."""
+    api.cache.forget_project(project_id)
+
+
+def looked_up(api: GitLabApi, kind: str, key: str, fetch: Callable[[], T]) -> T:
+    """A run-long lookup (a path's id, the runners a project may use): fetched once per run."""
+    known = api.cache.lookup(kind, key)
+    if known is not MISSING:
+        return known  # type: ignore[no-any-return]
+    value = fetch()
+    api.cache.remember(kind, key, value)
+    return value
+
+
+def bulk_only(api: GitLabApi, project_id: int, what: str) -> Any:
+    """What a bulk read said of `what` (or a REST answer showed), without fetching: MISSING if nothing."""
+    return api.cache.get(project_id, what)
+
+
+def listed(api: GitLabApi, entity: Mapping[str, Any]) -> None:
+    """A project entity a listing showed: reading the project by path later costs no request."""
+    api.cache.add_project(entity)
+
+
+def entity(api: GitLabApi, path: str) -> Mapping[str, Any] | None:
+    """The project entity a listing showed (and no write has touched since), or None."""
+    return api.cache.project(path)

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from provisioner.errors import GitLabError, NotFound
-from provisioner.gitlab.cache import MISSING
+from provisioner.errors import NotFound
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import IssuedToken, create_once
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import Secret
+
+DEPLOY_TOKENS = "deploy_tokens"
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,12 @@ def to_record(entity: Mapping[str, Any]) -> DeployTokenRecord:
 
 
 def active_tokens(api: GitLabApi, project_id: int) -> list[DeployTokenRecord]:
-    cached = api.cache.get(project_id, "deploy_tokens")
-    if cached is not MISSING:
-        return list(cached)
-    listed = api.list(f"/projects/{project_id}/deploy_tokens", active="true")
-    # `active` filters on the server; older servers ignore it, so look at the flags as well
-    records = [to_record(t) for t in listed if not t.get("revoked") and not t.get("expired")]
-    api.cache.keep(project_id, "deploy_tokens", tuple(records))
-    return records
+    def fetch() -> tuple[DeployTokenRecord, ...]:
+        listed = api.list(f"/projects/{project_id}/deploy_tokens", active="true")
+        # `active` filters on the server; older servers ignore it, so look at the flags as well
+        return tuple(to_record(t) for t in listed if not t.get("revoked") and not t.get("expired"))
+
+    return list(cache.read(api, project_id, DEPLOY_TOKENS, fetch))
 
 
 def create(
@@ -64,11 +64,11 @@ def create(
         issued = IssuedToken(int(answer["id"]), Secret(str(answer["token"])))
         # the answer is the token as the list shows it, plus its secret
         record = to_record(answer)
-        api.cache.revise(project_id, "deploy_tokens", lambda kept: (*kept, record))
+        cache.answered(api, project_id, DEPLOY_TOKENS, lambda kept: (*kept, record))
         return issued
 
     def revoke_landed() -> None:
-        api.cache.forget(project_id, "deploy_tokens")
+        cache.unknown(api, project_id, DEPLOY_TOKENS)
         for token in active_tokens(api, project_id):
             if token.name == body["name"] and token.id not in known:
                 revoke(api, project_id, token.id)  # its secret never reached us: worthless
@@ -79,10 +79,4 @@ def create(
 def revoke(api: GitLabApi, project_id: int, token_id: int) -> None:
     with contextlib.suppress(NotFound):  # already gone (a retried DELETE whose first answer was lost)
         api.delete(f"/projects/{project_id}/deploy_tokens/{token_id}")
-    api.cache.revise(project_id, "deploy_tokens", lambda kept: tuple(t for t in kept if t.id != token_id))
-
-
-def revoke_quietly(api: GitLabApi, project_id: int, token_id: int) -> None:
-    """Best effort, for clean-up after another failure: that failure is the one to report."""
-    with contextlib.suppress(GitLabError):
-        revoke(api, project_id, token_id)
+    cache.answered(api, project_id, DEPLOY_TOKENS, lambda kept: tuple(t for t in kept if t.id != token_id))

@@ -30,6 +30,23 @@ ROLE_DESCRIPTIONS = {0: "No one", 30: "Developers + Maintainers", 40: "Maintaine
 
 
 @dataclass(frozen=True)
+class BulkReads:
+    """What a facet will take from bulk reads for one project: reads by name (`Read.name`), and for the
+    `blobs` read the files at the default branch (see `Wanted`)."""
+
+    reads: frozenset[str] = frozenset()
+    blob_paths: tuple[str, ...] = ()
+    blob_texts: Mapping[str, str | None] = field(default_factory=dict)
+
+    def __or__(self, other: BulkReads) -> BulkReads:
+        return BulkReads(
+            self.reads | other.reads,
+            tuple(dict.fromkeys((*self.blob_paths, *other.blob_paths))),
+            {**self.blob_texts, **other.blob_texts},
+        )
+
+
+@dataclass(frozen=True)
 class Wanted:
     """One selected project and the bulk reads its facets will consume."""
 

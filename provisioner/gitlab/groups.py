@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
+from provisioner.model import GroupRef
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,14 @@ def find(api: GitLabApi, path: str) -> GroupRecord | None:
     """The group at `path`, or None when it is missing or this token cannot see it."""
     entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
     return to_record(entity) if entity is not None else None
+
+
+def find_ref(api: GitLabApi, path: str) -> GroupRef | None:
+    """The group at `path` with its entity as read, or None when it is missing or invisible."""
+    entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
+    if entity is None:
+        return None
+    return GroupRef(int(entity["id"]), str(entity["full_path"]), str(entity.get("web_url", "")), dict(entity))
 
 
 def create(api: GitLabApi, path: str, *, parent_id: int | None) -> GroupRecord:
@@ -70,5 +81,5 @@ def projects(api: GitLabApi, group_id: int, *, archived: bool = False) -> list[M
         sort="asc",
     )
     for entity in listed:
-        api.cache.add_project(entity)
+        cache.listed(api, entity)
     return listed

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from provisioner.errors import Forbidden
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 
 
 @dataclass(frozen=True)

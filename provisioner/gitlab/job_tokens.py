@@ -7,15 +7,16 @@ the project allowlist always lists the project itself [G:app/models/ci/job_token
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from provisioner.errors import NotFound, Rejected, Unobservable
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 
 
 @dataclass(frozen=True)
@@ -29,17 +30,8 @@ PROJECTS = "job_token_allowlist"
 GROUPS = "job_token_groups_allowlist"
 
 
-def _read(api: GitLabApi, project_id: int, what: str, read: Callable[[], Any]) -> Any:
-    cached = api.cache.get(project_id, what)
-    if cached is not MISSING:
-        return cached
-    answer = read()
-    api.cache.keep(project_id, what, answer)
-    return answer
-
-
 def inbound_enabled(api: GitLabApi, project_id: int) -> bool:
-    scope = _read(api, project_id, SCOPE, lambda: api.get(f"/projects/{project_id}/job_token_scope"))
+    scope = cache.read(api, project_id, SCOPE, lambda: api.get(f"/projects/{project_id}/job_token_scope"))
     if "inbound_enabled" not in scope:
         raise Unobservable("GitLab did not say whether the job token scope is limited (inbound_enabled)")
     return bool(scope["inbound_enabled"])
@@ -47,13 +39,13 @@ def inbound_enabled(api: GitLabApi, project_id: int) -> bool:
 
 def set_inbound(api: GitLabApi, project_id: int, enabled: bool) -> None:
     api.patch(f"/projects/{project_id}/job_token_scope", {"enabled": enabled})
-    api.cache.forget(project_id, SCOPE)  # 204 without a body: only a read shows what it did
+    cache.unknown(api, project_id, SCOPE)  # 204 without a body: only a read shows what it did
 
 
 def allowed_projects(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
     """Projects whose job tokens may reach this one, without the project itself."""
     path = f"/projects/{project_id}/job_token_scope/allowlist"
-    listed = _read(api, project_id, PROJECTS, lambda: tuple(api.list(path)))
+    listed = cache.read(api, project_id, PROJECTS, lambda: tuple(api.list(path)))
     return [
         AllowlistEntry(int(p["id"]), str(p.get("path_with_namespace") or p.get("name") or p["id"]))
         for p in listed
@@ -63,7 +55,7 @@ def allowed_projects(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
 
 def allowed_groups(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:
     path = f"/projects/{project_id}/job_token_scope/groups_allowlist"
-    listed = _read(api, project_id, GROUPS, lambda: tuple(api.list(path)))
+    listed = cache.read(api, project_id, GROUPS, lambda: tuple(api.list(path)))
     return [AllowlistEntry(int(g["id"]), _group_path(g)) for g in listed]
 
 
@@ -102,9 +94,9 @@ def _added(api: GitLabApi, project_id: int, what: str, key: str, target_id: int,
     if isinstance(answer, AllowlistEntry):
         return  # found by a fresh read after a lost answer, and kept as read
     if not (isinstance(answer, Mapping) and answer.get(key) == target_id):
-        api.cache.forget(project_id, what)
+        cache.unknown(api, project_id, what)
         return
-    api.cache.revise(project_id, what, lambda kept: (*kept, {"id": target_id}))
+    cache.answered(api, project_id, what, lambda kept: (*kept, {"id": target_id}))
 
 
 def remove_project(api: GitLabApi, project_id: int, target_id: int) -> None:
@@ -118,7 +110,7 @@ def remove_group(api: GitLabApi, project_id: int, target_id: int) -> None:
 
 
 def _removed(api: GitLabApi, project_id: int, what: str, target_id: int) -> None:
-    api.cache.revise(project_id, what, lambda kept: tuple(e for e in kept if int(e["id"]) != target_id))
+    cache.answered(api, project_id, what, lambda kept: tuple(e for e in kept if int(e["id"]) != target_id))
 
 
 def _remove(api: GitLabApi, path: str) -> None:
@@ -134,27 +126,25 @@ def _remove(api: GitLabApi, path: str) -> None:
 
 
 def _listed(api: GitLabApi, project_id: int, target_id: int, what: str, read: Any) -> AllowlistEntry | None:
-    api.cache.forget(project_id, what)
+    cache.unknown(api, project_id, what)
     return next((e for e in read(api, project_id) if e.id == target_id), None)
 
 
 # -- paths to ids, once per run -----------------------------------------------------------------
 def project_id_of(api: GitLabApi, path: str) -> int | None:
     """The id of the project at `path`, or None when it is missing or invisible to this token."""
-    known = api.cache.lookup("project_id", path)
-    if known is not MISSING:
-        return known  # type: ignore[no-any-return]
-    entity = api.cache.project(path) or api.get_optional(f"/projects/{encode(path)}")
-    found = int(entity["id"]) if entity is not None else None
-    api.cache.remember("project_id", path, found)
-    return found
+
+    def fetch() -> int | None:
+        entity = cache.entity(api, path) or api.get_optional(f"/projects/{encode(path)}")
+        return int(entity["id"]) if entity is not None else None
+
+    return cache.looked_up(api, "project_id", path, fetch)
 
 
 def group_id_of(api: GitLabApi, path: str) -> int | None:
-    known = api.cache.lookup("group_id", path)
-    if known is not MISSING:
-        return known  # type: ignore[no-any-return]
-    entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
-    found = int(entity["id"]) if entity is not None else None
-    api.cache.remember("group_id", path, found)
-    return found
+
+    def fetch() -> int | None:
+        entity = api.get_optional(f"/groups/{encode(path)}", with_projects="false")
+        return int(entity["id"]) if entity is not None else None
+
+    return cache.looked_up(api, "group_id", path, fetch)

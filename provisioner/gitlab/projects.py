@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import create_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 from provisioner.model import ProjectRef
 
 # Accepted by PUT but silently ignored by POST /projects (REFERENCE 2.1, ✗ on create): after a
@@ -43,7 +45,7 @@ def to_ref(entity: Mapping[str, Any]) -> ProjectRef:
 
 def find(api: GitLabApi, path: str) -> ProjectRef | None:
     """The project at `path`, or None when it is missing or this token cannot see it (404)."""
-    cached = api.cache.project(path)
+    cached = cache.entity(api, path)
     if cached is not None:
         return to_ref(cached)
     entity = api.get_optional(f"/projects/{encode(path)}")
@@ -51,7 +53,7 @@ def find(api: GitLabApi, path: str) -> ProjectRef | None:
 
 
 def update(api: GitLabApi, project_id: int, attributes: Mapping[str, Any]) -> ProjectRef:
-    api.cache.forget_project(project_id)
+    cache.rewritten(api, project_id)
     return to_ref(api.put(f"/projects/{project_id}", dict(attributes)))
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import NotFound
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 
 
 @dataclass(frozen=True)
@@ -69,21 +70,13 @@ def to_tag_rule(entity: Mapping[str, Any]) -> TagRule:
 
 
 def protected_branches(api: GitLabApi, project_id: int) -> list[BranchRule]:
-    cached = api.cache.get(project_id, BRANCHES)
-    if cached is not MISSING:
-        return list(cached)
-    rules = [to_branch_rule(b) for b in api.list(f"/projects/{project_id}/protected_branches")]
-    api.cache.keep(project_id, BRANCHES, tuple(rules))
-    return rules
+    path = f"/projects/{project_id}/protected_branches"
+    return list(cache.read(api, project_id, BRANCHES, lambda: tuple(map(to_branch_rule, api.list(path)))))
 
 
 def protected_tags(api: GitLabApi, project_id: int) -> list[TagRule]:
-    cached = api.cache.get(project_id, TAGS)
-    if cached is not MISSING:
-        return list(cached)
-    rules = [to_tag_rule(t) for t in api.list(f"/projects/{project_id}/protected_tags")]
-    api.cache.keep(project_id, TAGS, tuple(rules))
-    return rules
+    path = f"/projects/{project_id}/protected_tags"
+    return list(cache.read(api, project_id, TAGS, lambda: tuple(map(to_tag_rule, api.list(path)))))
 
 
 def protect_branch(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> None:
@@ -130,10 +123,11 @@ def _answered(
     """The kept rules after a write to the rule `name`: its answer (the rule, as the list shows it,
     also when it was found by a GET after a lost answer) replaces it; None says it is gone."""
     if answer is not None and not (isinstance(answer, Mapping) and answer.get("name") == name):
-        api.cache.forget(project_id, what)
+        cache.unknown(api, project_id, what)
         return
     rule = None if answer is None else record(answer)
-    api.cache.revise(
+    cache.answered(
+        api,
         project_id,
         what,
         lambda kept: (*(r for r in kept if r.name != name), *(() if rule is None else (rule,))),

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import NotFound
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
-from provisioner.gitlab.transport import GitLabApi
 
 PACKAGE_LEVEL = "package_registry_access_level"
 PACKAGES_ENABLED = "packages_enabled"
@@ -118,22 +118,15 @@ def _container_rule(r: Mapping[str, Any]) -> ContainerRule:
 
 
 def package_rules(api: GitLabApi, project_id: int) -> list[PackageRule]:
-    cached = api.cache.get(project_id, PACKAGE_RULES)
-    if cached is not MISSING:
-        return list(cached)
-    rules = [_package_rule(r) for r in api.list(f"/projects/{project_id}/packages/protection/rules")]
-    api.cache.keep(project_id, PACKAGE_RULES, tuple(rules))
-    return rules
+    path = f"/projects/{project_id}/packages/protection/rules"
+    return list(cache.read(api, project_id, PACKAGE_RULES, lambda: tuple(map(_package_rule, api.list(path)))))
 
 
 def container_rules(api: GitLabApi, project_id: int) -> list[ContainerRule]:
-    cached = api.cache.get(project_id, CONTAINER_RULES)
-    if cached is not MISSING:
-        return list(cached)
-    listed = api.list(f"/projects/{project_id}/registry/protection/repository/rules")
-    rules = [_container_rule(r) for r in listed]
-    api.cache.keep(project_id, CONTAINER_RULES, tuple(rules))
-    return rules
+    path = f"/projects/{project_id}/registry/protection/repository/rules"
+    return list(
+        cache.read(api, project_id, CONTAINER_RULES, lambda: tuple(map(_container_rule, api.list(path))))
+    )
 
 
 def create_package_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
@@ -189,16 +182,16 @@ def _answered(api: GitLabApi, project_id: int, what: str, answer: Any, record: A
     if isinstance(answer, PackageRule | ContainerRule):
         return
     if not isinstance(answer, Mapping) or "id" not in answer:
-        api.cache.forget(project_id, what)
+        cache.unknown(api, project_id, what)
         return
     rule = record(answer)
-    api.cache.revise(project_id, what, lambda kept: (*(r for r in kept if r.id != rule.id), rule))
+    cache.answered(api, project_id, what, lambda kept: (*(r for r in kept if r.id != rule.id), rule))
 
 
 def _gone(api: GitLabApi, project_id: int, what: str, rule_id: int) -> None:
-    api.cache.revise(project_id, what, lambda kept: tuple(r for r in kept if r.id != rule_id))
+    cache.answered(api, project_id, what, lambda kept: tuple(r for r in kept if r.id != rule_id))
 
 
 def _fresh(api: GitLabApi, project_id: int, what: str, read: Any, identity: Any) -> Any | None:
-    api.cache.forget(project_id, what)
+    cache.unknown(api, project_id, what)
     return next((r for r in read() if r.identity == identity), None)

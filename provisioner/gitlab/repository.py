@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import ProvisionerError, Rejected, Stale
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.once import create_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 
 FILE_HASHES = "file_hashes"
 """Cache key, per project id: {path: FileHead | None} on the project's default branch. A bulk reader may
@@ -61,6 +63,7 @@ class Branch:
     name: str
     commit_id: str
     can_push: bool  # for this token, protection rules included
+    head_message: str = ""  # the message of the commit the branch points at
 
 
 @dataclass(frozen=True)
@@ -75,13 +78,13 @@ def file_heads(
     api: GitLabApi, project_id: int, ref: str, paths: Iterable[str], *, default_branch: bool
 ) -> dict[str, FileHead | None]:
     """Each path's hash on `ref` (None: missing). On the default branch, bulk-read hashes come first."""
-    known = api.cache.get(project_id, FILE_HASHES) if default_branch else MISSING
+    known = cache.bulk_only(api, project_id, FILE_HASHES) if default_branch else MISSING
     heads: dict[str, FileHead | None] = {}
     for path in paths:
         if known is not MISSING and path in known:
             heads[path] = known[path]
             continue
-        blob = api.cache.get(project_id, blob_key(path)) if default_branch else MISSING
+        blob = cache.bulk_only(api, project_id, blob_key(path)) if default_branch else MISSING
         if blob is not MISSING:  # read in bulk (GraphQL): no last commit id, which apply looks up
             heads[path] = None if blob is None else FileHead(blob.content_sha256)
             continue
@@ -96,7 +99,7 @@ def file_heads(
 
 def read_in_bulk(api: GitLabApi, project_id: int, path: str) -> str | None:
     """A file's text at the default branch if a bulk read brought it along (no request); else None."""
-    blob = api.cache.get(project_id, blob_key(path))
+    blob = cache.bulk_only(api, project_id, blob_key(path))
     return None if blob is MISSING or blob is None else blob.content
 
 
@@ -117,7 +120,10 @@ def branch(api: GitLabApi, project_id: int, name: str) -> Branch | None:
     found = api.get_optional(f"/projects/{project_id}/repository/branches/{encode(name)}")
     if found is None:
         return None
-    return Branch(str(found["name"]), str(found["commit"]["id"]), bool(found.get("can_push")))
+    head = found["commit"]
+    return Branch(
+        str(found["name"]), str(head["id"]), bool(found.get("can_push")), str(head.get("message") or "")
+    )
 
 
 def commit(

@@ -10,14 +10,14 @@ create landed and only its token was lost, so GitLab is asked for a new one
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import Forbidden, GitLabError, NotFound
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import IssuedToken, create_once, post_once
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.secrets import Secret
 
 PROJECT_TYPE = "project_type"
@@ -62,13 +62,12 @@ def to_record(entity: Mapping[str, Any]) -> RunnerRecord:
 
 def project_runners(api: GitLabApi, project_id: int) -> list[RunnerRecord]:
     """The project runners assigned to the project, with their details (tags, flags)."""
-    cached = api.cache.get(project_id, RUNNERS)
-    if cached is not MISSING:
-        return list(cached)
-    listed = api.list(f"/projects/{project_id}/runners", type=PROJECT_TYPE)
-    records = [to_record(api.get(f"/runners/{int(r['id'])}")) for r in listed]
-    api.cache.keep(project_id, RUNNERS, tuple(records))
-    return records
+
+    def fetch() -> tuple[RunnerRecord, ...]:
+        listed = api.list(f"/projects/{project_id}/runners", type=PROJECT_TYPE)
+        return tuple(to_record(api.get(f"/runners/{int(r['id'])}")) for r in listed)
+
+    return list(cache.read(api, project_id, RUNNERS, fetch))
 
 
 def runner(api: GitLabApi, runner_id: int) -> RunnerRecord | None:
@@ -86,15 +85,14 @@ def available_runners(api: GitLabApi, tags: Sequence[str] = ()) -> list[RunnerRe
     Remembered for the run: many projects select among the same runners.
     """
     key = ",".join(sorted(tags))
-    cached = api.cache.lookup("available_runners", key)
-    if cached is not MISSING:
-        return list(cached)
     params: dict[str, Any] = {"type": PROJECT_TYPE}
     if tags:
         params["tag_list"] = key
-    found = [to_record(r) for r in api.list("/runners", **params)]
-    api.cache.remember("available_runners", key, tuple(found))
-    return found
+
+    def fetch() -> tuple[RunnerRecord, ...]:
+        return tuple(map(to_record, api.list("/runners", **params)))
+
+    return list(cache.looked_up(api, "available_runners", key, fetch))
 
 
 def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedToken:
@@ -104,25 +102,30 @@ def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedTo
     def landed() -> IssuedToken | None:
         # It landed, but its token never reached us: a fresh one makes it usable.
         runner_id = _find(api, project_id, str(body["description"]))
-        return None if runner_id is None else IssuedToken(runner_id, _reset_or_remove(api, runner_id))
+        return (
+            None
+            if runner_id is None
+            else IssuedToken(runner_id, _reset_or_remove(api, project_id, runner_id))
+        )
 
-    return create_once(lambda: _issued(api.post("/user/runners", data)), landed)
+    with _changing(api, project_id):
+        return create_once(lambda: _issued(api.post("/user/runners", data)), landed)
 
 
 def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
-    api.cache.forget(project_id, RUNNERS)
+    cache.unknown(api, project_id, RUNNERS)
     landed = [r.id for r in project_runners(api, project_id) if r.description == description]
     return max(landed, default=None)
 
 
-def _reset_or_remove(api: GitLabApi, runner_id: int) -> Secret:
+def _reset_or_remove(api: GitLabApi, project_id: int, runner_id: int) -> Secret:
     try:
         return reset_token(api, runner_id)
     except GitLabError:
         # A runner whose token nobody holds is useless, and the next run would take it as done:
         # remove it so that the next run creates it afresh.
         with contextlib.suppress(GitLabError):
-            delete(api, runner_id)
+            delete(api, project_id, runner_id)
         raise
 
 
@@ -134,25 +137,40 @@ def reset_token(api: GitLabApi, runner_id: int) -> Secret:
     return Secret(str(answer["token"]))
 
 
-def update(api: GitLabApi, runner_id: int, body: Mapping[str, Any]) -> None:
-    api.put(f"/runners/{runner_id}", dict(body))
+@contextlib.contextmanager
+def _changing(api: GitLabApi, project_id: int) -> Iterator[None]:
+    """No answer to a runner write carries the runner as the project's list shows it (a create answers
+    an id and a token; an update or a removal is made by runner id): the list is read again after."""
+    try:
+        yield
+    finally:
+        cache.unknown(api, project_id, RUNNERS)
 
 
-def delete(api: GitLabApi, runner_id: int) -> None:
-    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+def update(api: GitLabApi, project_id: int, runner_id: int, body: Mapping[str, Any]) -> None:
+    with _changing(api, project_id):
+        api.put(f"/runners/{runner_id}", dict(body))
+
+
+def delete(api: GitLabApi, project_id: int, runner_id: int) -> None:
+    with _changing(api, project_id), contextlib.suppress(NotFound):  # a retried DELETE: answer lost
         api.delete(f"/runners/{runner_id}")
 
 
 def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:
     def assigned() -> Any | None:
-        api.cache.forget(project_id, RUNNERS)
+        cache.unknown(api, project_id, RUNNERS)
         return next((r for r in project_runners(api, project_id) if r.id == runner_id), None)
 
-    post_once(api, f"/projects/{project_id}/runners", {"runner_id": runner_id}, find=assigned)
+    with _changing(api, project_id):
+        post_once(api, f"/projects/{project_id}/runners", {"runner_id": runner_id}, find=assigned)
 
 
 def unassign(api: GitLabApi, project_id: int, runner_id: int) -> None:
-    with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
+    with (
+        _changing(api, project_id),
+        contextlib.suppress(NotFound),
+    ):  # a retried DELETE whose first answer was lost
         api.delete(f"/projects/{project_id}/runners/{runner_id}")
 
 

@@ -1,4 +1,4 @@
-"""The only module that imports python-gitlab.
+"""The only module that imports python-gitlab: HTTP to one GitLab, and nothing else.
 
 It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - waits on the run's shared `RateLimiter` before each request and retries 429s (never processed),
@@ -38,7 +38,6 @@ from provisioner.errors import (
     Unauthorized,
     Unreachable,
 )
-from provisioner.gitlab.cache import RunCache
 from provisioner.gitlab.ratelimit import RateLimiter
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -148,8 +147,9 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class GitLabApi:
-    """Typed, thread-safe access to one GitLab instance for one run."""
+class Transport:
+    """Thread-safe HTTP to one GitLab instance for one run: GitLab's answers as plain data, its
+    failures as our errors. What the run has read is not kept here (see `provisioner.gitlab.api`)."""
 
     def __init__(
         self,
@@ -165,7 +165,6 @@ class GitLabApi:
         self.url = url.rstrip("/")
         self.limiter = limiter or RateLimiter()
         self.stats = RequestStats()
-        self.cache = RunCache()
         session = requests.Session()
         adapter = _Adapter(_origin(self.url), self.limiter, self.stats, max_retries, pool)
         session.mount("http://", adapter)

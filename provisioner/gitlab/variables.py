@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import NotFound, Rejected
-from provisioner.gitlab.cache import MISSING
+from provisioner.gitlab import cache
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import create_once
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 from provisioner.secrets import Secret, remember
+
+VARIABLES = "variables"
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,11 @@ def to_record(entity: Mapping[str, Any]) -> VariableRecord:
 
 def list_variables(api: GitLabApi, owner: str, cache_id: int | None = None) -> list[VariableRecord]:
     """`cache_id`: the project's id, for the run cache (group variables are not cached)."""
-    if cache_id is not None:
-        cached = api.cache.get(cache_id, "variables")
-        if cached is not MISSING:
-            return list(cached)
-    records = [to_record(v) for v in api.list(f"{owner}/variables")]
-    if cache_id is not None:
-        api.cache.keep(cache_id, "variables", tuple(records))
-    return records
+
+    def fetch() -> tuple[VariableRecord, ...]:
+        return tuple(map(to_record, api.list(f"{owner}/variables")))
+
+    return list(fetch() if cache_id is None else cache.read(api, cache_id, VARIABLES, fetch))
 
 
 def _answered(api: GitLabApi, cache_id: int | None, gone: tuple[str, str], answer: Any) -> None:
@@ -72,12 +72,13 @@ def _answered(api: GitLabApi, cache_id: int | None, gone: tuple[str, str], answe
     if cache_id is None:
         return
     if answer is not None and not (isinstance(answer, Mapping) and "key" in answer):
-        api.cache.forget(cache_id, "variables")
+        cache.unknown(api, cache_id, VARIABLES)
         return
     record = None if answer is None else to_record(answer)
-    api.cache.revise(
+    cache.answered(
+        api,
         cache_id,
-        "variables",
+        VARIABLES,
         lambda kept: (*(v for v in kept if v.identity != gone), *(() if record is None else (record,))),
     )
 

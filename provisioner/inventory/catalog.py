@@ -36,7 +36,7 @@ class Catalog:
         return [self.groups[name] for name in names if name is not None and name in self.groups]
 
 
-def check_document(document: Document) -> list[InputProblem]:
+def check_document(document: Document, model: type[Inventory] = Inventory) -> list[InputProblem]:
     """Problems in one file on its own: the schema, with `null` read as "remove nothing"."""
     if not document.readable:
         return []
@@ -47,10 +47,10 @@ def check_document(document: Document) -> list[InputProblem]:
         return [InputProblem(spot.file, spot.line, spot.column, "", message)]
     prepared = _as_written(data)
     try:
-        Inventory.model_validate(prepared)
+        model.model_validate(prepared)
     except ValidationError as exc:
         problems = []
-        for finding in findings(exc, Inventory, prepared):
+        for finding in findings(exc, model, prepared):
             spot = document.location(finding.path, at_key=finding.at_key)
             field_path = format_path((*finding.path, *finding.missing))
             problems.append(InputProblem(spot.file, spot.line, spot.column, field_path, finding.message))

@@ -104,7 +104,7 @@ def _message(error: ErrorDetails, parent_kind: Any) -> str:
         key = str(error["loc"][-1])
         parent = _unwrap(parent_kind)
         home = _SECTION_OF.get(key)
-        if home is not None and _SECTIONS[home] is not parent and parent in _SECTION_PARENTS:
+        if home is not None and _SECTIONS[home] is not parent and _is_section_parent(parent):
             return f"unknown key '{key}'; it belongs under {home}"
         allowed = (
             list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
@@ -138,6 +138,13 @@ _SECTIONS: dict[str, Any] = {
     if isinstance(_unwrap(field.annotation), type) and issubclass(_unwrap(field.annotation), BaseModel)
 }
 _SECTION_PARENTS = {*_SECTIONS.values(), Project, Group}
+
+
+def _is_section_parent(model: Any) -> bool:
+    """A project-shaped model (with the sections facets bring, see `schema.project_model`) or a section."""
+    return model in _SECTION_PARENTS or (isinstance(model, type) and issubclass(model, Project))
+
+
 _SECTION_OF = {
     key: section
     for section, model in _SECTIONS.items()

@@ -13,15 +13,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from provisioner.inventory.schema import Inventory, Project, Variables
+from provisioner.inventory.schema import Sections, Variables, inventory_model, project_model
 
 _NULL = {"type": "null"}
 
 
-def inventory_json_schema() -> dict[str, Any]:
-    schema = Inventory.model_json_schema()
+def inventory_json_schema(sections: Sections | None = None) -> dict[str, Any]:
+    """`sections`: those the facets read beyond what the schema spells out (see `Facet.section`)."""
+    schema = inventory_model(sections or {}).model_json_schema()
     definitions = schema["$defs"]
-    merged: set[type[BaseModel]] = {Project, *_merged_models(Project)}
+    project = project_model(sections or {})
+    merged: set[type[BaseModel]] = {project, *_merged_models(project)}
     for model in merged:
         for name, prop in definitions[model.__name__]["properties"].items():
             definitions[model.__name__]["properties"][name] = _nullable(prop)

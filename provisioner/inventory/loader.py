@@ -18,7 +18,7 @@ from provisioner.inventory.document import format_path
 from provisioner.inventory.files import read_inventory_files
 from provisioner.inventory.findings import Finding, findings
 from provisioner.inventory.merge import Layer, Merged, merge_layers
-from provisioner.inventory.schema import Project, Variables
+from provisioner.inventory.schema import Project, Sections, Variables, inventory_model, project_model
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
 from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
 
@@ -36,6 +36,7 @@ def load_inventory(
     only: Sequence[str] = (),
     check_blueprint: BlueprintCheck = _check_blueprint,
     locate: bool = False,
+    sections: Sections | None = None,
 ) -> LoadedInventory:
     """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
 
@@ -43,23 +44,30 @@ def load_inventory(
     validated whatever the selection. The files are first read without positions (most of a large
     inventory's memory); when anything is wrong they are read again with them, to say where.
     `locate`: with positions from the start (`ProjectSpec.source` then names the project's line).
+    `sections`: the sections the facets read, beyond those the schema spells out (see `Facet.section`).
     """
     if not locate:
         try:
-            return _load(path, only, check_blueprint, quick=True)
+            return _load(path, only, check_blueprint, sections or {}, quick=True)
         except InputError:
             pass  # the same load, with positions, says where each problem is
-    return _load(path, only, check_blueprint, quick=False)
+    return _load(path, only, check_blueprint, sections or {}, quick=False)
 
 
 def _load(
-    path: FilePath, only: Sequence[str], check_blueprint: BlueprintCheck, *, quick: bool
+    path: FilePath,
+    only: Sequence[str],
+    check_blueprint: BlueprintCheck,
+    sections: Sections,
+    *,
+    quick: bool,
 ) -> LoadedInventory:
     inventory_dir = str(FilePath(path).resolve().parent)
     files = read_inventory_files(path, quick=quick)
     problems = list(files.problems)
+    model = project_model(sections)
     for document in files.read_order:
-        problems += check_document(document)
+        problems += check_document(document, inventory_model(sections))
     layers = catalog(files)
     problems += layers.problems
     resolver = SecretResolver()
@@ -70,7 +78,9 @@ def _load(
     projects: dict[str, tuple[ProjectSpec, bytes]] = {}
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
     for name, layer in layers.projects.items():
-        built = _project(name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared)
+        built = _project(
+            name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared, model
+        )
         if built is not None:
             projects[name] = built
     groups: dict[str, tuple[GroupSpec, bytes]] = {}
@@ -113,20 +123,29 @@ def _project(
     problems: list[InputProblem],
     inventory_dir: str,
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
+    model: type[Project] = Project,
 ) -> tuple[ProjectSpec, bytes] | None:
     merged = merge_layers(
         [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
     )
     blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
-        for suffix, message in check_blueprint(blueprint_name, blueprint_vars, name):
+        blueprint_problems = [
+            *check_blueprint(blueprint_name, blueprint_vars, name),
+            *blueprint.check_enforce(blueprint_name, merged.data.get("blueprint_enforce")),
+        ]
+        for suffix, message in blueprint_problems:
             problems.append(_merged_problem(_blueprint_finding(suffix, message, merged.data), merged, layer))
+    elif blueprint_name is None and blueprint_vars:
+        # Ignored otherwise, and a typo in them never reported.
+        unused = Finding(("blueprint_vars",), f"given, but {name} has no blueprint to render", at_key=True)
+        problems.append(_merged_problem(unused, merged, layer))
     try:
-        config = Project.model_validate(merged.data)
+        config = model.model_validate(merged.data)
     except ValidationError as exc:
         # Unknown keys are reported by the check of each file, which knows what each layer allows.
         found = [
-            finding for finding in findings(exc, Project, merged.data) if finding.kind != "extra_forbidden"
+            finding for finding in findings(exc, model, merged.data) if finding.kind != "extra_forbidden"
         ]
         problems += [_merged_problem(finding, merged, layer) for finding in found]
         return None

@@ -17,7 +17,7 @@ from provisioner.inventory.document import Document, Path
 from provisioner.inventory.spec import Location
 
 # Mappings whose entries replace each other whole instead of merging.
-_ATOMIC_ENTRIES: frozenset[Path] = frozenset({("variables",), ("group_variables",)})
+ATOMIC_ENTRIES: frozenset[Path] = frozenset({("variables",), ("group_variables",)})
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def strip_removals(data: dict[str, Any]) -> dict[str, Any]:
 def _merge_into(
     merged: Merged, target: dict[str, Any], overlay: dict[str, Any], layer: Layer, at: Path
 ) -> None:
-    atomic = at in _ATOMIC_ENTRIES
+    atomic = at in ATOMIC_ENTRIES
     for key, value in overlay.items():
         path = (*at, key)
         if value is None:

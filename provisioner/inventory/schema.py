@@ -8,7 +8,9 @@ specific layer) is not managed: the tool neither reads nor writes it.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -19,6 +21,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
+    create_model,
     model_serializer,
     model_validator,
 )
@@ -453,6 +456,10 @@ class Project(_Model):
     blueprint: str | None = None
     """A folder under blueprints/ to render and commit (see `provisioner blueprint list`)."""
     blueprint_vars: dict[str, Any] = {}
+    blueprint_enforce: bool | list[str] | None = None
+    """Files whose every difference from the rendering is drift, which apply restores (the team's edits
+    are not kept): true, those the blueprint marks for compliance (python-package: .gitlab-ci.yml, and the
+    project's ci_config_path with it); a list, exactly these paths; false, none. Unset: the blueprint's."""
     settings: Settings = Settings()
     variables: Variables = Variables()
     runners: Runners | None = None
@@ -474,3 +481,43 @@ class Inventory(_Model):
     """By full path; applies to the group's projects at any depth, ancestors first."""
     projects: dict[str, Project] = {}
     """By full path."""
+
+
+Sections = Mapping[str, type[BaseModel]]
+"""Inventory sections by key, with their schemas: what the registered facets read."""
+
+
+def project_model(sections: Sections) -> type[Project]:
+    """`Project`, with the sections it does not spell out itself (a facet that brings its own)."""
+    return _models(_extra(sections))[0]
+
+
+def group_model(sections: Sections) -> type[Group]:
+    return _models(_extra(sections))[1]
+
+
+def inventory_model(sections: Sections) -> type[Inventory]:
+    return _models(_extra(sections))[2]
+
+
+def _extra(sections: Sections) -> tuple[tuple[str, type[BaseModel]], ...]:
+    return tuple(sorted((k, v) for k, v in sections.items() if k not in Group.model_fields))
+
+
+@functools.cache
+def _models(
+    extra: tuple[tuple[str, type[BaseModel]], ...],
+) -> tuple[type[Project], type[Group], type[Inventory]]:
+    if not extra:
+        return Project, Group, Inventory
+    fields: dict[str, Any] = {name: (model | None, None) for name, model in extra}
+    project = create_model("Project", __base__=Project, **fields)
+    group = create_model("Group", __base__=Group, **fields)
+    inventory = create_model(
+        "Inventory",
+        __base__=Inventory,
+        defaults=(project, project()),
+        groups=(dict[str, group], {}),
+        projects=(dict[str, project], {}),
+    )
+    return project, group, inventory

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from provisioner.inventory.schema import Project
+from provisioner.model import TargetKind
 from provisioner.secrets import Secret
 
 
@@ -51,20 +52,43 @@ class ProjectSpec:
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
 
+    kind = TargetKind.PROJECT
+
+    @property
+    def name(self) -> str:
+        """The target's name in plans and reports."""
+        return self.path
+
 
 @dataclass(frozen=True)
 class GroupSpec:
-    """Variables set on a group itself (`group_variables`)."""
+    """The desired state of a group itself (`group_variables`), as opposed to its projects'."""
 
     path: str
     variables: tuple[ResolvedVariable, ...] = ()
     prune: bool = False
     source: Location = Location("inventory.yaml")
+    inventory_dir: str = "."
+
+    kind = TargetKind.GROUP
+
+    @property
+    def name(self) -> str:
+        return f"group {self.path}"
+
+
+TargetSpec = ProjectSpec | GroupSpec
 
 
 @dataclass(frozen=True)
 class LoadedInventory:
     projects: tuple[ProjectSpec, ...]  # sorted by path
     groups: tuple[GroupSpec, ...]  # only groups with group_variables, sorted by path
+
+    @property
+    def targets(self) -> tuple[TargetSpec, ...]:
+        """Everything a run works on: groups first (few, and what projects inherit), then projects."""
+        return (*self.groups, *self.projects)
+
     files: tuple[str, ...]  # every file read, the main one first
     digest: str  # sha256 of the merged inventory with secret references (never values)

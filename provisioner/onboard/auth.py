@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from provisioner.gitlab import identity
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.identity import TokenRecord, UserRecord
-from provisioner.gitlab.transport import GitLabApi
 
 EXPIRY_WARNING_DAYS = 7
 TOKEN_VARIABLES = ("PROVISIONER_TOKEN", "GITLAB_TOKEN")  # in the order config.Settings reads them

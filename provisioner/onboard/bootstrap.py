@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from provisioner.errors import InputError, InputProblem
+from provisioner.facets import inventory_sections
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory, ProjectSpec
 from provisioner.onboard import atomic
@@ -32,8 +33,10 @@ NEW_INVENTORY = "version: 1\n"
 class BootstrapRequest:
     inventory: Path
     project: str  # full path, GROUP/NAME
-    blueprint: str | None = None
-    blueprint_vars: Mapping[str, Any] = field(default_factory=dict)
+    entry: Mapping[str, Any] = field(default_factory=dict)
+    """What the command line gives for the project's entry (`create: true` is added)."""
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Entry key -> the option that gave it, so that a problem with it is told as that option's."""
 
 
 @dataclass(frozen=True)
@@ -90,32 +93,26 @@ def prepare(request: BootstrapRequest) -> Staged:
         _refuse_conflicts(spec, request)
         return Staged(target, _forced(spec), loaded)
     text = target.read_text(encoding="utf-8") if target.exists() else NEW_INVENTORY
-    entry: dict[str, Any] = {"create": True}
-    if request.blueprint is not None:
-        entry["blueprint"] = request.blueprint
-    if request.blueprint_vars:
-        entry["blueprint_vars"] = dict(request.blueprint_vars)
+    entry: dict[str, Any] = {"create": True, **request.entry}
     try:
         edited = add_project(text, request.project, entry)
     except EditError as exc:
         raise InputError([InputProblem(str(target), 0, 0, "", str(exc))]) from None
     staged = atomic.stage(target, edited, suffix=".bootstrap")
     try:
-        loaded = _load(staged, target, request.project)
+        loaded = _load(staged, target, request)
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
-    spec = loaded.projects[0]
-    if request.blueprint_vars and spec.config.blueprint is None:
-        staged.unlink(missing_ok=True)
-        raise InputError([_arg_problem(", ".join(request.blueprint_vars), "--var needs --blueprint")])
-    return Staged(target, _forced(spec), loaded, staged)
+    return Staged(target, _forced(loaded.projects[0]), loaded, staged)
 
 
 def _existing(target: Path, project: str) -> tuple[ProjectSpec, LoadedInventory] | None:
     if not target.exists():
         return None
-    whole = load_inventory(target, locate=True)  # a conflict is told at the project's line
+    whole = load_inventory(
+        target, locate=True, sections=inventory_sections()
+    )  # a conflict is told at the project's line
     for spec in whole.projects:
         if spec.path.lower() == project.lower():
             return spec, dataclasses.replace(whole, projects=(spec,), groups=())
@@ -123,13 +120,18 @@ def _existing(target: Path, project: str) -> tuple[ProjectSpec, LoadedInventory]
 
 
 def _refuse_conflicts(spec: ProjectSpec, request: BootstrapRequest) -> None:
-    config = spec.config
+    config = spec.config.model_dump(mode="json")
     problems = []
-    if request.blueprint is not None and config.blueprint != request.blueprint:
-        problems.append(f"blueprint {config.blueprint!r}, not {request.blueprint!r}")
-    for name, value in request.blueprint_vars.items():
-        if config.blueprint_vars.get(name) != value:
-            problems.append(f"blueprint_vars.{name} = {config.blueprint_vars.get(name)!r}, not {value!r}")
+    for key, value in request.entry.items():
+        have = config.get(key)
+        if isinstance(value, Mapping) and isinstance(have, Mapping):
+            problems += [
+                f"{key}.{name} = {have.get(name)!r}, not {item!r}"
+                for name, item in value.items()
+                if have.get(name) != item
+            ]
+        elif have != value:
+            problems.append(f"{key} {have!r}, not {value!r}")
     if problems:
         where = spec.source
         message = f"{spec.path} is already in the inventory with " + "; ".join(problems) + ": edit it there"
@@ -140,25 +142,25 @@ def _forced(spec: ProjectSpec) -> ProjectSpec:
     return dataclasses.replace(spec, config=spec.config.model_copy(update={"create": True}))
 
 
-def _load(staged: Path, target: Path, project: str) -> LoadedInventory:
-    """Load the staged file. Its problems are told in the user's words: a blueprint variable or the
-    blueprint as the option that gave it, anything else at the line of the file as it would become."""
+def _load(staged: Path, target: Path, request: BootstrapRequest) -> LoadedInventory:
+    """Load the staged file. Its problems are told in the user's words: a value the command line gave
+    as the option that gave it, anything else at the line of the file as it would become."""
     try:
-        return load_inventory(staged, only=[project])
+        return load_inventory(staged, only=[request.project], sections=inventory_sections())
     except InputError as exc:
-        raise InputError([_reworded(p, staged, target, project) for p in exc.problems]) from None
+        raise InputError([_reworded(p, staged, target, request) for p in exc.problems]) from None
 
 
-def _reworded(problem: InputProblem, staged: Path, target: Path, project: str) -> InputProblem:
+def _reworded(problem: InputProblem, staged: Path, target: Path, request: BootstrapRequest) -> InputProblem:
     if Path(problem.file).resolve() != staged.resolve():
         return problem  # an included file
+    project = request.project
     entry = f"projects.{project}."
-    if problem.field.startswith(entry + "blueprint_vars."):
-        return InputProblem(
-            "--var", 0, 0, problem.field.removeprefix(entry + "blueprint_vars."), problem.message
-        )
-    if problem.field == entry + "blueprint":
-        return InputProblem("--blueprint", 0, 0, "", problem.message)
+    for key, option in request.options.items():
+        if problem.field.startswith(f"{entry}{key}."):
+            return InputProblem(option, 0, 0, problem.field.removeprefix(f"{entry}{key}."), problem.message)
+        if problem.field == entry + key:
+            return InputProblem(option, 0, 0, "", problem.message)
     if problem.field == entry.rstrip("."):
         return InputProblem(project, 0, 0, "", problem.message)
     return dataclasses.replace(problem, file=str(target), message=f"{problem.message} (with {project} added)")

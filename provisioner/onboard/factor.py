@@ -20,6 +20,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner.inventory.merge import ATOMIC_ENTRIES
+
 Path = tuple[str, ...]
 MIN_SHARED = 2  # a value held by one project stays with it
 
@@ -37,8 +39,11 @@ class Layers:
     projects: dict[str, dict[Path, Any]]  # a None value is a `null`: it removes the inherited leaf
 
 
-def flatten(entry: Mapping[str, Any], atomic: Iterable[Path] = (("variables",),)) -> dict[Path, Any]:
-    """The leaves of an entry. Below an `atomic` path each key is one leaf (a variable's definition)."""
+def flatten(
+    entry: Mapping[str, Any], atomic: Iterable[tuple[str | int, ...]] = ATOMIC_ENTRIES
+) -> dict[Path, Any]:
+    """The leaves of an entry. Below an `atomic` path each key is one leaf (a variable's definition),
+    as the inventory merges its layers."""
     leaves: dict[Path, Any] = {}
     atomic_paths = set(atomic)
 

@@ -14,22 +14,24 @@ import json
 import os
 import tempfile
 import typing
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from ruamel.yaml import YAML
 
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.facets import registered
+from provisioner.facets.base import Description, Facet, sections
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory import load_inventory
-from provisioner.inventory.schema import Group, Project, Variables
+from provisioner.inventory.schema import Variables, group_model, project_model
 from provisioner.onboard import yaml_out
-from provisioner.onboard.describe import Described, describe_project
+from provisioner.onboard.describe import describe_target
 from provisioner.onboard.estate import Estate, read_estate
 from provisioner.onboard.factor import Leaf, factor, flatten, unflatten
 from provisioner.onboard.factor import Path as LeafPath
-from provisioner.onboard.variables_entry import variables_entry
 
 
 @dataclass(frozen=True)
@@ -42,46 +44,51 @@ class ImportResult:
     incomplete: bool  # something could not be read (a 403, a server error): the import is partial
 
 
-def import_group(api: GitLabApi, group: str, *, concurrency: int = 8, source: str = "") -> ImportResult:
-    estate = read_estate(api, group, concurrency=concurrency)
-    return build_inventory(estate, source=source or api.url)
+def import_group(
+    api: GitLabApi,
+    group: str,
+    *,
+    concurrency: int = 8,
+    source: str = "",
+    facets: Sequence[Facet[Any]] | None = None,
+) -> ImportResult:
+    facets = registered() if facets is None else facets
+    estate = read_estate(api, group, facets, concurrency=concurrency)
+    return build_inventory(estate, facets, source=source or api.url)
 
 
-def build_inventory(estate: Estate, *, source: str = "") -> ImportResult:
+def build_inventory(
+    estate: Estate, facets: Sequence[Facet[Any]] | None = None, *, source: str = ""
+) -> ImportResult:
     """Pure apart from the check through the loader (a temporary file, no network)."""
-    described = {state.ref.path: describe_project(state) for state in estate.projects}
+    facets = registered() if facets is None else facets
+    described = {state.ref.path: describe_target(state, facets) for state in estate.projects}
+    owned = {state.ref.path: describe_target(state, facets) for state in estate.groups}
     key = os.urandom(32)  # masked values are compared through this run's key, never stored
     leaves = {path: _leaves(d, key) for path, d in described.items()}
-    layers = factor(leaves, [g.path for g in estate.groups])
+    layers = factor(leaves, [g.ref.path for g in estate.groups])
 
     notes: dict[tuple[str, str], list[str]] = {}
     document: dict[str, Any] = {"version": 1}
     if layers.defaults:
         document["defaults"] = _tree(layers.defaults.items())
     groups: dict[str, Any] = {}
-    for group in estate.groups:
-        entry = _tree(layers.groups.get(group.path, {}).items())
-        group_notes = list(group.notes)
-        own = variables_entry(group.variables or (), group_notes)
-        if own:
-            entry["group_variables"] = own
-        if group_notes:
-            notes[("groups", group.path)] = group_notes
-        if entry or group_notes:
-            groups[group.path] = entry
+    for path, own in owned.items():
+        entry = _tree(layers.groups.get(path, {}).items())
+        entry.update(own.entry)  # the group's own sections: never shared with its projects
+        if own.notes:
+            notes[("groups", path)] = own.notes
+        if entry or own.notes:
+            groups[path] = entry
     if groups:
         document["groups"] = groups
     document["projects"] = {path: _tree(layers.projects[path].items()) for path in sorted(described)}
     for path, d in described.items():
         if d.notes:
             notes[("projects", path)] = d.notes
-    names = {r.id: r.description for s in estate.projects for r in s.runners or () if r.description}
-    text = yaml_out.render(document, header=_header(estate, source), notes=notes, runner_names=names)
-    _check(
-        text,
-        described,
-        {path: entry["group_variables"] for path, entry in groups.items() if "group_variables" in entry},
-    )
+    comments = _comments([*described.values(), *owned.values()])
+    text = yaml_out.render(document, header=_header(estate, source), notes=notes, comment=comments)
+    _check(text, described, owned, facets)
     all_notes = [(where[1], line) for where, lines in sorted(notes.items()) for line in lines]
     return ImportResult(
         text=text,
@@ -103,11 +110,33 @@ def _count_unmanaged(node: Any) -> int:
     return 0
 
 
-def _leaves(described: Described, key: bytes) -> dict[LeafPath, Leaf]:
+def _comments(described: Sequence[Description]) -> Callable[[tuple[str, ...], Any], str | None]:
+    """The end-of-line comment at a document path: the one a facet gave for that place in an entry and
+    that value, wherever the entry ends up (a project's, a group's or the defaults)."""
+    known: dict[tuple[tuple[str, ...], str], str] = {}
+    for d in described:
+        for path, note in d.comments.items():
+            value = _at(d.entry, path)
+            known[(path, json.dumps(value, sort_keys=True, default=str))] = note
+
+    def comment(path: tuple[str, ...], value: Any) -> str | None:
+        inner = path[1:] if path[:1] == ("defaults",) else path[2:]
+        return known.get((inner, json.dumps(value, sort_keys=True, default=str)))
+
+    return comment
+
+
+def _at(entry: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        entry = entry[int(part)] if isinstance(entry, list) else entry.get(part)
+    return entry
+
+
+def _leaves(described: Description, key: bytes) -> dict[LeafPath, Leaf]:
     leaves: dict[LeafPath, Leaf] = {}
     for path, value in flatten(described.entry).items():
         identity: Hashable = json.dumps(value, sort_keys=True)
-        masked = described.masked.get(path[1]) if path[0] == "variables" and len(path) == 2 else None
+        masked = described.private.get(path)
         if masked is not None:
             if any(value is None for _, value in masked):
                 identity = (identity, object())  # hidden: values unknown, so never shared
@@ -126,7 +155,7 @@ def order_key(path: LeafPath) -> tuple[tuple[int, str], ...]:
     """Schema order: each key ranked by its field's place in its model; names (variables, branches)
     alphabetically."""
     key: list[tuple[int, str]] = []
-    model: type[BaseModel] | None = Group
+    model: type[BaseModel] | None = group_model({})
     by_name = False  # the next part is a name, not a field
     for part in path:
         if by_name or model is None:
@@ -174,38 +203,30 @@ def _header(estate: Estate, source: str) -> list[str]:
 
 
 def _check(
-    text: str, described: Mapping[str, Described], group_variables: Mapping[str, Mapping[str, Any]]
+    text: str,
+    described: Mapping[str, Description],
+    owned: Mapping[str, Description],
+    facets: Sequence[Facet[Any]],
 ) -> None:
-    """Load `text` with the real loader; compare every project and group's variables with the intent."""
+    """Load `text` with the real loader; compare every project's merged configuration, and every
+    group's own sections, with what was described."""
+    extra = sections(facets)
     with tempfile.TemporaryDirectory(prefix="provisioner-import-") as folder:
         path = Path(folder, "inventory.yaml")
         path.write_text(text, encoding="utf-8")
-        loaded = load_inventory(path)
+        loaded = load_inventory(path, sections=extra)
     found = {spec.path: spec.config for spec in loaded.projects}
     if set(found) != set(described):
         raise AssertionError("the generated inventory does not name exactly the imported projects")
+    project = project_model(extra)
     for name, d in described.items():
-        if found[name] != Project.model_validate(d.entry):
+        if found[name] != project.model_validate(d.entry):
             raise AssertionError(f"the generated inventory does not reproduce {name}")
-    loaded_groups = {g.path: g.variables for g in loaded.groups}
-    for group, written in group_variables.items():
-        expected = {
-            _shape(key, e) for key, found in Variables.model_validate(written).items.items() for e in found
-        }
-        if {_shape(v.key, v) for v in loaded_groups.get(group, ())} != expected:
-            raise AssertionError(f"the generated inventory does not reproduce the variables of group {group}")
-
-
-def _shape(key: str, v: Any) -> tuple[Any, ...]:
-    """A variable as compared: an inventory entry and a loaded one name their fields alike."""
-    fields = (
-        "environment_scope",
-        "value",
-        "variable_type",
-        "masked",
-        "hidden",
-        "protected",
-        "raw",
-        "description",
-    )
-    return (key, *(getattr(v, name) for name in fields))
+    written = YAML(typ="safe", pure=True).load(text).get("groups") or {}
+    group = group_model(extra)
+    for name, d in owned.items():
+        if not d.entry:
+            continue
+        mine = {key: (written.get(name) or {}).get(key) for key in d.entry}
+        if group.model_validate(mine) != group.model_validate(d.entry):
+            raise AssertionError(f"the generated inventory does not reproduce the group {name} itself")

@@ -1,23 +1,22 @@
 """Write a generated inventory as YAML people read: block style, short lists and small mappings in
-flow style, multi-line values as literal blocks, and comments where the user has work to do (masked
-and hidden variables) or should know why something was left out. (The importer reads the text back
-through the inventory loader and compares it with what it described.)"""
+flow style, multi-line values as literal blocks, and comments where the user has work to do (the facets
+say where: a masked variable to point at a secret) or should know why something was left out. (The
+importer reads the text back through the inventory loader and compares it with what it described.)"""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.onboard.variables_entry import variable_note
-
 FLOW_WIDTH = 72  # a mapping of plain values up to this long is written on one line
-VARIABLE_SECTIONS = ("variables", "group_variables")
+Comment = Callable[[tuple[str, ...], Any], str | None]
+"""comment(path, value): the end-of-line comment for the value at that path (list items by index)."""
 
 
 def render(
@@ -25,11 +24,10 @@ def render(
     *,
     header: Sequence[str] = (),
     notes: Mapping[tuple[str, str], Sequence[str]] | None = None,
-    runner_names: Mapping[int, str] | None = None,
+    comment: Comment = lambda path, value: None,
 ) -> str:
     """`notes`: comment lines to put above an entry, by (section, name): ("projects", "a/b")."""
-    names = runner_names or {}
-    root = _node(document, (), names)
+    root = _node(document, (), comment)
     if header:
         root.yaml_set_start_comment("\n".join(header))
     for (section, name), lines in (notes or {}).items():
@@ -45,29 +43,27 @@ def render(
     return out.getvalue()
 
 
-def _node(value: Any, path: tuple[str, ...], names: Mapping[int, str]) -> Any:
+def _node(value: Any, path: tuple[str, ...], comment: Comment) -> Any:
     if isinstance(value, Mapping):
         mapping = CommentedMap()
+        commented = False
         for key, item in value.items():
-            mapping[key] = _node(item, (*path, str(key)), names)
-        if path and path[-1] in VARIABLE_SECTIONS:
-            for key, item in value.items():
-                entries = item if isinstance(item, list) else [item]
-                note = next((n for n in map(variable_note, entries) if n), None)
-                if note:
-                    mapping.yaml_add_eol_comment(note, key)
-        elif value and _short(value) and len(path) > 1:
+            mapping[key] = _node(item, (*path, str(key)), comment)
+            text = comment((*path, str(key)), item)
+            if text:
+                mapping.yaml_add_eol_comment(text, key)
+                commented = True
+        if value and not commented and _short(value) and len(path) > 1:
             mapping.fa.set_flow_style()
         return mapping
     if isinstance(value, list):
-        seq = CommentedSeq(_node(item, path, names) for item in value)
+        seq = CommentedSeq(_node(item, (*path, str(i)), comment) for i, item in enumerate(value))
         if all(not isinstance(item, Mapping | list) for item in value):
             seq.fa.set_flow_style()
-        if path[-2:] == ("runners", "assign"):
-            for index, item in enumerate(value):
-                name = names.get(int(item.get("id", 0))) if isinstance(item, Mapping) else None
-                if name:
-                    seq.yaml_add_eol_comment(f"runner {json.dumps(name)}", index)
+        for index, item in enumerate(value):
+            text = comment((*path, str(index)), item)
+            if text:
+                seq.yaml_add_eol_comment(text, index)
         return seq
     if isinstance(value, str) and _literal(value):
         return LiteralScalarString(value)
@@ -83,10 +79,12 @@ def _short(mapping: Mapping[str, Any]) -> bool:
     plain = all(
         not isinstance(v, Mapping | list) or (isinstance(v, list) and not v) for v in mapping.values()
     )
+    # A plain scalar with ':' (a URL) is valid in a YAML 1.2 flow mapping, not in YAML 1.1's
+    # (libyaml, PyYAML): such a mapping stays in block style, which every reader takes.
     return (
         plain
         and len(json.dumps(mapping)) <= FLOW_WIDTH
-        and not any(isinstance(v, str) and "\n" in v for v in mapping.values())
+        and not any(isinstance(v, str) and ("\n" in v or ":" in v) for v in mapping.values())
     )
 
 

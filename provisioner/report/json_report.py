@@ -33,10 +33,6 @@ def project_entry(result: ProjectResult, mode: str) -> dict[str, Any]:
     return entry
 
 
-def to_data(run: RunResult, **extra: Any) -> dict[str, Any]:
-    return {**_head(run, **extra), "projects": [project_entry(p, run.mode) for p in run.projects]}
-
-
 def _head(run: RunResult, **extra: Any) -> dict[str, Any]:
     return {
         "format": FORMAT,

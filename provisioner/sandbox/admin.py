@@ -9,13 +9,17 @@ token, 403 for a non-admin one; never counted, rate limited or faulted).
 - `POST /-/sandbox/reset`           `{"seed": "empty"|"demo"}`: a fresh world (same admin token);
                                     counters, faults and the rate limit back to the options
 - `POST /-/sandbox/seed`            `{"projects": N, "group": "bulk"}`: bulk projects; answers the seconds
-- `POST /-/sandbox/version`         `{"version": "18.4.0-ee"}`: what `/version` answers (and which
-                                    fields exist)
+- `POST /-/sandbox/version`         `{"version": "18.4.0-ee"}` or `{"version": "17.4", "edition": "ce"}`:
+                                    which GitLab is served (what `/version` answers, which fields,
+                                    endpoints and values exist: provisioner/gitlab_versions.py)
+- `POST /-/sandbox/graphql`         `{"ms_per_project","ms_per_blob","timeout_seconds"}`: what a GraphQL
+                                    query costs in time, and when it times out (options.GraphqlCost)
 - `POST /-/sandbox/jobs`            a running CI job and its job token (ci_jobs.py)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -26,11 +30,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from provisioner.gitlab_versions import Version
 from provisioner.sandbox import ci_jobs
 from provisioner.sandbox.auth import identify
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
 from provisioner.sandbox.http import ApiError, forbidden, unauthorized
-from provisioner.sandbox.options import Runtime
+from provisioner.sandbox.options import Runtime, configure
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -84,8 +89,9 @@ def build(runtime: Runtime) -> Starlette:
         seed = body.get("seed", options.seed)
         if seed not in ("empty", "demo"):
             raise ValueError("seed must be 'empty' or 'demo'")
-        runtime.state = seeded(seed, runtime.admin_token)
+        runtime.state = configure(seeded(seed, runtime.admin_token), options)
         runtime.counters.reset()
+        runtime.graphql = dataclasses.replace(options.graphql)
         runtime.faults = FaultInjector(options.fault_rate, options.random_seed, options.fault_timeout_seconds)
         runtime.latency = Latency(options.latency_ms, options.random_seed)
         runtime.limiter = RateLimiter(options.rate_limit)
@@ -102,9 +108,17 @@ def build(runtime: Runtime) -> Starlette:
         return JSONResponse({"created": len(ids), "seconds": round(time.perf_counter() - started, 4)})
 
     def version(request: Request, body: dict[str, Any]) -> Response:
+        """`{"version": "17.4.0-ee"}` or `{"version": "17.4", "edition": "ce"}`: which GitLab is served."""
         if "version" in body:
-            runtime.state.version = str(body["version"])
+            edition = body.get("edition")
+            runtime.state.version = str(
+                Version.parse(str(body["version"]), str(edition) if edition else None)
+            )
         return JSONResponse({"version": runtime.state.version})
+
+    def graphql(request: Request, body: dict[str, Any]) -> Response:
+        runtime.graphql.configure(body)
+        return JSONResponse(vars(runtime.graphql))
 
     return Starlette(
         routes=[
@@ -115,6 +129,7 @@ def build(runtime: Runtime) -> Starlette:
             Route("/-/sandbox/reset", guarded(reset), methods=["POST"]),
             Route("/-/sandbox/seed", guarded(seed), methods=["POST"]),
             Route("/-/sandbox/version", guarded(version), methods=["POST"]),
+            Route("/-/sandbox/graphql", guarded(graphql), methods=["POST"]),
             *ci_jobs.admin_routes(guarded, runtime),
         ]
     )

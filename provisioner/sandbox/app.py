@@ -16,12 +16,14 @@ from starlette.types import Receive, Scope, Send
 
 from provisioner.sandbox import admin
 from provisioner.sandbox.auth import identify, scope_error
+from provisioner.sandbox.bodies import nest, parse_body
 from provisioner.sandbox.faults import ERROR_STATUSES, Fault
-from provisioner.sandbox.http import ApiError, Params, json_response, nest, parse_body, unauthorized
-from provisioner.sandbox.options import Runtime, SandboxOptions
+from provisioner.sandbox.http import ApiError, Params, json_response, unauthorized
+from provisioner.sandbox.options import Runtime, SandboxOptions, configure
 from provisioner.sandbox.routes import build_table
 from provisioner.sandbox.routing import ApiRequest, Route, RouteTable
 from provisioner.sandbox.state import State
+from provisioner.sandbox.versions import flag_off
 
 log = logging.getLogger("provisioner.sandbox")
 
@@ -60,10 +62,10 @@ class SandboxApp:
         runtime = self.runtime
         method = scope["method"]
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        found = self.table.match(method, raw_path)
+        found = self.table.match(method, raw_path, runtime.state)
         route = found[0] if found else None
         key = route.key if route else f"{method} (unmatched)"
-        # GraphQL queries are reads, even before a GraphQL route exists.
+        # GraphQL queries are reads, also when the request matched no route (a wrong method, say).
         write = method not in ("GET", "HEAD") and raw_path.rstrip("/") != "/api/graphql"
         runtime.counters.count(method, key, route.counted_as_write if route else write)
         delay = runtime.latency.next_delay()
@@ -85,6 +87,10 @@ class SandboxApp:
                 # Grape's catch-all route answers unknown paths and methods alike (body from memory).
                 raise ApiError(404, {"error": "404 Not Found"})
             assert route is not None
+            if route.feature and (flag := flag_off(runtime.state, route.feature)) is not None:
+                # Checked in the API's `after_validation`, before authentication
+                # [G:lib/api/project_packages_protection_rules.rb].
+                raise ApiError(404, {"message": f"'{flag}' feature flag is disabled"})
             if caller is None and not route.anonymous:
                 raise unauthorized()
             if caller is not None and not set(route.scopes) & set(caller.token.scopes):
@@ -154,7 +160,7 @@ def create_app(state: State | None = None, options: SandboxOptions | None = None
     from provisioner.sandbox.seed import seeded
 
     options = options or SandboxOptions()
-    app = SandboxApp(state or State(), options)
+    app = SandboxApp(configure(state or State(), options), options)
     if state is None:
-        app.runtime.state = seeded(options.seed, app.runtime.admin_token)
+        app.runtime.state = configure(seeded(options.seed, app.runtime.admin_token), options)
     return app

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from provisioner.sandbox.options import SandboxOptions
+from provisioner.gitlab_versions import SERVED, Version
+from provisioner.sandbox.options import GraphqlCost, SandboxOptions
 from provisioner.sandbox.server import serve as run
 
 sandbox_app = typer.Typer(
@@ -25,14 +26,46 @@ def serve(
     rate_limit: Annotated[int, typer.Option(help="Requests per minute per token; 0: none.")] = 0,
     fault_rate: Annotated[float, typer.Option(help="Fraction of API requests answered with a fault.")] = 0.0,
     random_seed: Annotated[int | None, typer.Option(help="Seed for latency and fault choices.")] = None,
+    gitlab_version: Annotated[
+        str,
+        typer.Option(
+            help=f"The GitLab version served (one of {', '.join(SERVED)} is what the version table "
+            "was built around): fields, endpoints and values it lacks are absent or refused as GitLab does."
+        ),
+    ] = "18.6",
+    edition: Annotated[str, typer.Option(help="ce (Community Edition) or ee (Enterprise Edition).")] = "ee",
+    enforce_job_token_allowlist: Annotated[
+        bool,
+        typer.Option(
+            help="The instance enforces every project's job token allowlist (GitLab 17.6+; on by default "
+            "on GitLab 18 and GitLab.com): disabling a project's allowlist then does not stick."
+        ),
+    ] = False,
+    graphql_ms_per_project: Annotated[float, typer.Option(help="GraphQL time cost per project.")] = 0.1,
+    graphql_ms_per_blob: Annotated[float, typer.Option(help="GraphQL time cost per file read.")] = 0.01,
+    graphql_timeout: Annotated[
+        float, typer.Option(help="GraphQL query timeout, seconds (GitLab: 30).")
+    ] = 30.0,
 ) -> None:
     """Serve the sandbox until SIGINT or SIGTERM. Prints one JSON line, {"url", "token"}, once ready."""
     if seed not in ("demo", "empty"):
         raise typer.BadParameter("use demo or empty", param_hint="--seed")
     if not 0.0 <= fault_rate <= 1.0:
         raise typer.BadParameter("must be between 0 and 1", param_hint="--fault-rate")
+    if edition not in ("ce", "ee"):
+        raise typer.BadParameter("use ce or ee", param_hint="--edition")
+    try:
+        Version.parse(gitlab_version, edition)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--gitlab-version") from exc
+    if min(graphql_ms_per_project, graphql_ms_per_blob, graphql_timeout) < 0:
+        raise typer.BadParameter("must not be negative", param_hint="--graphql-*")
     options = SandboxOptions(
         seed=seed,
+        gitlab_version=gitlab_version,
+        edition=edition,
+        enforce_job_token_allowlist=enforce_job_token_allowlist,
+        graphql=GraphqlCost(graphql_ms_per_project, graphql_ms_per_blob, graphql_timeout),
         state_file=state,
         latency_ms=latency_ms,
         rate_limit=rate_limit or None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -16,7 +16,6 @@ from starlette.responses import Response
 T = TypeVar("T")
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-_BRACKETS = re.compile(r"\[([^\]]*)\]")
 MISSING: Any = object()
 
 
@@ -74,53 +73,6 @@ def no_content() -> Response:
 
 
 # -- parameters ----------------------------------------------------------------------------------
-def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
-    if not body:
-        return {}
-    if "json" in content_type:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise ApiError(
-                400, {"error": "The provided content-type 'application/json' is not valid JSON"}
-            ) from exc
-        return data if isinstance(data, dict) else {}
-    if "x-www-form-urlencoded" in content_type or not content_type:
-        return nest(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return {}  # multipart uploads are not modelled
-
-
-def nest(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Rack's nested parameters: `a[b]=1`, `list[]=x`, `actions[][file_path]=...`."""
-    out: dict[str, Any] = {}
-    for raw_key, value in pairs:
-        head, _, rest = raw_key.partition("[")
-        keys = [head] + (_BRACKETS.findall("[" + rest) if rest else [])
-        _assign(out, keys, value)
-    return out
-
-
-def _assign(target: dict[str, Any], keys: list[str], value: Any) -> None:
-    key, rest = keys[0], keys[1:]
-    if not rest:
-        target[key] = value
-    elif rest[0] == "":
-        items = target.setdefault(key, [])
-        if not isinstance(items, list):
-            items = target[key] = []
-        if len(rest) == 1:
-            items.append(value)
-        else:  # an array of hashes: start a new hash when the key repeats
-            if not items or not isinstance(items[-1], dict) or rest[1] in items[-1]:
-                items.append({})
-            _assign(items[-1], rest[1:], value)
-    else:
-        child = target.setdefault(key, {})
-        if not isinstance(child, dict):
-            child = target[key] = {}
-        _assign(child, rest, value)
-
-
 class Params:
     """Declared parameters only: a handler asks for what it knows, the rest is silently ignored."""
 

@@ -1,5 +1,6 @@
-"""The project attributes of REFERENCE 2.1 as one table: type, default, create/update asymmetry,
-who sees them, and the version that added them. Create, update and rendering all read this table."""
+"""The project attributes of REFERENCE 2.1 as one table: type, default, create/update asymmetry and
+who sees them. Create, update and rendering all read this table; which GitLab version has an attribute
+(or one of its values) is provisioner.gitlab_versions' row `rest:Project.<name>` (`=<value>`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.gitlab_versions import available
 from provisioner.sandbox.http import ApiError, Params, validation
+from provisioner.sandbox.versions import served
 
 LEVELS = ("disabled", "private", "enabled")
 ONE_MONTH = 2_629_746  # ActiveSupport's 1.month in seconds
@@ -22,7 +25,6 @@ class Attr:
     create: bool = True
     update: bool = True
     visible: str = "all"  # all | read_code | admin (admin_project: Maintainer or above)
-    since: tuple[int, int] | None = None  # GitLab version that added it
     # Instance administrators only: GitLab drops it from anyone else's update without an error
     # (Projects::UpdateService#remove_unallowed_params [G:app/services/projects/update_service.rb]).
     admin_only: bool = False
@@ -99,7 +101,6 @@ ATTRS: tuple[Attr, ...] = (
     Attr("model_registry_access_level", "enabled", "enum", LEVELS),
 )
 BY_NAME = {a.name: a for a in ATTRS}
-PACKAGE_LEVEL_SINCE = (18, 5)
 
 # Other parameters that POST and PUT accept besides the table.
 PLAIN_CREATE = ("description", "visibility", "topics", "tag_list", "default_branch")
@@ -124,18 +125,14 @@ POLICY_CHOICES: dict[str, tuple[Any, ...]] = {
 }
 
 
-def version_tuple(version: str) -> tuple[int, int]:
-    parts = version.split("-")[0].split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return (99, 0)
-
-
 def known(attr: Attr, version: str) -> bool:
-    if attr.name == "package_registry_access_level":
-        return version_tuple(version) >= PACKAGE_LEVEL_SINCE
-    return attr.since is None or version_tuple(version) >= attr.since
+    """Whether the served GitLab has the attribute (an unknown one is dropped from writes and reads)."""
+    return available(f"rest:Project.{attr.name}", served(version))
+
+
+def choices(attr: Attr, version: str) -> tuple[str, ...]:
+    """The values of an enum that the served GitLab accepts (a newer value: `does not have a valid value`)."""
+    return tuple(c for c in attr.choices if available(f"rest:Project.{attr.name}={c}", served(version)))
 
 
 def update_param_names(version: str) -> list[str]:
@@ -160,7 +157,7 @@ def read_settings(params: Params, *, creating: bool, version: str, by_admin: boo
         elif attr.kind == "int":
             values[attr.name] = params.int(attr.name)
         elif attr.kind == "enum":
-            values[attr.name] = params.enum(attr.name, attr.choices)
+            values[attr.name] = params.enum(attr.name, choices(attr, version))
         elif attr.kind == "list":
             values[attr.name] = params.list(attr.name)
         else:

@@ -52,6 +52,26 @@ def history(project: Project, commit: Commit) -> list[Commit]:
     return chain
 
 
+def ancestry(project: Project, heads: Sequence[Commit], *, first_parent: bool = False) -> list[Commit]:
+    """The commits reachable from `heads`, each once, newest committed first and never a parent before
+    its child among equals (`git log`'s default walk); `first_parent` follows first parents only."""
+    commits = project.repo.commits
+    seen = {c.id for c in heads}
+    queue = [(c.created_at, -n, c) for n, c in enumerate(heads)]
+    order = len(queue)
+    found: list[Commit] = []
+    while queue:
+        queue.sort(key=lambda entry: (entry[0], entry[1]))
+        _, _, commit = queue.pop()
+        found.append(commit)
+        for parent_id in commit.parent_ids[:1] if first_parent else commit.parent_ids:
+            if parent_id not in seen:
+                seen.add(parent_id)
+                order += 1
+                queue.append((commits[parent_id].created_at, -order, commits[parent_id]))
+    return found
+
+
 def last_commit_id(project: Project, commit: Commit, path: str) -> str:
     """The newest commit reachable from `commit` that changed `path`."""
     newest = commit

@@ -23,6 +23,15 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 
 def check_branch_name(name: str) -> None:
     """git check-ref-format, roughly; GitLab answers 400 with this text (REFERENCE 1.2)."""
+    if not valid_branch_name(name):
+        raise message("The branch refname is invalid", 400)
+
+
+def valid_branch_name(name: str) -> bool:
+    """Gitlab::GitRefValidator.validate: not HEAD, not under refs/heads/ or refs/remotes/, and what
+    `git check-ref-format` accepts (roughly) [G:lib/gitlab/git_ref_validator.rb]."""
+    if name == "HEAD" or name.startswith(("refs/heads/", "refs/remotes/")):
+        return False
     bad = (
         not name
         or name.startswith(("-", "/", "."))
@@ -33,8 +42,7 @@ def check_branch_name(name: str) -> None:
         or any(c in name for c in " ~^:?*[\\\x7f")
         or any(ord(c) < 32 for c in name)
     )
-    if bad:
-        raise message("The branch refname is invalid", 400)
+    return not bad
 
 
 def write(

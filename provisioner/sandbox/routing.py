@@ -4,9 +4,9 @@ A route module declares `ROUTES = Routes()` and decorates async handlers with te
 `@ROUTES.get("/projects/:id/variables/:key")`; `routes/__init__.py` lists the modules. The full
 template (`GET /api/v4/projects/:id/variables/:key`) is also the key of the request counters.
 
-A GraphQL module would declare `ROUTES = Routes(prefix="/api")` and
-`@ROUTES.post("/graphql", scopes=("api", "read_api"), anonymous=True, write=False, render_error=...)`:
-queries are reads for the counters, and `render_error` gives refusals GraphQL's shape.
+The GraphQL module (`routes/graphql.py`) declares `ROUTES = Routes(prefix="/api")` and posts at
+`/graphql` with `write=False` (queries are reads for the counters) and a `render_error` that gives
+refusals GraphQL's shape.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from provisioner.sandbox.http import ApiError, Params
 from provisioner.sandbox.state import State
+from provisioner.sandbox.versions import flag_off, has, route_feature
 
 if TYPE_CHECKING:
     from provisioner.sandbox.auth import Caller
@@ -60,6 +61,7 @@ class Route:
     # How this route renders refusals (401, 403, 404 from auth included); GraphQL answers {"errors": [...]}.
     render_error: Callable[[ApiError], Response] | None
     segments: tuple[str, ...] = field(repr=False)
+    feature: str | None = None  # its row in provisioner.gitlab_versions, when only some versions have it
     # GitLab's `route_setting :authentication`: how a CI job token may come ("request": JOB-TOKEN header or
     # job_token parameter; "basic_auth": user gitlab-ci-token), and a personal access token as a Basic
     # auth password. Routes say nothing: job tokens are refused (ci_jobs.py).
@@ -103,6 +105,7 @@ class Routes:
                 counted_as_write=(not reading) if write is None else write,
                 render_error=render_error,
                 segments=tuple(full.strip("/").split("/")),
+                feature=route_feature(method, full),
                 job_token=job_token,
                 basic_auth_pat=basic_auth_pat,
             )
@@ -144,15 +147,29 @@ class RouteTable:
             # Literal segments win over parameters: /runners/all before /runners/:id.
             bucket.sort(key=lambda r: sum(s.startswith(":") for s in r.segments))
 
-    def match(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(
+        self, method: str, raw_path: str, state: State | None = None
+    ) -> tuple[Route, dict[str, str]] | None:
+        """The route and its path parameters; routes the served GitLab version lacks do not match
+        (unless a feature flag hides them: the handler then answers as GitLab does, see app.py)."""
         segments = raw_path.strip("/").split("/")
         methods = (method, "GET") if method == "HEAD" else (method,)
         for candidate in methods:
             for route in self._buckets.get((candidate, len(segments)), ()):
                 captured = _capture(route.segments, segments)
-                if captured is not None:
-                    return route, captured
+                if captured is None:
+                    continue
+                if state is not None and not _served(state, route):
+                    continue
+                return route, captured
         return None
+
+
+def _served(state: State, route: Route) -> bool:
+    """Whether the served GitLab has the route, or hides it behind a flag (then it answers 404 saying so)."""
+    if route.feature is None or has(state, route.feature):
+        return True
+    return flag_off(state, route.feature) is not None
 
 
 def _capture(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:

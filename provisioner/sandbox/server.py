@@ -17,7 +17,7 @@ from types import FrameType, TracebackType
 import uvicorn
 
 from provisioner.sandbox.app import SandboxApp, create_app
-from provisioner.sandbox.options import SandboxOptions
+from provisioner.sandbox.options import SandboxOptions, configure
 from provisioner.sandbox.seed import admin_token_of
 from provisioner.sandbox.state import State
 
@@ -41,7 +41,10 @@ def build(options: SandboxOptions) -> SandboxApp:
     if path is not None and path.exists():
         state = State.load(path)
         token = admin_token_of(state)
-        return SandboxApp(state, SandboxOptions(**{**vars(options), "admin_token": token}))
+        # The command line says which GitLab is served, whatever the saved world was served as.
+        return SandboxApp(
+            configure(state, options), SandboxOptions(**{**vars(options), "admin_token": token})
+        )
     return create_app(None, options)
 
 

@@ -1,7 +1,7 @@
 """The sandbox's world: plain mutable dataclasses, one `State` holding them, JSON in and out.
 
 Handlers run on one event loop and never await while mutating, so no locks are needed.
-Route modules (including a future GraphQL module) read entities straight from `State`.
+Route modules (the GraphQL resolvers too) read entities straight from `State`.
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ __all__ = [
 
 @dataclass
 class State:
-    version: str = "18.6.0-ee"
+    version: str = "18.6.0-ee"  # as GET /version answers it (see options.configure)
     revision: str = "6f3b2c1a9d4"
+    settings: dict[str, Any] = field(default_factory=dict)  # instance settings (PUT /application/settings)
     counters: dict[str, int] = field(default_factory=dict)
     users: dict[int, User] = field(default_factory=dict)
     tokens: dict[int, Token] = field(default_factory=dict)

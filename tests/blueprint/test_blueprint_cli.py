@@ -45,10 +45,6 @@ def test_render_into_an_empty_folder_then_again_changes_nothing(tmp_path: Path) 
         "signing=off",
         "--var",
         "description=3.12",
-        "--var",
-        "author=ACME",
-        "--var",
-        "project_url=https://gitlab.example.com/acme/acme-tools",
     ]
     code, out, err = invoke(*args)
     assert code == 0, err
@@ -128,3 +124,25 @@ def test_bad_input_is_reported_without_a_traceback(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     code, _, err = invoke("blueprint", "render", "no-such", "--out", str(tmp_path))
     assert code == 1 and "unknown blueprint 'no-such'" in err
+
+
+def test_an_out_folder_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """Every command runs inside the one error boundary, the blueprint commands too."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "blueprint",
+            "render",
+            "python-package",
+            "--var",
+            "distribution_name=x",
+            "--out",
+            str(blocker / "out"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().endswith(f"error: Not a directory: {blocker / 'out'}")

@@ -13,10 +13,12 @@ from provisioner.blueprint import (
     LOCK_PATH,
     TRAILER,
     ContentMissing,
+    Enforce,
     FileAction,
     FilesPlan,
     LockError,
     Rendering,
+    UnreadableFile,
     commit_message,
     contents_needed,
     paths_to_observe,
@@ -62,10 +64,12 @@ def actions(plan: FilesPlan) -> dict[str, str]:
     return {d.path: d.action.value for d in plan.files if d.is_change}
 
 
-def rendering(variables: dict[str, Any] | None = None, root: Path | None = None) -> Rendering:
+def rendering(
+    variables: dict[str, Any] | None = None, root: Path | None = None, enforce: Enforce = None
+) -> Rendering:
     if root is None:
-        return render("python-package", variables or {}, project_path=PROJECT)
-    return render("python-package", variables or {}, project_path=PROJECT, root=root)
+        return render("python-package", variables or {}, project_path=PROJECT, enforce=enforce)
+    return render("python-package", variables or {}, project_path=PROJECT, root=root, enforce=enforce)
 
 
 def new_version(
@@ -190,6 +194,77 @@ def test_a_conflicting_edit_produces_markers_and_records_the_new_base(
     assert lock is not None and lock.files[".gitlab-ci.yml"].base == updated.file(".gitlab-ci.yml").text
 
 
+def test_a_clean_merge_that_breaks_the_yaml_is_not_taken_for_an_update(
+    repo: Repo, blueprint_root: Path
+) -> None:
+    """Both sides add `interruptible` to the test job, lines apart: merge3 sees no conflict."""
+    ci = repo.files[".gitlab-ci.yml"]
+    job = ci.index("\ntest:\n")
+    script = ci.index("\n  script:", job)
+    repo.files[".gitlab-ci.yml"] = ci[:script] + "\n  interruptible: false" + ci[script:]
+    updated = new_version(blueprint_root, "1.2.0", "\ntest:\n", "\ntest:\n  interruptible: true\n")
+
+    plan = repo.plan(updated)
+
+    [decision] = [d for d in plan.changes if d.path == ".gitlab-ci.yml"]
+    assert decision.action is FileAction.INVALID and plan.needs_person and not plan.conflicted
+    assert decision.reason.startswith("merged with the team's edits, it is broken: not valid YAML at line")
+    assert 'duplicate key "interruptible"' in decision.reason
+    assert decision.content is not None and "interruptible: true" in decision.content  # what is proposed
+
+
+def test_conflict_markers_left_on_the_default_branch_are_not_a_team_edit(
+    repo: Repo, blueprint_root: Path
+) -> None:
+    """A conflict proposal merged without resolving it: the next run must not keep it as the team's."""
+    repo.files[".gitlab-ci.yml"] = repo.files[".gitlab-ci.yml"].replace(
+        "--cov-report=term ", "--cov-report=html "
+    )
+    updated = new_version(blueprint_root, "1.1.0", "--cov-report=term ", "--cov-report=term-missing ")
+    proposed = repo.plan(updated)
+    for decision in proposed.changes:  # merged as it was, markers and all
+        assert decision.content is not None
+        repo.files[decision.path] = decision.content
+
+    with pytest.raises(
+        UnreadableFile, match=r"\.gitlab-ci\.yml: .*conflict marker at line \d+ on the default"
+    ):
+        repo.plan(updated)
+
+
+def test_an_enforced_file_is_restored_whatever_the_team_changed(repo: Repo) -> None:
+    enforced = rendering(enforce=True)
+    assert repo.plan(enforced).changes == ()  # switching enforcement on is no reason to commit
+    original = repo.files[".gitlab-ci.yml"]
+    repo.files[".gitlab-ci.yml"] = "test:\n  script: [echo all good]\n"
+    assert repo.plan(rendering()).changes == ()  # kept, under the default policy
+
+    plan = repo.apply(enforced)
+
+    assert actions(plan) == {".gitlab-ci.yml": "update"}  # the lock is unchanged: same rendering
+    [ci] = plan.changes
+    assert ci.policy == "enforced" and ci.locally_modified
+    assert ci.reason == "enforced: differs from the rendering; restored"
+    assert repo.files[".gitlab-ci.yml"] == original
+    assert repo.plan(enforced).changes == ()
+
+
+def test_an_enforced_file_takes_blueprint_updates(repo: Repo, blueprint_root: Path) -> None:
+    updated = new_version(blueprint_root, "1.1.0", "--cov-report=term", "--cov-report=term-missing")
+    enforced = rendering(root=blueprint_root, enforce=[".gitlab-ci.yml"])
+    assert updated.file(".gitlab-ci.yml").text == enforced.file(".gitlab-ci.yml").text
+    plan = repo.apply(enforced)
+    assert actions(plan) == {".gitlab-ci.yml": "update", LOCK_PATH: "update"}
+    lock = read_lock(repo.files[LOCK_PATH])
+    assert lock is not None and lock.files[".gitlab-ci.yml"].policy == "managed"  # a base kept, as before
+    assert lock.files[".gitlab-ci.yml"].base == enforced.file(".gitlab-ci.yml").text
+
+
+def test_an_enforced_file_that_the_team_already_has_is_still_adopted() -> None:
+    plan = Repo({".gitlab-ci.yml": "test:\n  script: [make]\n"}).plan(rendering(enforce=True))
+    assert {d.path: d.action for d in plan.changes}[".gitlab-ci.yml"] is FileAction.ADOPT
+
+
 def test_seed_files_are_never_overwritten_nor_planted_again(repo: Repo) -> None:
     repo.files["README.md"] = "# ours\n"
     del repo.files["tests/test_smoke.py"]
@@ -204,15 +279,16 @@ def test_an_existing_project_gets_the_pipeline_but_no_sample_package() -> None:
     )
     plan = existing.apply(rendering())
     assert actions(plan) == {
-        ".gitlab-ci.yml": "update",
+        ".gitlab-ci.yml": "adopt",  # the team's own pipeline: replaced only through a draft merge request
         "ci/constraints.txt": "create",
         "ci/release.py": "create",
         "pyproject.toml": "update",
         ".gitignore": "create",
         LOCK_PATH: "create",
     }
+    assert plan.adopting and not plan.needs_person
     [ci] = [d for d in plan.files if d.path == ".gitlab-ci.yml"]
-    assert ci.reason == "not rendered by the tool before: replaced"
+    assert ci.reason == "the project's own file, not rendered by the tool before"
     doc = tomlkit.parse(existing.files["pyproject.toml"])
     assert doc["project"]["version"] == "2.0" and "dynamic" not in doc["project"]
     assert existing.plan(rendering()).changes == ()

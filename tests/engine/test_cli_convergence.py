@@ -126,6 +126,27 @@ def test_saved_plan_is_refused_when_gitlab_changed_since(sandbox: Sandbox, workd
     assert sandbox.counters()["by_route"].get("PUT /api/v4/projects/:id", 0) == 0
 
 
+def test_saved_plan_is_refused_for_a_group_when_gitlab_changed_since(sandbox: Sandbox, workdir: Path):
+    """A group is a target like a project: its approved changes are the only ones apply makes."""
+    assert cli(sandbox, workdir, "plan", "--out", "plan.json").returncode == 0
+    planned = json.loads((workdir / "plan.json").read_text())
+    (group,) = [p for p in planned["projects"] if p["project"] == "group data"]
+    assert [(c["target"], c["action"]) for c in group["changes"]] == [("variable DATA_LAKE_URL", "update")]
+    # Someone changes it behind the tool's back: applying now would be an update nobody approved.
+    sandbox.api.put("/groups/data/variables/DATA_LAKE_URL", json={"value": "s3://elsewhere"})
+    sandbox.reset_counters()
+    apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
+    assert apply.returncode == 1
+    assert "group data" in apply.stdout and "changed since the plan was made" in apply.stdout
+    assert not any("groups/:id/variables" in route for route in _writes(sandbox))
+    (kept,) = [v for v in sandbox.api.get("/groups/data/variables").json() if v["key"] == "DATA_LAKE_URL"]
+    assert kept["value"] == "s3://elsewhere"
+
+
+def _writes(sandbox: Sandbox) -> list[str]:
+    return [r for r, n in sandbox.counters()["by_route"].items() if n and not r.startswith(("GET", "HEAD"))]
+
+
 def test_saved_plan_is_refused_when_the_inventory_changed(sandbox: Sandbox, workdir: Path):
     assert cli(sandbox, workdir, "plan", "--out", "plan.json").returncode == 0
     inventory = workdir / "inventory.yaml"

@@ -8,20 +8,22 @@ from typing import Any
 from provisioner.engine.run import run
 from provisioner.engine.worker import collapse
 from provisioner.errors import Rejected
-from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, Problem, ProjectRef
+from provisioner.model import Action, Change, Problem, ProjectRef, TargetKind
 from tests.support import Sandbox
 
 KEYS = ("FIRST", "SECOND")
 
 
-class HalfFailing:
+class HalfFailing(FacetDefaults):
     """Writes one variable per change and fails on the second: a facet that breaks halfway."""
 
     name = "half"
+    kind = TargetKind.PROJECT
+    section = None
 
     def wants(self, spec: ProjectSpec) -> bool:
         return True
@@ -46,7 +48,7 @@ class HalfFailing:
 def test_a_facet_failing_halfway_reports_exactly_what_it_applied(sandbox: Sandbox):
     api = GitLabApi(sandbox.url, sandbox.token)
     spec = ProjectSpec(path="platform/billing", config=Project())
-    result = run(api, [spec], mode="apply", facets=[HalfFailing()], group_facets=()).projects[0]
+    result = run(api, [spec], mode="apply", facets=[HalfFailing()]).projects[0]
     assert [c.target for c in result.applied] == ["variable FIRST"]
     assert [c.target for c in result.remaining] == ["variable SECOND"]
     assert [(p.facet, p.kind) for p in result.problems] == [("half", "error")]  # no "did not stick" on top
@@ -67,11 +69,13 @@ def test_the_same_permission_problem_in_several_facets_is_said_once():
     ]
 
 
-class RenamedAttribute:
+class RenamedAttribute(FacetDefaults):
     """Writes an attribute under a name this GitLab does not know (as after a rename): GitLab drops
     unknown attributes silently (REFERENCE 1.5), so the write "succeeds" and changes nothing."""
 
     name = "renamed"
+    kind = TargetKind.PROJECT
+    section = None
 
     def wants(self, spec: ProjectSpec) -> bool:
         return True
@@ -102,7 +106,7 @@ def test_a_write_gitlab_silently_dropped_is_reported_as_not_sticking(sandbox: Sa
     """DESIGN.md trap: read back after a write; what did not stick is an error, not a loop."""
     api = GitLabApi(sandbox.url, sandbox.token)
     spec = ProjectSpec(path="platform/billing", config=Project())
-    result = run(api, [spec], mode="apply", facets=[RenamedAttribute()], group_facets=()).projects[0]
+    result = run(api, [spec], mode="apply", facets=[RenamedAttribute()]).projects[0]
     assert result.failed and result.applied == ()
     (problem,) = result.problems
     assert problem.kind == "not_sticking" and "ci config: did not stick" in problem.message

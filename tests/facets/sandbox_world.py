@@ -18,14 +18,13 @@ import requests
 from keyrings.alt.file import PlaintextKeyring
 
 from provisioner.engine.run import run
-from provisioner.facets import PROJECT_FACETS
+from provisioner.facets import FACETS
 from provisioner.facets.base import ApplyContext, Facet, PlanOptions
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import RunResult
 from provisioner.sandbox import SandboxServer
-from provisioner.tokens import store_token
 from tests.support import Sandbox
 
 
@@ -105,11 +104,11 @@ class World:
         *,
         rotate: bool = False,
         token: str | None = None,
-        facets: Sequence[Facet] = PROJECT_FACETS,
+        facets: Sequence[Facet] = FACETS,
     ) -> RunResult:
         api = self.api(token)
         options = PlanOptions(rotate=rotate)
-        ctx = ApplyContext(options=options, inventory_dir=str(self.inventory_dir), store_token=store_token)
+        ctx = ApplyContext(options=options, inventory_dir=str(self.inventory_dir))
         try:
             return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2, facets=facets)
         finally:
@@ -121,7 +120,7 @@ def converge(
     specs: Sequence[ProjectSpec],
     *,
     rotate: bool = False,
-    facets: Sequence[Facet] = PROJECT_FACETS,
+    facets: Sequence[Facet] = FACETS,
 ) -> RunResult:
     """Apply, then check the contract: a second apply writes nothing and a plan is empty."""
     first = world.run(specs, "apply", rotate=rotate, facets=facets)

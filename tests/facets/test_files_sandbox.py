@@ -2,8 +2,9 @@
 concurrent pushes, lost answers, the request budget.
 
 The demo world (provisioner/sandbox/seed.py): `platform/libs/common-utils` has an old `.gitlab-ci.yml` and
-the team's `pyproject.toml` (main protected: Maintainers push); `platform/payments` cannot be pushed to by
-anyone (push: no one); `data/ingest` is an empty repository; `dana` is a Developer in `platform`.
+the team's `pyproject.toml` (main protected: Maintainers push), so its onboarding is an adoption, through a
+draft merge request; `platform/libs/http-client` has only a README; `platform/payments` cannot be pushed to
+by anyone (push: no one); `data/ingest` is an empty repository; `dana` is a Developer in `platform`.
 """
 
 from __future__ import annotations
@@ -19,20 +20,21 @@ import requests
 
 from provisioner.blueprint import LOCK_PATH, TRAILER
 from provisioner.engine.run import run
-from provisioner.facets import PROJECT_FACETS
+from provisioner.facets import FACETS
 from provisioner.facets.base import Facet
 from provisioner.facets.files import FilesObserved, ProjectFiles
 from provisioner.gitlab import repository
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, RunResult
 from provisioner.report import text
 from provisioner.sandbox import SandboxServer
-from provisioner.sandbox.seed import DANA_TOKEN, TEAM_PYPROJECT
+from provisioner.sandbox.seed import DANA_TOKEN, OLD_CI, TEAM_PYPROJECT
 from tests.support import PYTHON_PACKAGE, Sandbox
 
 UTILS = "platform/libs/common-utils"
+HTTP = "platform/libs/http-client"
 PAYMENTS = "platform/payments"
 INGEST = "data/ingest"
 MR_BRANCH = "provisioner/python-package"
@@ -74,7 +76,7 @@ class Lab:
         mode: str,
         *specs: ProjectSpec,
         token: str | None = None,
-        facets: Sequence[Facet] = PROJECT_FACETS,
+        facets: Sequence[Facet] = FACETS,
         prefetch: bool = True,
     ) -> RunResult:
         api = GitLabApi(self.server.url, token or self.server.token, max_retries=0)
@@ -120,6 +122,23 @@ class Lab:
     def reset_counters(self) -> None:
         self.admin("POST", "requests/reset")
 
+    def merge(self, project: str) -> dict[str, Any]:
+        """A maintainer reviews the tool's one open merge request, marks it ready if it is a draft (GitLab
+        merges no draft: 405), and merges it."""
+        (mr,) = self.open_mrs(project)
+        where = f"/projects/{enc(project)}/merge_requests/{mr['iid']}"
+        if mr["draft"]:
+            self.http("PUT", where, json={"title": mr["title"].removeprefix("Draft: ")})
+        merged: dict[str, Any] = self.http("PUT", f"{where}/merge")
+        return merged
+
+    def onboard(self, wanted: ProjectSpec) -> None:
+        """Apply, and merge what was proposed (common-utils' own pipeline is adopted through a draft)."""
+        assert problems(self.run("apply", wanted)) == []
+        if self.open_mrs(wanted.path):
+            self.merge(wanted.path)
+        assert self.run("plan", wanted).projects[0].pending == ()
+
 
 @pytest.fixture
 def lab(sandbox: Sandbox) -> Lab:
@@ -142,40 +161,78 @@ def problems(result: RunResult) -> list[str]:
 
 # -- one commit, then nothing ------------------------------------------------------------------------
 def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothing(lab):
-    before = lab.head(UTILS)["id"]
+    before = lab.head(HTTP)["id"]
     lab.reset_counters()
 
-    first = lab.run("apply", spec(UTILS))
+    first = lab.run("apply", spec(HTTP))
 
     assert problems(first) == [] and first.projects[0].remaining == ()
     assert files_of(first, "applied") == {
-        "file .gitlab-ci.yml": Action.UPDATE,
+        "file .gitlab-ci.yml": Action.CREATE,
         "file ci/constraints.txt": Action.CREATE,
         "file ci/release.py": Action.CREATE,
-        "file pyproject.toml": Action.UPDATE,
+        "file pyproject.toml": Action.CREATE,
+        "file src/http_client/__init__.py": Action.CREATE,
+        "file tests/test_smoke.py": Action.CREATE,
         "file .gitignore": Action.CREATE,
         f"file {LOCK_PATH}": Action.CREATE,
     }
     assert lab.counters()["by_route"][COMMITS_ROUTE] == 1
-    head = lab.head(UTILS)
+    head = lab.head(HTTP)
     assert head["parent_ids"] == [before]  # one commit on top of the team's
     assert f"{TRAILER}: {PYTHON_PACKAGE}" in head["message"]
-    assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml") or "")
-    assert lab.file(UTILS, LOCK_PATH) is not None
+    assert "Managed by provisioner" in (lab.file(HTTP, ".gitlab-ci.yml") or "")
+    assert lab.open_mrs(HTTP) == []
 
     lab.reset_counters()
-    second = lab.run("apply", spec(UTILS))
+    second = lab.run("apply", spec(HTTP))
 
     assert second.projects[0].planned == () and problems(second) == []
     assert lab.counters()["writes"] == 0
-    assert lab.run("plan", spec(UTILS)).projects[0].planned == ()
+    assert lab.run("plan", spec(HTTP)).projects[0].planned == ()
+
+
+# -- adoption: a team's own pipeline is never replaced directly -----------------------------------------
+def test_onboarding_a_project_with_its_own_pipeline_proposes_it_in_a_draft_merge_request(lab):
+    before = lab.head(UTILS)["id"]
+
+    first = lab.run("apply", spec(UTILS))
+
+    assert problems(first) == [] and first.projects[0].remaining == ()
+    assert lab.head(UTILS)["id"] == before  # the team's pipeline is untouched on main
+    assert lab.file(UTILS, ".gitlab-ci.yml") == OLD_CI
+    (mr,) = lab.open_mrs(UTILS)
+    assert mr["draft"] and mr["title"] == f"Draft: Adopt blueprint {PYTHON_PACKAGE} (replaces .gitlab-ci.yml)"
+    assert (mr["source_branch"], mr["target_branch"]) == (MR_BRANCH, "main")
+    said = mr["description"]
+    assert "- adopt `.gitlab-ci.yml`: the project's own file, not rendered by the tool before" in said
+    assert "jobs replaced by the blueprint's: `test`" in said and "jobs that come: `build`" in said
+    assert "-  image: python:3.10" in said  # the diff of what replaces the team's file
+    assert "Nothing changes on `main` until this draft is marked ready and merged" in said
+    assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml", ref=MR_BRANCH) or "")
+
+    # Until a person merges it: drift for check ("awaiting adoption"), nothing for apply to write again.
+    check = lab.run("check", spec(UTILS))
+    assert set(files_of(check).values()) == {Action.AWAITING}
+    assert check.drift and not check.pending and not check.failed
+    assert "reason: \"awaiting adoption: the project's own file" in text.render(check)
+    lab.reset_counters()
+    again = lab.run("apply", spec(UTILS))
+    assert lab.counters()["writes"] == 0 and again.projects[0].applied == () and not again.failed
+
+    lab.merge(UTILS)
+
+    assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+    assert lab.run("check", spec(UTILS)).projects[0].planned == ()
+    lab.reset_counters()
+    assert lab.run("apply", spec(UTILS)).projects[0].planned == () and lab.counters()["writes"] == 0
 
 
 @pytest.mark.parametrize("prefetch", [True, False], ids=["bulk", "rest"])
 def test_a_run_with_nothing_to_do_sends_only_the_hashes(lab, prefetch):
     """In bulk, GraphQL's blobs carry every file's text (its sha256 is computed from it); one by one, a
     `HEAD` per file answers `X-Gitlab-Content-Sha256` (REFERENCE 2.10). Nothing is downloaded twice."""
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     lab.reset_counters()
 
     lab.run("plan", spec(UTILS), prefetch=prefetch)
@@ -345,7 +402,7 @@ def _team_edits_pyproject(lab: Lab) -> str:
 
 
 def test_a_team_edit_to_its_part_of_pyproject_survives_a_reapply(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     edited = _team_edits_pyproject(lab)
     lab.reset_counters()
 
@@ -356,7 +413,7 @@ def test_a_team_edit_to_its_part_of_pyproject_survives_a_reapply(lab):
 
 
 def test_a_team_edit_to_pyproject_survives_a_blueprint_change_to_the_tool_s_keys(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     _team_edits_pyproject(lab)
 
     result = lab.run("apply", spec(UTILS, build_backend="setuptools"))
@@ -370,7 +427,7 @@ def test_a_team_edit_to_pyproject_survives_a_blueprint_change_to_the_tool_s_keys
 
 
 def test_a_team_edit_to_a_managed_file_merges_with_a_blueprint_change(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     team_job = "\nlint:\n  stage: test\n  script: [ruff check]\n"
     lab.push(UTILS, {".gitlab-ci.yml": (lab.file(UTILS, ".gitlab-ci.yml") or "") + team_job})
 
@@ -383,7 +440,7 @@ def test_a_team_edit_to_a_managed_file_merges_with_a_blueprint_change(lab):
 
 
 def test_a_conflicting_team_edit_goes_to_a_merge_request_and_the_project_fails(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
     team = ci.replace('"3.11", ', '"3.10", "3.11", ')
     assert team != ci
@@ -394,7 +451,7 @@ def test_a_conflicting_team_edit_goes_to_a_merge_request_and_the_project_fails(l
 
     (problem,) = result.projects[0].problems
     assert result.failed and problem.facet == "files"
-    assert ".gitlab-ci.yml" in problem.message and "merge request !1" in problem.message
+    assert ".gitlab-ci.yml" in problem.message and "merge request !2" in problem.message  # !1: the adoption
     assert lab.file(UTILS, ".gitlab-ci.yml") == team  # the team's file is untouched on main
     proposed = lab.file(UTILS, ".gitlab-ci.yml", ref=MR_BRANCH) or ""
     assert "<<<<<<< blueprint .gitlab-ci.yml" in proposed and ">>>>>>> current .gitlab-ci.yml" in proposed
@@ -406,8 +463,149 @@ def test_a_conflicting_team_edit_goes_to_a_merge_request_and_the_project_fails(l
     later = lab.run("apply", newer)
     assert lab.counters()["writes"] == 0 and later.failed
     (still,) = later.projects[0].problems
-    assert still.facet == "files" and "unresolved conflicts" in still.message and "!1" in still.message
+    assert still.facet == "files" and "what a person must fix" in still.message and "!2" in still.message
     assert len(lab.open_mrs(UTILS)) == 1
+
+
+def test_a_clean_merge_that_breaks_the_pipeline_goes_to_a_draft_with_the_reason(lab):
+    """The team set runner tags at the top of `default:`; the blueprint adds its own below `image:`. The
+    lines are apart, so the text merges cleanly, into a `default:` with `tags` twice."""
+    lab.onboard(spec(UTILS))
+    ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
+    team = ci.replace("\ndefault:\n", "\ndefault:\n  tags: [shell]\n", 1)
+    assert team != ci
+    lab.push(UTILS, {".gitlab-ci.yml": team})
+    tagged = spec(UTILS, runner_tags=["docker"])
+
+    result = lab.run("apply", tagged)
+
+    (problem,) = result.projects[0].problems
+    assert problem.facet == "files" and "draft merge request !2" in problem.message
+    assert lab.file(UTILS, ".gitlab-ci.yml") == team  # nothing broken reached main
+    (mr,) = lab.open_mrs(UTILS)
+    assert mr["title"] == f"Draft: Apply blueprint {PYTHON_PACKAGE} (a merged file to fix)"
+    assert 'found duplicate key "tags"' in mr["description"] and "failed their checks" in mr["description"]
+    lab.reset_counters()
+    again = lab.run("apply", tagged)
+    assert again.failed and lab.counters()["writes"] == 0 and len(lab.open_mrs(UTILS)) == 1
+
+
+def test_conflict_markers_merged_into_main_are_an_error_not_a_team_edit(lab):
+    lab.onboard(spec(UTILS))
+    ci = lab.file(UTILS, ".gitlab-ci.yml") or ""
+    lab.push(UTILS, {".gitlab-ci.yml": ci.replace('"3.11", ', '"3.10", "3.11", ')})
+    newer = spec(UTILS, python_versions=["3.12", "3.13"])
+    assert lab.run("apply", newer).failed
+    lab.merge(UTILS)  # marked ready and merged without resolving anything
+    assert "<<<<<<< blueprint" in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+
+    later = lab.run("check", newer)
+
+    (problem,) = later.projects[0].problems
+    assert problem.facet == "files"
+    assert "conflict marker at line" in problem.message and "on the default branch" in problem.message
+    assert not [c for c in later.projects[0].planned if c.action is Action.UNMANAGED]
+
+
+def test_rebuilding_the_proposal_keeps_commits_the_team_pushed_to_its_branch(lab):
+    lab.run("apply", spec(PAYMENTS))
+    (mr,) = lab.open_mrs(PAYMENTS)
+    ci = lab.file(PAYMENTS, ".gitlab-ci.yml", ref=MR_BRANCH) or ""
+    team = lab.push(PAYMENTS, {".gitlab-ci.yml": ci + "\nlint:\n  script: [ruff check]\n"}, branch=MR_BRANCH)
+
+    # The same proposal: still awaiting, nothing written.
+    lab.reset_counters()
+    assert not lab.run("apply", spec(PAYMENTS)).failed and lab.counters()["writes"] == 0
+
+    # A newer proposal would rebuild the branch from main: refused, and said.
+    changed = lab.run("apply", spec(PAYMENTS, python_versions=["3.12", "3.13"]))
+
+    (problem,) = changed.projects[0].problems
+    assert problem.facet == "files" and f"{MR_BRANCH} has commits that are not the tool's" in problem.message
+    assert f"{team[:11]} 'Team edit'" in problem.message and f"!{mr['iid']}" in problem.message
+    assert lab.head(PAYMENTS, MR_BRANCH)["id"] == team
+    (same,) = lab.open_mrs(PAYMENTS)
+    assert same["description"] == mr["description"]
+
+
+# -- enforced files ----------------------------------------------------------------------------------------
+def enforced(path: str, **blueprint_vars: Any) -> ProjectSpec:
+    return ProjectSpec(
+        path, Project(blueprint="python-package", blueprint_vars=blueprint_vars, blueprint_enforce=True)
+    )
+
+
+def test_a_replaced_enforced_pipeline_fails_check_and_apply_restores_it(lab, tmp_path):
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        f"version: 1\nprojects:\n  {HTTP}:\n    blueprint: python-package\n    blueprint_enforce: true\n"
+    )
+    env = {
+        "PROVISIONER_GITLAB_URL": lab.server.url,
+        "PROVISIONER_TOKEN": lab.server.token,
+        "PROVISIONER_LOG_FILE": str(tmp_path / "log"),
+    }
+    assert CliRunner().invoke(app, ["apply", "--yes", "--inventory", str(inventory)], env=env).exit_code == 0
+    rendered = lab.file(HTTP, ".gitlab-ci.yml")
+    lab.http(
+        "PUT",
+        f"/projects/{enc(HTTP)}/repository/files/{enc('.gitlab-ci.yml')}",
+        json={"branch": "main", "content": "test:\n  script: [echo all good]\n", "commit_message": "simpler"},
+    )
+    junit = tmp_path / "check.xml"
+
+    check = CliRunner().invoke(app, ["check", "--junit", str(junit), "--inventory", str(inventory)], env=env)
+
+    assert check.exit_code == 2, check.output
+    assert "~ files: file .gitlab-ci.yml" in check.output and "-  script: [echo all good]" in check.output
+    assert "reason: 'enforced: differs from the rendering; restored'" in check.output
+    assert "edits are kept" not in check.output
+    assert '<failure message="1 difference(s)" type="drift">' in junit.read_text()
+
+    restored = CliRunner().invoke(app, ["apply", "--yes", "--inventory", str(inventory)], env=env)
+
+    assert restored.exit_code == 0, restored.output
+    assert lab.file(HTTP, ".gitlab-ci.yml") == rendered
+    lab.reset_counters()
+    assert CliRunner().invoke(app, ["apply", "--yes", "--inventory", str(inventory)], env=env).exit_code == 0
+    assert lab.counters()["writes"] == 0
+    assert CliRunner().invoke(app, ["check", "--inventory", str(inventory)], env=env).exit_code == 0
+
+
+def test_a_ci_config_path_away_from_the_enforced_pipeline_is_drift_and_set_back(lab):
+    lab.onboard(enforced(HTTP))
+    lab.http("PUT", f"/projects/{enc(HTTP)}", json={"ci_config_path": "bypass.yml"})
+    assert lab.run("check", spec(HTTP)).projects[0].planned == ()  # not enforced: not the tool's business
+
+    check = lab.run("check", enforced(HTTP))
+
+    (change,) = check.projects[0].planned
+    assert (change.target, change.action) == ("ci_config_path", Action.UPDATE)
+    assert change.before == {"ci_config_path": "bypass.yml"}
+    applied = lab.run("apply", enforced(HTTP))
+    assert problems(applied) == [] and applied.projects[0].remaining == ()
+    assert lab.http("GET", f"/projects/{enc(HTTP)}")["ci_config_path"] == ".gitlab-ci.yml"
+    lab.reset_counters()
+    assert lab.run("apply", enforced(HTTP)).projects[0].planned == () and lab.counters()["writes"] == 0
+
+
+def test_an_enforced_pipeline_on_a_branch_the_token_may_not_push_to_is_restored_by_merge_request(lab):
+    lab.onboard(enforced(UTILS))
+    lab.push(UTILS, {".gitlab-ci.yml": "test:\n  script: [echo all good]\n"})
+    before = lab.head(UTILS)["id"]
+
+    result = lab.run("apply", enforced(UTILS), token=DANA_TOKEN)
+
+    assert problems(result) == []
+    assert lab.head(UTILS)["id"] == before  # dana may not push to main: proposed instead
+    (mr,) = lab.open_mrs(UTILS)
+    assert not mr["draft"] and "enforced: differs from the rendering; restored" in mr["description"]
+    assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml", ref=MR_BRANCH) or "")
+    assert set(files_of(lab.run("check", enforced(UTILS), token=DANA_TOKEN)).values()) == {Action.AWAITING}
 
 
 # -- a push between plan and apply ----------------------------------------------------------------------
@@ -427,7 +625,7 @@ class PushAfterObserving(ProjectFiles):
 
 @pytest.mark.parametrize("prefetch", [True, False], ids=["bulk", "rest"])
 def test_a_push_between_plan_and_apply_fails_the_commit_and_the_project_is_planned_again(lab, prefetch):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     team_ci = (lab.file(UTILS, ".gitlab-ci.yml") or "") + "\n# pushed while the tool was planning\n"
     newer = spec(UTILS, runner_tags=["docker"])
     pushed: list[str] = []
@@ -455,7 +653,7 @@ def test_a_push_between_plan_and_apply_fails_the_commit_and_the_project_is_plann
 
 def test_apply_of_a_shown_plan_refuses_when_the_branch_moved_since(lab):
     """The engine's guard for saved plans: what was shown is what is applied, or nothing."""
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     newer = spec(UTILS, runner_tags=["docker"])
     shown = lab.run("plan", newer)
     pushed = lab.push(UTILS, {".gitlab-ci.yml": (lab.file(UTILS, ".gitlab-ci.yml") or "") + "# edit\n"})
@@ -474,14 +672,14 @@ def test_apply_of_a_shown_plan_refuses_when_the_branch_moved_since(lab):
 def test_a_lost_answer_to_the_commit_is_looked_into_before_trying_again(lab, kind):
     """drop_after: the commit landed, its answer was lost: not committed twice. drop_before: it did not
     land: committed once by the second attempt."""
-    before = lab.head(UTILS)["id"]
+    before = lab.head(HTTP)["id"]
     lab.admin("POST", "faults", script=[{"route": COMMITS_ROUTE, "kind": kind}])
 
-    result = lab.run("apply", spec(UTILS))
+    result = lab.run("apply", spec(HTTP))
 
     assert problems(result) == []
-    assert lab.head(UTILS)["parent_ids"] == [before]
-    assert lab.run("plan", spec(UTILS)).projects[0].planned == ()
+    assert lab.head(HTTP)["parent_ids"] == [before]
+    assert lab.run("plan", spec(HTTP)).projects[0].planned == ()
 
 
 # -- plan output ----------------------------------------------------------------------------------------
@@ -489,6 +687,7 @@ def test_plan_shows_unified_diffs(lab):
     shown = text.render(lab.run("plan", spec(UTILS)))
 
     assert "~ files: file .gitlab-ci.yml" in shown
+    assert "adoption: 'proposed in a draft merge request; replaced once a person merges it'" in shown
     assert "--- a/.gitlab-ci.yml" in shown and "+++ b/.gitlab-ci.yml" in shown
     assert "-  image: python:3.10" in shown  # the old hand-written job going
     assert "+ files: file .gitignore" in shown and "(new content: " in shown  # a new file: its size
@@ -511,7 +710,7 @@ def _prefetched(lab: Lab, path: str, spec_: ProjectSpec) -> tuple[GitLabApi, int
 
 
 def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_written(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     newer = spec(UTILS, runner_tags=["docker"])
     api, _ = _prefetched(lab, UTILS, newer)
     lab.reset_counters()
@@ -527,7 +726,7 @@ def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_wri
 
 
 def test_bulk_read_hashes_that_went_stale_commit_nothing(lab):
-    lab.run("apply", spec(UTILS))
+    lab.onboard(spec(UTILS))
     newer = spec(UTILS, runner_tags=["docker"])
     api, _ = _prefetched(lab, UTILS, newer)
     team_ci = (lab.file(UTILS, ".gitlab-ci.yml") or "") + "# edited after the bulk read\n"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from provisioner.facets import PROJECT_FACETS, by_name
+from provisioner.facets import FACETS, by_name
 from provisioner.facets.base import Facet
 
 
 def test_registered_after_settings_and_variables_in_order():
-    names = [facet.name for facet in PROJECT_FACETS]
+    names = [facet.name for facet in FACETS]
     mine = [names.index(name) for name in ("settings", "variables", "runners", "registry", "protection")]
     assert mine == sorted(mine)
     for name in ("runners", "registry", "protection"):

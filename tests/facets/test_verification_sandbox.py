@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.facets.base import ApplyContext, PlanOptions
+from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions
 from provisioner.gitlab import protection as api_protection
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import (
     ContainerProtectionRule,
     DeployToken,
@@ -26,7 +26,7 @@ from provisioner.inventory.schema import (
     TokenStore,
 )
 from provisioner.inventory.spec import ProjectSpec, ResolvedVariable
-from provisioner.model import Action, Change, ProjectRef
+from provisioner.model import Action, Change, ProjectRef, TargetKind
 from tests.facets.sandbox_world import World, converge, problems, spec
 
 PATH = "data/warehouse"
@@ -74,12 +74,14 @@ def test_a_create_whose_answer_was_lost_is_read_again(world: World):
     converge(world, [config])
 
 
-class ForcePushByPatch:
+class ForcePushByPatch(FacetDefaults):
     """Lowers the default branch's push level with PATCH `push_access_level`, which GitLab does not
     take on PATCH (only `allowed_to_push` entries, REFERENCE 2.12): the answer is 200 and shows the
     level unchanged."""
 
     name = "patch-levels"
+    kind = TargetKind.PROJECT
+    section = None
 
     def wants(self, spec: ProjectSpec) -> bool:
         return True

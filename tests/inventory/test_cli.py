@@ -29,7 +29,6 @@ GOOD = """\
       search: {}
     projects:
       platform/billing:
-        blueprint_vars: {package_name: billing}
         settings: {only_allow_merge_if_pipeline_succeeds: true, build_timeout: null}
         variables:
           prune: false

@@ -130,7 +130,7 @@ def test_a_missing_group_is_an_error_without_create_groups(team: Cli, world: Wor
         (["--blueprint", "no-such-blueprint"], "unknown blueprint"),
         (["--var", "novalue"], "'novalue': expected NAME=VALUE"),
         (["--var", "a=1", "--var", "a=2"], "a is given twice"),
-        (["--var", "a=1"], "--var needs --blueprint"),
+        (["--var", "a=1"], "--var: given, but platform/newlib has no blueprint to render"),
     ],
     ids=["unknown-blueprint", "var-without-value", "var-twice", "var-without-blueprint"],
 )
@@ -162,15 +162,16 @@ def test_a_broken_inventory_is_reported_at_its_line_before_any_request(team: Cli
 
 def test_a_project_already_in_the_inventory_is_not_redefined(team: Cli, world: World) -> None:
     (team.cwd / "inventory.yaml").write_text(
-        INVENTORY.replace("zz/last: {}", "zz/last: {blueprint_vars: {a: 1}}")
+        INVENTORY.replace(
+            "zz/last: {}", "zz/last: {blueprint: python-package, blueprint_vars: {distribution_name: a}}"
+        )
     )
 
-    result = team("bootstrap", "zz/last", "--var", "a=2")
+    result = team("bootstrap", "zz/last", "--var", "distribution_name=b")
 
     assert result.returncode == 1
-    assert (
-        "zz/last is already in the inventory with blueprint_vars.a = 1, not 2: edit it there" in result.stderr
-    )
+    said = "zz/last is already in the inventory with blueprint_vars.distribution_name = 'a', not 'b': edit it there"
+    assert said in result.stderr
 
 
 def test_the_inventory_is_not_written_when_the_apply_fails(tmp_path: Path, world: World) -> None:

@@ -8,28 +8,32 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from provisioner.facets import FACETS
 from provisioner.gitlab.variables import VariableRecord
-from provisioner.model import ProjectRef
+from provisioner.model import GroupRef, ProjectRef
 from provisioner.onboard import importer
-from provisioner.onboard.estate import Estate, GroupState, ProjectState
+from provisioner.onboard.describe import describe_target
+from provisioner.onboard.estate import Estate, TargetState
 
 SECRET = "masked-value-1234567"
 
 
-def project(path: str, **attributes: Any) -> ProjectState:
+def project(path: str, **attributes: Any) -> TargetState:
     entity = {"id": hash(path) % 10_000, "path_with_namespace": path, "default_branch": "main", **attributes}
     ref = ProjectRef(entity["id"], path, "main", attributes=MappingProxyType(entity))
-    return ProjectState(
-        ref=ref,
-        variables=(VariableRecord("TOKEN", SECRET, masked=True), VariableRecord("LEVEL", path[-1])),
-    )
+    variables = [VariableRecord("TOKEN", SECRET, masked=True), VariableRecord("LEVEL", path[-1])]
+    return TargetState(ref, {"variables": variables})
+
+
+def group(path: str, *variables: VariableRecord) -> TargetState:
+    return TargetState(GroupRef(hash(path) % 10_000, path), {"group_variables": list(variables)})
 
 
 ESTATE = Estate(
     "g",
     (
-        GroupState("g", (VariableRecord("SHARED", "x"), VariableRecord("GROUP_KEY", SECRET, masked=True))),
-        GroupState("g/sub", ()),
+        group("g", VariableRecord("SHARED", "x"), VariableRecord("GROUP_KEY", SECRET, masked=True)),
+        group("g/sub"),
     ),
     (
         project("g/a", build_timeout=3600),
@@ -61,8 +65,8 @@ def test_an_estate_becomes_a_factored_inventory_without_secret_values() -> None:
 
 def test_masked_values_that_differ_are_not_shared() -> None:
     other = project("g/b")
-    changed = ProjectState(
-        ref=other.ref, variables=(VariableRecord("TOKEN", "another-value-99", masked=True),)
+    changed = TargetState(
+        other.ref, {"variables": [VariableRecord("TOKEN", "another-value-99", masked=True)]}
     )
     estate = Estate("g", (), (project("g/a"), changed, project("g/c")))
 
@@ -77,11 +81,13 @@ def test_masked_values_that_differ_are_not_shared() -> None:
 
 def test_the_check_through_the_loader_catches_a_text_that_differs() -> None:
     result = importer.build_inventory(ESTATE)
-    described = {s.ref.path: importer.describe_project(s) for s in ESTATE.projects}
-    groups = {"g": {"SHARED": "x", "GROUP_KEY": {"value_unmanaged": True, "masked": True}}}
+    described = {s.ref.path: describe_target(s, FACETS) for s in ESTATE.projects}
+    groups = {s.ref.path: describe_target(s, FACETS) for s in ESTATE.groups}
 
-    importer._check(result.text, described, groups)
+    importer._check(result.text, described, groups, FACETS)
     with pytest.raises(AssertionError, match="does not reproduce g/sub/c"):
-        importer._check(result.text.replace("build_timeout: 600", "build_timeout: 700"), described, groups)
-    with pytest.raises(AssertionError, match="variables of group g"):
-        importer._check(result.text.replace("SHARED: x", "SHARED: y"), described, groups)
+        importer._check(
+            result.text.replace("build_timeout: 600", "build_timeout: 700"), described, groups, FACETS
+        )
+    with pytest.raises(AssertionError, match="does not reproduce the group g itself"):
+        importer._check(result.text.replace("SHARED: x", "SHARED: y"), described, groups, FACETS)

@@ -5,20 +5,50 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from provisioner.facets import FACETS
+from provisioner.facets.base import Description
+from provisioner.facets.protection_current import ProtectionState
+from provisioner.facets.registries.current import JobTokenState, RegistryState
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord
 from provisioner.gitlab.protection import BranchRule, TagRule
 from provisioner.gitlab.registry import PackageRule
 from provisioner.gitlab.variables import VariableRecord
 from provisioner.inventory.schema import Project
 from provisioner.model import ProjectRef
-from provisioner.onboard.describe import describe_project
-from provisioner.onboard.estate import JobTokenState, ProjectState
+from provisioner.onboard.describe import describe_target
+from provisioner.onboard.estate import TargetState
 
 
-def state(attributes: dict[str, Any] | None = None, **areas: Any) -> ProjectState:
+def state(
+    attributes: dict[str, Any] | None = None,
+    *,
+    variables: Any = (),
+    job_token: JobTokenState | None = None,
+    deploy_tokens: Any = None,
+    package_rules: Any = None,
+    branches: Any = (),
+    tags: Any = (),
+    notes: tuple[str, ...] = (),
+) -> TargetState:
+    """A project as the facets read it (`Facet.read_current`), by facet name."""
     entity = {"id": 7, "path_with_namespace": "g/p", "default_branch": "main", **(attributes or {})}
     ref = ProjectRef(7, "g/p", entity["default_branch"], attributes=MappingProxyType(entity))
-    return ProjectState(ref=ref, package_key="package_registry_access_level", **areas)
+    registry = RegistryState(
+        "package_registry_access_level", job_token, deploy_tokens, package_rules=package_rules
+    )
+    current = {
+        "variables": list(variables),
+        "runners": [],
+        "registry": registry,
+        "protection": ProtectionState(tuple(branches), tuple(tags)),
+    }
+    if notes:
+        current.pop("variables")  # what a note says could not be read is absent
+    return TargetState(ref, current, notes)
+
+
+def describe_project(found: TargetState) -> Description:
+    return describe_target(found, FACETS)
 
 
 def test_a_full_description_validates_and_keeps_what_the_facets_compare() -> None:

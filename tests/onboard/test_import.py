@@ -172,7 +172,7 @@ def test_what_a_token_cannot_read_is_left_out_and_said(tmp_path: Path, world: Wo
     result = cli("import", "data")
 
     assert result.returncode == 1  # a partial import is not a success
-    said = "the token has the Reporter role here; CI/CD settings, variables, runners, registry and protection"
+    said = "the token has the Reporter role here; managing a project needs Maintainer"
     assert result.stderr.count(said) == 1  # said once, for every project it concerns
     assert "note: data/ingest, data/legacy-etl, data/ml-pipeline and 2 more: not read:" in result.stderr
     assert "group_variables: not read" in result.stderr

@@ -176,3 +176,27 @@ def test_readme_script_creates_a_project_sets_variables_and_commits_files():
         ci = fetched.files.get(".gitlab-ci.yml", ref="main")
         assert ci.decode() == b"stages: [test]\n" and ci.last_commit_id == commit.id
         assert _stop(process)[0] == 0
+
+
+def test_gitlab_version_edition_and_job_token_enforcement_options():
+    """Sandbox contract: --gitlab-version, --edition and --enforce-job-token-allowlist choose which GitLab
+    is served; /version answers it as GitLab does (no suffix for the Community Edition [G:VERSION]),
+    and a version the table cannot read is refused before serving."""
+    options = ("--gitlab-version", "17.10", "--edition", "ce", "--enforce-job-token-allowlist")
+    with serve("--seed", "empty", *options) as (ready, process):
+        headers = {"PRIVATE-TOKEN": ready["token"]}
+        version = requests.get(ready["url"] + "/api/v4/version", headers=headers, timeout=10).json()
+        assert (version["version"], version["enterprise"]) == ("17.10.0", False)
+        settings = requests.get(ready["url"] + "/api/v4/application/settings", headers=headers, timeout=10)
+        assert settings.json()["enforce_ci_inbound_job_token_scope_enabled"] is True
+        assert _stop(process)[0] == 0
+    refused = subprocess.run(
+        [sys.executable, "-m", "provisioner", "sandbox", "serve", "--gitlab-version", "latest"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--gitlab-version" in refused.stderr

@@ -146,12 +146,13 @@ def test_admin_project_fields_are_omitted_below_maintainer(sandbox):
     assert as_reporter["permissions"]["group_access"]["access_level"] == 20
 
 
-def test_package_registry_access_level_exists_only_from_18_5(sandbox):
-    """REFERENCE 2.1: package_registry_access_level was added in 18.5."""
+def test_package_registry_access_level_exists_only_from_17_10(sandbox):
+    """[G:doc/api/projects.md]: `packages_enabled` deprecated in 17.10 for `package_registry_access_level`
+    (gitlab-org/gitlab!170122, values disabled, private, enabled, public). REFERENCE 2.1 said 18.5."""
     assert (
         sandbox.api.get("/projects/data%2Fml-pipeline").json()["package_registry_access_level"] == "disabled"
     )
-    sandbox.admin.post("/-/sandbox/version", json={"version": "18.4.1-ee"})
+    sandbox.admin.post("/-/sandbox/version", json={"version": "17.9.3-ee"})
     old = sandbox.api.get("/projects/data%2Fml-pipeline").json()
     assert "package_registry_access_level" not in old
     assert old["packages_enabled"] is False
@@ -159,6 +160,13 @@ def test_package_registry_access_level_exists_only_from_18_5(sandbox):
         "/projects/data%2Fml-pipeline", json={"package_registry_access_level": "enabled"}
     )
     assert ignored.status_code == 400  # the only attribute sent is unknown to this version
+    assert ignored.json()["error"].endswith("are missing, at least one parameter must be provided")
+    sandbox.admin.post("/-/sandbox/version", json={"version": "17.10.0-ee"})
+    public = sandbox.api.put("/projects/data%2Fml-pipeline", json={"package_registry_access_level": "public"})
+    assert public.json()["package_registry_access_level"] == "public"
+    bad = sandbox.api.put("/projects/data%2Fml-pipeline", json={"package_registry_access_level": "everyone"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "package_registry_access_level does not have a valid value"}
 
 
 def test_deprecated_booleans_map_onto_access_levels(sandbox):

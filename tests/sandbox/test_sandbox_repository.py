@@ -240,7 +240,8 @@ def test_branches(sandbox):
     bad = sandbox.api.post(f"{UTILS}/repository/branches", json={"branch": "b", "ref": "nope"})
     assert bad.status_code == 400
     invalid = sandbox.api.post(f"{UTILS}/repository/branches", json={"branch": "a..b", "ref": "main"})
-    assert invalid.json() == {"message": "The branch refname is invalid"}
+    # Branches::ValidateNewService's words [G:app/services/branches/validate_new_service.rb]
+    assert invalid.json() == {"message": "Branch name is invalid"}
     assert sandbox.api.delete(f"{UTILS}/repository/branches/release%2F1.x").status_code == 204
     assert sandbox.api.get(f"{UTILS}/repository/branches/release%2F1.x").json() == {
         "message": "404 Branch Not Found"

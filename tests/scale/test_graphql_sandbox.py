@@ -146,12 +146,16 @@ def test_blobs_of_many_paths_with_git_blob_ids(sandbox: SandboxServer) -> None:
 
 
 def test_complexity_is_reported_and_limited(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitLab's limit is 250 with a token; `queryComplexity { score limit }` shows the computation."""
+    """GitLab's limit is 300 for an administrator, 250 with another token, 200 without
+    [G:app/graphql/gitlab_schema.rb `max_query_complexity`]; `queryComplexity { score limit }` shows it."""
     query = '{ queryComplexity { score limit } project(fullPath: "data/reports") { ciVariables(first: 100) { nodes { key } } } }'
     body = graphql(sandbox, query).json()
     # ciVariables: (nodes 1 + key 1 + resolver 1) x (1 + 0.01 x 100) = 6; project 1 + 6; queryComplexity 3
-    assert body["data"]["queryComplexity"] == {"score": 10, "limit": 250}
-    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 9)
+    assert body["data"]["queryComplexity"] == {"score": 10, "limit": 300}
+    assert graphql(sandbox, query, token=RITA_TOKEN).json()["data"]["queryComplexity"]["limit"] == 250
+    anonymous = requests.post(f"{sandbox.url}/api/graphql", json={"query": query}, timeout=10).json()
+    assert anonymous["data"]["queryComplexity"]["limit"] == 200
+    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_ADMIN", 9)
     refused = graphql(sandbox, query).json()
     assert refused == {
         "errors": [{"message": "Query has complexity of 10, which exceeds max complexity of 9"}]

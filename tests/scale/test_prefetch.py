@@ -14,18 +14,19 @@ from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
 from provisioner.engine import run as run_module
 from provisioner.engine.run import run
-from provisioner.facets import PROJECT_FACETS
+from provisioner.facets import FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import blob_key
-from provisioner.gitlab.transport import GitLabApi, encode
+from provisioner.gitlab.transport import encode
 from provisioner.inventory import load_inventory
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
+from provisioner.model import TargetKind
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.routes import graphql as graphql_route
 from provisioner.sandbox.seed import seed_projects
-from provisioner.tokens import store_token
 from tests.scale.conftest import counters, reset_counters
 
 
@@ -47,7 +48,7 @@ def _api(server: SandboxServer) -> GitLabApi:
 
 def _run(server: SandboxServer, specs: list[ProjectSpec], mode: str, tmp_path: Path, **kwargs: Any) -> Any:
     api = _api(server)
-    ctx = ApplyContext(inventory_dir=str(tmp_path), store_token=store_token)
+    ctx = ApplyContext(inventory_dir=str(tmp_path))
     try:
         return run(api, specs, mode=mode, ctx=ctx, concurrency=8, **kwargs)
     finally:
@@ -137,12 +138,12 @@ def test_bulk_reads_observe_what_rest_observes(sandbox: SandboxServer, tmp_path:
     specs = _demo_specs(tmp_path)
     api = _api(sandbox)
     try:
-        bulk.prefetch(api, [engine_prefetch.wanted(s) for s in specs])
+        bulk.prefetch(api, [engine_prefetch.wanted(s, FACETS) for s in specs])
         for spec in specs:
             ref = projects.find(api, spec.path)
             assert ref is not None and api.cache.has_facts(ref.id)
-            for facet in PROJECT_FACETS:
-                if not facet.wants(spec):
+            for facet in FACETS:
+                if facet.kind is not TargetKind.PROJECT or not facet.wants(spec):
                     continue
                 from_bulk = facet.observe(api, ref, spec)
                 api.cache.forget_facts(ref.id)
@@ -156,7 +157,7 @@ def test_bulk_reads_observe_what_rest_observes(sandbox: SandboxServer, tmp_path:
                 elif facet.name != "protection":
                     assert from_bulk == from_rest, (spec.path, facet.name)
                 # GraphQL (CE) shows no unprotect levels; read only where the inventory names none.
-                bulk.prefetch(api, [engine_prefetch.wanted(spec)])
+                bulk.prefetch(api, [engine_prefetch.wanted(spec, FACETS)])
     finally:
         api.close()
 
@@ -172,7 +173,7 @@ def test_drift_in_bulk_data_is_confirmed_over_rest(sandbox: SandboxServer, tmp_p
         ref = projects.find(api, "platform/billing")
         assert ref is not None
         api.cache.put(ref.id, "variables", ())  # a stale bulk answer: no variables at all
-        facets = [engine_prefetch.Confirmed(f, PlanOptions()) for f in PROJECT_FACETS]
+        facets = [engine_prefetch.Confirmed(f, PlanOptions()) for f in FACETS]
         result = run(api, specs, mode="check", facets=facets, prefetch=False)
     finally:
         api.close()
@@ -183,12 +184,12 @@ def test_a_query_too_complex_is_split(
     sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs = _demo_specs(tmp_path)
-    wanted = [engine_prefetch.wanted(s) for s in specs]
+    wanted = [engine_prefetch.wanted(s, FACETS) for s in specs]
     api = _api(sandbox)
     try:
         whole = bulk.prefetch(api, wanted)
         expected = {s.path: _facts(api, s.path) for s in specs}
-        monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 120)
+        monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_ADMIN", 120)
         api.cache = type(api.cache)()
         split = bulk.prefetch(api, wanted)
         assert {s.path: _facts(api, s.path) for s in specs} == expected
@@ -235,7 +236,7 @@ def test_files_are_read_in_bulk_with_their_sha256(
         )
         for i, p in enumerate(["platform/billing", "data/reports", "data/warehouse", "data/ml-pipeline"])
     ]
-    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_AUTHENTICATED", 90)
+    monkeypatch.setattr(graphql_route, "MAX_COMPLEXITY_ADMIN", 90)
     api = _api(sandbox)
     try:
         stats = bulk.prefetch(api, [utils, *others])
@@ -271,15 +272,18 @@ def test_bulk_reads_keep_only_the_texts_the_files_facet_may_read(sandbox: Sandbo
     api = _api(sandbox)
     try:
         assert not run(api, [spec], mode="apply").failed
+        _merge_adoption(sandbox, path)  # common-utils had a pipeline of its own: adopted through a draft
         team_ci = _file(sandbox, path, ".gitlab-ci.yml") + "\n# the team's own note\n"
         _commit(sandbox, path, ".gitlab-ci.yml", team_ci)
         # The next apply records the team's edit in the lock; from then on runs decide by hashes.
         assert not run(api, [spec], mode="apply").failed
         api.cache = type(api.cache)()
-        bulk.prefetch(api, [engine_prefetch.wanted(spec)])
+        bulk.prefetch(api, [engine_prefetch.wanted(spec, FACETS)])
         ref = projects.find(api, path)
         assert ref is not None
-        records = {p: api.cache.get(ref.id, blob_key(p)) for p in engine_prefetch.wanted(spec).blob_paths}
+        records = {
+            p: api.cache.get(ref.id, blob_key(p)) for p in engine_prefetch.wanted(spec, FACETS).blob_paths
+        }
         heads = {p: _head(api, ref.id, p) for p in records}
         reset_counters(sandbox)
         planned = run(api, [spec], mode="plan")
@@ -308,6 +312,16 @@ def _file(server: SandboxServer, project: str, path: str) -> str:
     )
     response.raise_for_status()
     return response.text
+
+
+def _merge_adoption(server: SandboxServer, project: str) -> None:
+    """A maintainer marks the tool's draft ready and merges it."""
+    headers = {"PRIVATE-TOKEN": server.token}
+    where = f"{server.url}/api/v4/projects/{encode(project)}/merge_requests"
+    (mr,) = requests.get(where, params={"state": "opened"}, headers=headers, timeout=10).json()
+    ready = {"title": mr["title"].removeprefix("Draft: ")}
+    requests.put(f"{where}/{mr['iid']}", json=ready, headers=headers, timeout=10).raise_for_status()
+    requests.put(f"{where}/{mr['iid']}/merge", headers=headers, timeout=10).raise_for_status()
 
 
 def _commit(server: SandboxServer, project: str, path: str, content: str) -> None:

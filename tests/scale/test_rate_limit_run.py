@@ -15,12 +15,11 @@ import pytest
 from benchmarks import workload
 from provisioner.engine.run import run
 from provisioner.facets.base import ApplyContext
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory import load_inventory
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.faults import RateLimiter as ServerLimit
 from provisioner.sandbox.seed import seed_projects
-from provisioner.tokens import store_token
 
 PER_WINDOW = 30
 
@@ -37,7 +36,7 @@ def test_a_rate_limited_run_converges_without_429_failures(
     specs = list(load_inventory(inventory).projects)
     server_limit = ServerLimit(PER_WINDOW, window=1.0)
     sandbox.app.runtime.limiter = server_limit
-    ctx = ApplyContext(inventory_dir=str(tmp_path), store_token=store_token)
+    ctx = ApplyContext(inventory_dir=str(tmp_path))
 
     api = GitLabApi(sandbox.url, sandbox.token, pool=24)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provisioner.sandbox.routes import (
+    application_settings,
     branches,
     commits,
     deploy_tokens,
@@ -12,8 +13,10 @@ from provisioner.sandbox.routes import (
     instance,
     job_token_scope,
     members,
+    merge_request_lists,
     merge_requests,
     packages,
+    project_lists,
     project_runners,
     projects,
     protected_refs,
@@ -26,9 +29,11 @@ from provisioner.sandbox.routing import RouteTable
 
 MODULES = (
     instance,
+    application_settings,
     users,
     groups,
     projects,
+    project_lists,
     members,
     variables,
     runners,
@@ -41,6 +46,7 @@ MODULES = (
     files,
     commits,
     merge_requests,
+    merge_request_lists,
     packages,
     graphql,
 )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
 
-from provisioner.sandbox.auth import expired_date, require_group, require_project
+from provisioner.sandbox.auth import require_group, require_project
 from provisioner.sandbox.http import json_response, no_content, not_found, paginate, param_error
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import MAINTAINER, OWNER, DeployToken
+from provisioner.sandbox.times import instant, timestamp_param
 
 ROUTES = Routes()
 DEPLOY_SCOPES = (
@@ -24,14 +26,20 @@ DEPLOY_SCOPES = (
 )
 
 
+def _expired(token: DeployToken) -> bool:
+    return token.expires_at is not None and instant(token.expires_at) <= datetime.now(UTC)
+
+
 def deploy_token_json(token: DeployToken, *, with_secret: bool = False) -> dict[str, Any]:
+    """Entities::DeployToken: `expires_at` is a datetime column, `2026-12-04T00:00:00.000Z` for a token
+    created with `2026-12-04` [G:lib/api/entities/deploy_token.rb, doc/api/deploy_tokens.md]."""
     data: dict[str, Any] = {
         "id": token.id,
         "name": token.name,
         "username": token.username,
         "expires_at": token.expires_at,
         "revoked": token.revoked,
-        "expired": expired_date(token.expires_at),
+        "expired": _expired(token),
         "scopes": list(token.scopes),
     }
     if with_secret:
@@ -57,7 +65,8 @@ for kind in ("projects", "groups"):
     async def list_deploy_tokens(req: ApiRequest) -> Response:
         tokens = _tokens(req, *_owner(req))
         if (active := req.params.bool("active")) is not None:
-            tokens = [t for t in tokens if (not t.revoked) == active]
+            # DeployTokens::TokensFinder: active = neither revoked nor expired.
+            tokens = [t for t in tokens if (not t.revoked and not _expired(t)) == active]
         return paginate(req.http, req.params, tokens, deploy_token_json)
 
     @ROUTES.get(f"/{kind}/:id/deploy_tokens/:token_id")
@@ -82,7 +91,7 @@ for kind in ("projects", "groups"):
             username=p.str("username") or f"gitlab+deploy-token-{token_id}",
             secret="gldt-" + secrets.token_urlsafe(15),
             scopes=scopes,
-            expires_at=p.str("expires_at"),
+            expires_at=timestamp_param("expires_at", p.raw("expires_at")) if p.raw("expires_at") else None,
         )
         setattr(token, field, owner_id)
         req.state.deploy_tokens[token.id] = token

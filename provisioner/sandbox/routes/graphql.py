@@ -13,6 +13,7 @@ Counted as reads by the request counters, rate limited like every API call.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -20,9 +21,13 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
+    SelectionSetNode,
     execute,
     parse,
     validate,
@@ -32,16 +37,19 @@ from starlette.responses import Response
 
 from provisioner.sandbox.http import ApiError, json_response, origin
 from provisioner.sandbox.routes.graphql_cost import (
+    MAX_COMPLEXITY_ADMIN,
     MAX_COMPLEXITY_ANONYMOUS,
     MAX_COMPLEXITY_AUTHENTICATED,
-    MAX_DEPTH,
+    MAX_DEPTH_ANONYMOUS,
+    MAX_DEPTH_AUTHENTICATED,
     measure,
 )
 from provisioner.sandbox.routes.graphql_resolve import Context, query_root
-from provisioner.sandbox.routes.graphql_schema import build
+from provisioner.sandbox.routes.graphql_schema import for_version
+from provisioner.sandbox.routes.graphql_time import Clock, Timeout
 from provisioner.sandbox.routing import READ_SCOPES, ApiRequest, Routes
+from provisioner.sandbox.state import User
 
-SCHEMA = build()
 MAX_QUERY_LENGTH = 10_000
 _UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
 
@@ -76,14 +84,35 @@ async def graphql(req: ApiRequest) -> Response:
         body = json.loads(raw) if raw else {}
     except ValueError:
         return json_response({"errors": [{"message": "Invalid JSON in request body"}]}, 400)
-    ctx = Context(req.state, req.caller.user if req.caller else None, origin(req.http))
+    viewer = req.caller.user if req.caller else None
+
+    def answer(item: Any) -> dict[str, Any]:
+        ctx = Context(req.state, viewer, origin(req.http), clock=Clock(req.runtime.graphql))
+        found = _answer(ctx, item)
+        spent.append(ctx.clock.seconds() if ctx.clock else 0.0)
+        return found
+
+    spent: list[float] = []
     if isinstance(body, list):
-        return json_response([_answer(ctx, item) for item in body])
-    if not isinstance(body, dict):
-        body = {}
-    for name, value in req.http.query_params.items():
-        body.setdefault(name, value)
-    return json_response(_answer(ctx, body))
+        answers: Any = [answer(item) for item in body]
+    else:
+        if not isinstance(body, dict):
+            body = {}
+        for name, value in req.http.query_params.items():
+            body.setdefault(name, value)
+        answers = answer(body)
+    if sum(spent) > 0:
+        await asyncio.sleep(sum(spent))
+    return json_response(answers)
+
+
+def _limits(viewer: User | None) -> tuple[int, int]:
+    """(max complexity, max depth) for this caller [G:app/graphql/gitlab_schema.rb]."""
+    if viewer is None:
+        return MAX_COMPLEXITY_ANONYMOUS, MAX_DEPTH_ANONYMOUS
+    if viewer.is_admin:
+        return MAX_COMPLEXITY_ADMIN, MAX_DEPTH_AUTHENTICATED
+    return MAX_COMPLEXITY_AUTHENTICATED, MAX_DEPTH_AUTHENTICATED
 
 
 def _answer(ctx: Context, request: Any) -> dict[str, Any]:
@@ -102,34 +131,40 @@ def _answer(ctx: Context, request: Any) -> dict[str, Any]:
         document = parse(query)
     except GraphQLError as error:
         return _errors([error])
-    problems = validate(SCHEMA, document)
+    schema = for_version(ctx.state.version)
+    problems = validate(schema, document)
     if problems:
-        return _errors([_graphql_ruby_wording(p) for p in problems])
+        return _errors([_graphql_ruby_wording(p, document) for p in problems])
     operation = _operation(document, request.get("operationName"))
     if isinstance(operation, GraphQLError):
         return _errors([operation])
-    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
     if isinstance(coerced, list):
         return _errors(coerced)
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    cost = measure(SCHEMA, operation, fragments, coerced)
-    limit = MAX_COMPLEXITY_AUTHENTICATED if ctx.viewer is not None else MAX_COMPLEXITY_ANONYMOUS
-    if cost.depth > MAX_DEPTH:
-        return _errors(
-            [GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {MAX_DEPTH}")]
+    cost = measure(schema, operation, fragments, coerced)
+    limit, max_depth = _limits(ctx.viewer)
+    refused = []
+    # graphql-ruby runs both analyzers and reports each limit exceeded.
+    if cost.depth > max_depth:
+        refused.append(
+            GraphQLError(f"Query has depth of {cost.depth}, which exceeds max depth of {max_depth}")
         )
     if cost.score > limit:
-        return _errors(
-            [GraphQLError(f"Query has complexity of {cost.score}, which exceeds max complexity of {limit}")]
+        refused.append(
+            GraphQLError(f"Query has complexity of {cost.score}, which exceeds max complexity of {limit}")
         )
+    if refused:
+        return _errors(refused)
     root = query_root(ctx) | {"queryComplexity": {"score": cost.score, "limit": limit}}
     result = execute(
-        SCHEMA,
+        schema,
         document,
         root_value=root,
         context_value=ctx,
         variable_values=variables,
         operation_name=operation.name.value if operation.name else None,
+        middleware=[Timeout(ctx.clock)] if ctx.clock else None,
     )
     assert isinstance(result, ExecutionResult)
     answer: dict[str, Any] = {"data": result.data}
@@ -148,16 +183,51 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return operations[0]
 
 
-def _graphql_ruby_wording(error: GraphQLError) -> GraphQLError:
+def _graphql_ruby_wording(error: GraphQLError, document: DocumentNode) -> GraphQLError:
+    """graphql-ruby's words for an unknown field, with the field's path through the document
+    (`["query", "project", "nope"]`; `"query Name"` for a named operation)."""
     match = _UNDEFINED_FIELD.match(error.message)
     if not match:
         return error
     field, type_name = match.groups()
+    node = error.nodes[0] if error.nodes else None
     return GraphQLError(
         f"Field '{field}' doesn't exist on type '{type_name}'",
         error.nodes,
+        path=_document_path(document, node) if node is not None else None,
         extensions={"code": "undefinedField", "typeName": type_name, "fieldName": field},
     )
+
+
+def _document_path(document: DocumentNode, target: Node) -> list[str | int] | None:
+    def walk(selection_set: SelectionSetNode | None, trail: list[str | int]) -> list[str | int] | None:
+        for child in selection_set.selections if selection_set else ():
+            if child is target and isinstance(child, FieldNode):
+                return [*trail, child.name.value]
+            if isinstance(child, FieldNode):
+                inner = [*trail, child.name.value]
+            elif isinstance(child, InlineFragmentNode):
+                condition = child.type_condition.name.value if child.type_condition else ""
+                inner = [*trail, f"... on {condition}" if condition else "..."]
+            else:
+                continue
+            found = walk(child.selection_set, inner)
+            if found is not None:
+                return found
+        return None
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            kind = definition.operation.value
+            head = f"{kind} {definition.name.value}" if definition.name else kind
+        elif isinstance(definition, FragmentDefinitionNode):
+            head = f"fragment {definition.name.value}"
+        else:
+            continue
+        found = walk(definition.selection_set, [head])
+        if found is not None:
+            return found
+    return None
 
 
 def _errors(errors: list[GraphQLError]) -> dict[str, Any]:

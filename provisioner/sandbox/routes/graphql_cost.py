@@ -11,7 +11,9 @@ plain connection fields less), and the multiplier is applied to each connection 
 in the query, as GitLab's static analysis does: nested connections are not multiplied by their
 parent's page size.
 
-Limits: 250 points with a token, 200 without; depth 15 [G:doc/api/graphql/_index.md].
+Limits: 300 points for an administrator, 250 with a token, 200 without; depth 20 with a token, 15
+without [G:app/graphql/gitlab_schema.rb ADMIN_MAX_COMPLEXITY, AUTHENTICATED_MAX_COMPLEXITY,
+DEFAULT_MAX_COMPLEXITY, AUTHENTICATED_MAX_DEPTH, DEFAULT_MAX_DEPTH, `max_query_complexity`].
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from provisioner.sandbox.routes.graphql_schema import GITALY, PER_ITEM_ARGUMENTS
 
+MAX_COMPLEXITY_ADMIN = 300
 MAX_COMPLEXITY_AUTHENTICATED = 250
 MAX_COMPLEXITY_ANONYMOUS = 200
-MAX_DEPTH = 15
+MAX_DEPTH_AUTHENTICATED = 20
+MAX_DEPTH_ANONYMOUS = 15
 MAX_PAGE_SIZE = 100
 PER_ITEM_RATE = 0.01
 

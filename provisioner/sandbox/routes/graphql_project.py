@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, GraphQLResolveInfo
 
 from provisioner.sandbox.repo import resolve
 from provisioner.sandbox.routes.graphql_resolve import (
@@ -17,6 +17,7 @@ from provisioner.sandbox.routes.graphql_resolve import (
     human_access_level,
     runner_node,
 )
+from provisioner.sandbox.runner_policy import can_read
 from provisioner.sandbox.state import (
     DEVELOPER,
     MAINTAINER,
@@ -25,11 +26,16 @@ from provisioner.sandbox.state import (
     Project,
     ProtectedBranch,
 )
+from provisioner.sandbox.versions import has
 
 
 def ci_cd_settings(project: Project) -> dict[str, Any]:
     settings = project.settings
     return {
+        # `ProjectCiCdSetting#inbound_job_token_scope_enabled?`: the project's own value. Unlike REST
+        # (Project#ci_inbound_job_token_scope_enabled?), the instance's enforcement is not folded in
+        # [G:app/graphql/types/ci/ci_cd_setting_type.rb `method: :inbound_job_token_scope_enabled?`;
+        # no override of that predicate was found in app/models/project_ci_cd_setting.rb].
         "inboundJobTokenScopeEnabled": project.job_token_inbound_enabled,
         "jobTokenScopeEnabled": False,  # the outbound scope, removed from GitLab
         "keepLatestArtifact": settings.get("keep_latest_artifact"),
@@ -78,13 +84,21 @@ def job_token_scope(ctx: Context, project: Project, level: int) -> dict[str, Any
 
 
 def runners(ctx: Context, project: Project, level: int, args: dict[str, Any]) -> dict[str, Any]:
-    """Ci::RunnersFinder for a project: its own runners, its groups' runners and instance runners."""
+    """Ci::RunnersFinder for a project: `owned_or_instance_wide`, as REST lists them (the project's
+    runner toggles apply), newest first (DEFAULT_SORT created_at_desc); then every node is authorised
+    with `read_runner` and the ones the caller may not read are left out without an error
+    [G:app/finders/ci/runners_finder.rb, app/policies/ci/runner_policy.rb]."""
     if level < MAINTAINER:
         raise GraphQLError(NOT_AVAILABLE)  # the finder raises AccessDeniedError below Maintainer
     state = ctx.state
     groups = {ns.id for ns in state.ancestors(project.namespace_id) if ns.kind == "group"}
+    settings = project.settings
     found = sorted(
-        [*ctx.runners_of(project.id), *ctx.runners_of_groups(groups), *ctx.instance_runners()],
+        [
+            *ctx.runners_of(project.id),
+            *(ctx.runners_of_groups(groups) if settings.get("group_runners_enabled") else ()),
+            *(ctx.instance_runners() if settings.get("shared_runners_enabled") else ()),
+        ],
         key=lambda r: r.id,
         reverse=True,
     )
@@ -97,6 +111,7 @@ def runners(ctx: Context, project: Project, level: int, args: dict[str, Any]) ->
     if args.get("search"):
         found = [r for r in found if args["search"] in r.description or args["search"] == r.token]
     viewer = ctx.viewer
+    found = [r for r in found if can_read(state, viewer, r)]
 
     def may_update(runner: Any) -> bool:
         if viewer is not None and viewer.is_admin:
@@ -164,15 +179,75 @@ def _upper(value: str | None) -> str | None:
 
 
 # -- repository ----------------------------------------------------------------------------------
+BLOBS_LIMIT = 20 * 1024 * 1024  # TOTAL_BLOB_DATA_SIZE_LIMIT = 20.megabytes
+DATA_FIELDS = frozenset({"rawBlob", "rawTextBlob", "base64EncodedBlob", "plainData"})
+
+
 def repository(ctx: Context, project: Project) -> dict[str, Any]:
     return {
         "rootRef": project.default_branch if project.repo.commits else None,
         "empty": not project.repo.commits,
         "exists": True,
-        "blobs": lambda info, paths, ref=None, refType=None, **args: connection(
-            _blobs(ctx, project, paths, ref, refType), lambda b: b, args
+        "blobs": lambda info, paths, ref=None, refType=None, **args: _blobs_connection(
+            ctx, project, info, paths, ref, refType, args
         ),
     }
+
+
+def _blobs_connection(
+    ctx: Context,
+    project: Project,
+    info: GraphQLResolveInfo[Any],
+    paths: list[str],
+    ref: str | None,
+    ref_type: str | None,
+    args: dict[str, Any],
+) -> dict[str, Any]:
+    """BlobsResolver. Asking for the data of more than one file refuses files over 20 MB in all (from
+    18.4.5; an ArgumentError: this field null, the error beside it) [G:app/graphql/resolvers/
+    blobs_resolver.rb `validate_blob_data_size_within_limit!`]."""
+    if ctx.clock is not None:
+        ctx.clock.blobs(len(paths))
+    found = _blobs(ctx, project, paths, ref, ref_type)
+    if len(paths) > 1 and has(ctx.state, "behaviour:graphql_blobs_size_limit") and _asks_data(info):
+        total = sum(int(b["size"]) for b in found)
+        if total > BLOBS_LIMIT:
+            raise GraphQLError(
+                f"Max blobs size limit exceeded ({human_size(total)} / {human_size(BLOBS_LIMIT)})."
+            )
+    return connection(found, lambda b: b, args)
+
+
+def _asks_data(info: GraphQLResolveInfo[Any]) -> bool:
+    """Whether `nodes { ... }` or `edges { node { ... } }` select a field holding the file's data."""
+    names: set[str] = set()
+    for field in info.field_nodes:
+        for child in _fields(field):
+            if child.name.value == "nodes":
+                names |= {f.name.value for f in _fields(child)}
+            elif child.name.value == "edges":
+                for edge in _fields(child):
+                    if edge.name.value == "node":
+                        names |= {f.name.value for f in _fields(edge)}
+    return bool(names & DATA_FIELDS)
+
+
+def _fields(node: FieldNode) -> list[FieldNode]:
+    selections = node.selection_set.selections if node.selection_set else ()
+    return [s for s in selections if isinstance(s, FieldNode)]
+
+
+def human_size(size: int) -> str:
+    """ActiveSupport's number_to_human_size: powers of 1024, three significant digits, no trailing zeros."""
+    units = ("Bytes", "KB", "MB", "GB", "TB")
+    value, unit = float(size), 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    if unit == 0:
+        return f"{size} {'Byte' if size == 1 else 'Bytes'}"
+    digits = max(0, 2 - len(str(int(value))) + 1)  # three significant digits
+    text = f"{round(value, digits):.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
+    return f"{text} {units[unit]}"
 
 
 def _blobs(

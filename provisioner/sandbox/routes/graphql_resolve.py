@@ -8,7 +8,8 @@ Authorization follows GitLab's three behaviours (REFERENCE 3):
   resolves to null without an error;
 - resolvers that call `authorize!` (ciJobTokenScope) or whose finder refuses (runners) add an error
   and resolve to null;
-- connection nodes of a type the caller may not read (protection rules, branch rules) are left out.
+- connection nodes of a type the caller may not read (protection rules, branch rules, runners the
+  caller may not `read_runner`: runner_policy.py) are left out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 from provisioner.sandbox.auth import can_read_code, can_read_group, can_read_project, project_access
+from provisioner.sandbox.routes.graphql_time import Clock
 from provisioner.sandbox.state import DEVELOPER, MAINTAINER, Namespace, Project, Runner, State, User, Variable
 
 T = TypeVar("T")
@@ -41,6 +43,7 @@ class Context:
     viewer: User | None
     origin: str
     memo: dict[str, Any] = field(default_factory=dict)  # indexes built once per request
+    clock: Clock | None = None  # the query's time cost (graphql_time.py)
 
     def runners_of(self, project_id: int) -> list[Runner]:
         """Project runners assigned to the project, without a scan of every runner per project."""
@@ -155,8 +158,25 @@ def _projects(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     visible = [p for p in found if can_read_project(state, viewer, p)]
     if args.get("membership"):
         visible = [p for p in visible if viewer is not None and project_access(state, viewer, p) > 0]
-    visible.sort(key=lambda p: p.id, reverse=True)  # ProjectsFinder's default order: id_desc
-    return connection(visible, lambda p: project_node(ctx, p), args)
+    return connection(_sorted(visible, args.get("sort")), lambda p: project_node(ctx, p), args)
+
+
+SORTS = {
+    "id": lambda p: p.id,
+    "name": lambda p: (p.name.lower(), p.id),
+    "path": lambda p: (p.path.lower(), p.id),
+}
+SORTS["created"] = SORTS["id"]  # ids grow with creation time
+
+
+def _sorted(projects: list[Project], sort: str | None) -> list[Project]:
+    """`<field>_<asc|desc>` (id, name, path, created); ProjectsFinder's default, and what an unknown
+    value gets, is id_desc [G:app/graphql/resolvers/projects_resolver.rb; unknown values unverified]."""
+    field, _, direction = (sort or "id_desc").rpartition("_")
+    key = SORTS.get(field)
+    if key is None or direction not in ("asc", "desc"):
+        key, direction = SORTS["id"], "desc"
+    return sorted(projects, key=key, reverse=direction == "desc")
 
 
 def _group(ctx: Context, full_path: str) -> dict[str, Any] | None:
@@ -184,8 +204,7 @@ def _group_projects(ctx: Context, ns: Namespace, args: dict[str, Any]) -> dict[s
         needle = args["search"].lower()
         found = [p for p in found if needle in (p.name + " " + p.path).lower()]
     visible = [p for p in found if can_read_project(state, ctx.viewer, p)]
-    visible.sort(key=lambda p: p.id, reverse=True)
-    return connection(visible, lambda p: project_node(ctx, p), args)
+    return connection(_sorted(visible, args.get("sort")), lambda p: project_node(ctx, p), args)
 
 
 # -- projects ------------------------------------------------------------------------------------

@@ -16,7 +16,18 @@ for one is a validation error, as it is on a GitLab that lacks a field.
 
 from __future__ import annotations
 
-from graphql import GraphQLSchema, build_schema
+from functools import lru_cache
+
+from graphql import (
+    DocumentNode,
+    GraphQLSchema,
+    ObjectTypeDefinitionNode,
+    build_ast_schema,
+    build_schema,
+    parse,
+)
+
+from provisioner.gitlab_versions import FEATURES, Version, available
 
 SDL = """
 type Query {
@@ -262,5 +273,38 @@ PER_ITEM_ARGUMENTS = {("Repository", "blobs"): "paths"}
 """Resolvers whose complexity grows with a list argument [G:app/graphql/resolvers/blobs_resolver.rb]."""
 
 
-def build() -> GraphQLSchema:
-    return build_schema(SDL)
+def build(missing: frozenset[tuple[str, str]] = frozenset()) -> GraphQLSchema:
+    """The schema, without the (type, field) pairs in `missing` (what an older GitLab lacks)."""
+    if not missing:
+        return build_schema(SDL)
+    document = parse(SDL)
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, ObjectTypeDefinitionNode):
+            kept = tuple(
+                f for f in definition.fields or () if (definition.name.value, f.name.value) not in missing
+            )
+            definition = ObjectTypeDefinitionNode(
+                name=definition.name,
+                fields=kept,
+                interfaces=definition.interfaces,
+                directives=definition.directives,
+                description=definition.description,
+            )
+        definitions.append(definition)
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)))
+
+
+GATED = tuple(
+    (name, tuple(name.removeprefix("graphql:").split(".", 1)))
+    for name in FEATURES
+    if name.startswith("graphql:")
+)
+"""The fields provisioner.gitlab_versions dates: (feature name, (type, field))."""
+
+
+@lru_cache(maxsize=16)
+def for_version(version: str) -> GraphQLSchema:
+    """The schema the served GitLab version has: one unknown field fails the whole query there."""
+    server = Version.parse(version)
+    return build(frozenset(pair for name, pair in GATED if not available(name, server)))  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.responses import Response
 
@@ -14,11 +15,12 @@ from provisioner.sandbox.auth import (
     require_user,
     user_of,
 )
+from provisioner.sandbox.filters import access_level, int_list, refuse, search
 from provisioner.sandbox.http import ApiError, json_response, message, origin, paginate
 from provisioner.sandbox.project_view import project_json
-from provisioner.sandbox.routes.projects import render_list
+from provisioner.sandbox.routes.project_lists import render_list
 from provisioner.sandbox.routing import ApiRequest, Routes
-from provisioner.sandbox.state import MAINTAINER, OWNER, Namespace, State
+from provisioner.sandbox.state import GUEST, MAINTAINER, OWNER, Namespace, State, User
 from provisioner.sandbox.views import group_json
 from provisioner.sandbox.world import add_member, new_group
 
@@ -26,34 +28,80 @@ ROUTES = Routes()
 VISIBILITIES = ("private", "internal", "public")
 
 
-def _visible_groups(req: ApiRequest) -> list[Namespace]:
-    state, viewer = req.state, user_of(req)
-    groups = [ns for ns in state.namespaces.values() if ns.kind == "group"]
-    return [ns for ns in groups if can_read_group(state, viewer, ns)]
-
-
 def _tree(state: State, ns: Namespace) -> set[int]:
     return {ns.id} | {d.id for d in state.descendants(ns.id)}
 
 
-@ROUTES.get("/groups", anonymous=True)
-async def list_groups(req: ApiRequest) -> Response:
+def _authorized(state: State, user: User, ns: Namespace) -> bool:
+    """`User#authorized_groups`: groups the user is a member of (and their subgroups), and the groups of
+    projects the user is a member of."""
+    if namespace_access(state, user, ns.id) >= GUEST:
+        return True
+    return any(p.namespace_id == ns.id and user.id in p.members for p in state.projects.values())
+
+
+def find_groups(req: ApiRequest, parent: Namespace | None, *, descendants: bool = False) -> list[Namespace]:
+    """GroupsFinder as the Groups API drives it (`find_groups`, `group_list_params`) [G:lib/api/groups.rb,
+    app/finders/groups_finder.rb]: without `all_available` a signed-in user who is not an administrator
+    sees the groups they belong to, an administrator every group, an anonymous caller the public ones;
+    `top_level_only` replaces the parent (even under /groups/:id/subgroups)."""
     p, state, viewer = req.params, req.state, user_of(req)
-    groups = _visible_groups(req)
+    refuse(p, "statistics", "marked_for_deletion_on", "repository_storage")
+    all_available = p.bool("all_available")
+    if all_available is None:
+        all_available = bool(viewer and viewer.is_admin)
+    groups = [ns for ns in state.namespaces.values() if ns.kind == "group"]
     if p.bool("top_level_only", False):
         groups = [g for g in groups if g.parent_id is None]
-    if (search := p.str("search")) is not None:
-        groups = [g for g in groups if search.lower() in (g.name + " " + g.path).lower()]
-    if viewer and p.bool("owned", False):
+    elif parent is not None:
+        below = _tree(state, parent) - {parent.id} if descendants else None
+        groups = [g for g in groups if (g.id in below if below is not None else g.parent_id == parent.id)]
+    if viewer is None:
+        groups = [g for g in groups if g.visibility == "public"]
+    elif p.bool("owned", False):
         groups = [g for g in groups if namespace_access(state, viewer, g.id) >= OWNER]
-    if viewer and (level := p.int("min_access_level")) is not None:
+    elif (level := access_level(p)) is not None:
         groups = [g for g in groups if namespace_access(state, viewer, g.id) >= level]
+    elif not all_available:
+        groups = [g for g in groups if _authorized(state, viewer, g)]
+    groups = [g for g in groups if can_read_group(state, viewer, g)]
+    if (visibility := p.enum("visibility", VISIBILITIES)) is not None:
+        groups = [g for g in groups if g.visibility == visibility]
+    if (needle := p.str("search")) is not None:
+        groups = [g for g in groups if search(needle, (g.name, g.path))]
+    skipped = set(int_list(p, "skip_groups") or ())
+    groups = [g for g in groups if g.id not in skipped]
+    return _ordered(req, groups)
+
+
+def _ordered(req: ApiRequest, groups: list[Namespace]) -> list[Namespace]:
+    """`order_by` name, path, id or similarity (by name without a search), then id ascending."""
+    p = req.params
     order = p.enum("order_by", ("name", "path", "id", "similarity"), "name")
-    groups.sort(key=lambda g: g.id if order == "id" else state.namespace_full_path(g.id).lower())
-    if p.enum("sort", ("asc", "desc"), "asc") == "desc":
-        groups.reverse()
-    base = origin(req.http)
-    return paginate(req.http, p, groups, lambda g: group_json(state, g, base), keyset_type="Group")
+    descending = p.enum("sort", ("asc", "desc"), "asc") == "desc"
+    if order == "id":
+        return sorted(groups, key=lambda g: g.id, reverse=descending)
+    column = "path" if order == "path" else "name"
+    ordered = sorted(groups, key=lambda g: g.id)
+    return sorted(ordered, key=lambda g: str(getattr(g, column)).lower(), reverse=descending)
+
+
+def _render(req: ApiRequest, groups: list[Namespace], **options: Any) -> Response:
+    state, base, viewer = req.state, origin(req.http), user_of(req)
+    custom = bool(viewer and viewer.is_admin and req.params.bool("with_custom_attributes", False))
+
+    def render(g: Namespace) -> dict[str, Any]:
+        data = group_json(state, g, base)
+        if custom:
+            data["custom_attributes"] = []  # the sandbox's groups have none
+        return data
+
+    return paginate(req.http, req.params, groups, render, **options)
+
+
+@ROUTES.get("/groups", anonymous=True)
+async def list_groups(req: ApiRequest) -> Response:
+    return _render(req, find_groups(req, None), keyset_type="Group")
 
 
 @ROUTES.get("/groups/:id", anonymous=True)
@@ -114,30 +162,26 @@ async def delete_group(req: ApiRequest) -> Response:
     return json_response({"message": "202 Accepted"}, 202)
 
 
-def _groups_below(req: ApiRequest, *, direct: bool) -> Response:
-    ns = find_group(req)
-    state, viewer = req.state, user_of(req)
-    below = [d for d in state.descendants(ns.id) if not direct or d.parent_id == ns.id]
-    below = [d for d in below if can_read_group(state, viewer, d)]
-    base = origin(req.http)
-    return paginate(req.http, req.params, below, lambda g: group_json(state, g, base))
-
-
 @ROUTES.get("/groups/:id/subgroups", anonymous=True)
 async def subgroups(req: ApiRequest) -> Response:
-    return _groups_below(req, direct=True)
+    return _render(req, find_groups(req, find_group(req)))
 
 
 @ROUTES.get("/groups/:id/descendant_groups", anonymous=True)
 async def descendant_groups(req: ApiRequest) -> Response:
-    return _groups_below(req, direct=False)
+    return _render(req, find_groups(req, find_group(req), descendants=True))
 
 
 @ROUTES.get("/groups/:id/projects", anonymous=True)
 async def group_projects(req: ApiRequest) -> Response:
+    """GroupProjectsFinder: the group's projects, its subgroups' with `include_subgroups`, its
+    ancestors' with `include_ancestor_groups`, the projects shared into it unless `with_shared=false`;
+    then the filters render_list applies [G:lib/api/groups.rb]."""
     ns = find_group(req)
     state, p = req.state, req.params
     scope = _tree(state, ns) if p.bool("include_subgroups", False) else {ns.id}
+    if p.bool("include_ancestor_groups", False):
+        scope |= {a.id for a in state.ancestors(ns.parent_id)}
     projects = [pr for pr in state.projects.values() if pr.namespace_id in scope]
     if p.bool("with_shared", True):
         shared = [

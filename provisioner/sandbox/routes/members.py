@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from provisioner.sandbox.auth import find_group, find_project, find_user, require_group, require_project
+from provisioner.sandbox.filters import int_list, refuse, search
 from provisioner.sandbox.http import (
     json_response,
     message,
@@ -16,6 +17,7 @@ from provisioner.sandbox.http import (
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import MAINTAINER, OWNER, Member, Namespace, Project
+from provisioner.sandbox.times import date_param
 from provisioner.sandbox.views import member_json
 from provisioner.sandbox.world import add_member
 
@@ -49,19 +51,46 @@ def _inherited(req: ApiRequest, source: Namespace | Project) -> dict[int, Member
     return merged
 
 
+def _filtered(req: ApiRequest, members: list[Member], *, all_members: bool) -> list[Member]:
+    """`query` (name, username or email), `user_ids`, `skip_users` (direct members only) and EE's
+    `state` (members/all; every sandbox member is active); seat information and SAML identities are
+    not modelled [G:lib/api/members.rb, ee/lib/ee/api/helpers/members_helpers.rb]."""
+    p, users = req.params, req.state.users
+    refuse(p, "show_seat_info", "with_saml_identity")
+    if (query := p.str("query")) is not None:
+        members = [
+            m
+            for m in members
+            if search(query, (users[m.user_id].name, users[m.user_id].username, users[m.user_id].email))
+        ]
+    if (wanted := int_list(p, "user_ids")) is not None:
+        members = [m for m in members if m.user_id in wanted]
+    if not all_members and (skipped := int_list(p, "skip_users")) is not None:
+        members = [m for m in members if m.user_id not in skipped]
+    if all_members and (state := p.enum("state", ("awaiting", "active"))) is not None:
+        members = members if state == "active" else []
+    return sorted(members, key=lambda m: m.user_id)
+
+
+def _expiry(req: ApiRequest) -> str | None:
+    """`expires_at` is declared a DateTime and stored in a date column: read back as `YYYY-MM-DD`."""
+    raw = req.params.raw("expires_at")
+    return None if raw in (None, "") else date_param("expires_at", raw)
+
+
 for kind in ("projects", "groups"):
 
     @ROUTES.get(f"/{kind}/:id/members")
     async def list_members(req: ApiRequest) -> Response:
         source = _source(req, manage=False)
-        members = sorted(source.members.values(), key=lambda m: m.user_id)
+        members = _filtered(req, list(source.members.values()), all_members=False)
         base = origin(req.http)
         return paginate(req.http, req.params, members, lambda m: member_json(req.state, m, base))
 
     @ROUTES.get(f"/{kind}/:id/members/all")
     async def list_all_members(req: ApiRequest) -> Response:
         source = _source(req, manage=False)
-        members = sorted(_inherited(req, source).values(), key=lambda m: m.user_id)
+        members = _filtered(req, list(_inherited(req, source).values()), all_members=True)
         base = origin(req.http)
         return paginate(req.http, req.params, members, lambda m: member_json(req.state, m, base))
 
@@ -88,7 +117,7 @@ for kind in ("projects", "groups"):
             raise param_error("access_level does not have a valid value")
         if user.id in source.members:
             raise message("Member already exists", 409)
-        member = add_member(source, user, level, p.str("expires_at"))
+        member = add_member(source, user, level, _expiry(req))
         return json_response(member_json(req.state, member, origin(req.http)), 201)
 
     @ROUTES.put(f"/{kind}/:id/members/:user_id")
@@ -103,7 +132,7 @@ for kind in ("projects", "groups"):
             raise param_error("access_level does not have a valid value")
         member.access_level = level
         if "expires_at" in req.params:
-            member.expires_at = req.params.str("expires_at")
+            member.expires_at = _expiry(req)
         return json_response(member_json(req.state, member, origin(req.http)))
 
     @ROUTES.delete(f"/{kind}/:id/members/:user_id")

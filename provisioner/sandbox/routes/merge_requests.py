@@ -13,7 +13,6 @@ from provisioner.sandbox.http import (
     message,
     not_found,
     origin,
-    paginate,
     unauthorized,
 )
 from provisioner.sandbox.repo import Author, make_commit, merge_base, merge_trees
@@ -130,33 +129,6 @@ async def create_mr(req: ApiRequest) -> Response:
     _duplicate(project, mr)
     project.merge_requests.append(mr)
     return json_response(mr_json(req.state, project, mr, origin(req.http)), 201)
-
-
-@ROUTES.get(MRS, anonymous=True)
-async def list_mrs(req: ApiRequest) -> Response:
-    project = readable_project(req)
-    p = req.params
-    mrs = list(project.merge_requests)
-    wanted = p.enum("state", STATES, "all")
-    if wanted != "all":
-        mrs = [m for m in mrs if m.state == wanted]
-    for field in ("source_branch", "target_branch"):
-        if (value := p.str(field)) is not None:
-            mrs = [m for m in mrs if getattr(m, field) == value]
-    if (labels := p.list("labels")) is not None:
-        mrs = [m for m in mrs if set(labels) <= set(m.labels)]
-    if (author := p.int("author_id")) is not None:
-        mrs = [m for m in mrs if m.author_id == author]
-    if (search := p.str("search")) is not None:
-        mrs = [m for m in mrs if search.lower() in (m.title + " " + (m.description or "")).lower()]
-    if (iids := p.list("iids")) is not None:
-        mrs = [m for m in mrs if str(m.iid) in iids]
-    order = p.enum("order_by", ("created_at", "updated_at", "title"), "created_at")
-    mrs.sort(
-        key=lambda m: (getattr(m, order), m.id), reverse=p.enum("sort", ("asc", "desc"), "desc") == "desc"
-    )
-    base = origin(req.http)
-    return paginate(req.http, p, mrs, lambda m: mr_json(req.state, project, m, base))
 
 
 def _mr(project: Project, iid: str) -> MergeRequest:

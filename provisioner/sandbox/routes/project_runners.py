@@ -6,14 +6,9 @@ from starlette.responses import Response
 
 from provisioner.sandbox.auth import require_project, require_user
 from provisioner.sandbox.http import forbidden, json_response, no_content, not_found, paginate, validation
-from provisioner.sandbox.routes.runners import (
-    RUNNER_READ,
-    RUNNER_WRITE,
-    can_manage,
-    filter_runners,
-    runner_json,
-)
+from provisioner.sandbox.routes.runners import RUNNER_READ, RUNNER_WRITE, filter_runners, runner_json
 from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.runner_policy import can_manage, owned_or_instance_wide
 from provisioner.sandbox.state import MAINTAINER
 
 ROUTES = Routes()
@@ -21,20 +16,9 @@ ROUTES = Routes()
 
 @ROUTES.get("/projects/:id/runners", scopes=RUNNER_READ)
 async def list_project_runners(req: ApiRequest) -> Response:
-    """`Ci::Runner.owned_or_instance_wide(project)` [G:app/models/ci/runner.rb]: the runners assigned
-    to the project, the group runners of its group and that group's ancestors when the project's
-    `group_runners_enabled`, and the instance runners when its `shared_runners_enabled`; the filters
-    (`type`, ...) then narrow that union."""
+    """`owned_or_instance_wide` (runner_policy.py); the filters (`type`, ...) then narrow it."""
     project = require_project(req, MAINTAINER)
-    state, settings = req.state, project.settings
-    groups = {ns.id for ns in state.ancestors(project.namespace_id) if ns.kind == "group"}
-    runners = [
-        r
-        for r in state.runners.values()
-        if (r.runner_type == "project_type" and project.id in r.project_ids)
-        or (r.runner_type == "group_type" and settings["group_runners_enabled"] and groups & set(r.group_ids))
-        or (r.runner_type == "instance_type" and settings["shared_runners_enabled"])
-    ]
+    runners = owned_or_instance_wide(req.state, project)
     return paginate(req.http, req.params, filter_runners(req, runners), runner_json)
 
 

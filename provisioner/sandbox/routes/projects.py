@@ -7,30 +7,25 @@ from typing import Any
 from starlette.responses import Response
 
 from provisioner.sandbox.auth import (
-    can_read_project,
     find_group,
     find_project,
     namespace_access,
-    project_access,
     require_project,
     require_user,
     user_of,
 )
 from provisioner.sandbox.http import (
-    ApiError,
     Params,
     json_response,
-    keyset,
     message,
     no_content,
     not_found,
     origin,
-    paginate,
     param_error,
     validation,
 )
 from provisioner.sandbox.project_attrs import POLICY_DEFAULT, read_policy, read_settings, update_param_names
-from provisioner.sandbox.project_view import project_basic, project_json
+from provisioner.sandbox.project_view import project_json
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import (
     DEVELOPER,
@@ -38,93 +33,15 @@ from provisioner.sandbox.state import (
     OWNER,
     GroupShare,
     Namespace,
-    Project,
     State,
     User,
 )
+from provisioner.sandbox.times import date_param
 from provisioner.sandbox.world import add_member, new_project, slug, touch
 
 ROUTES = Routes()
 VISIBILITIES = ("private", "internal", "public")
 ORDER_BY = ("id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity", "star_count")
-
-
-def render_list(req: ApiRequest, projects: list[Project]) -> Response:
-    """Filters, order and pagination shared by /projects and /groups/:id/projects."""
-    p, state, viewer = req.params, req.state, user_of(req)
-    base = origin(req.http)
-    projects = _filtered(req, projects)
-    order_by = p.enum("order_by", ORDER_BY, "created_at")
-    descending = p.enum("sort", ("asc", "desc"), "desc") == "desc"
-    if order_by in ("name", "path"):
-        projects.sort(key=lambda pr: (getattr(pr, order_by).lower(), pr.id), reverse=descending)
-    elif order_by == "updated_at" or order_by == "last_activity_at":
-        projects.sort(key=lambda pr: (pr.updated_at, pr.id), reverse=descending)
-    else:  # ids grow with creation time
-        projects.sort(key=lambda pr: pr.id, reverse=descending)
-
-    def render(project: Project) -> dict[str, Any]:
-        if p.bool("simple", False):
-            return project_basic(state, project, base)
-        return project_json(state, project, base, viewer)
-
-    if p.str("pagination") == "keyset":
-        if order_by != "id" or req.route.template.startswith("/api/v4/groups"):
-            raise ApiError(405, {"error": "Keyset pagination is not yet available for this type of request"})
-        return keyset(req.http, p, projects, render, key=lambda pr: pr.id, descending=descending)
-    return paginate(req.http, p, projects, render, keyset_type="Project")
-
-
-def _filtered(req: ApiRequest, projects: list[Project]) -> list[Project]:
-    p, state, viewer = req.params, req.state, user_of(req)
-    if not (viewer and viewer.is_admin):
-        projects = [pr for pr in projects if can_read_project(state, viewer, pr)]
-    if viewer and p.bool("membership", False):
-        projects = [pr for pr in projects if _is_member(state, viewer, pr)]
-    if viewer and p.bool("owned", False):
-        projects = [pr for pr in projects if _owns(state, viewer, pr)]
-    if (level := p.int("min_access_level")) is not None:
-        projects = [pr for pr in projects if project_access(state, viewer, pr) >= level]
-    if (archived := p.bool("archived")) is not None:
-        projects = [pr for pr in projects if pr.archived == archived]
-    if (visibility := p.enum("visibility", VISIBILITIES)) is not None:
-        projects = [pr for pr in projects if pr.visibility == visibility]
-    if (topic := p.str("topic")) is not None:
-        wanted = {t.strip() for t in topic.split(",") if t.strip()}
-        projects = [pr for pr in projects if wanted <= set(pr.topics)]
-    if (search := p.str("search")) is not None:
-        needle = search.lower()
-        full = p.bool("search_namespaces", False)
-        projects = [
-            pr
-            for pr in projects
-            if needle in pr.name.lower()
-            or needle in pr.path.lower()
-            or (full and needle in state.project_full_path(pr).lower())
-        ]
-    if (after := p.int("id_after")) is not None:
-        projects = [pr for pr in projects if pr.id > after]
-    if (before := p.int("id_before")) is not None:
-        projects = [pr for pr in projects if pr.id < before]
-    return projects
-
-
-def _owns(state: State, user: User, project: Project) -> bool:
-    ns = state.namespaces[project.namespace_id]
-    return (ns.kind == "user" and ns.owner_id == user.id) or project.creator_id == user.id
-
-
-@ROUTES.get("/projects", anonymous=True)
-async def list_projects(req: ApiRequest) -> Response:
-    return render_list(req, list(req.state.projects.values()))
-
-
-def _is_member(state: State, user: User, project: Project) -> bool:
-    if user.id in project.members:
-        return True
-    return any(
-        user.id in ns.members or ns.owner_id == user.id for ns in state.ancestors(project.namespace_id)
-    )
 
 
 @ROUTES.get("/projects/:id", anonymous=True)
@@ -283,7 +200,8 @@ async def share_project(req: ApiRequest) -> Response:
         raise param_error("group_access does not have a valid value")
     if any(s.group_id == group.id for s in project.shared_with):
         raise message("Group already shared with this group", 409)
-    share = GroupShare(group.id, level, p.str("expires_at"))
+    expires = p.raw("expires_at")
+    share = GroupShare(group.id, level, date_param("expires_at", expires) if expires else None)  # a Date
     project.shared_with.append(share)
     return json_response(
         {

@@ -18,6 +18,7 @@ from provisioner.sandbox.http import (
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import MAINTAINER, AccessLevel, Project, ProtectedBranch, ProtectedTag, State
+from provisioner.sandbox.versions import has
 from provisioner.sandbox.views import access_level_json
 from provisioner.sandbox.world import protect_branch
 
@@ -27,16 +28,27 @@ BRANCHES = "/projects/:id/protected_branches"
 TAGS = "/projects/:id/protected_tags"
 
 
-def protected_branch_json(rule: ProtectedBranch) -> dict[str, Any]:
-    return {
+def protected_branch_json(rule: ProtectedBranch, state: State) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "id": rule.id,
         "name": rule.name,
         "push_access_levels": [access_level_json(a.id, a.access_level) for a in rule.push],
         "merge_access_levels": [access_level_json(a.id, a.access_level) for a in rule.merge],
-        "unprotect_access_levels": [access_level_json(a.id, a.access_level) for a in rule.unprotect],
         "allow_force_push": rule.allow_force_push,
-        "code_owner_approval_required": rule.code_owner_approval_required,
     }
+    # The Enterprise Edition's entity adds these [G:ee/lib/ee/api/entities/protected_branch.rb, unverified].
+    if has(state, "rest:ProtectedBranch.unprotect_access_levels"):
+        data["unprotect_access_levels"] = [access_level_json(a.id, a.access_level) for a in rule.unprotect]
+    if has(state, "rest:ProtectedBranch.code_owner_approval_required"):
+        data["code_owner_approval_required"] = rule.code_owner_approval_required
+    return data
+
+
+def _premium(req: ApiRequest) -> bool:
+    """`unprotect_access_level`, `allowed_to_*` and `code_owner_approval_required` are declared by the
+    Enterprise Edition only; the Community Edition's Grape drops them [G:ee/lib/ee/api/helpers/
+    protected_branches_helpers.rb]."""
+    return has(req.state, "rest:ProtectedBranch.allowed_to_push")
 
 
 def _level(p: Params, name: str) -> int:
@@ -56,13 +68,17 @@ def _rule(project: Project, name: str) -> ProtectedBranch:
 @ROUTES.get(BRANCHES)
 async def list_protected_branches(req: ApiRequest) -> Response:
     project = require_project(req, MAINTAINER)
-    return paginate(req.http, req.params, project.protected_branches, protected_branch_json)
+    rules = project.protected_branches
+    if (search := req.params.str("search")) is not None:
+        # ProtectedBranchesFinder: a substring of the name [G:lib/api/protected_branches.rb `search`].
+        rules = [r for r in rules if search.lower() in r.name.lower()]
+    return paginate(req.http, req.params, rules, lambda r: protected_branch_json(r, req.state))
 
 
 @ROUTES.get(f"{BRANCHES}/:name")
 async def get_protected_branch(req: ApiRequest) -> Response:
     project = require_project(req, MAINTAINER)
-    return json_response(protected_branch_json(_rule(project, req.path["name"])))
+    return json_response(protected_branch_json(_rule(project, req.path["name"]), req.state))
 
 
 @ROUTES.post(BRANCHES)
@@ -79,15 +95,16 @@ async def protect(req: ApiRequest) -> Response:
         name,
         push=_level(p, "push_access_level"),
         merge=_level(p, "merge_access_level"),
-        unprotect=_level(p, "unprotect_access_level"),
+        unprotect=_level(p, "unprotect_access_level") if _premium(req) else MAINTAINER,
         allow_force_push=bool(p.bool("allow_force_push", False)),
     )
-    rule.code_owner_approval_required = bool(p.bool("code_owner_approval_required", False))
-    for kind in ("push", "merge", "unprotect"):
-        extra = p.raw(f"allowed_to_{kind}")
-        if isinstance(extra, list):
-            getattr(rule, kind).extend(_new_levels(req.state, extra))
-    return json_response(protected_branch_json(rule), 201)
+    if _premium(req):
+        rule.code_owner_approval_required = bool(p.bool("code_owner_approval_required", False))
+        for kind in ("push", "merge", "unprotect"):
+            extra = p.raw(f"allowed_to_{kind}")
+            if isinstance(extra, list):
+                getattr(rule, kind).extend(_new_levels(req.state, extra))
+    return json_response(protected_branch_json(rule, req.state), 201)
 
 
 def _new_levels(state: State, entries: list[Any]) -> list[AccessLevel]:
@@ -107,6 +124,8 @@ async def update_protected_branch(req: ApiRequest) -> Response:
     rule = _rule(project, req.path["name"])
     p = req.params
     rule.allow_force_push = p.bool("allow_force_push", rule.allow_force_push)
+    if not _premium(req):
+        return json_response(protected_branch_json(rule, req.state))
     rule.code_owner_approval_required = p.bool(
         "code_owner_approval_required", rule.code_owner_approval_required
     )
@@ -120,7 +139,7 @@ async def update_protected_branch(req: ApiRequest) -> Response:
         }
         kept = [a for a in getattr(rule, kind) if a.id not in doomed]
         setattr(rule, kind, kept + _new_levels(req.state, entries))
-    return json_response(protected_branch_json(rule))
+    return json_response(protected_branch_json(rule, req.state))
 
 
 @ROUTES.delete(f"{BRANCHES}/:name")

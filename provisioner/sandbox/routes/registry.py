@@ -15,6 +15,7 @@ from provisioner.sandbox.state import (
     PackageProtectionRule,
     Project,
 )
+from provisioner.sandbox.versions import has
 
 ROUTES = Routes()
 RULE_LEVELS = ("maintainer", "owner", "admin")
@@ -123,8 +124,11 @@ async def delete_container_rule(req: ApiRequest) -> Response:
 
 
 # -- package protection rules ----------------------------------------------------------------------
-def package_rule_json(project: Project, rule: PackageProtectionRule) -> dict[str, Any]:
-    return {
+DELETE_LEVEL = "rest:PackageProtectionRule.minimum_access_level_for_delete"
+
+
+def package_rule_json(req: ApiRequest, project: Project, rule: PackageProtectionRule) -> dict[str, Any]:
+    data = {
         "id": rule.id,
         "project_id": project.id,
         "package_name_pattern": rule.package_name_pattern,
@@ -132,6 +136,16 @@ def package_rule_json(project: Project, rule: PackageProtectionRule) -> dict[str
         "minimum_access_level_for_push": rule.minimum_access_level_for_push,
         "minimum_access_level_for_delete": rule.minimum_access_level_for_delete,
     }
+    if not has(req.state, DELETE_LEVEL):  # 17.11 [G:doc/api/project_packages_protection_rules.md]
+        del data["minimum_access_level_for_delete"]
+    return data
+
+
+def _delete_level(req: ApiRequest, current: str | None = None) -> str | None:
+    """Older GitLab does not declare the parameter: Grape drops it silently."""
+    if not has(req.state, DELETE_LEVEL):
+        return current
+    return _level(req.params, "minimum_access_level_for_delete", current)
 
 
 def _check_package_rule(project: Project, rule: PackageProtectionRule) -> None:
@@ -156,7 +170,7 @@ def _package_rule(req: ApiRequest, project: Project) -> PackageProtectionRule:
 async def list_package_rules(req: ApiRequest) -> Response:
     project = require_project(req, MAINTAINER)
     return paginate(
-        req.http, req.params, project.package_protection_rules, lambda r: package_rule_json(project, r)
+        req.http, req.params, project.package_protection_rules, lambda r: package_rule_json(req, project, r)
     )
 
 
@@ -170,11 +184,11 @@ async def create_package_rule(req: ApiRequest) -> Response:
         package_name_pattern=p.str("package_name_pattern"),
         package_type=p.enum("package_type", PACKAGE_TYPES),
         minimum_access_level_for_push=_level(p, "minimum_access_level_for_push"),
-        minimum_access_level_for_delete=_level(p, "minimum_access_level_for_delete"),
+        minimum_access_level_for_delete=_delete_level(req),
     )
     _check_package_rule(project, rule)
     project.package_protection_rules.append(rule)
-    return json_response(package_rule_json(project, rule), 201)
+    return json_response(package_rule_json(req, project, rule), 201)
 
 
 @ROUTES.patch(f"{PACKAGES}/:rule_id")
@@ -189,13 +203,11 @@ async def update_package_rule(req: ApiRequest) -> Response:
         minimum_access_level_for_push=_level(
             p, "minimum_access_level_for_push", rule.minimum_access_level_for_push
         ),
-        minimum_access_level_for_delete=_level(
-            p, "minimum_access_level_for_delete", rule.minimum_access_level_for_delete
-        ),
+        minimum_access_level_for_delete=_delete_level(req, rule.minimum_access_level_for_delete),
     )
     _check_package_rule(project, updated)
     vars(rule).update(vars(updated))
-    return json_response(package_rule_json(project, rule))
+    return json_response(package_rule_json(req, project, rule))
 
 
 @ROUTES.delete(f"{PACKAGES}/:rule_id")

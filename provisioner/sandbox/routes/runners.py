@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -27,12 +28,14 @@ from provisioner.sandbox.http import (
     param_error,
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
+from provisioner.sandbox.runner_policy import can_manage
 from provisioner.sandbox.state import MAINTAINER, OWNER, Runner, State, User, now_iso
 
 ROUTES = Routes()
 TYPES = ("instance_type", "group_type", "project_type")
 STATUSES = ("online", "offline", "stale", "never_contacted")
 RUNNER_READ = ("api", "read_api", "manage_runner")
+RUNNER_VERSION = "18.6.0"  # what a runner that contacted the sandbox reports
 RUNNER_WRITE = ("api", "manage_runner")
 
 
@@ -67,7 +70,7 @@ def runner_details(state: State, runner: Runner, base: str) -> dict[str, Any]:
         "locked": runner.locked,
         "maximum_timeout": runner.maximum_timeout,
         "access_level": runner.access_level,
-        "version": "18.6.0" if runner.contacted_at else None,
+        "version": RUNNER_VERSION if runner.contacted_at else None,
         "revision": "a1b2c3d4" if runner.contacted_at else None,
         "platform": "linux" if runner.contacted_at else None,
         "architecture": "amd64" if runner.contacted_at else None,
@@ -103,6 +106,12 @@ def filter_runners(req: ApiRequest, runners: list[Runner]) -> list[Runner]:
         raise ApiError(400, {"message": "Scope contains invalid value"})
     if (tags := p.list("tag_list")) is not None:
         runners = [r for r in runners if set(tags) <= set(r.tag_list)]
+    if (prefix := p.str("version_prefix")) is not None:
+        # Ci::RunnersFinder `by_version_prefix`: the leading digits and dots of the value; without
+        # any, the filter does not apply.
+        wanted = re.match(r"[\d.]*", prefix).group(0)  # type: ignore[union-attr]
+        if wanted:
+            runners = [r for r in runners if (RUNNER_VERSION if r.contacted_at else "").startswith(wanted)]
     return sorted(runners, key=lambda r: r.id)
 
 
@@ -110,21 +119,6 @@ def _has_status(runner: Runner, status: str) -> bool:
     if status in ("active", "paused"):
         return runner.paused == (status == "paused")
     return runner_status(runner) == status
-
-
-def can_manage(state: State, user: User, runner: Runner) -> bool:
-    """Guessed from GitLab's runner policies: admins; group Owners; Maintainers of an assigned project."""
-    if user.is_admin:
-        return True
-    if runner.runner_type == "group_type":
-        return any(namespace_access(state, user, g) >= OWNER for g in runner.group_ids)
-    if runner.runner_type == "project_type":
-        return any(
-            project_access(state, user, state.projects[i]) >= MAINTAINER
-            for i in runner.project_ids
-            if i in state.projects
-        )
-    return False
 
 
 def owned_runners(state: State, user: User) -> list[Runner]:

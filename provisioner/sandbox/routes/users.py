@@ -8,9 +8,11 @@ import secrets
 from starlette.responses import Response
 
 from provisioner.sandbox.auth import find_user, require_admin, require_user
+from provisioner.sandbox.filters import between, refuse, search
 from provisioner.sandbox.http import json_response, message, not_found, origin, paginate, param_error
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import Namespace, State, Token, User, now_iso
+from provisioner.sandbox.times import date_param
 from provisioner.sandbox.views import token_json, user_basic, user_full
 
 ROUTES = Routes()
@@ -65,12 +67,33 @@ def add_token(
 
 @ROUTES.get("/users")
 async def list_users(req: ApiRequest) -> Response:
+    """UsersFinder [G:lib/api/users.rb, doc/api/users.md]: `username`, `search`, states, human or bot,
+    `admins` (administrators asking), creation dates, `order_by`/`sort`; identities, two-factor and
+    project membership filters are not modelled (refused)."""
     viewer = require_user(req)
+    p = req.params
+    refuse(p, "two_factor", "without_projects", "extern_uid", "provider", "saml_provider_id", "skip_ldap")
+    refuse(p, "public_email", "custom_attributes", "exclude_active")
     users = sorted(req.state.users.values(), key=lambda u: u.id)
-    if (username := req.params.str("username")) is not None:
+    if (username := p.str("username")) is not None:
         users = [u for u in users if u.username.lower() == username.lower()]
-    if (search := req.params.str("search")) is not None:
-        users = [u for u in users if search.lower() in (u.username + " " + u.name + " " + u.email).lower()]
+    if (needle := p.str("search")) is not None:
+        users = [u for u in users if search(needle, (u.username, u.name, u.email))]
+    for flag, state in (("active", "active"), ("blocked", "blocked")):
+        if p.bool(flag, False):
+            users = [u for u in users if u.state == state]
+    if p.bool("external", False):
+        users = []  # no external users in the sandbox
+    if p.bool("humans", False) or p.bool("exclude_internal", False) or p.bool("without_project_bots", False):
+        users = [u for u in users if not u.bot]
+    if viewer.is_admin and p.bool("admins", False):
+        users = [u for u in users if u.is_admin]
+    users = between(p, users, lambda u: u.created_at, "created_after", "created_before")
+    order = p.enum("order_by", ("id", "name", "username", "created_at", "updated_at"), "id")
+    key = "created_at" if order == "updated_at" else order
+    users.sort(
+        key=lambda u: (getattr(u, key), u.id), reverse=p.enum("sort", ("asc", "desc"), "desc") == "desc"
+    )
     base = origin(req.http)
     if viewer.is_admin:
         return paginate(req.http, req.params, users, lambda u: user_full(u, base, viewer_is_admin=True))
@@ -115,6 +138,14 @@ async def create_token(req: ApiRequest) -> Response:
     scopes = p.list("scopes")
     if not scopes or any(s not in TOKEN_SCOPES for s in scopes):
         raise param_error("scopes does not have a valid value")
-    token = add_token(req.state, user, p.str("name"), scopes, expires_at=p.str("expires_at"))
+    expires = p.raw("expires_at")
+    # `expires_at` is a Date: `2026-12-04` [G:lib/api/users.rb, doc/api/users.md].
+    token = add_token(
+        req.state,
+        user,
+        p.str("name"),
+        scopes,
+        expires_at=date_param("expires_at", expires) if expires else None,
+    )
     token.description = p.str("description", "")
     return json_response(token_json(token, with_secret=True), 201)

@@ -18,7 +18,8 @@ from provisioner.sandbox.http import (
     validation,
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
-from provisioner.sandbox.state import MAINTAINER, Variable
+from provisioner.sandbox.state import MAINTAINER, State, Variable
+from provisioner.sandbox.versions import has
 
 ROUTES = Routes()
 KEY = re.compile(r"[A-Za-z0-9_]{1,255}")
@@ -27,8 +28,8 @@ MASKABLE = re.compile(r"[a-zA-Z0-9_+=/@:.~-]{8,}")
 TYPES = ("env_var", "file")
 
 
-def variable_json(variable: Variable) -> dict[str, Any]:
-    return {
+def variable_json(variable: Variable, state: State) -> dict[str, Any]:
+    data = {
         "variable_type": variable.variable_type,
         "key": variable.key,
         "value": None if variable.hidden else variable.value,
@@ -39,6 +40,9 @@ def variable_json(variable: Variable) -> dict[str, Any]:
         "environment_scope": variable.environment_scope,
         "description": variable.description,
     }
+    if not has(state, "rest:Variable.hidden"):  # 17.4 [G:doc/api/project_level_variables.md]
+        del data["hidden"]
+    return data
 
 
 def _owner_variables(req: ApiRequest) -> list[Variable]:
@@ -98,11 +102,11 @@ for kind in ("projects", "groups"):
     @ROUTES.get(f"/{kind}/:id/variables")
     async def list_variables(req: ApiRequest) -> Response:
         variables = _owner_variables(req)
-        return paginate(req.http, req.params, variables, variable_json)
+        return paginate(req.http, req.params, variables, lambda v: variable_json(v, req.state))
 
     @ROUTES.get(f"/{kind}/:id/variables/:key")
     async def get_variable(req: ApiRequest) -> Response:
-        return json_response(variable_json(_find(req, _owner_variables(req))))
+        return json_response(variable_json(_find(req, _owner_variables(req)), req.state))
 
     @ROUTES.post(f"/{kind}/:id/variables")
     async def create_variable(req: ApiRequest) -> Response:
@@ -110,12 +114,12 @@ for kind in ("projects", "groups"):
         p = req.params
         p.require("key", "value")
         variable = Variable(key=p.str("key"), value=p.str("value"))
-        if p.bool("masked_and_hidden", False):
+        if has(req.state, "rest:Variable.masked_and_hidden") and p.bool("masked_and_hidden", False):
             variable.masked = variable.hidden = True
         _apply(variable, p)
         _validate(variable, variables)
         variables.append(variable)
-        return json_response(variable_json(variable), 201)
+        return json_response(variable_json(variable, req.state), 201)
 
     @ROUTES.put(f"/{kind}/:id/variables/:key")
     async def update_variable(req: ApiRequest) -> Response:
@@ -125,7 +129,7 @@ for kind in ("projects", "groups"):
         _apply(updated, req.params)
         _validate(updated, [v for v in variables if v is not variable])
         vars(variable).update(vars(updated))
-        return json_response(variable_json(variable))
+        return json_response(variable_json(variable, req.state))
 
     @ROUTES.delete(f"/{kind}/:id/variables/:key")
     async def delete_variable(req: ApiRequest) -> Response:

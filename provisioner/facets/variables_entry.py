@@ -27,6 +27,8 @@ def variables_entry(
     records: Iterable[VariableRecord],
     notes: list[str],
     masked: dict[str, tuple[tuple[str, str | None], ...]] | None = None,
+    *,
+    section: str = "variables",
 ) -> dict[str, Any]:
     """Variables by key, as a user writes them: a plain string when that is all there is."""
     by_key: dict[str, list[VariableRecord]] = {}
@@ -36,13 +38,13 @@ def variables_entry(
     for key in sorted(by_key):
         found = sorted(by_key[key], key=lambda r: r.environment_scope)
         if key == "prune":
-            notes.append("variables.prune: a variable named prune cannot be written in the inventory")
+            notes.append(f"{section}.prune: a variable named prune cannot be written in the inventory")
             continue
         try:
             entries = [_variable(r) for r in found]
         except ValidationError as exc:
             reason = exc.errors()[0].get("msg", "invalid")
-            notes.append(f"variables.{key}: cannot be expressed ({reason}); left unmanaged")
+            notes.append(f"{section}.{key}: cannot be expressed ({reason}); left unmanaged")
             continue
         written = [_compact(v) for v in entries]
         out[key] = written[0] if len(written) == 1 else written

@@ -1,4 +1,5 @@
-"""Which blueprint a project was scaffolded with, when the inventory can say so without changing anything.
+"""`import` of the files facet: which blueprint a project was scaffolded with, when the inventory can say
+so without changing anything.
 
 The files facet leaves `.provisioner-lock.yaml` in each project it scaffolds: the blueprint, its version and
 its variables. Import names that blueprint in the project's entry only if the files facet itself, observing
@@ -9,16 +10,15 @@ Variables are written only where they differ from what the blueprint would give 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.blueprint import LOCK_PATH, Lock, LockError, load_blueprint, read_lock, resolve_variables
 from provisioner.errors import InputError, ProvisionerError
-from provisioner.facets.base import PlanOptions
-from provisioner.facets.files import ProjectFiles
+from provisioner.facets.base import Description
 from provisioner.gitlab import repository
-from provisioner.gitlab.transport import GitLabApi
+from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import ProjectRef
@@ -30,7 +30,10 @@ class Scaffolding:
     variables: Mapping[str, Any]  # only those that differ from the blueprint's defaults and derivations
 
 
-def read_scaffolding(api: GitLabApi, ref: ProjectRef, notes: list[str]) -> Scaffolding | None:
+def read_scaffolding(
+    api: GitLabApi, ref: ProjectRef, notes: list[str], pending: Callable[[ProjectSpec], int]
+) -> Scaffolding | None:
+    """`pending(spec)`: how many files the facet would change in the project with this spec."""
     if ref.empty_repo or not ref.default_branch:
         return None
     head = repository.file_heads(api, ref.id, ref.default_branch, [LOCK_PATH], default_branch=True)
@@ -47,16 +50,15 @@ def read_scaffolding(api: GitLabApi, ref: ProjectRef, notes: list[str]) -> Scaff
     try:
         found = Scaffolding(lock.blueprint, _given(lock, ref.path))
         spec = ProjectSpec(ref.path, Project(blueprint=found.blueprint, blueprint_vars=dict(found.variables)))
-        facet = ProjectFiles()
-        pending = [c for c in facet.diff(spec, facet.observe(api, ref, spec), PlanOptions()) if c.is_pending]
+        changed = pending(spec)
     except InputError as exc:
         notes.append(f"{where}: left out ({exc.problems[0].message})")
         return None
     except ProvisionerError as exc:
         notes.append(f"{where}: left out ({exc})")
         return None
-    if pending:
-        count = f"{len(pending)} file{'s' if len(pending) != 1 else ''}"
+    if changed:
+        count = f"{changed} file{'s' if changed != 1 else ''}"
         notes.append(
             f"{where}: left out, because with it the next apply would change {count}; add it once reviewed"
         )
@@ -75,3 +77,12 @@ def _given(lock: Lock, project_path: str) -> dict[str, Any]:
         if resolved.get(name) != lock.variables[name]:
             given[name] = lock.variables[name]
     return given
+
+
+def describe_scaffolding(found: Scaffolding | None) -> Description:
+    out = Description()
+    if found is not None:
+        out.entry["blueprint"] = found.blueprint
+        if found.variables:
+            out.entry["blueprint_vars"] = dict(found.variables)
+    return out

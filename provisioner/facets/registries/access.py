@@ -9,9 +9,9 @@ from typing import Any
 from provisioner.errors import ProvisionerError, Unobservable
 from provisioner.gitlab import job_tokens
 from provisioner.gitlab import registry as api_registry
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.job_tokens import AllowlistEntry
 from provisioner.gitlab.registry import CLEANUP_READ, PACKAGE_LEVEL, PACKAGES_ENABLED
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import JobTokenScope, Registry
 from provisioner.model import Action, Change, ProjectRef
 

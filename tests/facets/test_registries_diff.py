@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from provisioner.facets.base import PlanOptions
-from provisioner.facets.registry import ObservedRegistry, diff_registry
-from provisioner.facets.registry.access import CLEANUP, CannotExpress, ObservedJobToken, UnknownReference
-from provisioner.facets.registry.tokens import ROTATE_HINT, needs_rotate
+from provisioner.facets.registries import ObservedRegistry, diff_registry
+from provisioner.facets.registries.access import CLEANUP, CannotExpress, ObservedJobToken, UnknownReference
+from provisioner.facets.registries.deploy_tokens import ROTATE_HINT, needs_rotate
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord, to_record
 from provisioner.gitlab.job_tokens import AllowlistEntry, _group_path
 from provisioner.gitlab.registry import (

@@ -15,19 +15,21 @@ from typing import Any
 
 from provisioner.errors import ProvisionerError, Unobservable
 from provisioner.facets import issued
-from provisioner.facets.base import ApplyContext, PlanOptions
-from provisioner.facets.registry import access, tokens
-from provisioner.facets.registry.rules import apply_rule, diff_container_rules, diff_package_rules
+from provisioner.facets.base import ApplyContext, Description, FacetDefaults, Lookups, PlanOptions
+from provisioner.facets.registries import access, deploy_tokens
+from provisioner.facets.registries.current import RegistryState, describe_registry, read_registry
+from provisioner.facets.registries.rules import apply_rule, diff_container_rules, diff_package_rules
 from provisioner.gitlab import deploy_tokens as api_tokens
-from provisioner.gitlab import projects
+from provisioner.gitlab import graphql_reads, projects
 from provisioner.gitlab import registry as api_registry
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord
+from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.registry import ContainerRule, PackageRule
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import Registry
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Change, ProjectRef
+from provisioner.model import Change, ProjectRef, TargetKind
 
 
 class NeedsRotate(ProvisionerError):
@@ -79,7 +81,7 @@ def diff_registry(
     if config.job_token_scope is not None and observed.job_token is not None:
         changes += access.diff_job_token(facet, config.job_token_scope, observed.job_token)
     if config.deploy_tokens is not None and observed.deploy_tokens is not None:
-        changes += tokens.diff_deploy_tokens(
+        changes += deploy_tokens.diff_deploy_tokens(
             facet,
             project_path,
             config.deploy_tokens,
@@ -95,7 +97,7 @@ def diff_registry(
 
 
 def apply_registry(api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
-    refused = [c for c in changes if tokens.needs_rotate(c)]
+    refused = [c for c in changes if deploy_tokens.needs_rotate(c)]
     if refused:
         # Refuse before writing anything, so that what the report says was applied is true.
         names = ", ".join(c.target for c in refused)
@@ -111,13 +113,16 @@ def apply_registry(api: GitLabApi, project: ProjectRef, changes: Sequence[Change
     for change in changes:
         if access.apply_job_token(api, project.id, change):
             continue
-        if tokens.apply_deploy_token(api, project.id, change, ctx):
+        if deploy_tokens.apply_deploy_token(api, project.id, change, ctx):
             continue
         apply_rule(api, project.id, change)
 
 
-class ProjectRegistry:
+class ProjectRegistry(FacetDefaults):
     name = "registry"
+    kind = TargetKind.PROJECT
+    section = "registry"
+    schema = Registry
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.registry
@@ -130,7 +135,9 @@ class ProjectRegistry:
         lost = frozenset(
             want.name
             for want in spec.config.registry.deploy_tokens or ()
-            if issued.pending(spec.inventory_dir, want.token, tokens.default_keyring(spec.path, want.name))
+            if issued.pending(
+                spec.inventory_dir, want.token, deploy_tokens.default_keyring(spec.path, want.name)
+            )
         )
         return replace(observed, lost_tokens=lost)
 
@@ -141,7 +148,26 @@ class ProjectRegistry:
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        try:
-            apply_registry(api, project, changes, ctx)
-        finally:
-            api.cache.forget_project(project.id)
+        apply_registry(api, project, changes, ctx)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        config = spec.config.registry
+        if config is None:
+            return BulkReads()
+        wanted = {
+            graphql_reads.JOB_TOKEN.name: config.job_token_scope,
+            graphql_reads.PACKAGE_RULES.name: config.package_protection_rules,
+            graphql_reads.CONTAINER_RULES.name: config.container_protection_rules,
+        }
+        return BulkReads(frozenset(name for name, section in wanted.items() if section is not None))
+
+    def lookups(self, spec: ProjectSpec) -> Lookups:
+        config = spec.config.registry
+        scope = config.job_token_scope if config is not None else None
+        return Lookups() if scope is None else Lookups(tuple(scope.groups), tuple(scope.projects))
+
+    def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> RegistryState:
+        return read_registry(api, project, notes)
+
+    def describe(self, project: ProjectRef, current: RegistryState | None) -> Description:
+        return describe_registry(project, current)

@@ -12,8 +12,8 @@ from typing import Any
 from provisioner.facets import issued
 from provisioner.facets.base import ApplyContext
 from provisioner.gitlab import deploy_tokens as api_tokens
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import DeployToken, TokenStore
 from provisioner.model import Action, Change
 

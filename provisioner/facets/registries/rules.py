@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.gitlab import registry as api_registry
+from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.registry import ContainerRule, PackageRule
-from provisioner.gitlab.transport import GitLabApi
 from provisioner.inventory.schema import ContainerProtectionRule, PackageProtectionRule
 from provisioner.model import Action, Change
 

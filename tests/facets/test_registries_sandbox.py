@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import keyring
+import pytest
 import requests
 
 from provisioner.inventory.schema import (
@@ -45,6 +46,12 @@ def test_access_levels_are_written_with_one_put_and_converge(world: World):
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="tool must take package_registry_access_level's first version (17.10, [G:doc/api/projects.md] "
+    "'packages_enabled deprecated in 17.10') from provisioner.gitlab_versions instead of "
+    "provisioner/gitlab/registry.py PACKAGE_LEVEL_SINCE = (18, 5); this test then belongs at 17.9",
+)
 def test_before_18_5_the_package_registry_falls_back_to_packages_enabled(world: World):
     world.set_version("18.4.2-ee")
     assert "package_registry_access_level" not in project(world, AUTH)
