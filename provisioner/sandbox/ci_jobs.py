@@ -73,8 +73,12 @@ def job_token_identity(job: Job) -> Token:
 
 
 def reaches(state: State, job: Job, project: Project) -> bool:
-    """Ci::JobToken::Scope#accessible? with the outbound scope off (GitLab removed it)."""
-    if project.id == job.project_id or not project.job_token_inbound_enabled:
+    """Ci::JobToken::Scope#accessible? with the outbound scope off (GitLab removed it); an instance that
+    enforces the allowlist has it on for every project (routes/application_settings.py)."""
+    from provisioner.sandbox.routes.application_settings import enforced_job_token_allowlist
+
+    inbound = project.job_token_inbound_enabled or enforced_job_token_allowlist(state)
+    if project.id == job.project_id or not inbound:
         return True
     if job.project_id in project.job_token_allowlist_projects:
         return True

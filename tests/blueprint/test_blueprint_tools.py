@@ -160,3 +160,12 @@ def test_every_script_is_valid_posix_shell(variables: dict[str, Any]) -> None:
             script = "\n".join([*job.get("before_script", []), *job.get("script", [])])
             checked = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True, check=False)
             assert checked.returncode == 0, (name, checked.stderr)
+
+
+def test_without_a_project_the_pyproject_names_no_author_and_no_urls() -> None:
+    """`blueprint render --out DIR` without --project: what derives from the project is left out."""
+    text = render("python-package", {"distribution_name": "acme-tools"}).file("pyproject.toml").text
+    project = tomlkit.parse(text)["project"]
+    assert (
+        "authors" not in project and "urls" not in project and project["license"] == "LicenseRef-Proprietary"
+    )

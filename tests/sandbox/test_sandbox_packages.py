@@ -240,3 +240,19 @@ def test_packages_and_jobs_survive_a_saved_state(sandbox: Sandbox, tmp_path: Any
     )
     assert loaded.blobs[file.blob] == WHEEL
     assert loaded.jobs[loaded.jobs_by_token[job]].status == "running"
+
+
+def test_an_instance_that_enforces_the_allowlist_keeps_a_job_out_of_a_project_whose_own_is_off(
+    sandbox: Sandbox,
+) -> None:
+    """data/warehouse turned its inbound allowlist off; the administrator's instance-wide enforcement
+    (17.6+, routes/application_settings.py) turns it back on for every project."""
+    job = start_job(sandbox, "data/reports", "root")
+    url = f"{sandbox.api.url}/projects/data%2Fwarehouse/packages/generic/sigs/1.0/f.sig"
+    assert requests.put(url, data=b"x", headers={"JOB-TOKEN": job}, timeout=15).status_code == 201
+    enforce = sandbox.api.put(
+        "/application/settings", json={"enforce_ci_inbound_job_token_scope_enabled": True}
+    )
+    assert enforce.status_code == 200, enforce.text
+    refused = requests.put(url, data=b"x", headers={"JOB-TOKEN": job}, timeout=15)
+    assert (refused.status_code, refused.json()) == (404, {"message": "404 Project Not Found"})
