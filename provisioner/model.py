@@ -51,10 +51,12 @@ class Action(enum.StrEnum):
     REPLACE = "replace"  # delete and create: for things GitLab cannot update in place (deploy tokens)
     UNMANAGED = "unmanaged"  # reported, never applied: something exists that the inventory does not name
     AWAITING = "awaiting"  # proposed in a merge request, waiting for a person: drift, but nothing to write
+    UNSUPPORTED = "unsupported"  # the inventory asks what this GitLab cannot do ("needs GitLab 17.4",
+    # "needs EE"): said for each target it concerns, neither drift nor written
 
     @property
     def is_write(self) -> bool:
-        return self not in (Action.UNMANAGED, Action.AWAITING)
+        return self not in (Action.UNMANAGED, Action.AWAITING, Action.UNSUPPORTED)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from provisioner.facets.base import Anchor, Facet, sections
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.group import GroupAnchor
@@ -22,6 +20,7 @@ from provisioner.facets.registries import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
 from provisioner.facets.settings import ProjectSettings
 from provisioner.facets.variables import GroupVariables, ProjectVariables
+from provisioner.inventory.schema import Sections
 from provisioner.model import TargetKind
 
 FACETS: tuple[Facet[Any], ...] = (
@@ -41,7 +40,7 @@ def registered() -> tuple[Facet[Any], ...]:
     return FACETS
 
 
-def inventory_sections() -> Mapping[str, type[BaseModel]]:
+def inventory_sections() -> Sections:
     """The inventory sections the registered facets read, with their schemas (for the loader)."""
     return sections(registered())
 

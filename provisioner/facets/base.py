@@ -17,15 +17,18 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
+from provisioner import gitlab_versions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
-from provisioner.model import Change, TargetKind, TargetRef
+from provisioner.gitlab_versions import Version
+from provisioner.inventory.schema import Sections
+from provisioner.model import Action, Change, TargetKind, TargetRef
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -153,6 +156,19 @@ class Anchor(Protocol):
         """Display-safe: why a missing target stops here, and what to do."""
 
 
-def sections(facets: Sequence[Facet[Any]]) -> Mapping[str, type[BaseModel]]:
-    """The inventory sections the facets read, with their schemas."""
-    return {f.section: f.schema for f in facets if f.section is not None and f.schema is not None}
+def sections(facets: Sequence[Facet[Any]]) -> Sections:
+    """The inventory sections the facets read, with their schemas: a project's, and a group's own."""
+
+    def of(kind: TargetKind) -> dict[str, type[BaseModel]]:
+        return {f.section: f.schema for f in facets if f.kind is kind and f.section and f.schema is not None}
+
+    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP))
+
+
+def unsupported(facet: str, target: str, feature: str, server: Version) -> Change | None:
+    """The finding for what the inventory asks of `feature` when this GitLab lacks it (see
+    `provisioner.gitlab_versions`); None when the server has it."""
+    needs = gitlab_versions.needs(feature, server)
+    if needs is None:
+        return None
+    return Change(facet, target, Action.UNSUPPORTED, after={"needs": needs, "feature": feature})

@@ -14,6 +14,7 @@ from typing import Any
 from provisioner.gitlab.cache import RunCache
 from provisioner.gitlab.ratelimit import RateLimiter
 from provisioner.gitlab.transport import RequestStats, Transport
+from provisioner.gitlab_versions import Version
 from provisioner.model import ProjectRef, TargetRef
 
 
@@ -69,6 +70,10 @@ class GitLabApi:
 
     def version(self) -> str:
         return self.transport.version()
+
+    def server(self) -> Version:
+        """The server's version and edition, read once per run (`GET /version`)."""
+        return Version.parse(self.version())
 
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         return self.transport.post(path, data, **params)

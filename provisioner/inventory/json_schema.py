@@ -13,16 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from provisioner.inventory.schema import Sections, Variables, inventory_model, project_model
+from provisioner.inventory.schema import NO_SECTIONS, Sections, Variables, inventory_model, project_model
 
 _NULL = {"type": "null"}
 
 
 def inventory_json_schema(sections: Sections | None = None) -> dict[str, Any]:
     """`sections`: those the facets read beyond what the schema spells out (see `Facet.section`)."""
-    schema = inventory_model(sections or {}).model_json_schema()
+    schema = inventory_model(sections or NO_SECTIONS).model_json_schema()
     definitions = schema["$defs"]
-    project = project_model(sections or {})
+    project = project_model(sections or NO_SECTIONS)
     merged: set[type[BaseModel]] = {project, *_merged_models(project)}
     for model in merged:
         for name, prop in definitions[model.__name__]["properties"].items():

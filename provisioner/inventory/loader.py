@@ -18,7 +18,16 @@ from provisioner.inventory.document import format_path
 from provisioner.inventory.files import read_inventory_files
 from provisioner.inventory.findings import Finding, findings
 from provisioner.inventory.merge import Layer, Merged, merge_layers
-from provisioner.inventory.schema import Project, Sections, Variables, inventory_model, project_model
+from provisioner.inventory.schema import (
+    NO_SECTIONS,
+    Project,
+    Sections,
+    Variables,
+    group_model,
+    group_own_model,
+    inventory_model,
+    project_model,
+)
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
 from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
 
@@ -48,10 +57,10 @@ def load_inventory(
     """
     if not locate:
         try:
-            return _load(path, only, check_blueprint, sections or {}, quick=True)
+            return _load(path, only, check_blueprint, sections or NO_SECTIONS, quick=True)
         except InputError:
             pass  # the same load, with positions, says where each problem is
-    return _load(path, only, check_blueprint, sections or {}, quick=False)
+    return _load(path, only, check_blueprint, sections or NO_SECTIONS, quick=False)
 
 
 def _load(
@@ -66,6 +75,7 @@ def _load(
     files = read_inventory_files(path, quick=quick)
     problems = list(files.problems)
     model = project_model(sections)
+    own_keys = frozenset(group_model(sections).model_fields) - frozenset(model.model_fields)
     for document in files.read_order:
         problems += check_document(document, inventory_model(sections))
     layers = catalog(files)
@@ -79,13 +89,14 @@ def _load(
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
     for name, layer in layers.projects.items():
         built = _project(
-            name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared, model
+            name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared, model, own_keys
         )
         if built is not None:
             projects[name] = built
     groups: dict[str, tuple[GroupSpec, bytes]] = {}
+    own = group_own_model(sections)
     for name, layer in layers.groups.items():
-        group = _group(name, layer, resolver)
+        group = _group(name, layer, resolver, own, inventory_dir)
         if group is not None:
             groups[name] = group
 
@@ -124,10 +135,11 @@ def _project(
     inventory_dir: str,
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
     model: type[Project] = Project,
+    group_own: frozenset[str] = frozenset({"group_variables"}),
 ) -> tuple[ProjectSpec, bytes] | None:
-    merged = merge_layers(
-        [*layers.defaults, *layers.groups_above(name), layer], skip=frozenset({"group_variables"})
-    )
+    """`group_own`: the keys of a group's own sections (its variables, ...): the group's, not its
+    projects', so they are left out of the merge."""
+    merged = merge_layers([*layers.defaults, *layers.groups_above(name), layer], skip=group_own)
     blueprint_name, blueprint_vars = merged.data.get("blueprint"), merged.data.get("blueprint_vars", {})
     if isinstance(blueprint_name, str) and isinstance(blueprint_vars, dict):
         blueprint_problems = [
@@ -192,19 +204,34 @@ def _shared(model: M, seen: dict[tuple[type[BaseModel], frozenset[str], str], Ba
     return cast(M, seen.setdefault(key, model))
 
 
-def _group(name: str, layer: Layer, resolver: SecretResolver) -> tuple[GroupSpec, bytes] | None:
-    data = layer.data.get("group_variables") if isinstance(layer.data, dict) else None
-    if not isinstance(data, dict):
+def _group(
+    name: str, layer: Layer, resolver: SecretResolver, own: type[BaseModel], inventory_dir: str
+) -> tuple[GroupSpec, bytes] | None:
+    """A group is a target when it says something of itself: its variables, or another own section."""
+    entry = layer.data if isinstance(layer.data, dict) else {}
+    data = entry.get("group_variables")
+    sections = {key: entry[key] for key in own.model_fields if entry.get(key) is not None}
+    if not isinstance(data, dict) and not sections:
         return None
     try:
-        variables = Variables.model_validate({key: value for key, value in data.items() if value is not None})
+        variables = Variables.model_validate(
+            {key: value for key, value in (data or {}).items() if value is not None}
+        )
+        config = own.model_validate(sections)
     except ValidationError:
         return None  # reported by the check of its file
     resolved = resolved_variables(variables, lambda _key: base_dir(layer.document), resolver)
     if resolved is None:
         return None
-    spec = GroupSpec(name, resolved, prune=variables.prune, source=layer.location((), at_key=True))
-    return spec, _fingerprint(variables)
+    spec = GroupSpec(
+        name,
+        resolved,
+        prune=variables.prune,
+        source=layer.location((), at_key=True),
+        inventory_dir=inventory_dir,
+        config=config,
+    )
+    return spec, _fingerprint(variables) + _fingerprint(config)
 
 
 def _blueprint_finding(suffix: str, message: str, data: dict[str, Any]) -> Finding:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from provisioner.inventory.schema import Project
 from provisioner.model import TargetKind
 from provisioner.secrets import Secret
@@ -69,6 +71,8 @@ class GroupSpec:
     prune: bool = False
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."
+    config: BaseModel | None = None
+    """The group's own sections that facets bring (`group_*`), validated; None: none given."""
 
     kind = TargetKind.GROUP
 

@@ -155,7 +155,7 @@ def order_key(path: LeafPath) -> tuple[tuple[int, str], ...]:
     """Schema order: each key ranked by its field's place in its model; names (variables, branches)
     alphabetically."""
     key: list[tuple[int, str]] = []
-    model: type[BaseModel] | None = group_model({})
+    model: type[BaseModel] | None = group_model()
     by_name = False  # the next part is a name, not a field
     for part in path:
         if by_name or model is None:

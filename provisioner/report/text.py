@@ -16,6 +16,7 @@ _SYMBOL = {
     Action.REPLACE: "±",
     Action.UNMANAGED: "?",
     Action.AWAITING: "…",
+    Action.UNSUPPORTED: "∅",
 }
 
 
@@ -86,7 +87,7 @@ def plural(n: int, word: str) -> str:
 def summary_line(run: RunResult) -> str:
     s = summarise(run)
     parts = [f"{run.mode}: {plural(s.targets, 'target')}"]
-    writes = {a: n for a, n in s.by_action.items() if a not in ("unmanaged", "awaiting")}
+    writes = {a: n for a, n in s.by_action.items() if a not in ("unmanaged", "awaiting", "unsupported")}
     if run.mode == "apply":
         parts.append(f"{plural(s.applied, 'change')} applied")
     elif run.mode == "plan":
@@ -94,7 +95,7 @@ def summary_line(run: RunResult) -> str:
     else:
         drifted = s.by_status.get("drift", 0) + s.by_status.get("awaiting", 0)
         parts.append(f"{drifted} drifted, {s.by_status.get('in_sync', 0)} in sync")
-    for kind in ("awaiting", "unmanaged"):
+    for kind in ("awaiting", "unmanaged", "unsupported"):
         if s.by_action.get(kind):
             parts.append(f"{s.by_action[kind]} {kind}")
     if s.by_status.get("failed"):

@@ -23,8 +23,8 @@ from provisioner.cli import app
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
 from provisioner.gitlab import projects
 from provisioner.gitlab.api import GitLabApi
-from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.inventory.spec import GroupSpec, ProjectSpec
+from provisioner.model import Action, Change, GroupRef, ProjectRef, TargetKind
 from tests.support import Sandbox
 
 PROJECT = "platform/billing"
@@ -136,3 +136,76 @@ def test_without_the_registration_the_section_is_unknown(sandbox: Sandbox, tmp_p
     inventory.write_text(f"version: 1\nprojects:\n  {PROJECT}:\n    toy: {{description: x}}\n")
     result = CliRunner().invoke(app, ["validate", "--inventory", str(inventory)])
     assert result.exit_code == 1 and "toy" in result.output
+
+
+class GroupToyFacet(FacetDefaults):
+    """The same for a group itself: its own section (`group_toy`) is the group's, not its projects'."""
+
+    name = "group_toy"
+    kind = TargetKind.GROUP
+    section = "group_toy"
+    schema = Toy
+
+    def wants(self, spec: GroupSpec) -> bool:
+        return getattr(spec.config, "group_toy", None) is not None
+
+    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> str:
+        return str(api.get(f"/groups/{group.id}").get("description") or "")
+
+    def diff(self, spec: GroupSpec, observed: str, options: PlanOptions) -> list[Change]:
+        want = spec.config.group_toy.description  # type: ignore[union-attr]
+        if observed == want:
+            return []
+        return [
+            Change(
+                self.name,
+                "description",
+                Action.UPDATE,
+                {"description": observed},
+                {"description": want},
+                payload=want,
+            )
+        ]
+
+    def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        api.put(f"/groups/{group.id}", {"description": changes[0].payload})
+
+    def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> str:
+        return str(api.get(f"/groups/{group.id}").get("description") or "")
+
+    def describe(self, group: GroupRef, current: Any) -> Description:
+        return Description(entry={"group_toy": {"description": current}} if current else {})
+
+
+def test_a_toy_group_facet_works_on_the_group_itself(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provisioner.facets, "FACETS", (*provisioner.facets.FACETS, GroupToyFacet()))
+    monkeypatch.chdir(tmp_path)
+    env = {"PROVISIONER_GITLAB_URL": sandbox.url, "PROVISIONER_TOKEN": sandbox.token}
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(app, list(args), env=env)
+
+    Path("inventory.yaml").write_text(
+        "version: 1\ngroups:\n  platform:\n    group_toy: {description: the platform}\n"
+    )
+    assert "group_toy" in cli("plan").output
+    applied = cli("apply", "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert sandbox.api.get("/groups/platform").json()["description"] == "the platform"
+    sandbox.reset_counters()
+    assert cli("apply", "--yes").exit_code == 0 and sandbox.counters()["writes"] == 0
+    assert cli("check").exit_code == 0
+
+    # A group's own section is not a project's: under a project it is unknown.
+    Path("inventory.yaml").write_text(
+        "version: 1\nprojects:\n  platform/billing:\n    group_toy: {description: x}\n"
+    )
+    refused = cli("validate")
+    assert refused.exit_code == 1 and "group_toy" in refused.output
+
+    imported = cli("import", "platform", "--out", "imported.yaml")
+    assert imported.exit_code == 0, imported.output
+    written = YAML(typ="safe").load(Path("imported.yaml").read_text())
+    assert written["groups"]["platform"]["group_toy"] == {"description": "the platform"}

@@ -148,6 +148,21 @@ async def create_group(req: ApiRequest) -> Response:
     return json_response(group_json(state, ns, origin(req.http)), 201)
 
 
+@ROUTES.put("/groups/:id")
+async def update_group(req: ApiRequest) -> Response:
+    """Owners and administrators only (`admin_group`); attributes the sandbox does not model are
+    ignored, as Grape ignores undeclared ones [G:doc/api/groups.md "Update group attributes"]."""
+    ns = require_group(req, OWNER)
+    p = req.params
+    if "name" in p:
+        ns.name = p.str("name")
+    if "description" in p:
+        ns.description = p.str("description", "")
+    if "visibility" in p:
+        ns.visibility = p.enum("visibility", VISIBILITIES, ns.visibility)
+    return json_response(group_json(req.state, ns, origin(req.http)))
+
+
 @ROUTES.delete("/groups/:id")
 async def delete_group(req: ApiRequest) -> Response:
     ns = require_group(req, OWNER)
