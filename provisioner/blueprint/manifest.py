@@ -103,6 +103,14 @@ class VariableDef(_Model):
         return self
 
 
+def _expression(text: str) -> str:
+    try:
+        Environment().parse("{{ " + text + " }}")  # syntax only: filters are the renderer's
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"not a Jinja expression: {exc}") from None
+    return text
+
+
 class EnsureItems(_Model):
     """An array in a managed-keys TOML file that must hold the rendering's items (the team may add more)."""
 
@@ -149,11 +157,96 @@ class FileRule(_Model):
         return self
 
 
+class VariableCheck(_Model):
+    """A rule over several variables: when `when` (a Jinja expression over the resolved variables) is
+    true, the project's variables are refused with `message`."""
+
+    when: str
+    message: Annotated[str, Field(min_length=1)]
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, when: str) -> str:
+        return _expression(when)
+
+
+class ReleaseTags(_Model):
+    """Which tags are releases: one rule for the pipeline and for tag protection.
+
+    The pipeline's release jobs run on tags matching `pattern`; the protection facet protects `protected`
+    (GitLab's wildcard syntax), so that only maintainers create them. Every tag that `pattern` matches
+    must fall under `protected`, or a release could come from an unprotected tag: the manifest is refused
+    unless `pattern` is anchored (^...$) and starts with the literal prefix of `protected`.
+    """
+
+    protected: Annotated[str, Field(pattern=r"^[^*\s]+\*$")]
+    """A protected tag wildcard: a literal prefix and one trailing `*` (v*)."""
+    pattern: str
+    """The regular expression, as GitLab CI rules take it between slashes (RE2 syntax: no lookaround)."""
+
+    @model_validator(mode="after")
+    def _same_rule(self) -> ReleaseTags:
+        prefix, pattern = "^" + re.escape(self.protected[:-1]), self.pattern
+        anchored = (
+            pattern.startswith(prefix)
+            and pattern[len(prefix) : len(prefix) + 1]
+            not in ("?", "*", "+", "{")  # ^v? would make v optional
+            and pattern.endswith("$")
+            and not pattern.endswith("\\$")
+            and not _top_level_alternation(pattern)  # ^v1|2$ would match 2 anywhere
+        )
+        if not anchored or "/" in pattern:
+            raise ValueError(
+                f"pattern must start with {prefix!r} (not made optional), end with '$', have no top-level '|' "
+                "and no '/'"
+            )
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return self
+
+
+def _top_level_alternation(pattern: str) -> bool:
+    depth, in_class, escaped = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+class EnvironmentDef(_Model):
+    """A GitLab environment the rendered pipeline deploys to (its publish jobs), for the facet that
+    keeps protected environments."""
+
+    description: Annotated[str, Field(min_length=1)]
+    when: str = "true"
+    """A Jinja expression over the resolved variables: whether the rendering uses this environment."""
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, when: str) -> str:
+        return _expression(when)
+
+
 class Manifest(_Model):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")]
     description: Annotated[str, Field(min_length=1)]
     variables: dict[str, VariableDef] = {}
+    variable_checks: list[VariableCheck] = []
+    release_tags: ReleaseTags | None = None
+    environments: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")], EnvironmentDef] = {}
     files: Annotated[list[FileRule], Field(min_length=1)]
 
     @field_validator("variables")

@@ -29,7 +29,7 @@ from provisioner.blueprint.manifest import (
     load_blueprint,
 )
 from provisioner.blueprint.policies import Enforce, enforce_problems, policy_for
-from provisioner.blueprint.variables import resolve_variables
+from provisioner.blueprint.variables import holds, resolve_variables, sort_versions
 from provisioner.errors import InputError, InputProblem
 
 
@@ -56,6 +56,7 @@ class Rendering:
     version: str
     variables: Mapping[str, Any]  # resolved: given, defaults and derived values
     files: tuple[RenderedFile, ...]  # in manifest order
+    environments: tuple[str, ...] = ()  # the GitLab environments the rendered files deploy to
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -96,7 +97,15 @@ def render(
 
 def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: Enforce = None) -> Rendering:
     env = template_environment(blueprint)
-    context = {**values, "blueprint": {"name": blueprint.name, "version": blueprint.version}}
+    release_tags = blueprint.manifest.release_tags
+    context = {
+        **values,
+        "blueprint": {
+            "name": blueprint.name,
+            "version": blueprint.version,
+            "release_tags": release_tags.model_dump() if release_tags else None,
+        },
+    }
     files: list[RenderedFile] = []
     for rule in blueprint.manifest.files:
         try:
@@ -111,7 +120,8 @@ def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: En
         if any(f.path == path for f in files):
             raise _template_problem(blueprint, "", 0, f"two files render to {path!r}")
         files.append(RenderedFile(path, rule, text, policy_for(rule, enforce)))
-    return Rendering(blueprint.name, blueprint.version, dict(values), tuple(files))
+    environments = tuple(n for n, e in blueprint.manifest.environments.items() if holds(e.when, values))
+    return Rendering(blueprint.name, blueprint.version, dict(values), tuple(files), environments)
 
 
 def template_environment(blueprint: Blueprint) -> Environment:
@@ -130,7 +140,7 @@ def _environment(templates: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(toml=_toml_value, yaml=_yaml_value, python=_python_value, sort_versions=_sort_versions)
+    env.filters.update(toml=_toml_value, yaml=_yaml_value, python=_python_value, sort_versions=sort_versions)
     return env
 
 
@@ -153,11 +163,6 @@ def _python_value(value: Any) -> str:
     if not isinstance(value, str):
         raise TemplateError(f"the python filter takes text, not {type(value).__name__}")
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid Python string literal
-
-
-def _sort_versions(versions: list[str]) -> list[str]:
-    """Numeric order: 3.9 before 3.10."""
-    return sorted(versions, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
 
 
 def _safe_path(rendered: str) -> str:

@@ -13,8 +13,16 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from provisioner.blueprint.manifest import Blueprint, VariableDef, did_you_mean
 
-# Derive expressions come from manifests; the sandbox keeps them to plain value manipulation.
+
+def sort_versions(versions: list[str]) -> list[str]:
+    """Numeric order: 3.9 before 3.10."""
+    return sorted(versions, key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split(".")))
+
+
+# Derive, check and environment expressions come from manifests; the sandbox keeps them to plain value
+# manipulation.
 _EXPRESSIONS = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_EXPRESSIONS.filters["sort_versions"] = sort_versions
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,25 @@ def resolve_variables(
             problems.append((_field(name), f"required by blueprint {blueprint.name}: {var.description}"))
         else:
             values[name] = var.default
+    if not problems:
+        problems += [
+            ("blueprint_vars", c.message) for c in blueprint.manifest.variable_checks if holds(c.when, values)
+        ]
     return Resolution(values, tuple(problems), tuple(unresolved))
+
+
+def holds(expression: str, values: Mapping[str, Any]) -> bool:
+    """Whether a manifest expression is true for these variables; False while one it needs is unknown
+    (derived from a project not given yet): the check runs again when the project is rendered."""
+    try:
+        return bool(_compiled_expression(expression)(**values))
+    except UndefinedError:
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_expression(expression: str) -> Any:
+    return _EXPRESSIONS.compile_expression(expression, undefined_to_none=False)
 
 
 def value_problem(var: VariableDef, value: Any) -> str | None:
@@ -101,6 +127,8 @@ def value_problem(var: VariableDef, value: Any) -> str | None:
 
 def _text_problem(var: VariableDef, value: Any) -> str | None:
     if not isinstance(value, str):
+        if var.choices is not None:  # `signing: off` is text in YAML 1.2, false in 1.1: say what is meant
+            return f"expected one of {', '.join(var.choices)}, got {_describe(value)}"
         message = f"expected text, got {_describe(value)}"
         if isinstance(value, float | int) and not isinstance(value, bool):
             message += " (quote it in YAML: 3.10 unquoted is the number 3.1)"

@@ -14,6 +14,7 @@ token, 403 for a non-admin one; never counted, rate limited or faulted).
                                     endpoints and values exist: provisioner/gitlab_versions.py)
 - `POST /-/sandbox/graphql`         `{"ms_per_project","ms_per_blob","timeout_seconds"}`: what a GraphQL
                                     query costs in time, and when it times out (options.GraphqlCost)
+- `POST /-/sandbox/jobs`            a running CI job and its job token (ci_jobs.py)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from provisioner.gitlab_versions import Version
+from provisioner.sandbox import ci_jobs
 from provisioner.sandbox.auth import identify
 from provisioner.sandbox.faults import FaultInjector, Latency, RateLimiter
 from provisioner.sandbox.http import ApiError, forbidden, unauthorized
@@ -128,5 +130,6 @@ def build(runtime: Runtime) -> Starlette:
             Route("/-/sandbox/seed", guarded(seed), methods=["POST"]),
             Route("/-/sandbox/version", guarded(version), methods=["POST"]),
             Route("/-/sandbox/graphql", guarded(graphql), methods=["POST"]),
+            *ci_jobs.admin_routes(guarded, runtime),
         ]
     )

@@ -75,7 +75,7 @@ class SandboxApp:
         rate_headers: dict[str, str] = {}
         fault: Fault | None = None
         try:
-            caller = identify(runtime.state, request)
+            caller = identify(runtime.state, request, route)
             if caller is not None:
                 throttle = runtime.limiter.hit(f"token:{caller.token.id}")
                 if throttle is not None:

@@ -12,9 +12,21 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
+from provisioner.sandbox import ci_jobs
 from provisioner.sandbox.http import ApiError, forbidden, message, not_found, own_url, unauthorized
-from provisioner.sandbox.routing import ApiRequest
-from provisioner.sandbox.state import ADMIN, GUEST, OWNER, REPORTER, Namespace, Project, State, Token, User
+from provisioner.sandbox.routing import ApiRequest, Route
+from provisioner.sandbox.state import (
+    ADMIN,
+    GUEST,
+    OWNER,
+    REPORTER,
+    Job,
+    Namespace,
+    Project,
+    State,
+    Token,
+    User,
+)
 
 INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
 TOKEN_EXPIRED = "Token is expired. You can either do re-authorization or token refresh."
@@ -26,6 +38,7 @@ OAUTH_REALM = "Protected by OAuth 2.0"  # Rack::OAuth2's default realm
 class Caller:
     user: User
     token: Token
+    job: Job | None = None  # authenticated by this running job's CI_JOB_TOKEN (ci_jobs.py)
 
     @property
     def is_admin(self) -> bool:
@@ -45,13 +58,26 @@ def token_secret(request: Request) -> str | None:
     return secret
 
 
-def identify(state: State, request: Request) -> Caller | None:
-    """The caller behind the request's token; None when there is none; 401 for a bad one."""
+def identify(state: State, request: Request, route: Route | None = None) -> Caller | None:
+    """The caller behind the request's token; None when there is none; 401 for a bad one.
+
+    `route` says whether a CI job token, or a personal access token as a Basic auth password, may
+    authenticate (GitLab's `route_setting :authentication`, see ci_jobs.py).
+    """
     secret = token_secret(request)
+    if secret is None and route is not None:  # an access token comes first [G:lib/api/api_guard.rb]
+        job_token = ci_jobs.job_token_in(request, route.job_token)
+        if job_token is not None:
+            job, job_user = ci_jobs.running_job(state, job_token)
+            return Caller(job_user, ci_jobs.job_token_identity(job), job)
+        basic = ci_jobs.basic_credentials(request) if route.basic_auth_pat else None
+        if basic is not None and basic[0] != ci_jobs.CI_JOB_USER and basic[1]:
+            secret = basic[1]
     if secret is None:
-        if request.headers.get("job-token") or request.query_params.get("job_token"):
-            raise unauthorized()  # CI job tokens are not modelled: no job is ever running
-        return None
+        job_route = route is not None and route.job_token
+        if not job_route and (request.headers.get("job-token") or request.query_params.get("job_token")):
+            raise unauthorized()  # a job token where the route takes none
+        return None  # a job token where the route takes it another way: nobody [G:lib/gitlab/auth/auth_finders.rb]
     token_id = state.tokens_by_secret.get(secret)
     token = state.tokens.get(token_id) if token_id is not None else None
     if token is None:

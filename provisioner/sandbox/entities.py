@@ -246,3 +246,36 @@ class DeployToken:
     group_id: int | None = None
     expires_at: str | None = None
     revoked: bool = False
+
+
+@dataclass
+class Job:
+    """A CI job while it runs: what its CI_JOB_TOKEN stands for (the job's project and its user)."""
+
+    id: int
+    project_id: int
+    user_id: int
+    token: str
+    status: str = "running"  # only a running job's token authenticates
+
+
+@dataclass
+class PackageFile:
+    id: int
+    file_name: str
+    sha256: str | None  # as GitLab records it: for PyPI, the digest the client claimed
+    blob: str  # the content, in State.blobs under its SHA-256
+    size: int
+    created_at: str
+
+
+@dataclass
+class Package:
+    id: int
+    project_id: int
+    package_type: str  # "pypi" or "generic"
+    name: str
+    version: str
+    created_at: str
+    files: list[PackageFile] = field(default_factory=list)
+    requires_python: str = ""  # pypi metadata shown in the simple index

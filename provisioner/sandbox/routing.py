@@ -62,6 +62,11 @@ class Route:
     render_error: Callable[[ApiError], Response] | None
     segments: tuple[str, ...] = field(repr=False)
     feature: str | None = None  # its row in provisioner.gitlab_versions, when only some versions have it
+    # GitLab's `route_setting :authentication`: how a CI job token may come ("request": JOB-TOKEN header or
+    # job_token parameter; "basic_auth": user gitlab-ci-token), and a personal access token as a Basic
+    # auth password. Routes say nothing: job tokens are refused (ci_jobs.py).
+    job_token: tuple[str, ...] = ()
+    basic_auth_pat: bool = False
 
     @property
     def key(self) -> str:
@@ -85,6 +90,8 @@ class Routes:
         anonymous: bool = False,
         write: bool | None = None,
         render_error: Callable[[ApiError], Response] | None = None,
+        job_token: tuple[str, ...] = (),
+        basic_auth_pat: bool = False,
     ) -> None:
         reading = method in ("GET", "HEAD")
         full = self.prefix + template
@@ -99,6 +106,8 @@ class Routes:
                 render_error=render_error,
                 segments=tuple(full.strip("/").split("/")),
                 feature=route_feature(method, full),
+                job_token=job_token,
+                basic_auth_pat=basic_auth_pat,
             )
         )
 

@@ -29,9 +29,12 @@ from provisioner.sandbox.entities import (
     ContainerProtectionRule,
     DeployToken,
     GroupShare,
+    Job,
     Member,
     MergeRequest,
     Namespace,
+    Package,
+    PackageFile,
     PackageProtectionRule,
     Project,
     ProtectedBranch,
@@ -58,9 +61,12 @@ __all__ = [
     "ContainerProtectionRule",
     "DeployToken",
     "GroupShare",
+    "Job",
     "Member",
     "MergeRequest",
     "Namespace",
+    "Package",
+    "PackageFile",
     "PackageProtectionRule",
     "Project",
     "ProtectedBranch",
@@ -90,12 +96,15 @@ class State:
     deploy_tokens: dict[int, DeployToken] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     redirects: dict[str, int] = field(default_factory=dict)  # old full path (lower case) -> project id
+    jobs: dict[int, Job] = field(default_factory=dict)  # CI jobs (their job tokens), see ci_jobs.py
+    packages: dict[int, Package] = field(default_factory=dict)  # package registry, see routes/packages.py
     # Lookup indexes, rebuilt on load, never serialised.
     tokens_by_secret: dict[str, int] = field(default_factory=dict, repr=False)
+    jobs_by_token: dict[str, int] = field(default_factory=dict, repr=False)
     paths: dict[str, int] = field(default_factory=dict, repr=False)  # project full path (lower) -> id
     namespace_paths: dict[str, int] = field(default_factory=dict, repr=False)
 
-    _INDEXES = ("tokens_by_secret", "paths", "namespace_paths")
+    _INDEXES = ("tokens_by_secret", "jobs_by_token", "paths", "namespace_paths")
 
     def next_id(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1
@@ -151,6 +160,7 @@ class State:
 
     def rebuild_indexes(self) -> None:
         self.tokens_by_secret = {t.secret: t.id for t in self.tokens.values()}
+        self.jobs_by_token = {j.token: j.id for j in self.jobs.values()}
         self.namespace_paths = {self.namespace_full_path(i).lower(): i for i in self.namespaces}
         self.paths = {self.project_full_path(p).lower(): p.id for p in self.projects.values()}
 

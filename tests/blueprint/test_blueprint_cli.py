@@ -22,7 +22,8 @@ def test_list_shows_blueprints_with_their_variables() -> None:
     code, out, _ = invoke("blueprint", "list")
     assert code == 0
     assert out.startswith(f"{PYTHON_PACKAGE}\n")
-    assert "  signing (bool; default: True)\n" in out
+    assert "  signing (str; default: 'auto')\n" in out
+    assert "  pypi_attestations (bool; default: True)\n" in out
     assert "  import_name (str; derived: " in out
 
 
@@ -41,7 +42,7 @@ def test_render_into_an_empty_folder_then_again_changes_nothing(tmp_path: Path) 
         "--var",
         'python_versions=["3.12", "3.13"]',
         "--var",
-        "signing=false",
+        "signing=off",
         "--var",
         "description=3.12",
     ]
@@ -88,7 +89,7 @@ def test_render_reports_a_conflict_and_exits_1(tmp_path: Path) -> None:
     assert invoke(*args)[0] == 0
     ci = tmp_path / ".gitlab-ci.yml"
     ci.write_text(
-        ci.read_text().replace('PYTHON_IMAGE: "python:3.14"', 'PYTHON_IMAGE: "python:3.13-bookworm"')
+        ci.read_text().replace('PYTHON_IMAGE: "python:3.14-bookworm"', 'PYTHON_IMAGE: "python:3.13-trixie"')
     )
     code, out, err = invoke(*args, "--var", "python_image=mirror/python")
     assert code == 1

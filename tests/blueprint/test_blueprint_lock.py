@@ -10,7 +10,7 @@ from provisioner.blueprint.lock import Lock, LockedFile, parse_lock
 
 VARIANTS = [
     {"distribution_name": "billing"},
-    {"distribution_name": "data-tools", "build_backend": "setuptools", "signing": False},
+    {"distribution_name": "data-tools", "build_backend": "setuptools", "signing": "off"},
     {"distribution_name": "x", "python_versions": ["3.12"], "runner_tags": ["docker", "linux"]},
 ]
 # Texts that YAML cannot write as a plain `|` block: ruamel decides how they look, and each must read

@@ -10,6 +10,13 @@ import pytest
 from provisioner.blueprint import check_vars, list_blueprints, load_blueprint, resolve_variables
 from provisioner.errors import InputError
 
+PUBLIC_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwR8N1u0BijrKCXRzEmNhMo93XIst\n"
+    "1FO9mJa79+hB1PVtGmMgRQ7tDUoGZl976tSCdLzPjIZGduy5J0XSno6mrw==\n"
+    "-----END PUBLIC KEY-----\n"
+)
+
 CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     ("all defaults", {"distribution_name": "demo"}, []),
     (
@@ -19,8 +26,13 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     ),
     (
         "bool given as text",
-        {"distribution_name": "demo", "signing": "yes"},
-        [("blueprint_vars.signing", "true or false")],
+        {"distribution_name": "demo", "pypi_attestations": "yes"},
+        [("blueprint_vars.pypi_attestations", "true or false")],
+    ),
+    (
+        "a choice given as YAML 1.1's false (signing: off)",
+        {"distribution_name": "demo", "signing": False},
+        [("blueprint_vars.signing", "expected one of auto, keyless, key, off, got false")],
     ),
     (
         "version as a YAML number",
@@ -62,6 +74,60 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         {"distribution_name": "-demo"},
         [("blueprint_vars.distribution_name", "does not match")],
     ),
+    (
+        "key signing without its public key",
+        {"distribution_name": "demo", "signing": "key"},
+        [("blueprint_vars", "signing: key needs signing_public_key")],
+    ),
+    (
+        "a public key without key signing",
+        {"distribution_name": "demo", "signing_public_key": PUBLIC_KEY},
+        [("blueprint_vars", "signing_public_key is only for signing: key")],
+    ),
+    (
+        "a Sigstore instance for auto signing",
+        {"distribution_name": "demo", "sigstore_instance_url": "https://tuf.sigstore.example.com"},
+        [("blueprint_vars", "sigstore_instance_url is only for signing: keyless")],
+    ),
+    (
+        "release tools on a Python they do not support",
+        {"distribution_name": "demo", "python_versions": ["3.9", "3.10"]},
+        [("blueprint_vars", "the newest of python_versions must be 3.11 or later")],
+    ),
+    (
+        "3.9 beside a newer version is fine",
+        {"distribution_name": "demo", "python_versions": ["3.9", "3.12"]},
+        [],
+    ),
+    (
+        "a Python the test job's pip cannot run on",
+        {"distribution_name": "demo", "python_versions": ["3.8", "3.12"]},
+        [("blueprint_vars", "the oldest of python_versions must be 3.9 or later")],
+    ),
+    (
+        "attestations for an index that does not take them",
+        {
+            "distribution_name": "demo",
+            "publish_to": ["pypi"],
+            "pypi_upload_url": "https://pypi.example.com/legacy/",
+        },
+        [("blueprint_vars", "PEP 740 attestations go to PyPI and TestPyPI only")],
+    ),
+    (
+        "another index without attestations is fine",
+        {
+            "distribution_name": "demo",
+            "publish_to": ["pypi"],
+            "pypi_upload_url": "https://pypi.example.com/legacy/",
+            "pypi_attestations": False,
+        },
+        [],
+    ),
+    (
+        "a publishing target that does not exist",
+        {"distribution_name": "demo", "publish_to": ["gitlab", "testpypi"]},
+        [("blueprint_vars.publish_to", "item 1: 'testpypi' is not one of gitlab, pypi")],
+    ),
 ]
 
 
@@ -102,8 +168,13 @@ def test_derived_defaults_follow_the_distribution_name() -> None:
 def test_list_blueprints_reads_every_manifest() -> None:
     [blueprint] = list_blueprints()
     assert blueprint.name == "python-package"
-    assert blueprint.manifest.variables["signing"].default is True
-    assert [f.policy for f in blueprint.manifest.files][:2] == ["managed", "managed-keys"]
+    assert blueprint.manifest.variables["signing"].default == "auto"
+    assert [f.policy for f in blueprint.manifest.files][:4] == [
+        "managed",
+        "managed",
+        "managed",
+        "managed-keys",
+    ]
 
 
 def test_manifest_mistakes_name_file_line_and_field(blueprint_root: Path) -> None:
@@ -114,7 +185,7 @@ def test_manifest_mistakes_name_file_line_and_field(blueprint_root: Path) -> Non
         load_blueprint("python-package", blueprint_root)
     [problem] = caught.value.problems
     assert problem.file == str(manifest)
-    assert problem.field == "variables.signing.type"
+    assert problem.field == "variables.pypi_attestations.type"
     assert problem.line == text.splitlines().index("    type: boolean") + 1
     assert check_vars("python-package", {}) == []  # the real blueprint is untouched
 

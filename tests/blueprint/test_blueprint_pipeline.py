@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import pytest
+from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from provisioner.cli import app
@@ -79,15 +80,52 @@ def wheel_version(wheel: Path) -> str:
     return next(line.removeprefix("Version: ") for line in lines if line.startswith("Version: "))
 
 
+def tag_pipeline(tag: str, protected: bool = True, *more: str) -> tuple[str, ...]:
+    flags = (
+        "--variable",
+        f"CI_COMMIT_TAG={tag}",
+        "--variable",
+        f"CI_COMMIT_REF_PROTECTED={str(protected).lower()}",
+    )
+    return (*flags, *more)
+
+
 def test_release_jobs_appear_only_on_protected_version_tags(ci_local: CiLocal, sample: Path) -> None:
     tests = [f"test: [{version}]" for version in VERSIONS]
     assert sorted(job_names(ci_local, sample)) == sorted([*tests, "build"])
-    unprotected = ("--variable", f"CI_COMMIT_TAG={TAG}", "--variable", "CI_COMMIT_REF_PROTECTED=false")
-    assert sorted(job_names(ci_local, sample, *unprotected)) == sorted([*tests, "build"])
-    release = ["sign", "verify", "publish-pypi", "publish-signatures", "consumer-verify"]
+    assert sorted(job_names(ci_local, sample, *tag_pipeline(TAG, False))) == sorted([*tests, "build"])
+    # Signing auto: the sample's remote is a self-managed instance, so the release is not signed there.
+    release = ["publish", "consumer-verify"]
     assert sorted(job_names(ci_local, sample, *PROTECTED_TAG)) == sorted([*tests, "build", *release])
-    not_a_version = ("--variable", "CI_COMMIT_TAG=nightly", "--variable", "CI_COMMIT_REF_PROTECTED=true")
-    assert sorted(job_names(ci_local, sample, *not_a_version)) == sorted([*tests, "build"])
+    for other in ("nightly", "1.2.3", "v1.2.3-nightly", "v1.2"):  # the old rule released 1.2.3 and v1.2.3-x
+        assert sorted(job_names(ci_local, sample, *tag_pipeline(other))) == sorted([*tests, "build"]), other
+
+
+def test_auto_signing_signs_public_projects_on_gitlab_com(ci_local: CiLocal, sample: Path) -> None:
+    on_gitlab_com = ("--variable", "CI_SERVER_HOST=gitlab.com")
+    public = ("--variable", "CI_PROJECT_VISIBILITY=public")
+    private = ("--variable", "CI_PROJECT_VISIBILITY=private")
+    signed = ["sign", "verify", "publish", "publish-signatures", "consumer-verify"]
+    assert set(job_names(ci_local, sample, *PROTECTED_TAG, *on_gitlab_com, *public)) >= set(signed)
+    names = job_names(ci_local, sample, *PROTECTED_TAG, *on_gitlab_com, *private)
+    assert "sign" not in names and {"publish", "consumer-verify"} <= set(names)  # publish does not wait
+
+
+def test_the_coverage_regex_compiles_as_strict_checkers_compile_it(ci_local: CiLocal, sample: Path) -> None:
+    """`\\%` is a syntax error in a Unicode-mode ECMAScript regex (strict `format: regex` checkers)."""
+    regex = YAML(typ="safe").load((sample / ".gitlab-ci.yml").read_text())["test"]["coverage"]
+    compile_js = "new RegExp(process.argv[1].slice(1, -1), 'u')"
+
+    def compiles(pattern: str) -> bool:
+        return (
+            subprocess.run(
+                [ci_local.command[0], "-e", compile_js, pattern], capture_output=True, check=False
+            ).returncode
+            == 0
+        )
+
+    assert compiles(regex)
+    assert not compiles(regex.replace("%", "\\%"))  # the regex as it was
 
 
 def test_test_job_runs_the_sample_tests_with_junit_and_coverage_reports(
@@ -109,30 +147,22 @@ def test_test_job_runs_the_sample_tests_with_junit_and_coverage_reports(
     assert {c.get("filename") for c in coverage.iter("class")} == {"src/demo_pkg/__init__.py"}
 
 
-def test_build_job_makes_a_wheel_with_the_tag_version(ci_local: CiLocal, sample: Path) -> None:
-    result = run_job(ci_local, sample, "build", *PROTECTED_TAG)
+def test_build_job_on_a_branch_or_a_tag_that_is_no_version_builds_a_dev_version(
+    ci_local: CiLocal, sample: Path, tmp_path: Path
+) -> None:
+    """A tag such as `nightly` used to become the version to build, and build failed with InvalidVersion.
+    Now it builds what a branch builds (the build script reads only RELEASE_TAG, which it leaves unset)."""
+    nightly = tmp_path / "nightly"
+    shutil.copytree(sample, nightly, ignore=shutil.ignore_patterns(".venv", ".gitlab-ci-local", "dist"))
+    git(nightly, "commit", "-q", "--allow-empty", "-m", "Work after the release")
+    git(nightly, "tag", "nightly")
+    result = run_job(ci_local, nightly, "build", *tag_pipeline("nightly"))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    [wheel] = (sample / "dist").glob("*.whl")
-    assert wheel.name == "demo_pkg-1.2.3-py3-none-any.whl"
-    assert wheel_version(wheel) == "1.2.3"
-    assert [p.name for p in (sample / "dist").glob("*.tar.gz")] == ["demo_pkg-1.2.3.tar.gz"]
-    dotenv = (
-        sample / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv" / "build.env"
-    )
-    assert dotenv.read_text() == "PKG_NAME=demo_pkg\nPKG_VERSION=1.2.3\n"
-
-
-def test_build_job_on_a_branch_builds_a_dev_version(ci_local: CiLocal, sample: Path, tmp_path: Path) -> None:
-    branch = tmp_path / "branch"
-    shutil.copytree(sample, branch, ignore=shutil.ignore_patterns(".venv", ".gitlab-ci-local", "dist"))
-    git(branch, "commit", "-q", "--allow-empty", "-m", "Work after the release")
-    result = run_job(ci_local, branch, "build")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    [wheel] = (branch / "dist").glob("*.whl")
+    [wheel] = (nightly / "dist").glob("*.whl")
     version = wheel_version(wheel)
-    assert version.startswith("1.2.4.dev1+g")  # from git describe: no tag, so nothing to compare it with
+    assert version.startswith("1.2.4.dev1+g")  # from git describe: no release tag, nothing to compare with
     dotenv = (
-        branch / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv" / "build.env"
+        nightly / ".gitlab-ci-local" / "artifacts" / "build" / ".gitlab-ci-reports" / "dotenv" / "build.env"
     )
     assert dotenv.read_text() == f"PKG_NAME=demo_pkg\nPKG_VERSION={version}\n"
 
@@ -177,7 +207,7 @@ def test_build_job_fails_when_the_wheel_and_the_sdist_versions_differ(
     tag, so a check of the tag against the wheel lets this release through. The hook lives in setup.py,
     which is the team's, rather than in [build-system], which the provisioner would put back.
     """
-    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=false")
+    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=off")
     (project / "setup.py").write_text(LEGACY_SETUP_PY)
     (project / "VERSION").write_text("1.2.4\n")
     git(project, "add", "setup.py", "VERSION")
@@ -196,7 +226,7 @@ def test_build_job_fails_when_the_wheel_and_the_sdist_versions_differ(
 
 
 def test_setuptools_variant_builds_with_the_tag_version(ci_local: CiLocal, tmp_path: Path) -> None:
-    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=false")
+    project = scaffold(tmp_path / "demo-pkg", "build_backend=setuptools", "signing=off")
     result = run_job(ci_local, project, "build", *PROTECTED_TAG)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     [wheel] = (project / "dist").glob("*.whl")
@@ -206,3 +236,48 @@ def test_setuptools_variant_builds_with_the_tag_version(ci_local: CiLocal, tmp_p
     with tarfile.open(sdist) as archive:
         infos = sorted(name for name in archive.getnames() if name.endswith("/PKG-INFO"))
     assert infos == ["demo_pkg-1.2.3/PKG-INFO", "demo_pkg-1.2.3/src/demo_pkg.egg-info/PKG-INFO"]
+
+
+TOOLS = [
+    "pip",
+    "build",
+    "twine",
+    "sigstore",
+    "pypi-attestations",
+    "hatchling",
+    "hatch-vcs",
+    "setuptools",
+    "setuptools-scm",
+]
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.14"])
+def test_the_constraints_pin_everything_the_release_tools_install(
+    sample: Path, tmp_path: Path, python: str
+) -> None:
+    """pip resolves the tools against ci/constraints.txt (PyPI) for the oldest and newest release Python:
+    every package it would install is pinned there, so nothing the release runs floats."""
+    constraints = sample / "ci" / "constraints.txt"
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-").replace(".", "-")
+        for line in constraints.read_text().splitlines()
+        if "==" in line
+    }
+    report = tmp_path / "report.json"
+    resolve = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+    resolve += [
+        "--python-version",
+        python,
+        "--only-binary=:all:",
+        "--target",
+        str(tmp_path / "t"),
+        "--report",
+        str(report),
+    ]
+    done = subprocess.run(
+        [*resolve, "--constraint", str(constraints), *TOOLS], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    installed = json.loads(report.read_text())["install"]
+    names = {item["metadata"]["name"].lower().replace("_", "-").replace(".", "-") for item in installed}
+    assert names - pinned == set()

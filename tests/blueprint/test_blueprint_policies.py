@@ -35,12 +35,13 @@ def test_blueprint_enforce_switches_only_whole_files(enforce: Enforce, expected:
 
 def test_python_package_marks_its_pipeline_for_compliance_and_keeps_team_edits_by_default() -> None:
     rules = {r.path: r for r in load_blueprint("python-package").manifest.files}
-    assert {p for p, r in rules.items() if r.compliance == "enforced"} == {".gitlab-ci.yml"}
+    release = {".gitlab-ci.yml", "ci/constraints.txt", "ci/release.py"}  # the pipeline, its tools and steps
+    assert {p for p, r in rules.items() if r.compliance == "enforced"} == release
     assert rules[".gitlab-ci.yml"].policy == "managed"
     rendered = render("python-package", {}, project_path="team/demo")
     assert rendered.file(".gitlab-ci.yml").policy == "managed"
     enforced = render("python-package", {}, project_path="team/demo", enforce=True)
-    assert {f.path for f in enforced.files if f.policy == "enforced"} == {".gitlab-ci.yml"}
+    assert {f.path for f in enforced.files if f.policy == "enforced"} == release
 
 
 def test_a_list_naming_what_the_blueprint_does_not_render_whole_is_an_input_error() -> None:
@@ -56,7 +57,7 @@ def test_a_list_naming_what_the_blueprint_does_not_render_whole_is_an_input_erro
         (
             "blueprint_enforce",
             "'pyproject.toml': not a file blueprint python-package renders whole (managed or enforced) "
-            "(it has: .gitlab-ci.yml)",
+            "(it has: .gitlab-ci.yml, ci/constraints.txt, ci/release.py)",
         ),
     ]
     with pytest.raises(InputError, match=r"blueprint_enforce: 'README\.md': not a file"):

@@ -45,6 +45,8 @@ def test_rendering_is_deterministic_and_records_resolved_variables() -> None:
     assert first.variables["import_name"] == "demo_pkg"
     assert first.paths == (
         ".gitlab-ci.yml",
+        "ci/constraints.txt",
+        "ci/release.py",
         "pyproject.toml",
         "README.md",
         "src/demo_pkg/__init__.py",

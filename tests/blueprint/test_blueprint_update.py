@@ -100,6 +100,8 @@ def test_an_empty_repository_gets_every_file_and_a_lock() -> None:
     plan = empty.apply(rendering())
     assert actions(plan) == {
         ".gitlab-ci.yml": "create",
+        "ci/constraints.txt": "create",
+        "ci/release.py": "create",
         "pyproject.toml": "create",
         "README.md": "create",
         "src/demo_pkg/__init__.py": "create",
@@ -278,6 +280,8 @@ def test_an_existing_project_gets_the_pipeline_but_no_sample_package() -> None:
     plan = existing.apply(rendering())
     assert actions(plan) == {
         ".gitlab-ci.yml": "adopt",  # the team's own pipeline: replaced only through a draft merge request
+        "ci/constraints.txt": "create",
+        "ci/release.py": "create",
         "pyproject.toml": "update",
         ".gitignore": "create",
         LOCK_PATH: "create",
@@ -291,11 +295,11 @@ def test_an_existing_project_gets_the_pipeline_but_no_sample_package() -> None:
 
 
 def test_changing_a_variable_updates_the_files_and_the_lock(repo: Repo) -> None:
-    plan = repo.apply(rendering({"signing": False}))
+    plan = repo.apply(rendering({"signing": "off"}))
     assert actions(plan) == {".gitlab-ci.yml": "update", LOCK_PATH: "update"}
     assert "sign:" not in repo.files[".gitlab-ci.yml"]
     lock = read_lock(repo.files[LOCK_PATH])
-    assert lock is not None and lock.variables["signing"] is False
+    assert lock is not None and lock.variables["signing"] == "off"
 
 
 def test_display_mode_downloads_what_will_be_overwritten(repo: Repo, blueprint_root: Path) -> None:

@@ -169,6 +169,8 @@ def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothin
     assert problems(first) == [] and first.projects[0].remaining == ()
     assert files_of(first, "applied") == {
         "file .gitlab-ci.yml": Action.CREATE,
+        "file ci/constraints.txt": Action.CREATE,
+        "file ci/release.py": Action.CREATE,
         "file pyproject.toml": Action.CREATE,
         "file src/http_client/__init__.py": Action.CREATE,
         "file tests/test_smoke.py": Action.CREATE,
@@ -237,7 +239,7 @@ def test_a_run_with_nothing_to_do_sends_only_the_hashes(lab, prefetch):
 
     lab.run("plan", spec(UTILS), prefetch=prefetch)
 
-    paths = 7  # six rendered files and the lock
+    paths = 9  # eight rendered files and the lock
     reads = (
         {"POST /api/graphql": 1}
         if prefetch
@@ -250,7 +252,7 @@ def test_an_empty_repository_gets_an_initial_commit(lab):
     result = lab.run("apply", spec(INGEST))
 
     assert problems(result) == []
-    assert len(files_of(result, "applied")) == 7  # seeds included: the project is new
+    assert len(files_of(result, "applied")) == 9  # seeds included: the project is new
     project = lab.http("GET", f"/projects/{enc(INGEST)}")
     assert project["default_branch"] == "main" and not project["empty_repo"]
     assert lab.head(INGEST)["parent_ids"] == []
@@ -719,9 +721,9 @@ def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_wri
 
     assert problems(result) == []
     by_route = lab.counters()["by_route"]
-    # The bulk hashes showed drift, so the project was observed again over REST (7 HEADs, with the last
-    # commit ids the commit needs); verify read afresh (7 more). Bulk data never drives a write.
-    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 7 + 7
+    # The bulk hashes showed drift, so the project was observed again over REST (9 HEADs, with the last
+    # commit ids the commit needs); verify read afresh (9 more). Bulk data never drives a write.
+    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 9 + 9
     assert 'tags: ["docker"]' in (lab.file(UTILS, ".gitlab-ci.yml") or "")
 
 

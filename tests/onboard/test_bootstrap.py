@@ -192,7 +192,7 @@ def test_the_inventory_is_not_written_when_the_apply_fails(tmp_path: Path, world
 def test_the_scaffolding_commit_is_part_of_the_one_run(team: Cli, world: World) -> None:
     args = ["platform/newlib", "--blueprint", "python-package", "--var", "python_versions=['3.12', '3.13']"]
 
-    first = team("bootstrap", *args, "--var", "signing=false")
+    first = team("bootstrap", *args, "--var", "signing=off")
 
     assert first.returncode == 0, first.stdout + first.stderr
     assert inserted(INVENTORY, (team.cwd / "inventory.yaml").read_text()) == [
@@ -201,7 +201,7 @@ def test_the_scaffolding_commit_is_part_of_the_one_run(team: Cli, world: World) 
         "        blueprint: python-package",
         "        blueprint_vars:",
         "            python_versions: ['3.12', '3.13']",
-        "            signing: false",
+        "            signing: off",
     ]
     project = world.get("/projects/platform%2Fnewlib")
     commits = world.get(f"/projects/{project['id']}/repository/commits")
@@ -212,7 +212,7 @@ def test_the_scaffolding_commit_is_part_of_the_one_run(team: Cli, world: World) 
     assert [(b["name"], b["merge_access_levels"][0]["access_level"]) for b in protected] == [("main", 30)]
 
     world.reset_counters()
-    second = team("bootstrap", *args, "--var", "signing=false")
+    second = team("bootstrap", *args, "--var", "signing=off")
 
     assert second.returncode == 0, second.stdout + second.stderr
     assert world.counters()["writes"] == 0

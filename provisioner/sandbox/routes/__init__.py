@@ -15,6 +15,7 @@ from provisioner.sandbox.routes import (
     members,
     merge_request_lists,
     merge_requests,
+    packages,
     project_lists,
     project_runners,
     projects,
@@ -46,6 +47,7 @@ MODULES = (
     commits,
     merge_requests,
     merge_request_lists,
+    packages,
     graphql,
 )
 
