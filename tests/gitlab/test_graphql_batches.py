@@ -16,6 +16,7 @@ from provisioner.gitlab.graphql_batches import shared_files
 from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.graphql_reads import Wanted
 from provisioner.gitlab.projects import find
+from provisioner.gitlab.variables import list_variables
 from provisioner.sandbox.seed import seed_projects
 from tests.support import Sandbox
 
@@ -146,5 +147,27 @@ def test_a_project_whose_files_outlast_the_timeout_alone_is_left_to_rest_and_onl
     try:
         assert stats.projects_left == 1
         assert _read_in_bulk(api, wanted) == [w.path for w in wanted[1:]]
+    finally:
+        api.close()
+
+
+@pytest.mark.parametrize(("version", "edition"), [("17.0", "ce"), ("17.4", "ee"), ("18.6", "ee")])
+def test_bulk_reads_ask_only_for_fields_the_server_has(gitlab_at, version: str, edition: str):
+    """On 17.0 `CiProjectVariable.hidden` (17.4) and `PackagesProtectionRule.minimumAccessLevelForDelete`
+    (17.10) do not exist: asking for them failed every query, so nothing was read in bulk. Each read is
+    now what the server has, and tells what REST tells."""
+    sandbox = gitlab_at(version, edition=edition)
+    paths = ["data/reports", "data/warehouse", "platform/billing"]
+    reads = frozenset({"variables", "package_rules", "container_rules", "job_token"})
+    wanted = [Wanted(path, reads=reads) for path in paths]
+    api, stats = _prefetch(sandbox, wanted)
+    try:
+        assert (stats.graphql_projects, stats.queries_failed) == (3, 0)
+        for path in paths:
+            ref = find(api, path)
+            assert ref is not None and api.cache.get(ref.id, "package_protection_rules") is not MISSING
+            from_bulk = list_variables(api, f"/projects/{ref.id}", cache_id=ref.id)
+            api.cache.forget_facts(ref.id)
+            assert from_bulk == list_variables(api, f"/projects/{ref.id}")
     finally:
         api.close()
