@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from provisioner.gitlab.cache import RunCache
+from provisioner.gitlab.job_tokens import OWN
 from provisioner.gitlab.protection import BranchRule
 from provisioner.gitlab.registry import ContainerRule, PackageRule
 from provisioner.gitlab.runners import RunnerRecord
@@ -129,7 +130,9 @@ VARIABLES = Read(
 def _store_job_token(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     settings = node.get("ciCdSettings")
     if settings is not None and settings.get("inboundJobTokenScopeEnabled") is not None:
-        cache.put(project_id, "job_token_scope", {"inbound_enabled": settings["inboundJobTokenScopeEnabled"]})
+        # The project's own setting, not what GitLab enforces: an instance may enforce the allowlist for
+        # every project (GitLab 17.6+) and only REST says so (provisioner.gitlab.job_tokens).
+        cache.put(project_id, OWN, settings["inboundJobTokenScopeEnabled"])
     scope = node.get("ciJobTokenScope")
     if scope is None:
         return
