@@ -65,6 +65,9 @@ class GitLabApi:
     def head(self, path: str, **params: Any) -> Mapping[str, str] | None:
         return self.transport.head(path, **params)
 
+    def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
+        return self.transport.probe(path)
+
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         return self.transport.graphql(query, variables)
 

@@ -219,6 +219,17 @@ class Transport:
         except NotFound:
             return None
 
+    def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
+        """GET `path` once: its answer, its headers and the seconds it took (`provisioner doctor`)."""
+        with _mapped("GET", path):
+            started = time.perf_counter()
+            response = self._gl.http_request("get", path, obey_rate_limit=False)
+            seconds = time.perf_counter() - started
+            try:
+                return response.json(), dict(response.headers), seconds
+            except ValueError as exc:
+                raise gitlab.exceptions.GitlabParsingError("unparsable answer") from exc
+
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         with _mapped("POST", "/api/graphql"):
             return self._gl.http_post(

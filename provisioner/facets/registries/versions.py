@@ -18,7 +18,6 @@ from dataclasses import replace
 from provisioner import gitlab_versions
 from provisioner.facets.base import Requirement
 from provisioner.facets.registries.rules import package_rule_target
-from provisioner.gitlab.job_tokens import ENFORCE
 from provisioner.gitlab.registry import PACKAGE_LEVEL_FEATURE, PackageRule
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Registry
@@ -35,7 +34,6 @@ FEATURES = (
     DELETE_LEVEL,
     CONTAINER_RULES,
     GROUPS_ALLOWLIST,
-    ENFORCE,
 )
 
 LEVEL_KEY = "registry.package_registry_access_level"
