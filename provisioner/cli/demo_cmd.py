@@ -68,13 +68,20 @@ def register(app: typer.Typer) -> None:
         inventory: Annotated[Path, typer.Option("--inventory", "-i", help="The inventory file.")] = Path(
             "inventory.yaml"
         ),
+        gitlab_version: Annotated[
+            str, typer.Option(help="The GitLab version the sandbox serves (17.0 to 18.6).")
+        ] = "18.6",
+        edition: Annotated[str, typer.Option(help="ce or ee.")] = "ee",
     ) -> None:
         """Plan, apply and check the inventory against an embedded sandbox GitLab (seed: demo)."""
         from provisioner.sandbox import SandboxOptions, SandboxServer
 
         cwd = inventory.resolve().parent
-        with SandboxServer(SandboxOptions(seed="demo")) as server:
-            typer.secho(f"Sandbox GitLab (demo seed) at {server.url}", bold=True)
+        options = SandboxOptions(seed="demo", gitlab_version=gitlab_version, edition=edition)
+        with SandboxServer(options) as server:
+            typer.secho(
+                f"Sandbox GitLab {gitlab_version} {edition.upper()} (demo seed) at {server.url}", bold=True
+            )
             env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_TOKEN"))}
             env.update(
                 PROVISIONER_GITLAB_URL=server.url,
