@@ -70,7 +70,7 @@ def prefetch_details(
     stats = stats if stats is not None else PrefetchStats()
     if wanted:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
-            query_all(api, wanted, pool, stats)
+            query_all(api, wanted, pool, stats, workers)
     return stats
 
 

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioner.errors import GitLabError, ServerError, Unreachable
+from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import BLOBS, blobs_selection
 from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
@@ -73,20 +74,19 @@ class _Answer:
     outcome: str  # ok | too_complex | failed | unavailable
     again: tuple[Wanted, ...] = ()  # projects to ask again (failed: the whole batch; ok: timed out)
     timed_out: bool = False  # GitLab's own timeout: smaller queries from now on
+    answered: int = 0  # projects answered whole
 
 
 @dataclass
 class _Health:
-    """Whether GraphQL is still worth asking, and how many projects a query may carry."""
+    """Whether GraphQL is still worth asking in this step."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     answered: int = 0
     failed: int = 0
     off: bool = False
-    size: int = MAX_FULL_PATHS  # projects per query; fewer after GitLab's own timeout
-    aliases: int = ALIASES  # projects per query of their own files; fewer after a refusal
 
-    def record(self, answer: _Answer, piece: _Piece) -> None:
+    def record(self, answer: _Answer) -> None:
         with self.lock:
             if answer.outcome == "unavailable":
                 self.off = True
@@ -95,33 +95,60 @@ class _Health:
                 self.off = self.off or (self.failed >= 3 and self.failed > self.answered)
             elif answer.outcome == "ok":
                 self.answered += 1
-            elif piece.own_files:
-                self.aliases = max(1, min(self.aliases, len(piece.batch) // 2))
-            if answer.timed_out and not piece.own_files:
-                self.size = max(1, min(self.size, len(piece.batch) // 2))
 
 
-class _Layouts:
-    """How the reads are split into queries so that each stays under GitLab's complexity limit;
-    learned from the first refusal, shared by every batch of the same reads and number of files."""
+class _Learnt:
+    """What GitLab taught this run, kept from one window of projects to the next: how the reads are
+    split into queries under its complexity limit (learnt from the first refusal, per set of reads and
+    number of files), and how many projects a query may carry (after its own timeout, about as many as
+    it answered in time)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[Any, list[list[str]]] = {}
+        self._layouts: dict[Any, list[list[str]]] = {}
+        self.size = MAX_FULL_PATHS
+        self.aliases = ALIASES
 
-    def get(self, key: Any, reads: Sequence[str]) -> list[list[str]]:
+    def layout(self, key: Any, reads: Sequence[str]) -> list[list[str]]:
         with self._lock:
-            return [list(g) for g in self._known.get(key, [list(reads)])]
+            return [list(g) for g in self._layouts.get(key, [list(reads)])]
 
     def split(self, key: Any, reads: Sequence[str], group: Sequence[str]) -> list[list[str]]:
         with self._lock:
-            layout = self._known.get(key, [list(reads)])
+            layout = self._layouts.get(key, [list(reads)])
             if list(group) in layout and len(group) > 1:
                 half = len(group) // 2
                 at = layout.index(list(group))
                 layout[at : at + 1] = [list(group[:half]), list(group[half:])]
-                self._known[key] = layout
+                self._layouts[key] = layout
             return [list(g) for g in layout]
+
+    def record(self, answer: _Answer, piece: _Piece) -> None:
+        asked = len(piece.batch)
+        fits = max(1, answer.answered * 9 // 10 if answer.answered else asked // 2)
+        with self._lock:
+            if answer.outcome == "too_complex" and piece.own_files:
+                self.aliases = max(1, min(self.aliases, asked // 2))
+            elif answer.timed_out and piece.own_files:
+                self.aliases = min(self.aliases, fits)
+            elif answer.timed_out:
+                self.size = min(self.size, fits)
+
+
+class _Queue:
+    """The projects still to ask, by the reads they want, handed out as many at a time as a query
+    may carry now."""
+
+    def __init__(self, wanted: Sequence[Wanted]) -> None:
+        self._lock = threading.Lock()
+        self._left = [(reads, deque(members)) for reads, members in batches(wanted).items()]
+
+    def take(self, size: int) -> tuple[tuple[str, ...], list[Wanted]] | None:
+        with self._lock:
+            for reads, members in self._left:
+                if members:
+                    return reads, [members.popleft() for _ in range(min(size, len(members)))]
+            return None
 
 
 def batches(wanted: Sequence[Wanted]) -> dict[tuple[str, ...], list[Wanted]]:
@@ -144,35 +171,38 @@ def shared_files(batch: Sequence[Wanted]) -> tuple[tuple[Wanted, ...], tuple[Wan
 
 
 def query_all(
-    api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecutor, stats: GraphqlStats
+    api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecutor, stats: GraphqlStats, workers: int
 ) -> None:
     server = api.server()
-    layouts, health = _Layouts(), _Health()
+    learnt: _Learnt = cache.looked_up(api, "graphql", "learnt", _Learnt)
+    health, queue = _Health(), _Queue(wanted)
 
-    def run(job: tuple[tuple[str, ...], list[Wanted]]) -> None:
-        reads, members = job
-        while members and not health.off:
-            chunk, members = members[: health.size], members[health.size :]
+    def work(_: object = None, *, once: bool = False) -> None:
+        while not health.off and (taken := queue.take(learnt.size)) is not None:
+            reads, chunk = taken
             batch, own = shared_files(chunk) if BLOBS.name in reads else (tuple(chunk), ())
             names = tuple(r for r in reads if r != BLOBS.name or batch[0].blob_paths)
             key = (names, len(batch[0].blob_paths))
-            pending = layouts.get(key, names) if names else []
+            pending = learnt.layout(key, names) if names else []
             while pending and not health.off:
                 ask(_Piece(tuple(pending.pop(0)), batch), key, pending)
             while own and not health.off:
-                ask(_Piece((BLOBS.name,), own[: health.aliases], own_files=True), None, [])
-                own = own[health.aliases :]
+                ask(_Piece((BLOBS.name,), own[: learnt.aliases], own_files=True), None, [])
+                own = own[learnt.aliases :]
+            if once:
+                return
 
     def ask(piece: _Piece, key: Any, pending: list[list[str]]) -> None:
         if health.off:
             return
         answer = _query(api, server, piece, stats)
-        health.record(answer, piece)
+        health.record(answer)
+        learnt.record(answer, piece)
         batch = piece.batch
         half = len(batch) // 2
         if answer.outcome == "too_complex" and len(piece.reads) > 1:
             stats.queries_split += 1
-            layout = layouts.split(key, key[0], piece.reads)
+            layout = learnt.split(key, key[0], piece.reads)
             pending[:0] = [g for g in layout if set(g) <= set(piece.reads)]
         elif answer.outcome == "too_complex" and len(batch) > 1:
             # One read alone is too complex (many files): fewer projects per query.
@@ -191,14 +221,8 @@ def query_all(
             stats.projects_left += 1
             log.info("prefetch: GraphQL could not read %s; it is read over REST", batch[0].path)
 
-    jobs = [
-        (reads, members[i : i + MAX_FULL_PATHS])
-        for reads, members in batches(wanted).items()
-        for i in range(0, len(members), MAX_FULL_PATHS)
-    ]
-    if jobs:
-        run(jobs[0])  # alone first: a refusal for complexity is learnt once, not by every worker
-        list(pool.map(run, jobs[1:]))
+    work(once=True)  # alone first: what GitLab refuses is learnt once, not by every worker at once
+    list(pool.map(work, range(max(1, workers))))
 
 
 def _query(api: GitLabApi, server: Version, piece: _Piece, stats: GraphqlStats) -> _Answer:
@@ -241,8 +265,9 @@ def _query(api: GitLabApi, server: Version, piece: _Piece, stats: GraphqlStats) 
         answered.add(asked.path)
         stats.graphql_projects += 1
     if not timeouts:
-        return _Answer("ok")
-    return _Answer("ok", tuple(w for w in piece.batch if w.path not in answered), timed_out=True)
+        return _Answer("ok", answered=len(answered))
+    late_projects = tuple(w for w in piece.batch if w.path not in answered)
+    return _Answer("ok", late_projects, timed_out=True, answered=len(answered))
 
 
 def _nodes(piece: _Piece, data: Any) -> list[tuple[Any, Any]] | None:
