@@ -29,6 +29,9 @@ SERVED = ("17.0", "17.4", "17.10", "18.0", "18.6")
 """The versions the sandbox serves (`sandbox serve --gitlab-version`): the oldest self-managed release
 platform teams still run, each release that added a field the tool reads, and the newest."""
 
+SUPPORTED = ((17, 0), (19, 0))
+"""The releases the tool supports, from the first to before the second: 17.0 to 18.x, both editions."""
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+.]?(ee|ce|pre|rc\d*))?", re.IGNORECASE)
 
 
@@ -157,7 +160,12 @@ FEATURES: dict[str, Feature] = {
         ),
         _f("graphql:CiJobTokenScopeType.groupsAllowlist", "17.0", _JOB_TOKEN_MD + " (GraphQL: same release)"),
         _f("graphql:CiJobTokenScopeType.groupsAllowlistCount", "17.0", _JOB_TOKEN_MD + " (unverified)"),
-        _f("setting:enforce_ci_inbound_job_token_scope_enabled", "17.6", _ENFORCE),
+        _f(
+            "setting:enforce_ci_inbound_job_token_scope_enabled",
+            "17.6",
+            _ENFORCE,
+            note="on by default from 18.0: no project's job token scope can then be turned off",
+        ),
         _f("behaviour:job_token_allowlist_enforced_by_default", "18.0", _ENFORCE_DEFAULT),
         # -- registry protection rules -----------------------------------------------------------
         *(

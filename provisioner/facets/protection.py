@@ -6,6 +6,8 @@ or `main` is protected (GitLab protects names, existing or not). A change of for
 place; a change of levels is a delete and a create, because GitLab CE cannot patch levels (see
 `provisioner.gitlab.protection`): the branch is unprotected for the moment between the two requests.
 Protected tags have no update at all. Protected refs the inventory does not name are reported only.
+Unprotect levels are the Enterprise Edition's: on the Community Edition they are said to need it, and
+the rest of the rule is managed without them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import GitLabError, Unobservable
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    PlanOptions,
+    Requirement,
+    lacking,
+    unsupported_keys,
+)
 from provisioner.facets.protection_current import (
     ProtectionState,
     describe_protection,
@@ -28,12 +38,14 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.protection import BranchRule, TagRule
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef, TargetKind
 
 _LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 _BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
+UNPROTECT = "rest:ProtectedBranch.unprotect_access_levels"
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,36 @@ class ObservedProtection:
     default_branch: str
     branches: tuple[BranchRule, ...] = ()
     tags: tuple[TagRule, ...] = ()
+    server: Version | None = None  # None: not known, everything is taken to exist
+
+
+def protection_requirements(config: Protection) -> tuple[Requirement, ...]:
+    named = [("default branch", "default_branch", config.default_branch)]
+    named += [(f'protected branch "{n}"', f"branches.{n}", rule) for n, rule in config.branches.items()]
+    return tuple(
+        Requirement(target, f"protection.{key}.unprotect_access_level", UNPROTECT)
+        for target, key, rule in named
+        if rule is not None and rule.unprotect_access_level is not None
+    )
+
+
+def honourable(config: Protection, cannot: frozenset[str]) -> Protection:
+    """`config` without the unprotect levels this GitLab does not have."""
+
+    def without(key: str, rule: BranchProtection) -> BranchProtection:
+        if f"protection.{key}.unprotect_access_level" not in cannot:
+            return rule
+        return rule.model_copy(update={"unprotect_access_level": None})
+
+    if not cannot:
+        return config
+    default = config.default_branch
+    return config.model_copy(
+        update={
+            "default_branch": None if default is None else without("default_branch", default),
+            "branches": {n: without(f"branches.{n}", rule) for n, rule in config.branches.items()},
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +119,7 @@ def observe_protection(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -
         api_protection.protected_branches(api, project.id) if wanted_branches(config, default_branch) else []
     )
     tags = api_protection.protected_tags(api, project.id) if config.tags else []
-    return ObservedProtection(default_branch, tuple(branches), tuple(tags))
+    return ObservedProtection(default_branch, tuple(branches), tuple(tags), api.server())
 
 
 def diff_protection(facet: str, config: Protection, observed: ObservedProtection) -> list[Change]:
@@ -210,6 +252,11 @@ class ProjectProtection(FacetDefaults):
     kind = TargetKind.PROJECT
     section = "protection"
     schema = Protection
+    features = (UNPROTECT,)
+
+    def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
+        config = spec.config.protection
+        return () if config is None else protection_requirements(config)
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.protection
@@ -220,7 +267,9 @@ class ProjectProtection(FacetDefaults):
 
     def diff(self, spec: ProjectSpec, observed: ObservedProtection, options: PlanOptions) -> list[Change]:
         assert spec.config.protection is not None
-        return diff_protection(self.name, spec.config.protection, observed)
+        asked = self.requirements(spec)
+        config = honourable(spec.config.protection, unsupported_keys(asked, observed.server))
+        return [*lacking(self.name, asked, observed.server), *diff_protection(self.name, config, observed)]
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext

@@ -9,6 +9,10 @@
   existing one has its tags and flags updated in place.
 - Assigned runners the inventory does not name are reported, and unassigned only with `prune`.
   GitLab refuses to unassign a runner from the project that owns it; such a runner stays a notice.
+  With `prune` the assigned runners are read over REST, never from bulk reads: GraphQL leaves out the
+  runners the token may not read, and the owner project of a runner it may read but whose owner it
+  may not (`ownerProject: null`) [G:app/graphql/types/ci/runner_type.rb `authorize :read_runner`],
+  so a runner to unassign could go unseen, or pass for this project's own.
 """
 
 from __future__ import annotations
@@ -366,7 +370,7 @@ class ProjectRunners(FacetDefaults):
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
         config = spec.config.runners
-        if config is not None and (config.assign or config.create or config.prune):
+        if config is not None and (config.assign or config.create) and not config.prune:
             return BulkReads(frozenset({graphql_reads.RUNNERS.name}))
         return BulkReads()
 

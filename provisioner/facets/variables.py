@@ -3,16 +3,26 @@
 Identity is key plus environment scope. Values are compared in memory and never shown: a change to
 a sensitive variable reads `value: (sensitive)`. Hidden variables read back `value: null`, so they are
 compared on metadata only and their value is rewritten only with --rotate. GitLab cannot hide or
-unhide an existing variable, so such a change replaces it (delete, then create).
+unhide an existing variable, so such a change replaces it (delete, then create). Before GitLab 17.4
+there are no hidden variables: one the inventory hides is said to need 17.4 and left alone (never
+written readable instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    PlanOptions,
+    Requirement,
+    lacking,
+    unsupported_keys,
+)
 from provisioner.facets.variables_entry import variable_note, variables_entry
 from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import variables as api_variables
@@ -20,12 +30,20 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.variables import VariableRecord
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
 from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
 from provisioner.secrets import Secret
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
+HIDDEN = "rest:Variable.hidden"
+
+
+@dataclass(frozen=True)
+class ObservedVariables:
+    records: tuple[VariableRecord, ...]
+    server: Version | None = None  # None: not known, everything is taken to exist
 
 
 @dataclass(frozen=True)
@@ -43,10 +61,13 @@ def diff_variables(
     *,
     prune: bool,
     options: PlanOptions,
+    left_alone: Collection[tuple[str, str]] = (),
 ) -> list[Change]:
-    have = {v.identity: v for v in observed}
+    """`left_alone`: identities the inventory names but this GitLab cannot store as asked: neither
+    compared nor reported as unmanaged."""
+    have = {v.identity: v for v in observed if v.identity not in left_alone}
     changes: list[Change] = []
-    wanted = {v.identity: v for v in desired}
+    wanted = {v.identity: v for v in desired if v.identity not in left_alone}
     for identity, want in sorted(wanted.items()):
         changes.extend(_compare(facet, want, have.get(identity), options))
     for identity, record in sorted(have.items()):
@@ -136,6 +157,38 @@ def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
     return shown
 
 
+def hidden_requirements(section: str, desired: Iterable[ResolvedVariable]) -> tuple[Requirement, ...]:
+    return tuple(
+        Requirement(_target(v.key, v.environment_scope), _key(section, v), HIDDEN)
+        for v in desired
+        if v.hidden
+    )
+
+
+def _key(section: str, v: ResolvedVariable) -> str:
+    scope = "" if v.environment_scope == "*" else f"[{v.environment_scope}]"
+    return f"{section}.{v.key}{scope}.hidden"
+
+
+def diff_versioned(
+    facet: str,
+    section: str,
+    desired: Sequence[ResolvedVariable],
+    observed: ObservedVariables,
+    *,
+    prune: bool,
+    options: PlanOptions,
+) -> list[Change]:
+    """What this GitLab cannot store (hidden variables before 17.4) said once, the rest compared."""
+    asked = hidden_requirements(section, desired)
+    cannot = unsupported_keys(asked, observed.server)
+    left_alone = {v.identity for v in desired if _key(section, v) in cannot}
+    changes = diff_variables(
+        facet, desired, observed.records, prune=prune, options=options, left_alone=left_alone
+    )
+    return [*lacking(facet, asked, observed.server), *changes]
+
+
 def apply_variables(
     api: GitLabApi, owner: str, changes: Sequence[Change], cache_id: int | None = None
 ) -> None:
@@ -187,17 +240,27 @@ class ProjectVariables(FacetDefaults):
     kind = TargetKind.PROJECT
     section = "variables"
     schema = Variables
+    features = (HIDDEN,)
 
     def wants(self, spec: ProjectSpec) -> bool:
         return bool(spec.variables) or spec.config.variables.prune
 
-    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> list[VariableRecord]:
-        require_maintainer(project)  # GitLab answers a bare 403 otherwise
-        return api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
+    def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
+        return hidden_requirements(self.section, spec.variables)
 
-    def diff(self, spec: ProjectSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
-        return diff_variables(
-            self.name, spec.variables, observed, prune=spec.config.variables.prune, options=options
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedVariables:
+        require_maintainer(project)  # GitLab answers a bare 403 otherwise
+        records = api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
+        return ObservedVariables(tuple(records), api.server())
+
+    def diff(self, spec: ProjectSpec, observed: ObservedVariables, options: PlanOptions) -> list[Change]:
+        return diff_versioned(
+            self.name,
+            self.section,
+            spec.variables,
+            observed,
+            prune=spec.config.variables.prune,
+            options=options,
         )
 
     def apply(
@@ -222,15 +285,23 @@ class GroupVariables(FacetDefaults):
     kind = TargetKind.GROUP
     section = "group_variables"
     schema = Variables
+    features = (HIDDEN,)
 
     def wants(self, spec: GroupSpec) -> bool:
         return bool(spec.variables) or spec.prune
 
-    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> list[VariableRecord]:
-        return api_variables.list_variables(api, f"/groups/{group.id}")
+    def requirements(self, spec: GroupSpec) -> tuple[Requirement, ...]:
+        return hidden_requirements(self.section, spec.variables)
 
-    def diff(self, spec: GroupSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
-        return diff_variables(self.name, spec.variables, observed, prune=spec.prune, options=options)
+    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> ObservedVariables:
+        return ObservedVariables(
+            tuple(api_variables.list_variables(api, f"/groups/{group.id}")), api.server()
+        )
+
+    def diff(self, spec: GroupSpec, observed: ObservedVariables, options: PlanOptions) -> list[Change]:
+        return diff_versioned(
+            self.name, self.section, spec.variables, observed, prune=spec.prune, options=options
+        )
 
     def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
         apply_variables(api, f"/groups/{group.id}", changes)

@@ -20,6 +20,7 @@ import json
 import random
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -250,6 +251,17 @@ class Transport:
                 return dict(self._gl.http_head(path, query_data=params, obey_rate_limit=False))
         except NotFound:
             return None
+
+    def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
+        """GET `path` once: its answer, its headers and the seconds it took (`provisioner doctor`)."""
+        with _mapped("GET", path):
+            started = time.perf_counter()
+            response = self._gl.http_request("get", path, obey_rate_limit=False)
+            seconds = time.perf_counter() - started
+            try:
+                return response.json(), dict(response.headers), seconds
+            except ValueError as exc:
+                raise gitlab.exceptions.GitlabParsingError("unparsable answer") from exc
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         with _mapped("POST", "/api/graphql"):

@@ -121,3 +121,29 @@ def test_a_runner_id_the_token_may_not_see_is_one_problem(world: World):
         [spec("data/reports", runners=Runners(assign=[RunnerSelector(id=3)]))], token=maintainer
     )
     assert problems(result) == ["runners: no project runner this token can see matches id 3"]
+
+
+def test_prune_rests_on_rest_where_graphql_hides_a_runners_owner(world: World):
+    """GraphQL authorises each node: a runner this Maintainer may read (it is assigned to billing) whose
+    owner project it may not read shows `ownerProject: null` [G:app/graphql/types/ci/runner_type.rb,
+    app/policies/project_policy.rb], which reads as billing's own runner, one GitLab refuses to
+    unassign. REST lists the runner's projects, the owner first [G:lib/api/entities/ci/runner_details.rb]:
+    pruning decides on that, and unassigns it."""
+    group = world.request("POST", "/groups", json={"name": "Elsewhere", "path": "elsewhere"})
+    owner = world.request("POST", "/projects", json={"name": "owner", "namespace_id": group["id"]})
+    foreign = world.request(
+        "POST",
+        "/user/runners",
+        json={"runner_type": "project_type", "project_id": owner["id"], "description": "foreign"},
+    )
+    world.request("POST", f"/projects/{world.project_id(BILLING)}/runners", json={"runner_id": foreign["id"]})
+    maintainer = world.user_with_token("maintainer", ["api"], 40, "platform")
+    config = spec(
+        BILLING, runners=Runners(assign=[RunnerSelector(description="platform-docker")], prune=True)
+    )
+
+    result = world.run([config], "apply", token=maintainer)
+
+    assert problems(result) == []
+    assert applied(result) == [("delete", f'runner assignment "foreign" (#{foreign["id"]})')]
+    assert [r["description"] for r in runners_of(world, BILLING)] == ["platform-docker"]
