@@ -4,12 +4,15 @@ Identity is key plus environment scope. Values are compared in memory and never 
 a sensitive variable reads `value: (sensitive)`. Hidden variables read back `value: null`, so they are
 compared on metadata only and their value is rewritten only with --rotate. GitLab cannot hide or
 unhide an existing variable, so such a change replaces it (delete, then create).
+
+Metadata the inventory leaves out (a description a team wrote in GitLab, `protected`, ...) is GitLab's:
+compared and written only when the variable is created, kept as it is by an update or a replacement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
@@ -77,7 +80,7 @@ def _compare(
                 )
             ]
         return [Change(facet, target, Action.CREATE, after=_shown(want), payload=_Plan(want, None))]
-    if want.hidden != have.hidden:
+    if "hidden" in want.given and want.hidden != have.hidden:
         # GitLab cannot hide or unhide an existing variable: replace it (needs a value to write).
         if want.value is None:
             return [
@@ -102,7 +105,7 @@ def _compare(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name in _METADATA:
-        if getattr(want, name) != getattr(have, name):
+        if name in want.given and getattr(want, name) != getattr(have, name):
             before[name], after[name] = getattr(have, name), getattr(want, name)
     if _value_differs(want, have, options):
         sensitive = want.sensitive or have.masked or have.hidden
@@ -144,14 +147,21 @@ def apply_variables(
         if change.action in (Action.DELETE, Action.REPLACE) and plan.have is not None:
             api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope, cache_id)
         if change.action in (Action.CREATE, Action.REPLACE) and plan.want is not None:
-            api_variables.create(api, owner, _body(plan.want, creating=True), cache_id)
+            api_variables.create(api, owner, _body(_kept(plan.want, plan.have), creating=True), cache_id)
         elif change.action is Action.UPDATE and plan.want is not None:
             data = _body(plan.want, creating=False)
             api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data, cache_id)
 
 
+def _kept(want: ResolvedVariable, have: VariableRecord | None) -> ResolvedVariable:
+    """What a replacement writes: the inventory's metadata, and GitLab's where the inventory says none."""
+    if have is None:
+        return want
+    return replace(want, **{name: getattr(have, name) for name in _METADATA if name not in want.given})
+
+
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
-    return api_variables.body(
+    data = api_variables.body(
         want.key,
         want.value,
         environment_scope=want.environment_scope,
@@ -163,6 +173,11 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
         description=want.description,
         creating=creating,
     )
+    if creating:
+        return data
+    # An update sends only what the inventory says: GitLab keeps every attribute a PUT leaves out
+    # [G:lib/api/ci/variables.rb, `declared_params(include_missing: false)`].
+    return {name: value for name, value in data.items() if name not in _METADATA or name in want.given}
 
 
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:

@@ -3,7 +3,9 @@
 Field docstrings are the documentation: they feed the exported JSON Schema (`provisioner schema`) and
 editors' completion. Every model forbids unknown keys; the loader turns pydantic's errors into
 `file:line:column: field: message` with a did-you-mean. A field left out (or set to null in a more
-specific layer) is not managed: the tool neither reads nor writes it.
+specific layer) is not managed: the tool neither reads nor writes it. A default below is what the
+tool writes when it creates the thing (a variable, a runner, a protected branch or tag); it is never
+compared with what exists (the facets compare `model_fields_set`, what the inventory wrote).
 """
 
 from __future__ import annotations
@@ -284,7 +286,8 @@ class ProjectRunner(_Model):
     access_level: Literal["not_protected", "ref_protected"] = "not_protected"
     maximum_timeout: Annotated[int, Field(ge=600)] | None = None
     """Seconds; at least 10 minutes. Left out: not managed."""
-    maintenance_note: Annotated[str, Field(max_length=1024)] | None = None
+    maintenance_note: Annotated[str, Field(max_length=980)] | None = None
+    """GitLab keeps 1,024 characters; the tool adds a line (44) that marks the runners it creates."""
     token: TokenStore = TokenStore()
 
 
