@@ -78,6 +78,7 @@ class Confirmed:
         self.kind = facet.kind
         self.section = facet.section
         self.schema = facet.schema
+        self.write_role = facet.write_role
         self._options = options
 
     def wants(self, spec: Any) -> bool:

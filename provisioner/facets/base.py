@@ -28,7 +28,7 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Sections
-from provisioner.model import Action, Change, TargetKind, TargetRef
+from provisioner.model import Action, Change, Role, TargetKind, TargetRef
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -92,6 +92,12 @@ class Facet(Protocol[ObservedT]):
 
     @property
     def schema(self) -> type[BaseModel] | None: ...
+
+    @property
+    def write_role(self) -> Role:
+        """The lowest role on a target with which `apply` can make every change this facet plans.
+        A target the token's role falls short of for any facet its inventory configures is skipped
+        whole, before anything is written to it (engine.worker)."""
 
     def wants(self, spec: Any) -> bool:
         """Whether the inventory configures this facet for the target at all."""

@@ -32,7 +32,7 @@ from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.protection import BranchRule, TagRule
 from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 _LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 _BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
@@ -217,6 +217,8 @@ class ProjectProtection(FacetDefaults):
     name = "protection"
     kind = TargetKind.PROJECT
     section = "protection"
+    # admin_protected_branch, manage_protected_tags: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Protection
 
     def wants(self, spec: ProjectSpec) -> bool:

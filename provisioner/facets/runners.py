@@ -28,7 +28,7 @@ from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.runners import RunnerRecord, Verification
 from provisioner.inventory.schema import Runners, RunnerSelector
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,7 @@ def _matches(
     )
 
 
-def diff_runners(
-    facet: str, project_path: str, config: Runners, observed: ObservedRunners, *, rotate: bool = False
-) -> list[Change]:
+def diff_runners(facet: str, project_path: str, config: Runners, observed: ObservedRunners) -> list[Change]:
     changes = _toggle_changes(facet, config, observed)
     assigned = {r.id: r for r in observed.assigned}
     managed: set[int] = set()
@@ -130,7 +128,6 @@ def diff_runners(
             same,
             lost_token=want.description in observed.lost_tokens,
             stored=observed.stored_tokens.get(want.description),
-            rotate=rotate,
         )
     for selection in observed.selections:
         chosen = selection.matches[0]
@@ -237,6 +234,7 @@ class ProjectRunners(FacetDefaults):
     name = "runners"
     kind = TargetKind.PROJECT
     section = "runners"
+    write_role = Role.MAINTAINER  # admin_runner, create_runner [G:app/policies/project_policy.rb]
     schema = Runners
 
     def wants(self, spec: ProjectSpec) -> bool:
@@ -264,7 +262,7 @@ class ProjectRunners(FacetDefaults):
 
     def diff(self, spec: ProjectSpec, observed: ObservedRunners, options: PlanOptions) -> list[Change]:
         assert spec.config.runners is not None
-        return diff_runners(self.name, spec.path, spec.config.runners, observed, rotate=options.rotate)
+        return diff_runners(self.name, spec.path, spec.config.runners, observed)
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext

@@ -5,10 +5,9 @@ POST /user/runners, marked as the tool's (`gitlab.runners.MARK`), its one-time t
 
 The token kept in the store is checked (`POST /runners/verify`) whenever the runner exists:
 - it authenticates one of the runners with this description: that one is kept;
-- it no longer authenticates (403: a concurrent run or a person reset or removed its runner): the
-  kept runner gets a new token, stored, when no runner process has used it yet; one that has talked
-  to GitLab is someone's, so its token is reset only with `apply --rotate` (the runner then needs
-  the new token), and until then the plan says so.
+- it no longer authenticates (403: a concurrent run removed its runner, a person reset the token by
+  hand): the kept runner gets a new token, stored (the plan shows it: a runner process registered
+  with the old token needs the new one).
 Runners with the same description beyond the kept one are duplicates. One the tool created (marked)
 whose token nobody holds (it never contacted GitLab) is removed: two runs that created it at once
 leave one. Any other is reported, for a person to delete.
@@ -82,7 +81,6 @@ def created_changes(
     *,
     lost_token: bool,
     stored: Verification | None,
-    rotate: bool,
 ) -> list[Change]:
     """`same`: the project's runners with this description, oldest first. `stored`: what GitLab says
     of the token the store holds (None: no token could be read there, as in a CI job running check)."""
@@ -100,18 +98,13 @@ def created_changes(
     changes += [
         _duplicate(facet, d, kept, removable=token_lost or held is not None) for d in same if d != kept
     ]
-    if lost_token:
-        reason = "lost: the run that created the runner stopped before keeping it"
-        changes.append(_reset(facet, target, kept, reason, want.token, keyring))
-    elif token_lost and (rotate or not kept.contacted):
-        reason = "does not authenticate the runner (POST /runners/verify: 403)"
-        changes.append(_reset(facet, target, kept, reason, want.token, keyring))
-    elif token_lost:
-        note = (
-            f"the stored token does not authenticate runner #{kept.id}, which has talked to GitLab (in use "
-            "with another token?): apply --rotate gives it a new one, which that runner then needs"
+    if token_lost:
+        reason = (
+            "lost: the run that created the runner stopped before keeping it"
+            if lost_token
+            else f"does not authenticate runner #{kept.id} (POST /runners/verify: 403)"
         )
-        changes.append(Change(facet, f"{target} token", Action.UNMANAGED, after={"note": note}))
+        changes.append(_reset(facet, target, kept, reason, want.token, keyring))
     return changes
 
 

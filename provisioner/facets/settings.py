@@ -19,7 +19,7 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.inventory.schema import Settings
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 
 def desired_settings(spec: ProjectSpec) -> dict[str, Any]:
@@ -72,6 +72,7 @@ class ProjectSettings(FacetDefaults):
     name = "settings"
     kind = TargetKind.PROJECT
     section = "settings"
+    write_role = Role.MAINTAINER  # PUT /projects/:id: admin_project [G:app/policies/project_policy.rb]
     schema = Settings
 
     def wants(self, spec: ProjectSpec) -> bool:

@@ -25,7 +25,7 @@ from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.variables import VariableRecord
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
-from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
+from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, Role, TargetKind
 from provisioner.secrets import Secret
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
@@ -201,6 +201,8 @@ class ProjectVariables(FacetDefaults):
     name = "variables"
     kind = TargetKind.PROJECT
     section = "variables"
+    # admin_cicd_variables [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Variables
 
     def wants(self, spec: ProjectSpec) -> bool:
@@ -236,6 +238,8 @@ class GroupVariables(FacetDefaults):
     name = "group_variables"
     kind = TargetKind.GROUP
     section = "group_variables"
+    # admin_cicd_variables, which a group gives its Owners [G:app/policies/group_policy.rb]
+    write_role = Role.OWNER
     schema = Variables
 
     def wants(self, spec: GroupSpec) -> bool:

@@ -169,10 +169,10 @@ def test_schema_rejects_duplicate_runner_descriptions():
 MARKED = with_mark(None)
 
 
-def diff_stored(obs: ObservedRunners, stored: Verification | None, *, rotate: bool = False):
+def diff_stored(obs: ObservedRunners, stored: Verification | None):
     config = Runners(create=[ProjectRunner(description="docker")])
     verified = {} if stored is None else {"docker": stored}
-    return diff_runners("runners", "grp/app", config, replace(obs, stored_tokens=verified), rotate=rotate)
+    return diff_runners("runners", "grp/app", config, replace(obs, stored_tokens=verified))
 
 
 def test_a_marked_duplicate_whose_token_nobody_holds_is_removed_and_the_held_one_kept():
@@ -203,15 +203,6 @@ def test_a_stored_token_that_no_longer_verifies_is_reset_and_kept():
     assert actions(diff_stored(observed(runner(3)), Verification(valid=True, runner_id=99))) == actions(
         changes
     )
-
-
-def test_a_runner_in_use_gets_a_new_token_only_with_rotate():
-    obs = observed(runner(3, contacted=True))
-    (notice,) = diff_stored(obs, Verification(valid=False))
-    assert notice.action is Action.UNMANAGED and "--rotate" in notice.after["note"]
-    assert actions(diff_stored(obs, Verification(valid=False), rotate=True)) == [
-        (Action.UPDATE, 'runner "docker" token')
-    ]
 
 
 def test_the_mark_is_the_tools_and_a_note_is_compared_without_it():

@@ -29,7 +29,7 @@ from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.registry import ContainerRule, PackageRule
 from provisioner.inventory.schema import Registry
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Change, ProjectRef, TargetKind
+from provisioner.model import Change, ProjectRef, Role, TargetKind
 
 
 class NeedsRotate(ProvisionerError):
@@ -122,6 +122,8 @@ class ProjectRegistry(FacetDefaults):
     name = "registry"
     kind = TargetKind.PROJECT
     section = "registry"
+    # admin_project, manage_deploy_tokens, admin_package: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Registry
 
     def wants(self, spec: ProjectSpec) -> bool:
