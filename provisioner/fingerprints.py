@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from provisioner import secrets
+from provisioner.config import state_dir
 from provisioner.errors import ConfigError
 from provisioner.inventory.spec import ProjectSpec, ResolvedVariable, TargetSpec
 from provisioner.secrets import Secret
@@ -31,8 +32,7 @@ MIN_KEY = 32  # characters of PROVISIONER_PLAN_KEY: a key, not a password
 
 
 def key_file() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
-    return Path(state, "provisioner", "plan.key")
+    return state_dir() / "plan.key"
 
 
 def plan_key() -> bytes:
@@ -125,7 +125,7 @@ def _read_key(path: Path) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.getuid():
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_uid != os.geteuid():
             raise ConfigError(
                 f"the plan key {path} must be a file of yours that only you can read (chmod 600)"
             )

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from provisioner.config import state_dir
 from provisioner.errors import ConfigError, ProvisionerError
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Holder:
         try:
             user = getpass.getuser()
         except (KeyError, OSError):  # no name for this uid (a container)
-            user = str(os.getuid())
+            user = str(os.geteuid())
         since = datetime.now(UTC).isoformat(timespec="seconds")
         return cls(socket.gethostname(), os.getpid(), user, since)
 
@@ -79,7 +80,13 @@ def held(
 ) -> Iterator[Holder]:
     """Hold the lock at `path` for the block. Taken: raises `Locked` naming the holder, or with
     `wait` says so through `waiting` and waits for it."""
-    fd = _open(path)
+    try:
+        fd = _open(path)
+    except _ReadOnly:
+        # A read-only checkout: the lock is this user's alone then, in the state folder.
+        log.info("run lock: %s cannot be written; using one in %s", path.parent, state_dir())
+        path = state_dir() / "locks" / path.name
+        fd = _open(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -104,11 +111,15 @@ def held(
         os.close(fd)  # releases the lock
 
 
+class _ReadOnly(ConfigError):
+    """The lock's folder cannot be written (and holds no lock file)."""
+
+
 def _open(path: Path) -> int:
     """The lock file, created 0600 if missing; never through a symbolic link."""
     folder = path.parent
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if folder.is_symlink():
             raise ConfigError(f"{folder} is a symbolic link: the run lock is not written through it")
         flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -117,12 +128,28 @@ def _open(path: Path) -> int:
         except FileExistsError:
             fd = os.open(path, flags)
     except OSError as exc:
-        reason = "a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
-        raise ConfigError(f"cannot open the run lock {path}: {reason}") from None
+        raise _refusal(path, exc) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise ConfigError(f"the run lock {path} is not a regular file")
     return fd
+
+
+def _refusal(path: Path, exc: OSError) -> ConfigError:
+    if exc.errno == errno.ELOOP:
+        return ConfigError(f"the run lock {path} is a symbolic link: it is not written through it")
+    try:
+        owner = path.lstat().st_uid
+    except OSError:  # no lock file: the folder cannot be written
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return _ReadOnly(f"cannot create the run lock {path}: {exc.strerror}")
+        return ConfigError(f"cannot create the run lock {path}: {exc.strerror}")
+    if owner != os.geteuid():
+        return ConfigError(
+            f"the run lock {path} is another user's (uid {owner}): only one person's apply of an inventory "
+            "runs at a time; run it as that user, or remove the file once no apply of theirs is running"
+        )
+    return ConfigError(f"cannot open the run lock {path}: {exc.strerror}")
 
 
 def _read(fd: int) -> Holder | None:

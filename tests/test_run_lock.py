@@ -3,13 +3,17 @@ lock taken over and said; never written through a link."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import socket
 import stat
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,3 +98,55 @@ def test_the_lock_is_never_written_through_a_link(lock: Path, tmp_path: Path):
     with pytest.raises(ConfigError, match="symbolic link"), run_lock.held(lock):
         pass
     assert list(elsewhere.iterdir()) == []
+
+
+NOBODY = 65534
+
+
+@contextlib.contextmanager
+def as_nobody() -> Iterator[None]:
+    """This process as another user, for what permissions decide (root writes anywhere)."""
+    os.setegid(NOBODY)
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A folder both root and nobody can reach (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="provisioner-lock-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acts as another user")
+def test_a_read_only_checkout_keeps_its_lock_in_the_state_folder(
+    shared: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (shared / "inventory.yaml").write_text("version: 1\n")  # root's: nobody cannot write next to it
+    state = shared / "state"
+    state.mkdir()
+    os.chown(state, NOBODY, NOBODY)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    path = run_lock.lock_path(shared / "inventory.yaml", "https://gitlab.example.com")
+    with as_nobody(), run_lock.held(path):
+        assert (state / "provisioner" / "locks" / path.name).is_file()
+        with pytest.raises(run_lock.Locked), run_lock.held(path):
+            pass
+    assert not path.parent.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acts as another user")
+def test_another_users_lock_is_said_to_be_theirs(shared: Path):
+    (shared / "inventory.yaml").write_text("version: 1\n")
+    path = run_lock.lock_path(shared / "inventory.yaml", "https://gitlab.example.com")
+    with run_lock.held(path):
+        pass  # root's now, 0600
+    path.parent.chmod(0o755)
+    with as_nobody(), pytest.raises(ConfigError, match=r"is another user's \(uid 0\)"), run_lock.held(path):
+        pass

@@ -258,6 +258,8 @@ def _apply(
         saved_plan.check_inputs(saved, targets, common.settings(url).gitlab_url, sel.inventory.digest)
         options = saved.options
         now, _ = run("plan", options=options, quiet=True)
+        if now.interrupted:
+            common.fail("interrupted while checking the plan; nothing was written", common.EXIT_INTERRUPTED)
         saved_plan.check_changes(saved, now)  # refused whole, before anything is written
         expected = saved.expected
     elif not yes:

@@ -97,7 +97,9 @@ def check_inputs(saved: SavedPlan, targets: Sequence[TargetSpec], gitlab_url: st
     if missing:
         saved.refuse(f"it does not cover {', '.join(missing[:5])}")
     recorded = data.get("secrets") or {}
-    if not recorded and not fingerprints.any_secret(targets):
+    if not recorded:
+        if fingerprints.any_secret(targets):
+            saved.refuse("it records no fingerprints of the secret values (an older provisioner made it)")
         return
     key = fingerprints.plan_key()
     if recorded.get("key_id") != fingerprints.key_id(key):

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from provisioner.engine import access
 from provisioner.errors import (
     Forbidden,
     GitLabError,
@@ -25,10 +26,9 @@ from provisioner.errors import (
     Unobservable,
 )
 from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
-from provisioner.gitlab import permissions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import TargetSpec
-from provisioner.model import Change, Problem, ProblemKind, ProjectResult, Role, TargetRef
+from provisioner.model import Change, Problem, ProblemKind, ProjectResult, TargetRef
 from provisioner.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,10 @@ def _converge(
         # A plan keeps one problem per facet (check's JUnit has a case per facet); apply says a cause once.
         said = collapse(planned.problems) if job.apply else tuple(planned.problems)
         return ProjectResult(spec.name, tuple(planned.changes), problems=said, facets=tuple(planned.facets))
-    refused = _role_falls_short(api, ref, spec, job)
+    try:
+        refused = access.role_falls_short(api, ref, spec, job.facets)
+    except GitLabError as exc:
+        refused = problem_from(spec.name, None, exc)
     if refused is not None:
         return ProjectResult(
             spec.name, tuple(planned.changes), problems=(refused,), facets=tuple(planned.facets)
@@ -167,27 +170,6 @@ def _converge(
         problems=collapse(planned.problems + problems + verify_problems),
         facets=tuple(planned.facets),
     )
-
-
-def _role_falls_short(api: GitLabApi, ref: TargetRef, spec: TargetSpec, job: Job) -> Problem | None:
-    """Before the first write: a target the token cannot fully manage is skipped whole, so that no
-    facet writes while the others cannot (files committed, every setting refused). The role each
-    facet the inventory configures here needs is the facet's `write_role`."""
-    try:
-        have = permissions.role_on(api, ref)
-    except GitLabError as exc:
-        return problem_from(spec.name, None, exc)
-    short: dict[Role, list[str]] = {}
-    for facet in job.facets:
-        if have is not None and have < facet.write_role and facet.wants(spec):
-            short.setdefault(Role(facet.write_role), []).append(facet.name)
-    if have is None or not short:
-        return None
-    needs = "; ".join(
-        f"{', '.join(names)} need {role.title} or higher" for role, names in sorted(short.items())
-    )
-    message = f"skipped, nothing written: the token has the {permissions.role_name(have)} role here; {needs}"
-    return Problem(spec.name, None, message, ProblemKind.PERMISSION)
 
 
 def _public(changes: Sequence[Change]) -> list[dict[str, Any]]:
