@@ -18,13 +18,12 @@ import os
 import secrets as random
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from provisioner import secrets
 from provisioner.config import state_dir
 from provisioner.errors import ConfigError
-from provisioner.inventory.spec import ProjectSpec, ResolvedVariable, TargetSpec
 from provisioner.secrets import Secret
 
 KEY_ENV = "PROVISIONER_PLAN_KEY"
@@ -53,47 +52,30 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"provisioner plan key", hashlib.sha256).hexdigest()[:16]
 
 
-def any_secret(targets: Sequence[TargetSpec]) -> bool:
-    return any(isinstance(v.value, Secret) for target in targets for v in target.variables)
-
-
-def of_targets(key: bytes, targets: Sequence[TargetSpec]) -> dict[str, dict[str, str]]:
-    """By target name, by field (`variables.PYPI_TOKEN`, `group_variables.X [production]`): the
-    fingerprint of each secret value the target's plan relies on. Targets without any are left out."""
-    found: dict[str, dict[str, str]] = {}
-    for target in targets:
-        section = "variables" if isinstance(target, ProjectSpec) else "group_variables"
-        prints = {
-            field_name(section, v): _fingerprint(key, v.value.reveal())
-            for v in target.variables
-            if isinstance(v.value, Secret)
-        }
-        if prints:
-            found[target.name] = prints
-    return found
+def of_values(key: bytes, values: Mapping[str, Mapping[str, Secret]]) -> dict[str, dict[str, str]]:
+    """By target, by field: the fingerprint of each secret value."""
+    return {
+        target: {field: _fingerprint(key, value.reveal()) for field, value in fields.items()}
+        for target, fields in values.items()
+        if fields
+    }
 
 
 def changed(
-    key: bytes, targets: Sequence[TargetSpec], recorded: Mapping[str, Mapping[str, str]]
+    key: bytes, values: Mapping[str, Mapping[str, Secret]], recorded: Mapping[str, Mapping[str, str]]
 ) -> list[str]:
-    """`target: field` of every secret whose value differs from what the plan recorded (or that the
-    plan did not record, or no longer exists)."""
-    now = of_targets(key, targets)
-    names = sorted({*now, *(t.name for t in targets if t.name in recorded)})
+    """`target: field` of every secret whose value differs from what the plan recorded (or that only
+    one of them has), among the targets in `values`."""
+    now = of_values(key, values)
     out = []
-    for name in names:
-        mine, theirs = now.get(name, {}), recorded.get(name, {})
+    for target in sorted(values):
+        mine, theirs = now.get(target, {}), recorded.get(target, {})
         out += [
-            f"{name}: {f}"
-            for f in sorted({*mine, *theirs})
-            if not hmac.compare_digest(mine.get(f, ""), theirs.get(f, ""))
+            f"{target}: {field}"
+            for field in sorted({*mine, *theirs})
+            if not hmac.compare_digest(mine.get(field, ""), theirs.get(field, ""))
         ]
     return out
-
-
-def field_name(section: str, variable: ResolvedVariable) -> str:
-    scope = "" if variable.environment_scope == "*" else f" [{variable.environment_scope}]"
-    return f"{section}.{variable.key}{scope}"
 
 
 def _fingerprint(key: bytes, value: str) -> str:

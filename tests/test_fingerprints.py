@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from provisioner import fingerprints
-from provisioner.cli.saved_plan import first_difference
+from provisioner.cli.saved_plan import first_difference, secret_values
 from provisioner.errors import ConfigError
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
@@ -67,14 +67,15 @@ def test_the_environment_key_is_used_when_set_never_shown_and_not_too_short(monk
 
 def test_fingerprints_are_keyed_never_a_plain_hash_and_name_the_field():
     key = fingerprints.plan_key()
-    found = fingerprints.of_targets(key, targets())
+    found = fingerprints.of_values(key, secret_values(targets()))
     assert set(found) == {"platform/billing", "group data"}  # PLAIN is in the inventory's digest already
     assert set(found["group data"]) == {"group_variables.DEPLOY [production]"}
     (mark,) = found["platform/billing"].values()
     assert mark not in {hashlib.new(a, VALUE.encode()).hexdigest() for a in ("md5", "sha1", "sha256")}
-    assert fingerprints.of_targets(b"k" * 64, targets())["platform/billing"] != found["platform/billing"]
-    assert fingerprints.changed(key, targets(), found) == []
-    assert fingerprints.changed(key, targets("rotated-by-someone"), found) == [
+    other = fingerprints.of_values(b"k" * 64, secret_values(targets()))
+    assert other["platform/billing"] != found["platform/billing"]
+    assert fingerprints.changed(key, secret_values(targets()), found) == []
+    assert fingerprints.changed(key, secret_values(targets("rotated-by-someone")), found) == [
         "group data: group_variables.DEPLOY [production]",
         "platform/billing: variables.PYPI_TOKEN",
     ]

@@ -17,10 +17,12 @@ from typing import Any, NoReturn
 
 from provisioner import fingerprints
 from provisioner.cli import common
+from provisioner.facets import registered
 from provisioner.facets.base import PlanOptions
 from provisioner.inventory.spec import TargetSpec
 from provisioner.model import RunResult
 from provisioner.report import json_report
+from provisioner.secrets import Secret
 
 Changes = dict[str, list[Mapping[str, Any]]]
 
@@ -51,15 +53,28 @@ class SavedPlan:
         common.fail(f"error: refusing to apply {self.path}: {reason}. Nothing was written: run plan again.")
 
 
+def secret_values(targets: Sequence[TargetSpec]) -> dict[str, dict[str, Secret]]:
+    """By target name: the secret values its facets' changes carry (`Facet.secrets`)."""
+    found = {
+        target.name: {
+            field: value
+            for facet in registered()
+            if facet.kind is target.kind and facet.wants(target)
+            for field, value in facet.secrets(target).items()
+        }
+        for target in targets
+    }
+    return {name: fields for name, fields in found.items() if fields}
+
+
 def extras(targets: Sequence[TargetSpec], patterns: Sequence[str], shard: str | None) -> dict[str, Any]:
     """What `plan --out` records beyond the changes."""
     out: dict[str, Any] = {"selection": {"projects": list(patterns), "shard": shard}}
-    if fingerprints.any_secret(targets):
+    values = secret_values(targets)
+    if values:
         key = fingerprints.plan_key()
-        out["secrets"] = {
-            "key_id": fingerprints.key_id(key),
-            "fingerprints": fingerprints.of_targets(key, targets),
-        }
+        prints = fingerprints.of_values(key, values)
+        out["secrets"] = {"key_id": fingerprints.key_id(key), "fingerprints": prints}
     return out
 
 
@@ -97,8 +112,9 @@ def check_inputs(saved: SavedPlan, targets: Sequence[TargetSpec], gitlab_url: st
     if missing:
         saved.refuse(f"it does not cover {', '.join(missing[:5])}")
     recorded = data.get("secrets") or {}
+    values = secret_values(targets)
     if not recorded:
-        if fingerprints.any_secret(targets):
+        if values:
             saved.refuse("it records no fingerprints of the secret values (an older provisioner made it)")
         return
     key = fingerprints.plan_key()
@@ -107,7 +123,8 @@ def check_inputs(saved: SavedPlan, targets: Sequence[TargetSpec], gitlab_url: st
             "its secrets were fingerprinted with another plan key (plan and apply on different machines: "
             f"give both the same {fingerprints.KEY_ENV})"
         )
-    moved = fingerprints.changed(key, targets, recorded.get("fingerprints") or {})
+    everyone = {t.name: values.get(t.name, {}) for t in targets}  # a secret the plan had may be gone
+    moved = fingerprints.changed(key, everyone, recorded.get("fingerprints") or {})
     if moved:
         more = f" (and {len(moved) - 1} more)" if len(moved) > 1 else ""
         saved.refuse(f"the secret value of {moved[0]} changed since the plan was made{more}")

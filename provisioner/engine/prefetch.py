@@ -109,6 +109,9 @@ class Confirmed:
     def lookups(self, spec: Any) -> Any:
         return self.facet.lookups(spec)
 
+    def secrets(self, spec: Any) -> Any:
+        return self.facet.secrets(spec)
+
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return self.facet.read_current(api, target, notes)
 

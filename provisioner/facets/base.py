@@ -17,7 +17,7 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -29,6 +29,7 @@ from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Sections
 from provisioner.model import Action, Change, Role, TargetKind, TargetRef
+from provisioner.secrets import Secret
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -117,6 +118,11 @@ class Facet(Protocol[ObservedT]):
     def lookups(self, spec: Any) -> Lookups:
         """Paths whose ids `observe` will look up."""
 
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        """The secret values the facet's changes for this target carry, by field
+        (`variables.PYPI_TOKEN [production]`): a saved plan keeps a keyed fingerprint of each, so that
+        `apply --plan` refuses when one changed since (the plan holds references, not values)."""
+
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         """`import`: what the target has of this facet. Raises a ProvisionerError when it cannot tell
         at all; a part it cannot read is left out with a note (see `describing.read_part`)."""
@@ -135,6 +141,9 @@ class FacetDefaults:
 
     def lookups(self, spec: Any) -> Lookups:
         return Lookups()
+
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        return {}
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return None

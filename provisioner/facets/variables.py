@@ -180,6 +180,15 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name not in _METADATA or name in want.given}
 
 
+def secret_values(section: str, variables: Iterable[ResolvedVariable]) -> dict[str, Secret]:
+    """By field (`variables.KEY`, `variables.KEY [scope]`): the values that are secrets."""
+    return {
+        f"{section}.{v.key}" + ("" if v.environment_scope == "*" else f" [{v.environment_scope}]"): v.value
+        for v in variables
+        if isinstance(v.value, Secret)
+    }
+
+
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
     out = Description()
     masked: dict[str, tuple[tuple[str, str | None], ...]] = {}
@@ -225,6 +234,9 @@ class ProjectVariables(FacetDefaults):
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
         return BulkReads(frozenset({graphql_reads.VARIABLES.name})) if self.wants(spec) else BulkReads()
 
+    def secrets(self, spec: ProjectSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
+
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/projects/{project.id}")
 
@@ -253,6 +265,9 @@ class GroupVariables(FacetDefaults):
 
     def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
         apply_variables(api, f"/groups/{group.id}", changes)
+
+    def secrets(self, spec: GroupSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
 
     def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/groups/{group.id}")
