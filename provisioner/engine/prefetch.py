@@ -79,6 +79,7 @@ class Confirmed:
         self.section = facet.section
         self.schema = facet.schema
         self.features = facet.features
+        self.write_role = facet.write_role
         self._options = options
 
     def wants(self, spec: Any) -> bool:
@@ -111,6 +112,9 @@ class Confirmed:
 
     def requirements(self, spec: Any) -> Any:
         return self.facet.requirements(spec)
+
+    def secrets(self, spec: Any) -> Any:
+        return self.facet.secrets(spec)
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return self.facet.read_current(api, target, notes)

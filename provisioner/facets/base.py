@@ -17,7 +17,7 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -28,7 +28,8 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Sections
-from provisioner.model import Action, Change, TargetKind, TargetRef
+from provisioner.model import Action, Change, Role, TargetKind, TargetRef
+from provisioner.secrets import Secret
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -103,6 +104,12 @@ class Facet(Protocol[ObservedT]):
     @property
     def schema(self) -> type[BaseModel] | None: ...
 
+    @property
+    def write_role(self) -> Role:
+        """The lowest role on a target with which `apply` can make every change this facet plans.
+        A target the token's role falls short of for any facet its inventory configures is skipped
+        whole, before anything is written to it (engine.worker)."""
+
     def wants(self, spec: Any) -> bool:
         """Whether the inventory configures this facet for the target at all."""
 
@@ -120,6 +127,11 @@ class Facet(Protocol[ObservedT]):
 
     def lookups(self, spec: Any) -> Lookups:
         """Paths whose ids `observe` will look up."""
+
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        """The secret values the facet's changes for this target carry, by field
+        (`variables.PYPI_TOKEN [production]`): a saved plan keeps a keyed fingerprint of each, so that
+        `apply --plan` refuses when one changed since (the plan holds references, not values)."""
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         """`import`: what the target has of this facet. Raises a ProvisionerError when it cannot tell
@@ -154,6 +166,9 @@ class FacetDefaults:
 
     def lookups(self, spec: Any) -> Lookups:
         return Lookups()
+
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        return {}
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return None

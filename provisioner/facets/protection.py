@@ -8,6 +8,8 @@ place; a change of levels is a delete and a create, because GitLab CE cannot pat
 Protected tags have no update at all. Protected refs the inventory does not name are reported only.
 Unprotect levels are the Enterprise Edition's: on the Community Edition they are said to need it, and
 the rest of the rule is managed without them.
+A level or flag the inventory leaves out of a rule is GitLab's: written (with the schema's default)
+when the rule is created, kept as GitLab has it when the rule is changed or replaced.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from provisioner.gitlab.protection import BranchRule, TagRule
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 _LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 _BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
@@ -139,11 +141,14 @@ def diff_protection(facet: str, config: Protection, observed: ObservedProtection
 def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchRule | None) -> list[Change]:
     target = f'protected branch "{name}"'
     levels = {level: getattr(want, level) for level in _BRANCH_LEVELS if getattr(want, level) is not None}
-    wanted: dict[str, Any] = {**levels, "allow_force_push": want.allow_force_push}
     if have is None:
+        wanted: dict[str, Any] = {**levels, "allow_force_push": want.allow_force_push}
         body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
         body["allow_force_push"] = want.allow_force_push
         return [Change(facet, target, Action.CREATE, after=wanted, payload=_Branch(name, body))]
+    named = want.model_fields_set
+    levels = {level: value for level, value in levels.items() if level in named}
+    wanted = {**levels, "allow_force_push": want.allow_force_push} if "allow_force_push" in named else levels
     if "unprotect_access_level" in levels and have.unprotect is None:
         raise Unobservable(
             f"{target}: this GitLab does not show unprotect levels (a Premium feature); "
@@ -163,9 +168,7 @@ def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchR
     if differing == ["allow_force_push"]:
         body = {"allow_force_push": want.allow_force_push}
         return [Change(facet, target, Action.UPDATE, before, after, payload=_Branch(name, body))]
-    body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
-    body["allow_force_push"] = want.allow_force_push
-    previous = {
+    previous: dict[str, Any] = {
         "name": name,
         "push_access_level": _strictest(have.push),
         "merge_access_level": _strictest(have.merge),
@@ -173,6 +176,9 @@ def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchR
     }
     if have.unprotect:
         previous["unprotect_access_level"] = _strictest(have.unprotect)
+    # The rule is created again: what the inventory leaves out is written as GitLab had it.
+    body = {**previous, **{k: REF_ACCESS_LEVELS[v] for k, v in wanted.items() if k in levels}}
+    body["allow_force_push"] = wanted.get("allow_force_push", have.allow_force_push)
     return [Change(facet, target, Action.REPLACE, before, after, payload=_Branch(name, body, previous))]
 
 
@@ -187,6 +193,8 @@ def _tag_changes(facet: str, name: str, want: TagProtection, have: TagRule | Non
     payload = _Tag(name, REF_ACCESS_LEVELS[want.create_access_level])
     if have is None:
         return [Change(facet, target, Action.CREATE, after=after, payload=payload)]
+    if "create_access_level" not in want.model_fields_set:
+        return []  # protected, at the level GitLab has: the inventory says no other
     before = {"create_access_level": _shown(have.create)}
     if before == after:
         return []
@@ -251,6 +259,8 @@ class ProjectProtection(FacetDefaults):
     name = "protection"
     kind = TargetKind.PROJECT
     section = "protection"
+    # admin_protected_branch, manage_protected_tags: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Protection
     features = (UNPROTECT,)
 

@@ -31,7 +31,7 @@ from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab_versions import FEATURES, Version
 from provisioner.inventory.schema import Settings
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class ProjectSettings(FacetDefaults):
     name = "settings"
     kind = TargetKind.PROJECT
     section = "settings"
+    write_role = Role.MAINTAINER  # PUT /projects/:id: admin_project [G:app/policies/project_policy.rb]
     schema = Settings
     features = tuple(f for f in FEATURES if _attribute(f) in Settings.model_fields)
 

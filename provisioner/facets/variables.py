@@ -6,12 +6,15 @@ compared on metadata only and their value is rewritten only with --rotate. GitLa
 unhide an existing variable, so such a change replaces it (delete, then create). Before GitLab 17.4
 there are no hidden variables: one the inventory hides is said to need 17.4 and left alone (never
 written readable instead).
+
+Metadata the inventory leaves out (a description a team wrote in GitLab, `protected`, ...) is GitLab's:
+compared and written only when the variable is created, kept as it is by an update or a replacement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.facets.base import (
@@ -33,7 +36,7 @@ from provisioner.gitlab.variables import VariableRecord
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
-from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
+from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, Role, TargetKind
 from provisioner.secrets import Secret
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
@@ -98,7 +101,7 @@ def _compare(
                 )
             ]
         return [Change(facet, target, Action.CREATE, after=_shown(want), payload=_Plan(want, None))]
-    if want.hidden != have.hidden:
+    if "hidden" in want.given and want.hidden != have.hidden:
         # GitLab cannot hide or unhide an existing variable: replace it (needs a value to write).
         if want.value is None:
             return [
@@ -123,7 +126,7 @@ def _compare(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name in _METADATA:
-        if getattr(want, name) != getattr(have, name):
+        if name in want.given and getattr(want, name) != getattr(have, name):
             before[name], after[name] = getattr(have, name), getattr(want, name)
     if _value_differs(want, have, options):
         sensitive = want.sensitive or have.masked or have.hidden
@@ -197,14 +200,21 @@ def apply_variables(
         if change.action in (Action.DELETE, Action.REPLACE) and plan.have is not None:
             api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope, cache_id)
         if change.action in (Action.CREATE, Action.REPLACE) and plan.want is not None:
-            api_variables.create(api, owner, _body(plan.want, creating=True), cache_id)
+            api_variables.create(api, owner, _body(_kept(plan.want, plan.have), creating=True), cache_id)
         elif change.action is Action.UPDATE and plan.want is not None:
             data = _body(plan.want, creating=False)
             api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data, cache_id)
 
 
+def _kept(want: ResolvedVariable, have: VariableRecord | None) -> ResolvedVariable:
+    """What a replacement writes: the inventory's metadata, and GitLab's where the inventory says none."""
+    if have is None:
+        return want
+    return replace(want, **{name: getattr(have, name) for name in _METADATA if name not in want.given})
+
+
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
-    return api_variables.body(
+    data = api_variables.body(
         want.key,
         want.value,
         environment_scope=want.environment_scope,
@@ -216,6 +226,20 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
         description=want.description,
         creating=creating,
     )
+    if creating:
+        return data
+    # An update sends only what the inventory says: GitLab keeps every attribute a PUT leaves out
+    # [G:lib/api/ci/variables.rb, `declared_params(include_missing: false)`].
+    return {name: value for name, value in data.items() if name not in _METADATA or name in want.given}
+
+
+def secret_values(section: str, variables: Iterable[ResolvedVariable]) -> dict[str, Secret]:
+    """By field (`variables.KEY`, `variables.KEY [scope]`): the values that are secrets."""
+    return {
+        f"{section}.{v.key}" + ("" if v.environment_scope == "*" else f" [{v.environment_scope}]"): v.value
+        for v in variables
+        if isinstance(v.value, Secret)
+    }
 
 
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
@@ -239,6 +263,8 @@ class ProjectVariables(FacetDefaults):
     name = "variables"
     kind = TargetKind.PROJECT
     section = "variables"
+    # admin_cicd_variables [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Variables
     features = (HIDDEN,)
 
@@ -271,6 +297,9 @@ class ProjectVariables(FacetDefaults):
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
         return BulkReads(frozenset({graphql_reads.VARIABLES.name})) if self.wants(spec) else BulkReads()
 
+    def secrets(self, spec: ProjectSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
+
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/projects/{project.id}")
 
@@ -284,6 +313,8 @@ class GroupVariables(FacetDefaults):
     name = "group_variables"
     kind = TargetKind.GROUP
     section = "group_variables"
+    # admin_cicd_variables, which a group gives its Owners [G:app/policies/group_policy.rb]
+    write_role = Role.OWNER
     schema = Variables
     features = (HIDDEN,)
 
@@ -305,6 +336,9 @@ class GroupVariables(FacetDefaults):
 
     def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
         apply_variables(api, f"/groups/{group.id}", changes)
+
+    def secrets(self, spec: GroupSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
 
     def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/groups/{group.id}")

@@ -179,6 +179,7 @@ def runner_record(project_id: int, runner: Mapping[str, Any]) -> RunnerRecord:
         maximum_timeout=runner.get("maximumTimeout"),
         maintenance_note=runner.get("maintenanceNote") or None,
         project_ids=project_ids,
+        contacted=bool(runner.get("contactedAt")),
     )
 
 
@@ -191,7 +192,7 @@ def _store_runners(cache: RunCache, project_id: int, node: Mapping[str, Any], as
 RUNNERS = Read(
     "runners",
     f"runners(type: PROJECT_TYPE, first: 100) {{ {PAGE} nodes {{ id description runnerType paused tagList "
-    "runUntagged locked accessLevel maximumTimeout maintenanceNote ownerProject { id } } }",
+    "runUntagged locked accessLevel maximumTimeout maintenanceNote contactedAt ownerProject { id } } }",
     _store_runners,
 )
 

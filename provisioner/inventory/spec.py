@@ -21,9 +21,16 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
+VARIABLE_METADATA = frozenset({"variable_type", "protected", "masked", "hidden", "raw", "description"})
+"""What a variable has beyond its key, scope and value."""
+
+
 @dataclass(frozen=True)
 class ResolvedVariable:
-    """A variable with its value in memory: a literal `str`, a `Secret`, or None (value unmanaged)."""
+    """A variable with its value in memory: a literal `str`, a `Secret`, or None (value unmanaged).
+
+    `given`: the metadata the inventory writes. What it leaves out is GitLab's: compared and written
+    only when the variable is created (with the defaults here), kept as it is otherwise."""
 
     key: str
     value: str | Secret | None
@@ -34,6 +41,7 @@ class ResolvedVariable:
     protected: bool = False
     raw: bool = False
     description: str | None = None
+    given: frozenset[str] = VARIABLE_METADATA
 
     @property
     def sensitive(self) -> bool:

@@ -17,7 +17,7 @@ from provisioner.confine import Roots
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
-from provisioner.inventory.spec import ResolvedVariable
+from provisioner.inventory.spec import VARIABLE_METADATA, ResolvedVariable
 from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
 
 
@@ -129,6 +129,7 @@ def resolved_variables(
                     protected=entry.protected,
                     raw=entry.raw,
                     description=entry.description,
+                    given=frozenset(entry.model_fields_set) & VARIABLE_METADATA,
                 )
             )
     return tuple(sorted(resolved, key=lambda variable: variable.identity))

@@ -7,6 +7,7 @@ import stat
 import keyring
 import requests
 
+from provisioner.gitlab.runners import MARK
 from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
 from tests.facets.sandbox_world import World, applied, converge, pending, problems, spec
 
@@ -147,3 +148,75 @@ def test_prune_rests_on_rest_where_graphql_hides_a_runners_owner(world: World):
     assert problems(result) == []
     assert applied(result) == [("delete", f'runner assignment "foreign" (#{foreign["id"]})')]
     assert [r["description"] for r in runners_of(world, BILLING)] == ["platform-docker"]
+
+
+# -- what concurrent runs leave behind (issue 19, item 1) ----------------------------------------------
+KEYRING = ("provisioner-runner", "platform/billing/ci")
+CI = Runners(create=[ProjectRunner(description="ci")])
+
+
+def created_at_once(world: World, runs: int = 2) -> list[dict]:
+    """What `runs` applies started together did: each found no runner "ci", created one (marked, as the
+    tool marks it) and put its token in the same store; the last one's stays there."""
+    made = [
+        world.request(
+            "POST",
+            "/user/runners",
+            json={
+                "runner_type": "project_type",
+                "project_id": world.project_id(BILLING),
+                "description": "ci",
+                "maintenance_note": MARK,
+            },
+        )
+        for _ in range(runs)
+    ]
+    keyring.set_password(*KEYRING, made[-1]["token"])
+    return made
+
+
+def ci_runners(world: World) -> list[int]:
+    return [r["id"] for r in runners_of(world, BILLING) if r["description"] == "ci"]
+
+
+def test_a_duplicate_left_by_concurrent_runs_is_removed_and_the_held_token_kept(world: World):
+    first, second = created_at_once(world)
+    plan = world.run([spec(BILLING, runners=CI)], "plan")
+    assert [(c["action"], c["target"]) for c in pending(plan)] == [
+        ("delete", f'runner "ci" (#{first["id"]})')
+    ]
+    converge(world, [spec(BILLING, runners=CI)])
+    assert ci_runners(world) == [second["id"]]
+    assert verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_stored_token_that_no_longer_verifies_is_reset_not_reported_in_sync(world: World):
+    kept, gone = created_at_once(world)
+    world.request("DELETE", f"/runners/{gone['id']}")  # the other run removed its runner again
+    assert not verifies(world, keyring.get_password(*KEYRING))
+    plan = world.run([spec(BILLING, runners=CI)], "plan")
+    assert [(c["action"], c["target"]) for c in pending(plan)] == [("update", 'runner "ci" token')]
+    converge(world, [spec(BILLING, runners=CI)])
+    assert ci_runners(world) == [kept["id"]]
+    assert verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_token_reset_by_hand_is_reset_again_and_kept(world: World):
+    converge(world, [spec(BILLING, runners=CI)])
+    (runner,) = ci_runners(world)
+    world.request("POST", f"/runners/{runner}/reset_authentication_token")  # a person, in the UI
+    result = converge(world, [spec(BILLING, runners=CI)])
+    assert applied(result) == [("update", 'runner "ci" token')]
+    assert ci_runners(world) == [runner] and verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_duplicate_the_tool_did_not_make_is_only_reported(world: World):
+    converge(world, [spec(BILLING, runners=CI)])
+    hand_made = world.request(
+        "POST",
+        "/user/runners",
+        json={"runner_type": "project_type", "project_id": world.project_id(BILLING), "description": "ci"},
+    )
+    result = converge(world, [spec(BILLING, runners=CI)])
+    assert applied(result) == []
+    assert sorted(ci_runners(world))[-1] == hand_made["id"]

@@ -26,7 +26,7 @@ from provisioner.inventory.schema import (
     TokenStore,
 )
 from provisioner.inventory.spec import ProjectSpec, ResolvedVariable
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 from tests.facets.sandbox_world import World, converge, problems, spec
 
 PATH = "data/warehouse"
@@ -81,6 +81,7 @@ class ForcePushByPatch(FacetDefaults):
     level unchanged."""
 
     name = "patch-levels"
+    write_role = Role.MAINTAINER
     kind = TargetKind.PROJECT
     section = None
 

@@ -44,7 +44,7 @@ from provisioner.gitlab.registry import ContainerRule, PackageRule
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Registry
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Change, ProjectRef, TargetKind
+from provisioner.model import Change, ProjectRef, Role, TargetKind
 
 
 class NeedsRotate(ProvisionerError):
@@ -146,6 +146,8 @@ class ProjectRegistry(FacetDefaults):
     name = "registry"
     kind = TargetKind.PROJECT
     section = "registry"
+    # admin_project, manage_deploy_tokens, admin_package: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Registry
     features = versions.FEATURES
 

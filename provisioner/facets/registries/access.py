@@ -108,9 +108,12 @@ def diff_attributes(
             Change(facet, "registry access", Action.UPDATE, before, after, payload=_Attributes(dict(after)))
         )
     if config.cleanup_policy is not None:
-        changes += _cleanup_changes(
-            facet, config.cleanup_policy.model_dump(exclude_none=True), observed[CLEANUP]
-        )
+        # Only what the inventory writes: the schema's defaults are no wish (a team's cadence stays).
+        policy = config.cleanup_policy
+        wanted = {
+            k: v for k, v in policy.model_dump().items() if k in policy.model_fields_set and v is not None
+        }
+        changes += _cleanup_changes(facet, wanted, observed[CLEANUP])
     return changes
 
 

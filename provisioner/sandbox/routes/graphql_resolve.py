@@ -299,6 +299,7 @@ def runner_node(ctx: Context, runner: Runner, *, may_update: bool) -> dict[str, 
         "accessLevel": runner.access_level.upper(),
         "maximumTimeout": runner.maximum_timeout,
         "maintenanceNote": runner.maintenance_note if may_update else None,
+        "contactedAt": runner.contacted_at,
         "status": "ONLINE" if runner.contacted_at else "NEVER_CONTACTED",
         "projectCount": len(runner.project_ids) if runner.runner_type == "project_type" else None,
         "ownerProject": (

@@ -30,6 +30,9 @@ from graphql import (
 from provisioner.gitlab_versions import FEATURES, Version, available
 
 SDL = """
+# An ISO 8601 date and time [G:app/graphql/types/time_type.rb].
+scalar Time
+
 type Query {
   currentUser: CurrentUser
   project(fullPath: ID!): Project
@@ -170,6 +173,7 @@ type CiRunner {
   accessLevel: CiRunnerAccessLevel!
   maximumTimeout: Int
   maintenanceNote: String
+  contactedAt: Time
   status: CiRunnerStatus!
   projectCount: Int
   ownerProject: Project
