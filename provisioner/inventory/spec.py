@@ -58,7 +58,7 @@ class ProjectSpec:
     variables: tuple[ResolvedVariable, ...] = ()
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
-    secrets: Mapping[str, Secret] = field(default=NO_SECRETS, compare=False)
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
     """The values of the `secret:` references in facets' sections, by reference (`section_secrets`)."""
 
     kind = TargetKind.PROJECT
@@ -80,7 +80,7 @@ class GroupSpec:
     inventory_dir: str = "."
     config: BaseModel | None = None
     """The group's own sections that facets bring (`group_*`), validated; None: none given."""
-    secrets: Mapping[str, Secret] = field(default=NO_SECRETS, compare=False)
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
     """The values of the `secret:` references in those sections, by reference."""
 
     kind = TargetKind.GROUP
