@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -238,7 +239,18 @@ class ProjectWebhooks(FacetDefaults):
         apply_webhooks(api, project.id, changes)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[HookRecord] | None:
-        return read_part(notes, "webhooks", lambda: api_webhooks.list_hooks(api, project.id))
+        hooks = read_part(notes, "webhooks", lambda: api_webhooks.list_hooks(api, project.id))
+        if hooks and available(HEADERS_FEATURE, api.server()):
+            for hook in hooks:
+                keys = read_part(
+                    notes, _target(hook.url), partial(api_webhooks.header_keys, api, project.id, hook.id)
+                )
+                if keys:
+                    # Their values are never shown: the user gives them (a value or a secret).
+                    notes.append(
+                        f"{_target(hook.url)}: custom headers {', '.join(sorted(keys))} not imported (GitLab never shows their values)"
+                    )
+        return hooks
 
     def describe(self, project: ProjectRef, current: list[HookRecord] | None) -> Description:
         out = Description()
