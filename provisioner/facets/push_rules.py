@@ -13,6 +13,7 @@ from provisioner.facets.base import ApplyContext, Description, FacetDefaults, Pl
 from provisioner.facets.describing import read_part
 from provisioner.gitlab import push_rules as api_push_rules
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.push_rules import FEATURE, PushRuleRecord
 from provisioner.gitlab_versions import available
 from provisioner.inventory.sections.push_rules import PushRules
@@ -51,6 +52,7 @@ class ProjectPushRules(FacetDefaults):
         server = api.server()
         if not available(FEATURE, server):
             return Observed(server, None)
+        require_maintainer(project)  # GitLab answers a bare 403 otherwise
         return Observed(server, (api_push_rules.read(api, project.id),))
 
     def diff(self, spec: ProjectSpec, observed: Observed, options: PlanOptions) -> list[Change]:

@@ -20,6 +20,7 @@ from provisioner.facets.base import ApplyContext, Description, FacetDefaults, Pl
 from provisioner.facets.describing import read_part
 from provisioner.gitlab import webhooks as api_webhooks
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.webhooks import HEADERS_FEATURE, NAME_FEATURE, HookRecord, display_url
 from provisioner.gitlab_versions import Version, available
 from provisioner.inventory.sections.webhooks import EVENTS, HeaderValue, Webhook, Webhooks
@@ -220,6 +221,7 @@ class ProjectWebhooks(FacetDefaults):
         return section(spec) is not None
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedHooks:
+        require_maintainer(project)  # GitLab answers a bare 403 otherwise
         server = api.server()
         hooks = tuple(api_webhooks.list_hooks(api, project.id))
         config = section(spec)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from provisioner.model import Action
+from provisioner.sandbox.seed import DANA_TOKEN
 from tests.facets.inventory_specs import specs_from
 from tests.facets.sandbox_world import World, applied, converge, pending, problems
 
@@ -112,3 +113,9 @@ def test_gitlab_17_0_has_no_names_nor_custom_headers(world: World) -> None:
     assert found == [(Action.UNSUPPORTED, "needs GitLab 17.1"), (Action.UNSUPPORTED, "needs GitLab 17.1")]
     chat = stored(world)["https://chat.example.com/hooks/billing"]
     assert chat.token == TOKEN and chat.custom_headers == {} and chat.name is None
+
+
+def test_a_developer_token_gets_one_clear_permission_problem(world: World) -> None:
+    result = world.run(specs_from(world, INVENTORY), "plan", token=DANA_TOKEN)
+    assert [p.kind.value for r in result.projects for p in r.problems] == ["permission"]
+    assert "needs Maintainer" in problems(result)[0]
