@@ -120,6 +120,9 @@ _PUSH_RULE_RB = (
     "not checked, long before the served ones)"
 )
 _HOOKS_MD = "[G:doc/api/project_webhooks.md]"
+_GROUP_HOOKS_MD = (
+    "[G:doc/api/group_webhooks.md] (Premium; the first version is not checked, long before the served ones)"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -265,6 +268,25 @@ FEATURES: dict[str, Feature] = {
         ),
         *(
             _f(f"rest:{m} /projects/:id/hooks/:hook_id/custom_headers/:key", "17.1", _HOOKS_MD)
+            for m in ("PUT", "DELETE")
+        ),
+        *(
+            _f(f"rest:{m} /groups/:id/hooks{tail}", "10.0", _GROUP_HOOKS_MD, edition=EE)
+            for m, tail in (
+                ("GET", ""),
+                ("POST", ""),
+                ("GET", "/:hook_id"),
+                ("PUT", "/:hook_id"),
+                ("DELETE", "/:hook_id"),
+            )
+        ),
+        *(
+            _f(
+                f"rest:{m} /groups/:id/hooks/:hook_id/custom_headers/:key",
+                "17.1",
+                _GROUP_HOOKS_MD,
+                edition=EE,
+            )
             for m in ("PUT", "DELETE")
         ),
         # -- GraphQL limits and costs ---------------------------------------------------------------

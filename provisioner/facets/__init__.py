@@ -22,12 +22,13 @@ from provisioner.facets.registries import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
 from provisioner.facets.settings import ProjectSettings
 from provisioner.facets.variables import GroupVariables, ProjectVariables
-from provisioner.facets.webhooks import ProjectWebhooks
+from provisioner.facets.webhooks import GroupWebhooks, ProjectWebhooks
 from provisioner.inventory.schema import Sections
 from provisioner.model import TargetKind
 
 FACETS: tuple[Facet[Any], ...] = (
     GroupVariables(),
+    GroupWebhooks(),
     ProjectSettings(),
     ProjectVariables(),
     ProjectRunners(),

@@ -1,34 +1,39 @@
-"""A project's webhooks (`webhooks`), identified by URL.
+"""A project's webhooks (`webhooks`) and a group's own (`group_webhooks`, GitLab Premium), identified by URL.
 
 GitLab never returns a hook's token nor its custom header values, so, like hidden variables, they are
 written when the hook is created (a header: when it is added) and rewritten only with --rotate;
 everything else is compared. A password in a URL is shown as `(sensitive)` in targets and values.
 Fields this GitLab lacks (name, description, custom headers before 17.1) are an `unsupported`
-finding of the hook, and the rest of it is still managed.
+finding of the hook, and the rest of it is still managed. A group's hooks on the Community Edition:
+one finding for the group ("needs GitLab EE"), nothing read. A group hook's own events
+(`subgroup_events`, `member_events`) are not managed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from provisioner.errors import ProvisionerError
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions, unsupported
-from provisioner.facets.describing import read_part
+from provisioner.facets.webhooks_current import describe_hooks, read_hooks
 from provisioner.gitlab import webhooks as api_webhooks
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.permissions import require_maintainer
-from provisioner.gitlab.webhooks import HEADERS_FEATURE, NAME_FEATURE, HookRecord, display_url
+from provisioner.gitlab.webhooks import (
+    GROUP_FEATURE,
+    HEADERS_FEATURE,
+    NAME_FEATURE,
+    HookRecord,
+    display_url,
+    target,
+)
 from provisioner.gitlab_versions import Version, available
 from provisioner.inventory.sections.webhooks import EVENTS, HeaderValue, Webhook, Webhooks
-from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import SENSITIVE, Action, Change, ProjectRef, TargetKind
+from provisioner.inventory.spec import GroupSpec, ProjectSpec
+from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
 from provisioner.secrets import Secret
-
-TOKEN_NOTE = "GitLab never shows a hook's token: give it as secret: (env:, keyring:, file:)"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class ObservedHooks:
     server: Version
     hooks: tuple[HookRecord, ...]
     headers: Mapping[int, frozenset[str]] = field(default_factory=dict)  # by hook id, where managed
+    lacking: str | None = None  # the feature this GitLab lacks for these hooks at all (group hooks on CE)
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,6 @@ def section(spec: ProjectSpec) -> Webhooks | None:
 
 def _manages_headers(hook: Webhook, server: Version) -> bool:
     return hook.custom_headers is not None and available(HEADERS_FEATURE, server)
-
-
-def _target(url: str) -> str:
-    return f"webhook {display_url(url)}"
 
 
 def _wanted(hook: Webhook, server: Version) -> dict[str, Any]:
@@ -134,14 +136,14 @@ def diff_hook(
     secrets: Mapping[str, Secret],
     options: PlanOptions,
 ) -> list[Change]:
-    target, server = _target(hook.url), observed.server
+    name, server = target(hook.url), observed.server
     changes = [
         finding
         for feature, asked in (
             (NAME_FEATURE, hook.name or hook.description),
             (HEADERS_FEATURE, hook.custom_headers),
         )
-        if asked is not None and (finding := unsupported(facet, target, feature, server))
+        if asked is not None and (finding := unsupported(facet, name, feature, server))
     ]
     wanted = _wanted(hook, server)
     if have is None:
@@ -149,7 +151,7 @@ def diff_hook(
         if _manages_headers(hook, server) and hook.custom_headers:
             body["custom_headers"] = _headers(hook, list(hook.custom_headers), secrets)
         after = {"url": display_url(hook.url), **wanted, **({"token": SENSITIVE} if hook.secret else {})}
-        return [*changes, Change(facet, target, Action.CREATE, after=after, payload=_Plan(None, body))]
+        return [*changes, Change(facet, name, Action.CREATE, after=after, payload=_Plan(None, body))]
     headers = observed.headers.get(have.id) if _manages_headers(hook, server) else None
     kept = _kept(have, headers)
     differ = {name: value for name, value in wanted.items() if kept.get(name) != value}
@@ -174,7 +176,7 @@ def diff_hook(
         body["custom_headers"] = _headers(hook, put_headers, secrets)
     if not after:
         return changes
-    return [*changes, Change(facet, target, Action.UPDATE, before, after, payload=_Plan(have.id, body, drop))]
+    return [*changes, Change(facet, name, Action.UPDATE, before, after, payload=_Plan(have.id, body, drop))]
 
 
 def diff_webhooks(
@@ -193,22 +195,34 @@ def diff_webhooks(
             "url": display_url(found.url),
             **{k: v for k, v in _kept(found, None).items() if v is not None},
         }
-        changes.append(Change(facet, _target(found.url), action, before=shown, payload=_Plan(found.id)))
+        changes.append(Change(facet, target(found.url), action, before=shown, payload=_Plan(found.id)))
     return changes
 
 
-def apply_webhooks(api: GitLabApi, project_id: int, changes: Sequence[Change]) -> None:
+def apply_webhooks(
+    api: GitLabApi, owner: str, changes: Sequence[Change], cache_id: int | None = None
+) -> None:
     for change in changes:
         plan: _Plan = change.payload
         if change.action is Action.CREATE:
-            api_webhooks.create(api, project_id, plan.body)
+            api_webhooks.create(api, owner, plan.body, cache_id)
         elif change.action is Action.DELETE and plan.hook_id is not None:
-            api_webhooks.delete(api, project_id, plan.hook_id)
+            api_webhooks.delete(api, owner, plan.hook_id, cache_id)
         elif plan.hook_id is not None:
             if len(plan.body) > 1:  # more than the URL every PUT carries
-                api_webhooks.update(api, project_id, plan.hook_id, plan.body)
+                api_webhooks.update(api, owner, plan.hook_id, plan.body, cache_id)
             for key in plan.drop_headers:
-                api_webhooks.delete_header(api, project_id, plan.hook_id, key)
+                api_webhooks.delete_header(api, owner, plan.hook_id, key, cache_id)
+
+
+def observe_hooks(
+    api: GitLabApi, owner: str, config: Webhooks | None, cache_id: int | None = None
+) -> ObservedHooks:
+    server = api.server()
+    hooks = tuple(api_webhooks.list_hooks(api, owner, cache_id))
+    managed = {h.url for h in (config.hooks if config else ()) if _manages_headers(h, server)}
+    headers = {h.id: api_webhooks.header_keys(api, owner, h.id, cache_id) for h in hooks if h.url in managed}
+    return ObservedHooks(server, hooks, headers)
 
 
 class ProjectWebhooks(FacetDefaults):
@@ -222,12 +236,7 @@ class ProjectWebhooks(FacetDefaults):
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedHooks:
         require_maintainer(project)  # GitLab answers a bare 403 otherwise
-        server = api.server()
-        hooks = tuple(api_webhooks.list_hooks(api, project.id))
-        config = section(spec)
-        managed = {h.url for h in (config.hooks if config else ()) if _manages_headers(h, server)}
-        headers = {h.id: api_webhooks.header_keys(api, project.id, h.id) for h in hooks if h.url in managed}
-        return ObservedHooks(server, hooks, headers)
+        return observe_hooks(api, f"/projects/{project.id}", section(spec), project.id)
 
     def diff(self, spec: ProjectSpec, observed: ObservedHooks, options: PlanOptions) -> list[Change]:
         config = section(spec)
@@ -238,42 +247,52 @@ class ProjectWebhooks(FacetDefaults):
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
-        apply_webhooks(api, project.id, changes)
+        apply_webhooks(api, f"/projects/{project.id}", changes, project.id)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[HookRecord] | None:
-        hooks = read_part(notes, "webhooks", lambda: api_webhooks.list_hooks(api, project.id))
-        if hooks and available(HEADERS_FEATURE, api.server()):
-            for hook in hooks:
-                keys = read_part(
-                    notes, _target(hook.url), partial(api_webhooks.header_keys, api, project.id, hook.id)
-                )
-                if keys:
-                    # Their values are never shown: the user gives them (a value or a secret).
-                    notes.append(
-                        f"{_target(hook.url)}: custom headers {', '.join(sorted(keys))} not imported (GitLab never shows their values)"
-                    )
-        return hooks
+        return read_hooks(api, f"/projects/{project.id}", notes, project.id)
 
     def describe(self, project: ProjectRef, current: list[HookRecord] | None) -> Description:
-        out = Description()
-        hooks: list[dict[str, Any]] = []
-        for hook in current or ():
-            if urlsplit(hook.url).password is not None:
-                out.notes.append(
-                    f"{_target(hook.url)}: its URL holds a password, never written out; not imported"
-                )
-                continue
-            entry: dict[str, Any] = {
-                "url": hook.url,
-                "events": sorted(hook.events),
-                "enable_ssl_verification": hook.enable_ssl_verification,
-                "branch_filter_strategy": hook.branch_filter_strategy,
-            }
-            if hook.push_events_branch_filter is not None:
-                entry["push_events_branch_filter"] = hook.push_events_branch_filter
-            entry |= {name: getattr(hook, name) for name in ("name", "description") if getattr(hook, name)}
-            out.comments[(self.section, "hooks", str(len(hooks)), "url")] = TOKEN_NOTE
-            hooks.append(entry)
-        if hooks:
-            out.entry[self.section] = {"hooks": hooks}
-        return out
+        return describe_hooks(self.section, current)
+
+
+def group_section(spec: GroupSpec) -> Webhooks | None:
+    return getattr(spec.config, "group_webhooks", None)
+
+
+class GroupWebhooks(FacetDefaults):
+    """A group's own hooks (Premium): they fire for every project below the group."""
+
+    name = "group_webhooks"
+    kind = TargetKind.GROUP
+    section = "group_webhooks"
+    schema = Webhooks
+
+    def wants(self, spec: GroupSpec) -> bool:
+        return group_section(spec) is not None
+
+    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> ObservedHooks:
+        server = api.server()
+        if not available(GROUP_FEATURE, server):
+            return ObservedHooks(server, (), lacking=GROUP_FEATURE)
+        return observe_hooks(api, f"/groups/{group.id}", group_section(spec))
+
+    def diff(self, spec: GroupSpec, observed: ObservedHooks, options: PlanOptions) -> list[Change]:
+        config = group_section(spec)
+        if config is None:
+            return []
+        if observed.lacking is not None:
+            finding = unsupported(self.name, "group webhooks", observed.lacking, observed.server)
+            return [finding] if finding else []
+        return diff_webhooks(self.name, config, observed, spec.secrets, options)
+
+    def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
+        apply_webhooks(api, f"/groups/{group.id}", changes)
+
+    def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> list[HookRecord] | None:
+        if not available(GROUP_FEATURE, api.server()):
+            return None
+        return read_hooks(api, f"/groups/{group.id}", notes)
+
+    def describe(self, group: GroupRef, current: list[HookRecord] | None) -> Description:
+        return describe_hooks(self.section, current)

@@ -4,7 +4,11 @@ lib/api/entities/hook.rb, lib/api/entities/project_hook.rb, doc/api/project_webh
 Quirks kept here: GitLab never returns a hook's token nor its custom header values; the list of
 hooks leaves out even the header names (`with_custom_headers: false`), which only the single hook
 shows; a PUT merges custom headers into the hook's, and one goes away only with
-`DELETE .../custom_headers/:key`; GitLab 17.0 requires `url` on every PUT. A URL may carry a
+`DELETE .../custom_headers/:key`; GitLab 17.0 requires `url` on every PUT. A group's hooks (Premium)
+follow the same API under `/groups/:id/hooks` [G:doc/api/group_webhooks.md].
+
+`owner` is the API prefix of the hooks' owner, `/projects/12` or `/groups/3`; `cache_id` the project's
+id for the run cache (a group's hooks are not kept). A URL may carry a
 password (`https://user:pass@host`): it is remembered as a secret as soon as it is read, and shown
 as `(sensitive)` wherever a URL is shown.
 """
@@ -44,6 +48,8 @@ EVENTS = (
 NAME_FEATURE = "rest:ProjectHook.name"
 DESCRIPTION_FEATURE = "rest:ProjectHook.description"
 HEADERS_FEATURE = "rest:ProjectHook.custom_headers"
+GROUP_FEATURE = "rest:GET /groups/:id/hooks"
+"""Group hooks are Premium: the Community Edition has no such route."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,11 @@ def display_url(url: str) -> str:
     ).geturl()
 
 
+def target(url: str) -> str:
+    """A hook's name in plans and reports."""
+    return f"webhook {display_url(url)}"
+
+
 def to_record(entity: Mapping[str, Any]) -> HookRecord:
     url = str(entity["url"])
     password = urlsplit(url).password
@@ -86,18 +97,20 @@ def to_record(entity: Mapping[str, Any]) -> HookRecord:
     )
 
 
-def list_hooks(api: GitLabApi, project_id: int) -> list[HookRecord]:
-    path = f"/projects/{project_id}/hooks"
-    return list(cache.read(api, project_id, HOOKS, lambda: tuple(map(to_record, api.list(path)))))
+def list_hooks(api: GitLabApi, owner: str, cache_id: int | None = None) -> list[HookRecord]:
+    def fetch() -> tuple[HookRecord, ...]:
+        return tuple(map(to_record, api.list(f"{owner}/hooks")))
+
+    return list(fetch() if cache_id is None else cache.read(api, cache_id, HOOKS, fetch))
 
 
-def header_keys(api: GitLabApi, project_id: int, hook_id: int) -> frozenset[str]:
+def header_keys(api: GitLabApi, owner: str, hook_id: int, cache_id: int | None = None) -> frozenset[str]:
     """The names of the hook's custom headers: one request, as only a single hook shows them."""
 
     def fetch() -> frozenset[str]:
-        return _keys(api.get(f"/projects/{project_id}/hooks/{hook_id}"))
+        return _keys(api.get(f"{owner}/hooks/{hook_id}"))
 
-    return cache.read(api, project_id, _headers_key(hook_id), fetch)
+    return fetch() if cache_id is None else cache.read(api, cache_id, _headers_key(hook_id), fetch)
 
 
 def _keys(entity: Mapping[str, Any]) -> frozenset[str]:
@@ -108,35 +121,41 @@ def _headers_key(hook_id: int) -> str:
     return f"hook_headers:{hook_id}"
 
 
-def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> None:
+def create(api: GitLabApi, owner: str, body: Mapping[str, Any], cache_id: int | None = None) -> None:
     """A URL names one hook here: after a lost answer, a hook at that URL is the one just made."""
     url = str(body["url"])
 
     def find() -> Any | None:
-        cache.unknown(api, project_id, HOOKS)
-        return next((h for h in list_hooks(api, project_id) if h.url == url), None)
+        if cache_id is not None:
+            cache.unknown(api, cache_id, HOOKS)
+        return next((h for h in list_hooks(api, owner, cache_id) if h.url == url), None)
 
-    answer = create_once(lambda: api.post(f"/projects/{project_id}/hooks", body), find)
-    _answered(api, project_id, answer, gone=None)
-
-
-def update(api: GitLabApi, project_id: int, hook_id: int, body: Mapping[str, Any]) -> None:
-    _answered(api, project_id, api.put(f"/projects/{project_id}/hooks/{hook_id}", body), gone=hook_id)
+    answer = create_once(lambda: api.post(f"{owner}/hooks", body), find)
+    _answered(api, cache_id, answer, gone=None)
 
 
-def delete(api: GitLabApi, project_id: int, hook_id: int) -> None:
+def update(
+    api: GitLabApi, owner: str, hook_id: int, body: Mapping[str, Any], cache_id: int | None = None
+) -> None:
+    _answered(api, cache_id, api.put(f"{owner}/hooks/{hook_id}", body), gone=hook_id)
+
+
+def delete(api: GitLabApi, owner: str, hook_id: int, cache_id: int | None = None) -> None:
     with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
-        api.delete(f"/projects/{project_id}/hooks/{hook_id}")
-    _answered(api, project_id, None, gone=hook_id)
+        api.delete(f"{owner}/hooks/{hook_id}")
+    _answered(api, cache_id, None, gone=hook_id)
 
 
-def delete_header(api: GitLabApi, project_id: int, hook_id: int, key: str) -> None:
+def delete_header(api: GitLabApi, owner: str, hook_id: int, key: str, cache_id: int | None = None) -> None:
     with contextlib.suppress(NotFound):
-        api.delete(f"/projects/{project_id}/hooks/{hook_id}/custom_headers/{encode(key)}")
-    cache.answered(api, project_id, _headers_key(hook_id), lambda kept: kept - {key})
+        api.delete(f"{owner}/hooks/{hook_id}/custom_headers/{encode(key)}")
+    if cache_id is not None:
+        cache.answered(api, cache_id, _headers_key(hook_id), lambda kept: kept - {key})
 
 
-def _answered(api: GitLabApi, project_id: int, answer: Any, *, gone: int | None) -> None:
+def _answered(api: GitLabApi, project_id: int | None, answer: Any, *, gone: int | None) -> None:
+    if project_id is None:
+        return
     if answer is not None and not (isinstance(answer, Mapping) and "url" in answer):
         cache.unknown(api, project_id, HOOKS)
         return

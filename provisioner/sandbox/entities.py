@@ -93,6 +93,7 @@ class Namespace:
     description: str = ""
     members: dict[int, Member] = field(default_factory=dict)
     variables: list[Variable] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)  # group hooks (Premium)
 
 
 @dataclass

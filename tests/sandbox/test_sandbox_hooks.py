@@ -62,3 +62,17 @@ def test_name_and_custom_headers_need_17_1(sandbox: Sandbox) -> None:
     hook = _create(sandbox, name="chat", custom_headers=[{"key": "A", "value": "1111"}])
     assert "name" not in hook and "custom_headers" not in hook
     assert sandbox.api.delete(f"{HOOKS}/{hook['id']}/custom_headers/A").status_code == 404
+
+
+def test_group_hooks_are_premium_and_need_the_owner(sandbox: Sandbox, dana) -> None:
+    """[G:doc/api/group_webhooks.md] 'Tier: Premium'; 'You must be an Administrator or have the Owner role'."""
+    created = sandbox.api.post(
+        "/groups/platform/hooks", json={"url": "https://g.example.com/h", "member_events": True}
+    )
+    assert (
+        created.status_code == 201 and created.json()["group_id"] and created.json()["member_events"] is True
+    )
+    assert dana.get("/groups/platform/hooks").status_code == 403  # a Developer
+    sandbox.serve_version("18.6", "ce")
+    gone = sandbox.api.get("/groups/platform/hooks")
+    assert (gone.status_code, gone.json()) == (404, {"error": "404 Not Found"})

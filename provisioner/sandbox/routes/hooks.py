@@ -1,5 +1,6 @@
 """Project webhooks [G:lib/api/project_hooks.rb, lib/api/helpers/web_hooks_helpers.rb,
-lib/api/entities/hook.rb, lib/api/entities/project_hook.rb, doc/api/project_webhooks.md].
+lib/api/entities/hook.rb, lib/api/entities/project_hook.rb, doc/api/project_webhooks.md], and a group's
+(Premium, the group's Owner; absent on the Community Edition) [G:doc/api/group_webhooks.md].
 
 What GitLab never shows: the token, the values of URL variables and of custom headers (their keys
 only, and only on a single hook: the list leaves both out). A PUT merges custom headers into those
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
-from provisioner.sandbox.auth import require_project
+from provisioner.sandbox.auth import require_group, require_project
 from provisioner.sandbox.http import (
     Params,
     json_response,
@@ -24,11 +25,10 @@ from provisioner.sandbox.http import (
     param_error,
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
-from provisioner.sandbox.state import MAINTAINER, Hook, Project, State, now_iso
+from provisioner.sandbox.state import MAINTAINER, OWNER, Hook, Namespace, Project, State, now_iso
 from provisioner.sandbox.versions import has
 
 ROUTES = Routes()
-HOOKS = "/projects/:id/hooks"
 EVENTS = (
     "push_events",
     "tag_push_events",
@@ -44,6 +44,10 @@ EVENTS = (
     "releases_events",
     "feature_flag_events",
 )
+GROUP_EVENTS = (
+    "subgroup_events",
+    "member_events",
+)  # a group hook's own [G:ee/lib/ee/api/entities/group_hook.rb]
 DEFAULT_EVENTS = {"push_events": True}  # the column defaults: push events only
 STRATEGIES = ("wildcard", "regex", "all_branches")
 DECLARED = (
@@ -59,13 +63,17 @@ DECLARED = (
 )
 
 
-def hook_json(hook: Hook, project: Project, state: State, *, single: bool) -> dict[str, Any]:
+Owner = Project | Namespace
+
+
+def hook_json(hook: Hook, owner: Owner, state: State, *, single: bool) -> dict[str, Any]:
+    events = (*EVENTS, *GROUP_EVENTS) if isinstance(owner, Namespace) else EVENTS
     data: dict[str, Any] = {
         "id": hook.id,
         "url": hook.url,
         "created_at": hook.created_at,
-        "project_id": project.id,
-        **{name: bool(hook.events.get(name, DEFAULT_EVENTS.get(name, False))) for name in EVENTS},
+        ("group_id" if isinstance(owner, Namespace) else "project_id"): owner.id,
+        **{name: bool(hook.events.get(name, DEFAULT_EVENTS.get(name, False))) for name in events},
         "repository_update_events": False,
         "enable_ssl_verification": hook.enable_ssl_verification,
         "alert_status": "executable",
@@ -82,8 +90,14 @@ def hook_json(hook: Hook, project: Project, state: State, *, single: bool) -> di
     return data
 
 
-def _find(project: Project, hook_id: str) -> Hook:
-    found = next((h for h in project.hooks if str(h.id) == hook_id), None)
+def _owner(req: ApiRequest) -> Owner:
+    if req.route.template.startswith("/api/v4/groups"):
+        return require_group(req, OWNER)  # :admin_hook on the group: its Owner
+    return require_project(req, MAINTAINER)  # :read_web_hook / :admin_web_hook: Maintainer
+
+
+def _find(owner: Owner, hook_id: str) -> Hook:
+    found = next((h for h in owner.hooks if str(h.id) == hook_id), None)
     if found is None:
         raise not_found()
     return found
@@ -108,7 +122,7 @@ def _apply(hook: Hook, req: ApiRequest, *, creating: bool) -> None:
     url_changed = "url" in p and p.str("url") != hook.url
     if "url" in p:
         hook.url = p.str("url", "")
-    for name in EVENTS:
+    for name in (*EVENTS, *GROUP_EVENTS):
         if name in p:
             hook.events[name] = p.bool(name)
     hook.enable_ssl_verification = p.bool("enable_ssl_verification", hook.enable_ssl_verification)
@@ -141,62 +155,59 @@ def _validate(hook: Hook) -> None:
         raise message({"token": ["is invalid"]}, 422)  # validates :token, format: { without: /\n/ }
 
 
-@ROUTES.get(HOOKS)
-async def list_hooks(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)  # :read_web_hook (Maintainer)
-    return paginate(
-        req.http, req.params, project.hooks, lambda h: hook_json(h, project, req.state, single=False)
-    )
+for kind in ("projects", "groups"):
+    hooks = f"/{kind}/:id/hooks"
 
+    @ROUTES.get(hooks)
+    async def list_hooks(req: ApiRequest) -> Response:
+        owner = _owner(req)
+        return paginate(
+            req.http, req.params, owner.hooks, lambda h: hook_json(h, owner, req.state, single=False)
+        )
 
-@ROUTES.get(f"{HOOKS}/:hook_id")
-async def get_hook(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    return json_response(hook_json(_find(project, req.path["hook_id"]), project, req.state, single=True))
+    @ROUTES.get(f"{hooks}/:hook_id")
+    async def get_hook(req: ApiRequest) -> Response:
+        owner = _owner(req)
+        return json_response(hook_json(_find(owner, req.path["hook_id"]), owner, req.state, single=True))
 
+    @ROUTES.post(hooks)
+    async def add_hook(req: ApiRequest) -> Response:
+        owner = _owner(req)
+        req.params.require("url")
+        hook = Hook(id=req.state.next_id("hook"), url="", created_at=now_iso())
+        _apply(hook, req, creating=True)
+        owner.hooks.append(hook)
+        return json_response(hook_json(hook, owner, req.state, single=True), 201)
 
-@ROUTES.post(HOOKS)
-async def add_hook(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)  # :admin_web_hook
-    req.params.require("url")
-    hook = Hook(id=req.state.next_id("hook"), url="", created_at=now_iso())
-    _apply(hook, req, creating=True)
-    project.hooks.append(hook)
-    return json_response(hook_json(hook, project, req.state, single=True), 201)
+    @ROUTES.put(f"{hooks}/:hook_id")
+    async def edit_hook(req: ApiRequest) -> Response:
+        owner = _owner(req)
+        hook = _find(owner, req.path["hook_id"])
+        if not any(name in req.params for name in DECLARED):
+            raise message("No parameters provided", 400)  # update_hook_params: error!(..., :bad_request)
+        updated = Hook(
+            **{**vars(hook), "events": dict(hook.events), "custom_headers": dict(hook.custom_headers)}
+        )
+        _apply(updated, req, creating=False)
+        vars(hook).update(vars(updated))
+        return json_response(hook_json(hook, owner, req.state, single=True))
 
+    @ROUTES.delete(f"{hooks}/:hook_id")
+    async def delete_hook(req: ApiRequest) -> Response:
+        owner = _owner(req)
+        owner.hooks.remove(_find(owner, req.path["hook_id"]))
+        return no_content()
 
-@ROUTES.put(f"{HOOKS}/:hook_id")
-async def edit_hook(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    hook = _find(project, req.path["hook_id"])
-    if not any(name in req.params for name in DECLARED):
-        raise message("No parameters provided", 400)  # update_hook_params: error!(..., :bad_request)
-    updated = Hook(**{**vars(hook), "events": dict(hook.events), "custom_headers": dict(hook.custom_headers)})
-    _apply(updated, req, creating=False)
-    vars(hook).update(vars(updated))
-    return json_response(hook_json(hook, project, req.state, single=True))
+    @ROUTES.put(f"{hooks}/:hook_id/custom_headers/:key")
+    async def set_custom_header(req: ApiRequest) -> Response:
+        hook = _find(_owner(req), req.path["hook_id"])
+        req.params.require("value")
+        hook.custom_headers[req.path["key"]] = req.params.str("value")
+        return no_content()
 
-
-@ROUTES.delete(f"{HOOKS}/:hook_id")
-async def delete_hook(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    project.hooks.remove(_find(project, req.path["hook_id"]))
-    return no_content()
-
-
-@ROUTES.put(f"{HOOKS}/:hook_id/custom_headers/:key")
-async def set_custom_header(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    hook = _find(project, req.path["hook_id"])
-    req.params.require("value")
-    hook.custom_headers[req.path["key"]] = req.params.str("value")
-    return no_content()
-
-
-@ROUTES.delete(f"{HOOKS}/:hook_id/custom_headers/:key")
-async def delete_custom_header(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    hook = _find(project, req.path["hook_id"])
-    if hook.custom_headers.pop(req.path["key"], None) is None:
-        raise not_found()  # unverified: the key was not there
-    return no_content()
+    @ROUTES.delete(f"{hooks}/:hook_id/custom_headers/:key")
+    async def delete_custom_header(req: ApiRequest) -> Response:
+        hook = _find(_owner(req), req.path["hook_id"])
+        if hook.custom_headers.pop(req.path["key"], None) is None:
+            raise not_found()  # unverified: the key was not there
+        return no_content()
