@@ -114,8 +114,8 @@ USER_DEFINED = ("regular", "any_approver")
 def _shown(rule: ApprovalRule | ApprovalRuleRecord) -> dict[str, Any]:
     return {
         "approvals_required": rule.approvals_required,
-        "users": sorted(rule.users),
-        "groups": sorted(rule.groups),
+        "users": sorted(u.lower() for u in rule.users),  # GitLab's are case-insensitive
+        "groups": sorted(g.lower() for g in rule.groups),
         "protected_branches": sorted(rule.protected_branches),
         "applies_to_all_protected_branches": rule.applies_to_all_protected_branches,
     }

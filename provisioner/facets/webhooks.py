@@ -136,14 +136,14 @@ def diff_hook(
     secrets: Mapping[str, Secret],
     options: PlanOptions,
 ) -> list[Change]:
-    name, server = target(hook.url), observed.server
+    label, server = target(hook.url), observed.server
     changes = [
         finding
         for feature, asked in (
             (NAME_FEATURE, hook.name or hook.description),
             (HEADERS_FEATURE, hook.custom_headers),
         )
-        if asked is not None and (finding := unsupported(facet, name, feature, server))
+        if asked is not None and (finding := unsupported(facet, label, feature, server))
     ]
     wanted = _wanted(hook, server)
     if have is None:
@@ -151,11 +151,11 @@ def diff_hook(
         if _manages_headers(hook, server) and hook.custom_headers:
             body["custom_headers"] = _headers(hook, list(hook.custom_headers), secrets)
         after = {"url": display_url(hook.url), **wanted, **({"token": SENSITIVE} if hook.secret else {})}
-        return [*changes, Change(facet, name, Action.CREATE, after=after, payload=_Plan(None, body))]
+        return [*changes, Change(facet, label, Action.CREATE, after=after, payload=_Plan(None, body))]
     headers = observed.headers.get(have.id) if _manages_headers(hook, server) else None
     kept = _kept(have, headers)
-    differ = {name: value for name, value in wanted.items() if kept.get(name) != value}
-    before = {name: kept.get(name) for name in differ}
+    differ = {key: value for key, value in wanted.items() if kept.get(key) != value}
+    before = {key: kept.get(key) for key in differ}
     after = dict(differ)
     body = _body(
         hook, {k: v for k, v in differ.items() if k != "custom_headers"}, secrets, token=options.rotate
@@ -176,7 +176,7 @@ def diff_hook(
         body["custom_headers"] = _headers(hook, put_headers, secrets)
     if not after:
         return changes
-    return [*changes, Change(facet, name, Action.UPDATE, before, after, payload=_Plan(have.id, body, drop))]
+    return [*changes, Change(facet, label, Action.UPDATE, before, after, payload=_Plan(have.id, body, drop))]
 
 
 def diff_webhooks(

@@ -58,8 +58,9 @@ def to_rule(entity: Mapping[str, Any]) -> ApprovalRuleRecord:
         name=str(entity["name"]),
         approvals_required=int(entity.get("approvals_required") or 0),
         rule_type=str(entity.get("rule_type") or "regular"),
-        users=frozenset(str(u["username"]) for u in entity.get("users") or ()),
-        groups=frozenset(str(g["full_path"]) for g in entity.get("groups") or ()),
+        # Usernames and group paths are case-insensitive in GitLab: compared in lower case.
+        users=frozenset(str(u["username"]).lower() for u in entity.get("users") or ()),
+        groups=frozenset(str(g["full_path"]).lower() for g in entity.get("groups") or ()),
         # With all protected branches, GitLab lists every one of them: the flag says it all.
         protected_branches=frozenset()
         if everything

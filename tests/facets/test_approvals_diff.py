@@ -104,3 +104,11 @@ def test_a_rule_cannot_name_branches_and_all_of_them() -> None:
         )
     with pytest.raises(ValueError):
         ApprovalRule(approvals_required=101)
+
+
+def test_usernames_and_group_paths_compare_without_case() -> None:
+    config = ApprovalRules(
+        rules={"R": ApprovalRule(approvals_required=1, users=["Dana"], groups=["Platform/Sec"])}
+    )
+    observed = [record("R", users=frozenset({"dana"}), groups=frozenset({"platform/sec"}))]
+    assert diff_rules("approval_rules", config, observed) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.facets.push_rules import diff_push_rule
+from provisioner.facets.push_rules import describe_push_rule, diff_push_rule
 from provisioner.gitlab.push_rules import PushRuleRecord, to_record
 from provisioner.inventory.sections.push_rules import PushRules
 from provisioner.model import Action
@@ -52,3 +52,14 @@ def test_regexes_are_checked_offline() -> None:
     with pytest.raises(ValueError, match="at most 511"):
         PushRules(file_name_regex="a" * 512)
     assert PushRules(commit_message_negative_regex="a" * 2047).commit_message_negative_regex
+
+
+def test_import_leaves_out_a_regex_the_check_refuses() -> None:
+    described = describe_push_rule(
+        "push_rules", PushRuleRecord(branch_name_regex="^(?!wip)", deny_delete_tag=True)
+    )
+    assert (
+        "branch_name_regex" not in described.entry["push_rules"]
+        and described.entry["push_rules"]["deny_delete_tag"]
+    )
+    assert described.notes and "lookahead" in described.notes[0]

@@ -135,3 +135,8 @@ def test_the_inventory_refuses_what_gitlab_would() -> None:
         Webhook(url="https://u:ab@x.example")
     with pytest.raises(ValueError, match="env:NAME"):
         Webhook(url=URL, secret="TOKEN")
+
+
+def test_a_filter_gitlab_would_drop_is_refused() -> None:
+    with pytest.raises(ValueError, match="all_branches"):
+        Webhook(url=URL, branch_filter_strategy="all_branches", push_events_branch_filter="main")

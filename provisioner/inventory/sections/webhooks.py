@@ -84,7 +84,7 @@ class Webhook(_Section):
     events: list[Event] | None = None
     """The events that trigger it; the others do not. Left out: not managed."""
     enable_ssl_verification: bool | None = None
-    push_events_branch_filter: str | None = None
+    push_events_branch_filter: Annotated[str, Field(min_length=1)] | None = None
     """Push events for these branches only (a wildcard, or a regex with branch_filter_strategy: regex)."""
     branch_filter_strategy: Literal["wildcard", "regex", "all_branches"] | None = None
     name: str | None = None
@@ -99,9 +99,14 @@ class Webhook(_Section):
     shows their names only: values are written when a header is added, and with apply --rotate."""
 
     @model_validator(mode="after")
-    def _no_duplicate_events(self) -> Webhook:
+    def _consistent(self) -> Webhook:
         if self.events is not None and len(set(self.events)) != len(self.events):
             raise ValueError("an event is given twice")
+        if self.branch_filter_strategy == "all_branches" and self.push_events_branch_filter:
+            # GitLab drops the filter of such a hook (set_branch_filter_nil): it would never stick.
+            raise ValueError(
+                "push_events_branch_filter is ignored by GitLab with branch_filter_strategy: all_branches"
+            )
         return self
 
 
