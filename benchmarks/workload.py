@@ -2,8 +2,9 @@
 
 The python-package blueprint (scaffolding committed by the files facet), settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
 (toggles and one project runner created per project), registry (access levels, cleanup policy, job
-token scope with an allowlisted group, one deploy token, package and container protection rules) and
-protection (default branch and release tags). One-time tokens go to files under the work directory.
+token scope with an allowlisted group, one deploy token, package and container protection rules),
+protection (default branch and release tags), merge request approval settings and a rule, the push
+rule and a chat webhook with its token (not in the GitLabForm-equivalent workload). One-time tokens go to files under the work directory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ GROUP = "bulk"
 SECRET_ENV = {
     "BENCH_PYPI_TOKEN": "pypi-AgEIcHlwaS5vcmc-bench",
     "BENCH_SIGNING_KEY": "c2lnbmluZy1rZXktYmVuY2g",
+    "BENCH_HOOK_TOKEN": "hook-token-bench-5e6f7a8b",
 }
 
 SETTINGS = {
@@ -69,6 +71,36 @@ PROTECTION = {
 }
 
 
+# Merge request approvals, the push rule and a chat webhook (GitLab Premium, as the sandbox serves by
+# default): what a platform team's onboarding sets on every project. None of them is in GitLab's
+# GraphQL in full (see the README's "Reads in bulk"), so each adds REST reads per project.
+APPROVAL_SETTINGS = {
+    "reset_approvals_on_push": True,
+    "disable_overriding_approvers_per_merge_request": True,
+    "merge_requests_author_approval": False,
+    "merge_requests_disable_committers_approval": True,
+}
+APPROVAL_RULES = {
+    "rules": {"Maintainers": {"approvals_required": 1, "groups": [GROUP], "protected_branches": ["main"]}}
+}
+PUSH_RULES = {
+    "commit_message_negative_regex": "(?i)wip|do not merge",
+    "branch_name_regex": "^(main|(feat|fix|chore)/[a-z0-9._-]+)$",
+    "deny_delete_tag": True,
+    "prevent_secrets": True,
+    "max_file_size": 100,
+}
+WEBHOOKS = {
+    "hooks": [
+        {
+            "url": "https://chat.example.com/hooks/gitlab",
+            "events": ["push_events", "merge_requests_events", "pipeline_events"],
+            "secret": "env:BENCH_HOOK_TOKEN",
+        }
+    ]
+}
+
+
 def project_path(index: int) -> str:
     return f"{GROUP}/project-{index:05d}"  # as the sandbox's bulk seed names them
 
@@ -114,6 +146,10 @@ def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
             "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
             "registry": REGISTRY,
             "protection": PROTECTION,
+            "approval_settings": APPROVAL_SETTINGS,
+            "approval_rules": APPROVAL_RULES,
+            "push_rules": PUSH_RULES,
+            "webhooks": WEBHOOKS,
         },
         "projects": projects,
     }

@@ -116,6 +116,16 @@ _PROTECTED_EE = (
     "[G:ee/lib/ee/api/helpers/protected_branches_helpers.rb] (optional_params_ee); present long before "
     "the served versions (first version not checked)"
 )
+_APPROVALS_MD = "[G:doc/api/merge_request_approvals.md] (Premium)"
+_APPROVALS_RB = "[G:ee/lib/api/project_approvals.rb] 'introduced in 10.6' (Premium)"
+_PUSH_RULE_RB = (
+    "[G:ee/lib/api/project_push_rule.rb], [G:doc/api/project_push_rules.md] (Premium; the first version is "
+    "not checked, long before the served ones)"
+)
+_HOOKS_MD = "[G:doc/api/project_webhooks.md]"
+_GROUP_HOOKS_MD = (
+    "[G:doc/api/group_webhooks.md] (Premium; the first version is not checked, long before the served ones)"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -222,22 +232,70 @@ FEATURES: dict[str, Feature] = {
             edition=EE,
         ),
         _f(
-            "rest:GET /projects/:id/approval_rules",
-            "12.3",
-            "[G:doc/api/merge_request_approvals.md]",
-            edition=EE,
-        ),
-        _f(
-            "rest:GET /projects/:id/push_rule",
-            "9.0",
-            "[G:doc/api/project_push_rules.md] (unverified)",
-            edition=EE,
-        ),
-        _f(
             "rest:POST /projects/:id/catalog/publish",
             "17.0",
             "[G:doc/ci/components/_index.md] 'CI/CD Catalog generally available in 17.0' (the publish endpoint's "
             "version unverified)",
+        ),
+        # -- merge request approvals, push rules, webhooks (issue 18) ------------------------------
+        *(
+            _f(f"rest:{m} /projects/:id/approval_rules{tail}", "12.3", _APPROVALS_MD, edition=EE)
+            for m, tail in (
+                ("GET", ""),
+                ("POST", ""),
+                ("PUT", "/:approval_rule_id"),
+                ("DELETE", "/:approval_rule_id"),
+            )
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/approvals", "10.6", _APPROVALS_RB, edition=EE)
+            for m in ("GET", "POST")
+        ),
+        _f(
+            "rest:ProjectApprovals.require_reauthentication_to_approve",
+            "17.1",
+            _APPROVALS_MD
+            + " 'require_reauthentication_to_approve introduced in 17.1' (require_password_to_approve "
+            "deprecated in 16.9, still read and written)",
+            edition=EE,
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/push_rule", "9.0", _PUSH_RULE_RB, edition=EE)
+            for m in ("GET", "POST", "PUT", "DELETE")
+        ),
+        *(
+            _f(f"rest:ProjectHook.{name}", "17.1", _HOOKS_MD + f" '{name} introduced in 17.1'")
+            for name in ("name", "description")
+        ),
+        _f(
+            "rest:ProjectHook.custom_headers",
+            "17.1",
+            _HOOKS_MD
+            + " 'Set a custom header: introduced in 17.1' (the custom_headers parameter of POST/PUT "
+            "is taken to come with it: unverified)",
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/hooks/:hook_id/custom_headers/:key", "17.1", _HOOKS_MD)
+            for m in ("PUT", "DELETE")
+        ),
+        *(
+            _f(f"rest:{m} /groups/:id/hooks{tail}", "10.0", _GROUP_HOOKS_MD, edition=EE)
+            for m, tail in (
+                ("GET", ""),
+                ("POST", ""),
+                ("GET", "/:hook_id"),
+                ("PUT", "/:hook_id"),
+                ("DELETE", "/:hook_id"),
+            )
+        ),
+        *(
+            _f(
+                f"rest:{m} /groups/:id/hooks/:hook_id/custom_headers/:key",
+                "17.1",
+                _GROUP_HOOKS_MD,
+                edition=EE,
+            )
+            for m in ("PUT", "DELETE")
         ),
         # -- GraphQL limits and costs ---------------------------------------------------------------
         _f(

@@ -11,26 +11,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner.facets.approvals import ProjectApprovalRules, ProjectApprovalSettings
 from provisioner.facets.base import Anchor, Facet, sections
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.group import GroupAnchor
 from provisioner.facets.project import ProjectAnchor
 from provisioner.facets.protection import ProjectProtection
+from provisioner.facets.push_rules import ProjectPushRules
 from provisioner.facets.registries import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
 from provisioner.facets.settings import ProjectSettings
 from provisioner.facets.variables import GroupVariables, ProjectVariables
+from provisioner.facets.webhooks import GroupWebhooks, ProjectWebhooks
 from provisioner.inventory.schema import Sections
 from provisioner.model import TargetKind
 
 FACETS: tuple[Facet[Any], ...] = (
     GroupVariables(),
+    GroupWebhooks(),
     ProjectSettings(),
     ProjectVariables(),
     ProjectRunners(),
     ProjectRegistry(),
     ProjectFiles(),
     ProjectProtection(),
+    # approval rules name protected branches: after protection
+    ProjectApprovalSettings(),
+    ProjectApprovalRules(),
+    ProjectPushRules(),
+    ProjectWebhooks(),
 )
 ANCHORS: Mapping[TargetKind, Anchor] = {TargetKind.PROJECT: ProjectAnchor(), TargetKind.GROUP: GroupAnchor()}
 

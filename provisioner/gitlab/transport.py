@@ -212,6 +212,7 @@ class Transport:
             per_page=100,
         )
         self._version: str | None = None
+        self._version_lock = threading.Lock()
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
@@ -272,8 +273,10 @@ class Transport:
             )
 
     def version(self) -> str:
-        if self._version is None:
-            self._version = str(self.get("/version").get("version", "0"))
+        # Facets ask from every worker at once: one request per run, not one per worker.
+        with self._version_lock:
+            if self._version is None:
+                self._version = str(self.get("/version").get("version", "0"))
         return self._version
 
     # -- writes --------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from pydantic import BaseModel
 
@@ -23,6 +25,8 @@ class Location:
 
 VARIABLE_METADATA = frozenset({"variable_type", "protected", "masked", "hidden", "raw", "description"})
 """What a variable has beyond its key, scope and value."""
+
+NO_SECRETS: Mapping[str, Secret] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class ProjectSpec:
     variables: tuple[ResolvedVariable, ...] = ()
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
+    """The values of the `secret:` references in facets' sections, by reference (`section_secrets`)."""
 
     kind = TargetKind.PROJECT
 
@@ -81,6 +87,8 @@ class GroupSpec:
     inventory_dir: str = "."
     config: BaseModel | None = None
     """The group's own sections that facets bring (`group_*`), validated; None: none given."""
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
+    """The values of the `secret:` references in those sections, by reference."""
 
     kind = TargetKind.GROUP
 

@@ -14,7 +14,7 @@ from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
 from provisioner.engine import run as run_module
 from provisioner.engine.run import run
-from provisioner.facets import FACETS
+from provisioner.facets import FACETS, inventory_sections
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
 from provisioner.gitlab.api import GitLabApi
@@ -39,7 +39,7 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def _specs(tmp_path: Path, document: dict[str, Any]) -> list[ProjectSpec]:
     path = tmp_path / "inventory.yaml"
     path.write_text(json.dumps(document), encoding="utf-8")
-    return list(load_inventory(path).projects)
+    return list(load_inventory(path, sections=inventory_sections()).projects)
 
 
 def _api(server: SandboxServer) -> GitLabApi:
@@ -60,7 +60,9 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     included) + deploy tokens and protected tags over REST (GraphQL has neither) + run-long lookups;
     and not a single write. And one POST /runners/verify per runner the tool created, whose token it
     keeps (issue 19: a stored token that no longer verifies is repaired, not reported in sync; GitLab has
-    no way to verify in bulk)."""
+    no way to verify in bulk).
+    Approval settings and rules, the push rule and the hooks are REST reads of their own (GitLab's
+    GraphQL has no complete form of them: see the README), one each per project."""
     count = 30
     seed_projects(sandbox.state, count, group=workload.GROUP)
     specs = _specs(tmp_path, workload.inventory(count))
@@ -71,8 +73,12 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     seen = counters(sandbox)
     assert not checked.failed and not checked.drift
     assert seen["writes"] == 0
+    rest_only = 4  # GET approvals, approval_rules, push_rule, hooks
     assert seen["by_route"]["POST /api/v4/runners/verify"] == count  # the workload creates one each
-    assert seen["total"] - count <= 2 * count + 6, json.dumps(seen["by_route"])
+    assert seen["by_route"]["GET /api/v4/version"] == 1  # what the server is, asked once per run
+    assert seen["total"] - count <= (2 + rest_only) * count + 6, json.dumps(seen["by_route"])
+    for route in ("approvals", "approval_rules", "push_rule", "hooks"):
+        assert seen["by_route"][f"GET /api/v4/projects/:id/{route}"] == count
     # Every read and the files all projects share in one query; each project's own file (its package's
     # `__init__.py`) in queries of their own, 16 projects each: nobody is asked for another's files.
     assert seen["by_route"]["POST /api/graphql"] <= 3
