@@ -27,17 +27,21 @@ from provisioner.sandbox.entities import (
     AccessLevel,
     Commit,
     ContainerProtectionRule,
+    DeployKey,
+    DeployKeyLink,
     DeployToken,
     GroupShare,
     Member,
     MergeRequest,
     Namespace,
     PackageProtectionRule,
+    PipelineSchedule,
     Project,
     ProtectedBranch,
     ProtectedTag,
     Repo,
     Runner,
+    ScheduleVariable,
     Token,
     User,
     Variable,
@@ -56,17 +60,21 @@ __all__ = [
     "AccessLevel",
     "Commit",
     "ContainerProtectionRule",
+    "DeployKey",
+    "DeployKeyLink",
     "DeployToken",
     "GroupShare",
     "Member",
     "MergeRequest",
     "Namespace",
     "PackageProtectionRule",
+    "PipelineSchedule",
     "Project",
     "ProtectedBranch",
     "ProtectedTag",
     "Repo",
     "Runner",
+    "ScheduleVariable",
     "State",
     "Token",
     "User",
@@ -88,6 +96,7 @@ class State:
     projects: dict[int, Project] = field(default_factory=dict)
     runners: dict[int, Runner] = field(default_factory=dict)
     deploy_tokens: dict[int, DeployToken] = field(default_factory=dict)
+    deploy_keys: dict[int, DeployKey] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     redirects: dict[str, int] = field(default_factory=dict)  # old full path (lower case) -> project id
     # Lookup indexes, rebuilt on load, never serialised.
