@@ -29,7 +29,15 @@ from provisioner.inventory.schema import (
     project_model,
 )
 from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
-from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
+from provisioner.inventory.variables import (
+    SecretResolver,
+    base_dir,
+    check_secrets,
+    folder_of,
+    resolved_secrets,
+    resolved_variables,
+    section_secrets,
+)
 
 BlueprintCheck = Callable[[str, Mapping[str, Any], str], list[tuple[str, str]]]
 """(blueprint name, blueprint_vars, project path) -> [(field suffix, message)]"""
@@ -81,7 +89,7 @@ def _load(
     layers = catalog(files)
     problems += layers.problems
     resolver = SecretResolver()
-    problems += _check_all_secrets(layers, resolver)
+    problems += _check_all_secrets(layers, resolver, _own_sections(model))
 
     # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
     # the memory a 10,000-project inventory took to load
@@ -117,11 +125,19 @@ def _load(
     )
 
 
-def _check_all_secrets(layers: Catalog, resolver: SecretResolver) -> list[InputProblem]:
+def _own_sections(model: type[Project]) -> tuple[str, ...]:
+    """The sections facets bring to a project (beyond those `schema.Project` spells out)."""
+    return tuple(name for name in model.model_fields if name not in Project.model_fields)
+
+
+def _check_all_secrets(
+    layers: Catalog, resolver: SecretResolver, sections: Sequence[str]
+) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
         for section in ("variables", "group_variables"):
             problems += check_secrets(layer.document, (*layer.root, section), resolver)
+        problems += section_secrets(layer.document, layer.root, sections, resolver)
     return problems
 
 
@@ -167,12 +183,18 @@ def _project(
         return base_dir((source[0] if source else layer).document)
 
     variables = resolved_variables(config.variables, base_dir_of, resolver)
-    if variables is None:
+    secrets = resolved_secrets(merged.data, _own_sections(model), folder_of(merged, layer), resolver)
+    if variables is None or secrets is None:
         return None
     config = _shared(config, shared)
     source = layer.location((), at_key=True)
     spec = ProjectSpec(
-        path=name, config=config, variables=variables, source=source, inventory_dir=inventory_dir
+        path=name,
+        config=config,
+        variables=variables,
+        source=source,
+        inventory_dir=inventory_dir,
+        secrets=secrets,
     )
     return spec, _fingerprint(config)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -53,6 +54,10 @@ class ProjectSpec:
     variables: tuple[ResolvedVariable, ...] = ()
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
+    secrets: Mapping[tuple[str | int, ...], Secret] = field(default_factory=dict, repr=False, compare=False)
+    """The secrets written in facets' own sections, resolved, by the path of the mapping that names
+    each in `config` (a pipeline schedule variable's: `("pipeline_schedules", "schedules", NAME,
+    "variables", KEY)`)."""
 
     kind = TargetKind.PROJECT
 

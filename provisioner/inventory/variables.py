@@ -1,5 +1,9 @@
 """Resolve the secret references of variables, and turn merged variables into `ResolvedVariable`s.
 
+Facets' own sections may hold secret references too (`secret:` in a pipeline schedule's variables):
+they are resolved the same way, found wherever they are written (`section_secrets`, `resolved_secrets`),
+and handed to the facet by their path in the merged configuration (`ProjectSpec.secrets`).
+
 Every `secret:` written anywhere in the inventory is resolved while loading, even when a more
 specific layer overrides it, so that a broken reference is found before the first API call. Each
 reference is looked up once however many projects inherit it. Values stay in memory, inside
@@ -8,12 +12,13 @@ reference is looked up once however many projects inherit it. Values stay in mem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path as FilePath
 from typing import Any
 
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
+from provisioner.inventory.merge import Layer, Merged
 from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
 from provisioner.inventory.spec import ResolvedVariable
 from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
@@ -107,3 +112,65 @@ def resolved_variables(
                 )
             )
     return tuple(sorted(resolved, key=lambda variable: variable.identity))
+
+
+# -- secrets in the sections facets bring ---------------------------------------------------------
+def secret_entries(node: Any, at: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every mapping below `node` that names a `secret:` (a string), with its path."""
+    if isinstance(node, dict):
+        if isinstance(node.get("secret"), str):
+            yield at, node
+        for key, value in node.items():
+            yield from secret_entries(value, (*at, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from secret_entries(item, (*at, index))
+
+
+def section_secrets(
+    document: Document, root: Path, keys: Iterable[str], resolver: SecretResolver
+) -> list[InputProblem]:
+    """Resolve the secrets written in the sections `keys` of the mapping at `root`; a problem for each
+    that fails, where it is written."""
+    problems: list[InputProblem] = []
+    mapping: Any = document.data
+    for part in root:
+        mapping = mapping.get(part) if isinstance(mapping, dict) else None
+    if not isinstance(mapping, dict):
+        return problems
+    for key in keys:
+        for path, entry in secret_entries(mapping.get(key), (*root, key)):
+            try:
+                resolver.resolve(entry["secret"], base_dir(document))
+            except SecretLookupError as exc:
+                problems.append(_problem(document, (*path, "secret"), str(exc)))
+    return problems
+
+
+def resolved_secrets(
+    data: Mapping[str, Any],
+    keys: Iterable[str],
+    base_dir_of: Callable[[Path], FilePath],
+    resolver: SecretResolver,
+) -> dict[Path, Secret] | None:
+    """The secrets of the merged sections `keys`, by the path of the entry that names each; None if one
+    failed (already reported where it is written)."""
+    found: dict[Path, Secret] = {}
+    for key in keys:
+        for path, entry in secret_entries(data.get(key), (key,)):
+            try:
+                found[path] = resolver.resolve(entry["secret"], base_dir_of(path))
+            except SecretLookupError:
+                return None
+    return found
+
+
+def folder_of(merged: Merged, layer: Layer) -> Callable[[Path], FilePath]:
+    """The folder of the file that wrote a path of `merged` (`layer`'s when none did): `file:` secrets
+    are relative to it."""
+
+    def folder(path: Path) -> FilePath:
+        source = merged.source(path)
+        return base_dir((source[0] if source else layer).document)
+
+    return folder
