@@ -27,6 +27,7 @@ from provisioner.errors import GitLabError
 from provisioner.gitlab import cache, job_tokens
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import BLOBS
+from provisioner.gitlab.graphql_members import MEMBERS_READ
 from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
 from provisioner.gitlab.transport import encode
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["PrefetchStats", "Wanted", "prefetch"]
 
-READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS)}
+READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS, MEMBERS_READ)}
 MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 PER_PAGE = 100
 WAVE = 4  # pages asked at once when GitLab does not say how many there are

@@ -103,9 +103,7 @@ def _projects_using(state: State, key_id: int) -> list[Project]:
 
 
 def _maintained(state: State, user: User) -> list[Project]:
-    return [
-        p for p in state.projects.values() if p.deploy_keys and project_access(state, user, p) >= MAINTAINER
-    ]
+    return [p for p in state.projects.values() if project_access(state, user, p) >= MAINTAINER]
 
 
 def accessible(state: State, user: User, wanted: Callable[[DeployKey], bool]) -> DeployKey | None:

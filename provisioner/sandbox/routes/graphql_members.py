@@ -35,8 +35,8 @@ def project_members(ctx: Context, project: Project, args: dict[str, Any]) -> dic
             _keep(found, ns.members.values())
     if "INVITED_GROUPS" in relations:
         for share in project.shared_with:
-            ns = state.namespaces.get(share.group_id)
-            invited = ns.members.values() if ns else ()
+            invited_group = state.namespaces.get(share.group_id)
+            invited = invited_group.members.values() if invited_group else ()
             _keep(found, (_capped(m, share.group_access) for m in invited))
     if "DIRECT" in relations:
         _keep(found, project.members.values())
