@@ -2,8 +2,11 @@
 
 The python-package blueprint (scaffolding committed by the files facet), settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
 (toggles and one project runner created per project), registry (access levels, cleanup policy, job
-token scope with an allowlisted group, one deploy token, package and container protection rules) and
-protection (default branch and release tags). One-time tokens go to files under the work directory.
+token scope with an allowlisted group, one deploy token, package and container protection rules),
+protection (default branch and release tags), and the onboarding of a team: two members, a share
+with a readers' group, one deploy key every project enables, and the blueprint README's nightly
+dependency-check schedule with one variable. One-time tokens go to files under the work directory.
+The users and the group these name are made by `SETUP`, through the API, before the runs.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ SETTINGS = {
     "remove_source_branch_after_merge": True,
     "merge_method": "ff",
     "squash_option": "default_on",
+    # lets the schedules' variables be set (GitLab 17.7+ defaults new projects to no_one_allowed)
+    "ci_pipeline_variables_minimum_override_role": "developer",
 }
 VARIABLES: dict[str, Any] = {
     "PIP_INDEX_URL": "https://pypi.org/simple",
@@ -66,6 +71,34 @@ REGISTRY: dict[str, Any] = {
 PROTECTION = {
     "default_branch": {"push_access_level": "no_one", "merge_access_level": "maintainer"},
     "tags": {"v*": {"create_access_level": "maintainer"}},
+}
+
+
+READERS = "bench-readers"
+SETUP: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/users", {"username": "bench-dev", "name": "Bench Dev", "email": "dev@bench.test"}),
+    ("POST", "/users", {"username": "bench-lead", "name": "Bench Lead", "email": "lead@bench.test"}),
+    ("POST", "/groups", {"name": READERS, "path": READERS}),
+]
+"""API requests (as the administrator) that make what the onboarding sections name."""
+MEMBERS = {"users": {"bench-dev": "developer", "bench-lead": "maintainer"}}
+SHARES = {"groups": {READERS: "reporter"}}
+DEPLOY_KEYS = {
+    "keys": [
+        {
+            "title": "bench-deploy",
+            "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILkYXU2fVeO4/0rDCSsswP5iIX2+B6tv15YT3KObgyDl bench",
+        }
+    ]
+}
+SCHEDULES = {
+    "schedules": {
+        "nightly dependency check": {
+            "cron": "0 3 * * *",
+            "active": False,
+            "variables": {"DEPENDENCY_CHECK": "1"},
+        }
+    }
 }
 
 
@@ -114,6 +147,10 @@ def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
             "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
             "registry": REGISTRY,
             "protection": PROTECTION,
+            "members": MEMBERS,
+            "shares": SHARES,
+            "deploy_keys": DEPLOY_KEYS,
+            "pipeline_schedules": SCHEDULES,
         },
         "projects": projects,
     }
