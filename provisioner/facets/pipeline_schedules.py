@@ -133,12 +133,12 @@ def _create(
     attributes = {
         "description": description,
         "ref": ref,
-        "cron": schedule.cron,
+        "cron": schedule.cron,  # never None once loaded (problems_after_merge)
         "cron_timezone": schedule.cron_timezone,
         "active": schedule.active,
     }
     settable = tuple((v, False) for v in variables if v.value is not None)
-    after = {k: v for k, v in attributes.items() if k != "description"}
+    after: dict[str, Any] = {k: v for k, v in attributes.items() if k != "description"}
     if variables:
         after["variables"] = {v.key: SENSITIVE if v.value is not None else "(left as is)" for v in variables}
     return Change(facet, target, Action.CREATE, after=after, payload=_Write(attributes, settable))

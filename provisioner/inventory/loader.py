@@ -32,11 +32,11 @@ from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
 from provisioner.inventory.variables import (
     SecretResolver,
     base_dir,
-    check_secrets,
+    check_all_secrets,
     folder_of,
+    own_sections,
     resolved_secrets,
     resolved_variables,
-    section_secrets,
 )
 
 BlueprintCheck = Callable[[str, Mapping[str, Any], str], list[tuple[str, str]]]
@@ -89,7 +89,7 @@ def _load(
     layers = catalog(files)
     problems += layers.problems
     resolver = SecretResolver()
-    problems += _check_all_secrets(layers, resolver, _own_sections(model))
+    problems += check_all_secrets(layers, resolver, own_sections(model))
 
     # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
     # the memory a 10,000-project inventory took to load
@@ -123,22 +123,6 @@ def _load(
         files=tuple(document.file for document in files.read_order),
         digest=digest.hexdigest(),
     )
-
-
-def _own_sections(model: type[Project]) -> tuple[str, ...]:
-    """The sections facets bring to a project (beyond those `schema.Project` spells out)."""
-    return tuple(name for name in model.model_fields if name not in Project.model_fields)
-
-
-def _check_all_secrets(
-    layers: Catalog, resolver: SecretResolver, sections: Sequence[str]
-) -> list[InputProblem]:
-    problems: list[InputProblem] = []
-    for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
-        for section in ("variables", "group_variables"):
-            problems += check_secrets(layer.document, (*layer.root, section), resolver)
-        problems += section_secrets(layer.document, layer.root, sections, resolver)
-    return problems
 
 
 def _project(
@@ -178,12 +162,18 @@ def _project(
         problems += [_merged_problem(finding, merged, layer) for finding in found]
         return None
 
+    for section in own_sections(model):  # what only the merged configuration can tell
+        check = getattr(getattr(config, section, None), "problems_after_merge", None)
+        for path, missing, message in check() if check else ():
+            finding = Finding((section, *path), message, missing=missing)
+            problems.append(_merged_problem(finding, merged, layer))
+
     def base_dir_of(key: str) -> FilePath:
         source = merged.source(("variables", key))
         return base_dir((source[0] if source else layer).document)
 
     variables = resolved_variables(config.variables, base_dir_of, resolver)
-    secrets = resolved_secrets(merged.data, _own_sections(model), folder_of(merged, layer), resolver)
+    secrets = resolved_secrets(merged.data, own_sections(model), folder_of(merged, layer), resolver)
     if variables is None or secrets is None:
         return None
     config = _shared(config, shared)

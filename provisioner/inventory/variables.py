@@ -12,14 +12,15 @@ reference is looked up once however many projects inherit it. Values stay in mem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path as FilePath
 from typing import Any
 
 from provisioner.errors import InputProblem
+from provisioner.inventory.catalog import Catalog
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.merge import Layer, Merged
-from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
+from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Project, Variables
 from provisioner.inventory.spec import ResolvedVariable
 from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
 
@@ -174,3 +175,19 @@ def folder_of(merged: Merged, layer: Layer) -> Callable[[Path], FilePath]:
         return base_dir((source[0] if source else layer).document)
 
     return folder
+
+
+def own_sections(model: type[Project]) -> tuple[str, ...]:
+    """The sections facets bring to a project (beyond those `schema.Project` spells out)."""
+    return tuple(name for name in model.model_fields if name not in Project.model_fields)
+
+
+def check_all_secrets(
+    layers: Catalog, resolver: SecretResolver, sections: Sequence[str]
+) -> list[InputProblem]:
+    problems: list[InputProblem] = []
+    for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
+        for section in ("variables", "group_variables"):
+            problems += check_secrets(layer.document, (*layer.root, section), resolver)
+        problems += section_secrets(layer.document, layer.root, sections, resolver)
+    return problems

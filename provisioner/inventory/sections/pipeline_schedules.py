@@ -81,8 +81,12 @@ class ScheduleVariable(Model):
 
 
 class Schedule(Model):
-    cron: Annotated[str, AfterValidator(_cron)]
-    """When, in cron's five fields: `0 3 * * *` is every night at 03:00."""
+    """Entries merge field by field across layers: `defaults` may declare a schedule that a project
+    only turns on (`active: true`)."""
+
+    cron: Annotated[str, AfterValidator(_cron)] | None = None
+    """When, in cron's five fields: `0 3 * * *` is every night at 03:00. Required, here or in a layer
+    the project inherits."""
     cron_timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     ref: Annotated[str, Field(min_length=1)] | None = None
     """The branch or tag (`main`, or `refs/tags/v1`); left out, the project's default branch."""
@@ -100,3 +104,11 @@ class PipelineSchedules(Model):
     """By description, which identifies a schedule."""
     prune: bool = False
     """Delete schedules the inventory does not name (otherwise they are reported as unmanaged)."""
+
+    def problems_after_merge(self) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+        """(path, missing part, message) of what the merged configuration lacks (see the loader)."""
+        return [
+            (("schedules", description), ("cron",), "required key is missing (here or in a layer above)")
+            for description, schedule in self.schedules.items()
+            if schedule.cron is None
+        ]
