@@ -106,9 +106,18 @@ def project_path(index: int) -> str:
     return f"{GROUP}/project-{index:05d}"  # as the sandbox's bulk seed names them
 
 
-def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
+ONBOARDING = {
+    "members": MEMBERS,
+    "shares": SHARES,
+    "deploy_keys": DEPLOY_KEYS,
+    "pipeline_schedules": SCHEDULES,
+}
+
+
+def inventory(count: int, *, full: bool = True, onboarding: bool = True) -> dict[str, Any]:
     """The full configuration, or (full=False) only what GitLabForm can express too (see
-    `gitlabform_config`): the same work for both tools, for the ratios."""
+    `gitlabform_config`): the same work for both tools, for the ratios. `onboarding=False` leaves out
+    the onboarding sections (and so needs no `SETUP`)."""
     if not full:
         return _equivalent(count)
     projects = {}
@@ -147,10 +156,7 @@ def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
             "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
             "registry": REGISTRY,
             "protection": PROTECTION,
-            "members": MEMBERS,
-            "shares": SHARES,
-            "deploy_keys": DEPLOY_KEYS,
-            "pipeline_schedules": SCHEDULES,
+            **(ONBOARDING if onboarding else {}),
         },
         "projects": projects,
     }
