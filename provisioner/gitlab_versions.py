@@ -126,6 +126,11 @@ _HOOKS_MD = "[G:doc/api/project_webhooks.md]"
 _GROUP_HOOKS_MD = (
     "[G:doc/api/group_webhooks.md] (Premium; the first version is not checked, long before the served ones)"
 )
+_PLANNER = (
+    "[G:lib/gitlab/access.rb] PLANNER = 15 in Gitlab::Access.options, hence all_values, which the member "
+    "and share routes accept (`values:` or the model's inclusion); the role arrived in 17.7 (release post "
+    "2024-12-19 'New Planner user role'; GraphQL enum value: gitlab-org/gitlab!170940, milestone 17.7)"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -213,6 +218,9 @@ FEATURES: dict[str, Feature] = {
             "16.10",
             "[G:app/graphql/types/project_type.rb] experiment 16.10",
         ),
+        # -- members and shares (access level 15, Planner) ------------------------------------------
+        _f("rest:Member.access_level=planner", "17.7", _PLANNER),
+        _f("rest:GroupLink.group_access=planner", "17.7", _PLANNER + " (project and group shares alike)"),
         # -- runners ---------------------------------------------------------------------------------
         _f(
             "rest:POST /user/runners",

@@ -194,6 +194,12 @@ def _project(
         problems += [_merged_problem(finding, merged, layer) for finding in found]
         return None
 
+    for section in _facets_sections(model):  # what only the merged configuration can tell
+        check = getattr(getattr(config, section, None), "problems_after_merge", None)
+        for path, missing, message in check() if check else ():
+            finding = Finding((section, *path), message, missing=missing)
+            problems.append(_merged_problem(finding, merged, layer))
+
     def base_dir_of(key: str) -> FilePath:
         source = merged.source(("variables", key))
         return base_dir((source[0] if source else layer).document)
@@ -213,6 +219,11 @@ def _project(
         secrets=secrets or NO_SECRETS,
     )
     return spec, _fingerprint(config)
+
+
+def _facets_sections(model: type[Project]) -> tuple[str, ...]:
+    """The sections facets bring to a project (beyond those `schema.Project` spells out)."""
+    return tuple(name for name in model.model_fields if name not in Project.model_fields)
 
 
 def _fingerprint(model: BaseModel) -> bytes:

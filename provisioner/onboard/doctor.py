@@ -172,12 +172,12 @@ def check_groups(api: GitLabApi, user: UserRecord | None, groups: Sequence[str])
 def _role(api: GitLabApi, user: UserRecord, group: str) -> Check:
     area = f"group {group}"
     try:
-        members = api.list(f"/groups/{encode(group)}/members/all", **{"user_ids[]": user.id})
+        found = api.list(f"/groups/{encode(group)}/members/all", **{"user_ids[]": user.id})
     except NotFound:
         return Check(area, PROBLEM, "not found, or not visible to this token: its projects will fail")
     except GitLabError as exc:
         return Check(area, WARNING, f"role unknown ({exc.message})")
-    level = max((int(m.get("access_level") or 0) for m in members if m.get("id") == user.id), default=0)
+    level = max((int(m.get("access_level") or 0) for m in found if m.get("id") == user.id), default=0)
     if level == 0:
         return Check(area, WARNING, "not a member (project memberships and shares are not checked)")
     role = ROLES.get(level, f"access level {level}")

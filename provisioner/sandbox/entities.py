@@ -94,6 +94,7 @@ class Namespace:
     members: dict[int, Member] = field(default_factory=dict)
     variables: list[Variable] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)  # group hooks (Premium)
+    shared_with: list[GroupShare] = field(default_factory=list)  # groups this group is shared with
 
 
 @dataclass
@@ -271,6 +272,54 @@ class Project:
     push_rule: PushRule | None = None
     hooks: list[Hook] = field(default_factory=list)
     shared_with: list[GroupShare] = field(default_factory=list)
+    deploy_keys: list[DeployKeyLink] = field(default_factory=list)
+    pipeline_schedules: list[PipelineSchedule] = field(default_factory=list)
+
+
+@dataclass
+class DeployKey:
+    """A deploy key of the instance: one row of `keys`, enabled in projects through `DeployKeyLink`s."""
+
+    id: int
+    title: str
+    key: str
+    fingerprint_sha256: str  # "SHA256:..." as the API shows it
+    fingerprint: str  # MD5, colon-separated hex
+    created_at: str
+    user_id: int | None = None  # who created it
+    public: bool = False  # an instance-wide key an administrator created (POST /deploy_keys)
+    expires_at: str | None = None
+
+
+@dataclass
+class DeployKeyLink:
+    """`deploy_keys_projects`: a key enabled in a project, with its write access there."""
+
+    id: int
+    key_id: int
+    can_push: bool = False
+
+
+@dataclass
+class ScheduleVariable:
+    key: str
+    value: str
+    variable_type: str = "env_var"
+    raw: bool = False
+
+
+@dataclass
+class PipelineSchedule:
+    id: int
+    description: str
+    ref: str
+    cron: str
+    cron_timezone: str
+    owner_id: int
+    created_at: str
+    updated_at: str
+    active: bool = True
+    variables: list[ScheduleVariable] = field(default_factory=list)
 
 
 @dataclass

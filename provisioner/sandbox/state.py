@@ -28,6 +28,8 @@ from provisioner.sandbox.entities import (
     ApprovalRule,
     Commit,
     ContainerProtectionRule,
+    DeployKey,
+    DeployKeyLink,
     DeployToken,
     GroupShare,
     Hook,
@@ -38,12 +40,14 @@ from provisioner.sandbox.entities import (
     Package,
     PackageFile,
     PackageProtectionRule,
+    PipelineSchedule,
     Project,
     ProtectedBranch,
     ProtectedTag,
     PushRule,
     Repo,
     Runner,
+    ScheduleVariable,
     Token,
     User,
     Variable,
@@ -63,6 +67,8 @@ __all__ = [
     "ApprovalRule",
     "Commit",
     "ContainerProtectionRule",
+    "DeployKey",
+    "DeployKeyLink",
     "DeployToken",
     "GroupShare",
     "Hook",
@@ -73,12 +79,14 @@ __all__ = [
     "Package",
     "PackageFile",
     "PackageProtectionRule",
+    "PipelineSchedule",
     "Project",
     "ProtectedBranch",
     "ProtectedTag",
     "PushRule",
     "Repo",
     "Runner",
+    "ScheduleVariable",
     "State",
     "Token",
     "User",
@@ -100,6 +108,7 @@ class State:
     projects: dict[int, Project] = field(default_factory=dict)
     runners: dict[int, Runner] = field(default_factory=dict)
     deploy_tokens: dict[int, DeployToken] = field(default_factory=dict)
+    deploy_keys: dict[int, DeployKey] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     redirects: dict[str, int] = field(default_factory=dict)  # old full path (lower case) -> project id
     jobs: dict[int, Job] = field(default_factory=dict)  # CI jobs (their job tokens), see ci_jobs.py

@@ -325,3 +325,53 @@ def test_no_webhook_secret_in_any_output(sandbox: Sandbox, workdir: Path) -> Non
         stored["https://chat.example.com/hooks/billing"].token == HOOK_ROTATED
     )  # the values did reach GitLab
     assert stored["https://chat.example.com/hooks/billing"].custom_headers == {"Authorization": HOOK_HEADER}
+
+
+SCHEDULE_TOKEN = "sched-rel-token-4b7e1f"
+SCHEDULE_FILE_KEY = "sched-file-key-93aa0c"
+CHANGED_ON_GITLAB = "sched-changed-by-hand-77"
+
+SCHEDULES = """\
+version: 1
+projects:
+  platform/billing:
+    settings: {ci_pipeline_variables_minimum_override_role: maintainer}
+    pipeline_schedules:
+      schedules:
+        nightly:
+          cron: "0 3 * * *"
+          variables:
+            TOKEN: {secret: "env:REL_SCHED_TOKEN"}
+            KEY: {secret: "file:secrets/key"}
+"""
+
+
+def test_no_schedule_variable_value_in_any_output(sandbox: Sandbox, workdir: Path) -> None:
+    """Schedule variables' values (by reference, or as GitLab has them) are never shown: plans, reports,
+    logs and `import` say (sensitive) or leave them out."""
+    (workdir / "inventory.yaml").write_text(SCHEDULES)
+    (workdir / "secrets").mkdir()
+    (workdir / "secrets" / "key").write_text(SCHEDULE_FILE_KEY + "\n")
+    outputs: list[str] = []
+
+    def run(*args: str, expect: int) -> None:
+        result = cli(sandbox, workdir, *args, REL_SCHED_TOKEN=SCHEDULE_TOKEN)
+        outputs.extend([result.stdout, result.stderr])
+        assert result.returncode == expect, (args, result.stdout[-3000:])
+
+    run("plan", "--debug", "--out", "plan.json", "--detailed-exitcode", expect=2)
+    run("apply", "--yes", "--debug", expect=0)
+    (schedule,) = sandbox.api.get("/projects/platform%2Fbilling/pipeline_schedules").json()
+    variables = f"/projects/platform%2Fbilling/pipeline_schedules/{schedule['id']}/variables"
+    sandbox.api.put(f"{variables}/TOKEN", json={"value": CHANGED_ON_GITLAB})
+    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", expect=2)
+    run("plan", "--format", "json", expect=0)
+    run("import", "platform", "--out", "imported.yaml", "--debug", expect=0)
+    run("apply", "--yes", "--debug", expect=0)
+
+    files = ["plan.json", "check.json", "check.xml", "provisioner.log", "imported.yaml"]
+    everything = "\n".join(outputs + [(workdir / name).read_text() for name in files])
+    assert "(sensitive)" in everything and "value_unmanaged: true" in everything
+    assert leaks(everything, [SCHEDULE_TOKEN, SCHEDULE_FILE_KEY, CHANGED_ON_GITLAB]) == []
+    values = {v["key"]: v["value"] for v in sandbox.api.get(variables.rsplit("/", 1)[0]).json()["variables"]}
+    assert values == {"TOKEN": SCHEDULE_TOKEN, "KEY": SCHEDULE_FILE_KEY}  # they did reach GitLab

@@ -37,7 +37,7 @@ def test_a_rate_limited_run_converges_without_429_failures(
     count = 4
     seed_projects(sandbox.state, count, group=workload.GROUP)
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(json.dumps(workload.inventory(count)), encoding="utf-8")
+    inventory.write_text(json.dumps(workload.inventory(count, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
     server_limit = ServerLimit(PER_WINDOW, window=1.0)
     sandbox.app.runtime.limiter = server_limit

@@ -210,6 +210,7 @@ def _group_projects(ctx: Context, ns: Namespace, args: dict[str, Any]) -> dict[s
 # -- projects ------------------------------------------------------------------------------------
 def project_node(ctx: Context, project: Project) -> dict[str, Any]:
     from provisioner.sandbox.routes import graphql_project as parts
+    from provisioner.sandbox.routes.graphql_members import project_members
 
     state, settings = ctx.state, project.settings
     full_path = state.project_full_path(project)
@@ -257,6 +258,7 @@ def project_node(ctx: Context, project: Project) -> dict[str, Any]:
             project.container_protection_rules if level >= MAINTAINER else [], parts.container_rule, args
         ),
         "repository": parts.repository(ctx, project) if can_read_code(state, ctx.viewer, project) else None,
+        "projectMembers": lambda info, **args: project_members(ctx, project, args),
     }
 
 
