@@ -17,7 +17,7 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -118,6 +118,10 @@ class Facet(Protocol[ObservedT]):
     def describe(self, target: Any, current: Any) -> Description:
         """`import`, pure: `current` in the inventory's words; a plan right after must be empty."""
 
+    def settle(self, described: Mapping[str, Description]) -> None:
+        """`import`, pure: adjust its parts once every target of its kind is described (by name), where
+        what one target's entry says depends on the others' (names that must differ between values)."""
+
 
 class FacetDefaults:
     """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported."""
@@ -135,6 +139,9 @@ class FacetDefaults:
 
     def describe(self, target: Any, current: Any) -> Description:
         return Description()
+
+    def settle(self, described: Mapping[str, Description]) -> None:
+        return None
 
 
 @runtime_checkable

@@ -8,12 +8,13 @@ unhide an existing variable, so such a change replaces it (delete, then create).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.errors import ProvisionerError
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
-from provisioner.facets.variables_entry import variable_note, variables_entry
+from provisioner.facets.variables_entry import Values, note, settle, variables_entry
 from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import variables as api_variables
 from provisioner.gitlab.api import GitLabApi
@@ -23,9 +24,13 @@ from provisioner.gitlab.variables import VariableRecord
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
 from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
-from provisioner.secrets import Secret
+from provisioner.secrets import Secret, Unresolved
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
+_FLAGS = ("variable_type", "protected", "masked", "hidden", "raw")
+NOT_SHOWN = "(not shown)"
+"""In place of GitLab's value of a variable whose value the inventory states: a report shows what the
+inventory states, never a value GitLab holds that the inventory does not."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def diff_variables(
                 facet,
                 _target(record.key, record.environment_scope),
                 action,
-                before=_shown(record),
+                before=_flags(record),
                 payload=_Plan(None, record),
             )
         )
@@ -85,7 +90,7 @@ def _compare(
                     facet,
                     target,
                     Action.UNMANAGED,
-                    before=_shown(have),
+                    before=_flags(have),
                     after={"note": "hidden differs; give a value to replace it"},
                 )
             ]
@@ -94,7 +99,7 @@ def _compare(
                 facet,
                 target,
                 Action.REPLACE,
-                before=_shown(have),
+                before=_flags(have),
                 after=_shown(want),
                 payload=_Plan(want, have),
             )
@@ -106,16 +111,23 @@ def _compare(
             before[name], after[name] = getattr(have, name), getattr(want, name)
     if _value_differs(want, have, options):
         sensitive = want.sensitive or have.masked or have.hidden
-        before["value"] = SENSITIVE if sensitive else have.value
+        # GitLab's value is not the inventory's to show: only what the inventory states itself is.
+        before["value"] = SENSITIVE if sensitive else NOT_SHOWN
         after["value"] = SENSITIVE if sensitive else want.value
-    if not after:
-        return []
-    return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=_Plan(want, have))]
+    changes = []
+    if after:
+        changes.append(
+            Change(facet, target, Action.UPDATE, before=before, after=after, payload=_Plan(want, have))
+        )
+    if isinstance(want.value, Unresolved) and not have.hidden:
+        note = {"note": f"value not verified: {want.value.reason}"}
+        changes.append(Change(facet, target, Action.UNVERIFIED, after=note))
+    return changes
 
 
 def _value_differs(want: ResolvedVariable, have: VariableRecord, options: PlanOptions) -> bool:
-    if want.value is None:
-        return False
+    if want.value is None or isinstance(want.value, Unresolved):
+        return False  # unmanaged, or not given to this (read-only) run
     if have.hidden:
         return options.rotate
     value = want.value.reveal() if isinstance(want.value, Secret) else want.value
@@ -126,14 +138,19 @@ def _target(key: str, scope: str) -> str:
     return f"variable {key}" if scope == "*" else f"variable {key} [{scope}]"
 
 
-def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
-    """A display-safe view: metadata always, the value only when it is not sensitive."""
+def _shown(v: ResolvedVariable) -> dict[str, Any]:
+    """What the inventory wants, display-safe: its metadata, and its value when it states a literal."""
     shown: dict[str, Any] = {name: getattr(v, name) for name in _METADATA}
     shown["hidden"] = v.hidden
-    sensitive = v.sensitive if isinstance(v, ResolvedVariable) else v.masked or v.hidden
     if v.value is not None:
-        shown["value"] = SENSITIVE if sensitive else v.value
+        shown["value"] = SENSITIVE if v.sensitive else v.value
     return shown
+
+
+def _flags(record: VariableRecord) -> dict[str, Any]:
+    """A variable as GitLab has it, for reports: its flags only. Its value and description are the
+    team's (a report that any job can download must not carry them)."""
+    return {name: getattr(record, name) for name in _FLAGS}
 
 
 def apply_variables(
@@ -150,7 +167,13 @@ def apply_variables(
             api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data, cache_id)
 
 
+class SecretNotGiven(ProvisionerError):
+    """A write needs a secret value the run was not given (only read-only runs may lack one)."""
+
+
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
+    if isinstance(want.value, Unresolved):
+        raise SecretNotGiven(f"variable {want.key}: {want.value.reason}; nothing written")
     return api_variables.body(
         want.key,
         want.value,
@@ -167,18 +190,16 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
 
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
     out = Description()
-    masked: dict[str, tuple[tuple[str, str | None], ...]] = {}
-    entry = variables_entry(records or (), out.notes, masked, section=section)
+    secrets: dict[str, Values] = {}
+    entry = variables_entry(records or (), out.notes, secrets, section=section)
     if entry:
         out.entry[section] = entry
     for key, written in entry.items():
-        note = next(
-            filter(None, map(variable_note, written if isinstance(written, list) else [written])), None
-        )
-        if note:
-            out.comments[(section, key)] = note
-    # Masked values decide whether equal entries may be shared by a group; never written.
-    out.private = {(section, key): values for key, values in masked.items()}
+        comment = note(written)
+        if comment:
+            out.comments[(section, key)] = comment
+    # Secret values decide names and whether equal entries may be shared by a group; never written.
+    out.private = {(section, key): values for key, values in secrets.items()}
     return out
 
 
@@ -214,6 +235,9 @@ class ProjectVariables(FacetDefaults):
     def describe(self, project: ProjectRef, current: list[VariableRecord] | None) -> Description:
         return describe_variables(self.section, current)
 
+    def settle(self, described: Mapping[str, Description]) -> None:
+        settle(self.section, described)
+
 
 class GroupVariables(FacetDefaults):
     """Variables set on a group itself: its `group_variables` (its other keys are its projects')."""
@@ -240,3 +264,6 @@ class GroupVariables(FacetDefaults):
 
     def describe(self, group: GroupRef, current: list[VariableRecord] | None) -> Description:
         return describe_variables(self.section, current)
+
+    def settle(self, described: Mapping[str, Description]) -> None:
+        settle(self.section, described)

@@ -8,7 +8,7 @@ specific layer) is not managed: the tool neither reads nor writes it.
 """
 
 from provisioner.inventory.schema.base import TokenStore, full_path_problem
-from provisioner.inventory.schema.project import Group, Inventory, Project
+from provisioner.inventory.schema.project import Coverage, Group, Inventory, Project
 from provisioner.inventory.schema.protection import (
     REF_ACCESS_LEVELS,
     BranchProtection,
@@ -65,6 +65,7 @@ __all__ = [
     "BranchProtection",
     "CleanupPolicy",
     "ContainerProtectionRule",
+    "Coverage",
     "DeployToken",
     "DeployTokenScope",
     "Group",
