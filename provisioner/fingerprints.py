@@ -52,17 +52,17 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"provisioner plan key", hashlib.sha256).hexdigest()[:16]
 
 
-def of_values(key: bytes, values: Mapping[str, Mapping[str, Secret]]) -> dict[str, dict[str, str]]:
-    """By target, by field: the fingerprint of each secret value."""
+def of_values(key: bytes, values: Mapping[str, Mapping[str, Secret | str]]) -> dict[str, dict[str, str]]:
+    """By target, by field: the fingerprint of each secret value (or of each value no report shows)."""
     return {
-        target: {field: _fingerprint(key, value.reveal()) for field, value in fields.items()}
+        target: {field: _fingerprint(key, _plain(value)) for field, value in fields.items()}
         for target, fields in values.items()
         if fields
     }
 
 
 def changed(
-    key: bytes, values: Mapping[str, Mapping[str, Secret]], recorded: Mapping[str, Mapping[str, str]]
+    key: bytes, values: Mapping[str, Mapping[str, Secret | str]], recorded: Mapping[str, Mapping[str, str]]
 ) -> list[str]:
     """`target: field` of every secret whose value differs from what the plan recorded (or that only
     one of them has), among the targets in `values`."""
@@ -76,6 +76,10 @@ def changed(
             if not hmac.compare_digest(mine.get(field, ""), theirs.get(field, ""))
         ]
     return out
+
+
+def _plain(value: Secret | str) -> str:
+    return value.reveal() if isinstance(value, Secret) else value
 
 
 def _fingerprint(key: bytes, value: str) -> str:

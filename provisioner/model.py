@@ -69,10 +69,24 @@ class Action(enum.StrEnum):
     AWAITING = "awaiting"  # proposed in a merge request, waiting for a person: drift, but nothing to write
     UNSUPPORTED = "unsupported"  # the inventory asks what this GitLab cannot do ("needs GitLab 17.4",
     # "needs EE"): said for each target it concerns, neither drift nor written
+    UNVERIFIED = "unverified"  # a secret value this run was not given (check needs none): its metadata
+    # compared, its value not; neither drift nor written
+    UNCOVERED = "uncovered"  # a project under a group of the inventory that the inventory does not manage:
+    # drift for a compliance check, nothing to write
 
     @property
     def is_write(self) -> bool:
-        return self not in (Action.UNMANAGED, Action.AWAITING, Action.UNSUPPORTED)
+        return self not in _NOTICES
+
+    @property
+    def checked(self) -> bool:
+        """False for what the run could not check (UNSUPPORTED, UNVERIFIED): a JUnit `skipped` case."""
+        return self not in (Action.UNSUPPORTED, Action.UNVERIFIED)
+
+
+_NOTICES = frozenset(
+    {Action.UNMANAGED, Action.AWAITING, Action.UNSUPPORTED, Action.UNVERIFIED, Action.UNCOVERED}
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,9 @@ class Change:
     after: Mapping[str, Any] | None = None
     detail: str | None = None  # display-safe extra text, such as a unified diff of a file
     payload: Any = field(default=None, compare=False, repr=False)  # for apply only; never serialised
+    unshown: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """By field: what GitLab holds where `before` shows no value (`(not shown)`, `(sensitive)`). Never
+    serialised: a saved plan keeps keyed fingerprints of it, to see GitLab change since the plan."""
 
     @property
     def is_pending(self) -> bool:
@@ -94,8 +111,8 @@ class Change:
 
     @property
     def is_drift(self) -> bool:
-        """GitLab differs from the inventory: pending, or waiting on a merge request."""
-        return self.action.is_write or self.action is Action.AWAITING
+        """GitLab differs from the inventory: pending, waiting on a merge request, or not covered."""
+        return self.action.is_write or self.action in (Action.AWAITING, Action.UNCOVERED)
 
     def settled(self, *, keep_detail: bool = True) -> Change:
         """The change as reports keep it once its project is done: without the apply payload."""

@@ -26,6 +26,34 @@ class SecretLookupError(Exception):
     """A reference that cannot be resolved. The message names the reference, never a value."""
 
 
+class SecretNotHere(SecretLookupError):
+    """A well-formed reference whose value this machine does not have (an unset environment variable,
+    no keyring entry or keyring, no such file): a read-only run may go on without it. Everything else
+    (a malformed reference, a file outside the allowed folders or not text) is wrong wherever it runs."""
+
+
+class Unresolved:
+    """A secret this run was not given (a read-only run needs none): its reference and why, no value.
+    Whatever uses it compares everything but the value, and says the value was not verified."""
+
+    __slots__ = ("reason", "ref")
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        self.reason = reason  # display-safe: names the reference, never a value
+
+    def __repr__(self) -> str:
+        return SENSITIVE
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unresolved) and other.ref == self.ref
+
+    def __hash__(self) -> int:
+        return hash(("unresolved", self.ref))
+
+
 class Secret:
     __slots__ = ("_value", "ref")
 
@@ -77,7 +105,7 @@ def resolve(ref: str, base_dir: Path) -> Secret:
     if scheme == "env":
         value = os.environ.get(rest)
         if value is None:
-            raise SecretLookupError(f"environment variable {rest} is not set")
+            raise SecretNotHere(f"environment variable {rest} is not set")
     elif scheme == "file":
         value = _read_file(base_dir / rest, rest)
     else:
@@ -100,6 +128,8 @@ def _read_file(path: Path, shown: str) -> str:
     keeps the path inside the allowed folders); a FIFO or device is refused, never read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as exc:
+        raise SecretNotHere(f"cannot read secret file {shown}: {exc.strerror}") from None
     except OSError as exc:
         raise SecretLookupError(f"cannot read secret file {shown}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
@@ -124,11 +154,11 @@ def _keyring_get(service: str, name: str) -> str:
     try:
         value = keyring.get_password(service, name)
     except KeyringError as exc:
-        raise SecretLookupError(
+        raise SecretNotHere(
             f"keyring unavailable ({type(exc).__name__}); cannot read {service}/{name}"
         ) from None
     if value is None:
-        raise SecretLookupError(f"no keyring entry for service {service!r}, name {name!r}")
+        raise SecretNotHere(f"no keyring entry for service {service!r}, name {name!r}")
     return value
 
 

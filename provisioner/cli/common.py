@@ -148,16 +148,25 @@ def _reach_hint() -> str:
     )
 
 
-def load(path: Path, only: Sequence[str] = ()) -> LoadedInventory:
+def load(
+    path: Path, only: Sequence[str] = (), *, require_secrets: bool = True, covered: Sequence[str] = ()
+) -> LoadedInventory:
     """The inventory, validated with the sections the registered facets read, its warnings told on
-    stderr (they do not stop the command)."""
+    stderr (they do not stop the command). `require_secrets=False` for a read-only run (see
+    `inventory.variables.SecretResolver`); `covered`: projects coverage rules bring."""
     from provisioner.facets import inventory_sections  # the registry, read at call time
 
     loaded = load_inventory(
-        path, only=only, sections=inventory_sections(), extra_roots=settings().extra_roots
+        path,
+        only=only,
+        sections=inventory_sections(),
+        extra_roots=settings().extra_roots,
+        covered=covered,
+        require_secrets=require_secrets,
     )
-    for warning in loaded.warnings:
-        err(f"warning: {warning}")
+    if not covered:  # said once: a second load (with covered projects) says the same
+        for warning in loaded.warnings:
+            err(f"warning: {warning}")
     return loaded
 
 

@@ -51,10 +51,11 @@ def register(app: typer.Typer) -> None:
         common.err(
             f"imported {plural(result.projects, 'project')} from {plural(result.groups, 'group')}{where}"
         )
-        if result.unmanaged_values:
+        if result.secret_references:
             common.err(
-                f"{plural(result.unmanaged_values, 'variable')} imported without a value (masked, hidden, or a "
-                "schedule's: value_unmanaged: true): point each at a secret: reference to manage it"
+                f"{plural(result.secret_references, 'secret value')} not imported (masked, hidden, under a key "
+                "that reads like a credential, or a schedule's): written as secret: env:NAME references (a "
+                "schedule's as value_unmanaged: true), whose values apply will need"
             )
         if result.incomplete:
             common.err("the import is incomplete: what was not read is left unmanaged (see the notes)")

@@ -9,7 +9,8 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,9 +20,10 @@ from provisioner import run_lock
 from provisioner.cli import common, saved_plan
 from provisioner.cli.artifacts import Reports, Timer, cause, failed_run
 from provisioner.cli.progress import Progress
+from provisioner.engine import coverage
 from provisioner.engine.run import run
-from provisioner.engine.select import parse_shard, select
-from provisioner.errors import ConfigError
+from provisioner.engine.select import in_shard, parse_shard, select
+from provisioner.errors import ConfigError, InputError, InputProblem
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.inventory.spec import LoadedInventory
 from provisioner.model import Mode, RunResult
@@ -45,6 +47,13 @@ RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values 
 log = logging.getLogger(__name__)
 # Read by `common.boundary`, which sets logging up before the command runs.
 DebugOpt = Annotated[bool, typer.Option(help="Debug logging (secret values are still scrubbed).")]
+RequireSecretsOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Fail when a secret cannot be resolved (by default a read-only run compares everything "
+        "else of such a variable and says its value was not verified)."
+    ),
+]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Text output: only the summary block (failures named in it).")
 ]
@@ -55,16 +64,86 @@ class Selection:
     inventory: LoadedInventory
     projects: Sequence[Any]
     groups: Sequence[Any]
+    uncovered: Sequence[str] = ()  # under the inventory's groups, managed by nothing (a finding each)
+    path: Path = Path("inventory.yaml")
+    patterns: Sequence[str] = ()
+    shard: tuple[int, int] | None = None
+    require_secrets: bool = True
 
 
-def _select(inventory_path: Path, patterns: Sequence[str], shard: str | None) -> Selection:
-    """The loader validates everything and applies `--project`; `--shard` splits what it selected."""
-    loaded = common.load(inventory_path, only=patterns)
+def _select(
+    inventory_path: Path,
+    patterns: Sequence[str],
+    shard: str | None,
+    *,
+    url: str | None = None,
+    require_secrets: bool = True,
+) -> Selection:
+    return _discovered(_loaded(inventory_path, patterns, shard, require_secrets=require_secrets), url)
+
+
+def _loaded(
+    inventory_path: Path, patterns: Sequence[str], shard: str | None, *, require_secrets: bool
+) -> Selection:
+    """The loader validates everything and applies `--project`; `--shard` splits what it selected.
+    Offline: the projects coverage rules bring are added by `_discovered`."""
+    loaded = common.load(inventory_path, only=patterns, require_secrets=require_secrets)
     try:
         shard_spec = parse_shard(shard) if shard else None
     except ValueError as exc:
         common.fail(f"error: {exc}")
-    return Selection(loaded, select(loaded.projects, (), shard_spec), select(loaded.groups, (), shard_spec))
+    return Selection(
+        loaded,
+        select(loaded.projects, (), shard_spec),
+        select(loaded.groups, (), shard_spec),
+        (),
+        inventory_path,
+        tuple(patterns),
+        shard_spec,
+        require_secrets,
+    )
+
+
+def _discovered(sel: Selection, url: str | None) -> Selection:
+    """When the inventory has groups, GitLab is asked which projects live under them (see
+    `engine.coverage`): those coverage rules bring become targets, the others are findings."""
+    loaded, patterns = sel.inventory, sel.patterns
+    if not (loaded.coverage or (loaded.groups_named and loaded.uncovered == "report")):
+        return sel
+    found = _discover(loaded, url)
+    if found.covered:
+        loaded = common.load(
+            sel.path, only=patterns, require_secrets=sel.require_secrets, covered=found.covered
+        )
+    uncovered = [
+        p for p in found.uncovered if not patterns or any(fnmatchcase(p.lower(), x.lower()) for x in patterns)
+    ]
+    unmatched = [x for x in loaded.deferred if not any(fnmatchcase(p.lower(), x.lower()) for p in uncovered)]
+    if unmatched:
+        problem = "no project or group matches '{}'"
+        raise InputError([InputProblem(str(sel.path), 0, 0, "", problem.format(x)) for x in unmatched])
+    if sel.shard is not None:
+        uncovered = [p for p in uncovered if in_shard(p, *sel.shard)]
+    return replace(
+        sel,
+        inventory=loaded,
+        projects=select(loaded.projects, (), sel.shard),
+        groups=select(loaded.groups, (), sel.shard),
+        uncovered=uncovered,
+    )
+
+
+def _discover(loaded: LoadedInventory, url: str | None) -> coverage.Found:
+    api = common.connect(common.settings(url))
+    try:
+        found = coverage.discover(api, loaded)
+    finally:
+        api.close()
+    for group in found.unseen:
+        common.err(
+            f"warning: group {group} of the inventory is not visible to this token: its projects are not looked for"
+        )
+    return found
 
 
 @contextmanager
@@ -121,6 +200,8 @@ def execute(
             )
     finally:
         api.close()
+    if sel.uncovered:
+        result = replace(result, projects=(*result.projects, *map(coverage.not_covered, sel.uncovered)))
     return timer.stamp(result), cfg.gitlab_url
 
 
@@ -167,11 +248,12 @@ def register(app: typer.Typer) -> None:
         rotate: RotateOpt = False,
         url: UrlOpt = None,
         quiet: QuietOpt = False,
+        require_secrets: RequireSecretsOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """Show what apply would change. Reads only."""
         timer = Timer()
-        sel = _select(inventory, project or [], shard)
+        sel = _select(inventory, project or [], shard, url=url, require_secrets=require_secrets)
         options = PlanOptions(rotate=rotate)
         result, gitlab_url = execute(
             sel,
@@ -190,7 +272,7 @@ def register(app: typer.Typer) -> None:
         report(result, format, quiet=quiet, **extra)
         if out is not None:
             targets = (*sel.groups, *sel.projects)
-            write_json(out, result, **extra, **saved_plan.extras(targets, project or [], shard))
+            write_json(out, result, **extra, **saved_plan.extras(targets, project or [], shard, result))
         raise typer.Exit(
             exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
         )
@@ -220,7 +302,7 @@ def register(app: typer.Typer) -> None:
         if saved is not None:  # the plan's selection, as it was made
             patterns, shard = saved_plan.selection(saved, patterns, shard)
         timer = Timer()
-        sel = _select(inventory, patterns, shard)
+        sel = _select(inventory, patterns, shard, url=url)
         gitlab_url = common.settings(url).gitlab_url
         lock = run_lock.lock_path(inventory, gitlab_url)
         with run_lock.held(lock, wait=wait, waiting=_waiting):
@@ -256,16 +338,19 @@ def register(app: typer.Typer) -> None:
         concurrency: ConcurrencyOpt = None,
         url: UrlOpt = None,
         quiet: QuietOpt = False,
+        require_secrets: RequireSecretsOpt = False,
         debug: DebugOpt = False,
     ) -> None:
-        """Compliance: report drift (exit 2) without changing anything. Works with a read_api token."""
+        """Compliance: report drift (exit 2) without changing anything. Works with a read_api token and
+        without the inventory's secrets (their values are then not verified)."""
         timer = Timer()
         reports = Reports(junit_file, json_file, html_file)
         targets: list[str] = []
         try:
             previous = trend.load_baseline(baseline) if baseline is not None else None
-            sel = _select(inventory, project or [], shard)
+            sel = _loaded(inventory, project or [], shard, require_secrets=require_secrets)
             targets = [f"group {g.path}" for g in sel.groups] + [p.path for p in sel.projects]
+            sel = _discovered(sel, url)
             result, gitlab_url = execute(
                 sel,
                 "check",

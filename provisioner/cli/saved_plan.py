@@ -67,14 +67,33 @@ def secret_values(targets: Sequence[TargetSpec]) -> dict[str, dict[str, Secret]]
     return {name: fields for name, fields in found.items() if fields}
 
 
-def extras(targets: Sequence[TargetSpec], patterns: Sequence[str], shard: str | None) -> dict[str, Any]:
+def unshown_values(result: RunResult) -> dict[str, dict[str, str]]:
+    """By target: what GitLab held where a planned change shows no value (`Change.unshown`), by
+    `facet: target: field`."""
+    found = {
+        project.project: {
+            f"{change.facet}: {change.target}: {name}": value
+            for change in project.pending
+            for name, value in change.unshown.items()
+        }
+        for project in result.projects
+    }
+    return {name: fields for name, fields in found.items() if fields}
+
+
+def extras(
+    targets: Sequence[TargetSpec], patterns: Sequence[str], shard: str | None, result: RunResult
+) -> dict[str, Any]:
     """What `plan --out` records beyond the changes."""
     out: dict[str, Any] = {"selection": {"projects": list(patterns), "shard": shard}}
-    values = secret_values(targets)
-    if values:
+    values, unshown = secret_values(targets), unshown_values(result)
+    if values or unshown:
         key = fingerprints.plan_key()
-        prints = fingerprints.of_values(key, values)
-        out["secrets"] = {"key_id": fingerprints.key_id(key), "fingerprints": prints}
+        out["secrets"] = {
+            "key_id": fingerprints.key_id(key),
+            "fingerprints": fingerprints.of_values(key, values),
+            "gitlab": fingerprints.of_values(key, unshown),
+        }
     return out
 
 
@@ -140,9 +159,29 @@ def check_changes(saved: SavedPlan, now: RunResult) -> None:
         )
         if difference is not None:
             found.append(difference)
+    found += _unshown_moved(saved, now)
     if found:
         more = f" (and {len(found) - 1} more targets)" if len(found) > 1 else ""
         saved.refuse(f"GitLab changed since the plan was made: {found[0]}{more}")
+
+
+def _unshown_moved(saved: SavedPlan, now: RunResult) -> list[str]:
+    """Values no report shows that GitLab changed since the plan (the changes read the same)."""
+    recorded = (saved.data.get("secrets") or {}).get("gitlab") or {}
+    values = unshown_values(now)
+    if not (recorded or values):
+        return []
+    key = fingerprints.plan_key()
+    if (saved.data.get("secrets") or {}).get("key_id") != fingerprints.key_id(key):
+        saved.refuse(
+            "it was fingerprinted with another plan key (plan and apply on different machines: "
+            f"give both the same {fingerprints.KEY_ENV})"
+        )
+    everyone = {result.project: values.get(result.project, {}) for result in now.projects}
+    return [
+        f"{moved}: GitLab's value (not shown) is not the one planned against"
+        for moved in fingerprints.changed(key, everyone, recorded)
+    ]
 
 
 def first_difference(

@@ -121,3 +121,6 @@ class Confirmed:
 
     def describe(self, target: Any, current: Any) -> Any:
         return self.facet.describe(target, current)
+
+    def settle(self, described: Any) -> None:
+        self.facet.settle(described)

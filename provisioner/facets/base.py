@@ -150,6 +150,10 @@ class Facet(Protocol[ObservedT]):
         `observe` reads the server's version and `diff` reports what it lacks (`lacking`) instead of
         comparing or writing it."""
 
+    def settle(self, described: Mapping[str, Description]) -> None:
+        """`import`, pure: adjust its parts once every target of its kind is described (by name), where
+        what one target's entry says depends on the others' (names that must differ between values)."""
+
 
 class FacetDefaults:
     """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported,
@@ -175,6 +179,9 @@ class FacetDefaults:
 
     def describe(self, target: Any, current: Any) -> Description:
         return Description()
+
+    def settle(self, described: Mapping[str, Description]) -> None:
+        return None
 
 
 @runtime_checkable

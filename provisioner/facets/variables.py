@@ -13,10 +13,11 @@ compared and written only when the variable is created, kept as it is by an upda
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from provisioner.errors import ProvisionerError
 from provisioner.facets.base import (
     ApplyContext,
     Description,
@@ -26,7 +27,7 @@ from provisioner.facets.base import (
     lacking,
     unsupported_keys,
 )
-from provisioner.facets.variables_entry import variable_note, variables_entry
+from provisioner.facets.variables_entry import Values, note, settle, variables_entry
 from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import variables as api_variables
 from provisioner.gitlab.api import GitLabApi
@@ -37,9 +38,13 @@ from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
 from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, Role, TargetKind
-from provisioner.secrets import Secret
+from provisioner.secrets import Secret, Unresolved
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
+_FLAGS = ("variable_type", "protected", "masked", "hidden", "raw")
+NOT_SHOWN = "(not shown)"
+"""In place of GitLab's value of a variable whose value the inventory states: a report shows what the
+inventory states, never a value GitLab holds that the inventory does not."""
 HIDDEN = "rest:Variable.hidden"
 
 
@@ -82,7 +87,7 @@ def diff_variables(
                 facet,
                 _target(record.key, record.environment_scope),
                 action,
-                before=_shown(record),
+                before=_flags(record),
                 payload=_Plan(None, record),
             )
         )
@@ -109,7 +114,7 @@ def _compare(
                     facet,
                     target,
                     Action.UNMANAGED,
-                    before=_shown(have),
+                    before=_flags(have),
                     after={"note": "hidden differs; give a value to replace it"},
                 )
             ]
@@ -118,7 +123,7 @@ def _compare(
                 facet,
                 target,
                 Action.REPLACE,
-                before=_shown(have),
+                before=_flags(have),
                 after=_shown(want),
                 payload=_Plan(want, have),
             )
@@ -130,16 +135,32 @@ def _compare(
             before[name], after[name] = getattr(have, name), getattr(want, name)
     if _value_differs(want, have, options):
         sensitive = want.sensitive or have.masked or have.hidden
-        before["value"] = SENSITIVE if sensitive else have.value
+        # GitLab's value is not the inventory's to show: only what the inventory states itself is.
+        before["value"] = SENSITIVE if sensitive else NOT_SHOWN
         after["value"] = SENSITIVE if sensitive else want.value
-    if not after:
-        return []
-    return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=_Plan(want, have))]
+    changes = []
+    if after:
+        unshown = {"value": have.value} if "value" in before and have.value is not None else {}
+        changes.append(
+            Change(
+                facet,
+                target,
+                Action.UPDATE,
+                before=before,
+                after=after,
+                payload=_Plan(want, have),
+                unshown=unshown,
+            )
+        )
+    if isinstance(want.value, Unresolved) and not have.hidden:
+        unverified = {"note": f"value not verified: {want.value.reason}"}
+        changes.append(Change(facet, target, Action.UNVERIFIED, after=unverified))
+    return changes
 
 
 def _value_differs(want: ResolvedVariable, have: VariableRecord, options: PlanOptions) -> bool:
-    if want.value is None:
-        return False
+    if want.value is None or isinstance(want.value, Unresolved):
+        return False  # unmanaged, or not given to this (read-only) run
     if have.hidden:
         return options.rotate
     value = want.value.reveal() if isinstance(want.value, Secret) else want.value
@@ -150,13 +171,12 @@ def _target(key: str, scope: str) -> str:
     return f"variable {key}" if scope == "*" else f"variable {key} [{scope}]"
 
 
-def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
-    """A display-safe view: metadata always, the value only when it is not sensitive."""
+def _shown(v: ResolvedVariable) -> dict[str, Any]:
+    """What the inventory wants, display-safe: its metadata, and its value when it states a literal."""
     shown: dict[str, Any] = {name: getattr(v, name) for name in _METADATA}
     shown["hidden"] = v.hidden
-    sensitive = v.sensitive if isinstance(v, ResolvedVariable) else v.masked or v.hidden
     if v.value is not None:
-        shown["value"] = SENSITIVE if sensitive else v.value
+        shown["value"] = SENSITIVE if v.sensitive else v.value
     return shown
 
 
@@ -192,6 +212,12 @@ def diff_versioned(
     return [*lacking(facet, asked, observed.server), *changes]
 
 
+def _flags(record: VariableRecord) -> dict[str, Any]:
+    """A variable as GitLab has it, for reports: its flags only. Its value and description are the
+    team's (a report that any job can download must not carry them)."""
+    return {name: getattr(record, name) for name in _FLAGS}
+
+
 def apply_variables(
     api: GitLabApi, owner: str, changes: Sequence[Change], cache_id: int | None = None
 ) -> None:
@@ -213,7 +239,13 @@ def _kept(want: ResolvedVariable, have: VariableRecord | None) -> ResolvedVariab
     return replace(want, **{name: getattr(have, name) for name in _METADATA if name not in want.given})
 
 
+class SecretNotGiven(ProvisionerError):
+    """A write needs a secret value the run was not given (only read-only runs may lack one)."""
+
+
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
+    if isinstance(want.value, Unresolved):
+        raise SecretNotGiven(f"variable {want.key}: {want.value.reason}; nothing written")
     data = api_variables.body(
         want.key,
         want.value,
@@ -244,18 +276,16 @@ def secret_values(section: str, variables: Iterable[ResolvedVariable]) -> dict[s
 
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
     out = Description()
-    masked: dict[str, tuple[tuple[str, str | None], ...]] = {}
-    entry = variables_entry(records or (), out.notes, masked, section=section)
+    secrets: dict[str, Values] = {}
+    entry = variables_entry(records or (), out.notes, secrets, section=section)
     if entry:
         out.entry[section] = entry
     for key, written in entry.items():
-        note = next(
-            filter(None, map(variable_note, written if isinstance(written, list) else [written])), None
-        )
-        if note:
-            out.comments[(section, key)] = note
-    # Masked values decide whether equal entries may be shared by a group; never written.
-    out.private = {(section, key): values for key, values in masked.items()}
+        comment = note(written)
+        if comment:
+            out.comments[(section, key)] = comment
+    # Secret values decide names and whether equal entries may be shared by a group; never written.
+    out.private = {(section, key): values for key, values in secrets.items()}
     return out
 
 
@@ -306,6 +336,9 @@ class ProjectVariables(FacetDefaults):
     def describe(self, project: ProjectRef, current: list[VariableRecord] | None) -> Description:
         return describe_variables(self.section, current)
 
+    def settle(self, described: Mapping[str, Description]) -> None:
+        settle(self.section, described)
+
 
 class GroupVariables(FacetDefaults):
     """Variables set on a group itself: its `group_variables` (its other keys are its projects')."""
@@ -345,3 +378,6 @@ class GroupVariables(FacetDefaults):
 
     def describe(self, group: GroupRef, current: list[VariableRecord] | None) -> Description:
         return describe_variables(self.section, current)
+
+    def settle(self, described: Mapping[str, Description]) -> None:
+        settle(self.section, described)

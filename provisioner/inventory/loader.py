@@ -6,6 +6,7 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, TypeVar, cast
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from provisioner import blueprint
 from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
-from provisioner.inventory import section_secrets
+from provisioner.inventory import coverage, section_secrets
 from provisioner.inventory.catalog import Catalog, catalog, check_document
 from provisioner.inventory.document import format_path
 from provisioner.inventory.files import read_inventory_files
@@ -50,6 +51,8 @@ def load_inventory(
     locate: bool = False,
     sections: Sections | None = None,
     extra_roots: Sequence[FilePath] = (),
+    covered: Sequence[str] = (),
+    require_secrets: bool = True,
 ) -> LoadedInventory:
     """Load `path` and its includes. Raises InputError listing every problem; never calls the network.
 
@@ -60,27 +63,36 @@ def load_inventory(
     `sections`: the sections the facets read, beyond those the schema spells out (see `Facet.section`).
     `extra_roots`: folders besides the main file's that included files, `file:` secrets and token
     files may be in (`confine.Roots`).
+    `covered`: projects a coverage rule brings (`inventory.coverage`), built as if listed with an empty
+    entry; `only` patterns that match none of what is listed wait for them (`LoadedInventory.deferred`)
+    while the inventory has coverage rules and none are given.
+    `require_secrets`: False for a read-only run: a secret it cannot resolve is `Unresolved`.
     """
-    roots = Roots.of(path, extra_roots)
+    how = _How(
+        only, check_blueprint, Roots.of(path, extra_roots), sections or NO_SECTIONS, covered, require_secrets
+    )
     if not locate:
         try:
-            loaded = _load(path, only, check_blueprint, roots, sections or NO_SECTIONS, quick=True)
+            loaded = _load(path, how, quick=True)
             if not loaded.warnings:
                 return loaded
         except InputError:
             pass  # the same load, with positions, says where each problem (or warning) is
-    return _load(path, only, check_blueprint, roots, sections or NO_SECTIONS, quick=False)
+    return _load(path, how, quick=False)
 
 
-def _load(
-    path: FilePath,
-    only: Sequence[str],
-    check_blueprint: BlueprintCheck,
-    roots: Roots,
-    sections: Sections,
-    *,
-    quick: bool,
-) -> LoadedInventory:
+@dataclass(frozen=True)
+class _How:
+    only: Sequence[str]
+    check_blueprint: BlueprintCheck
+    roots: Roots
+    sections: Sections
+    covered: Sequence[str]
+    require_secrets: bool
+
+
+def _load(path: FilePath, how: _How, *, quick: bool) -> LoadedInventory:
+    only, check_blueprint, roots, sections = how.only, how.check_blueprint, how.roots, how.sections
     inventory_dir = str(FilePath(path).resolve().parent)
     files = read_inventory_files(path, roots, quick=quick)
     problems = list(files.problems)
@@ -91,7 +103,10 @@ def _load(
         problems += check_token_files(document, roots, FilePath(inventory_dir))
     layers = catalog(files)
     problems += layers.problems
-    resolver = SecretResolver(roots)
+    listed = frozenset(name.lower() for name in layers.projects)
+    if how.covered and files.read_order:
+        layers.projects.update(coverage.covered_layers(files.read_order[0], how.covered, layers.projects))
+    resolver = SecretResolver(roots, required=how.require_secrets)
     warnings: list[InputProblem] = []
     project_sections = tuple(name for name, _ in sections._extra(sections.project))
     group_sections = tuple(name for name, _ in sections._extra(sections.group))
@@ -126,7 +141,8 @@ def _load(
 
     if problems:
         raise InputError(_tidy(problems, [document.file for document in files.read_order]))
-    selected = _select([*projects, *groups], only, str(path))
+    rules = coverage.rules(layers.groups)
+    selected, deferred = _select([*projects, *groups], only, str(path), wait=bool(rules and not how.covered))
     chosen_projects = [projects[name] for name in sorted(projects) if name in selected]
     chosen_groups = [groups[name] for name in sorted(groups) if name in selected]
     digest = hashlib.sha256()
@@ -139,6 +155,11 @@ def _load(
         files=tuple(document.file for document in files.read_order),
         digest=digest.hexdigest(),
         warnings=tuple(map(str, _tidy(warnings, [document.file for document in files.read_order]))),
+        listed=listed,
+        groups_named=tuple(sorted(layers.groups)),
+        coverage=rules,
+        uncovered=coverage.uncovered_policy(files.read_order[0]) if files.read_order else "report",
+        deferred=tuple(deferred),
     )
 
 
@@ -317,20 +338,26 @@ def _merged_problem(finding: Finding, merged: Merged, project: Layer) -> InputPr
     return InputProblem(spot.file, spot.line, spot.column, field, finding.message)
 
 
-def _select(names: Iterable[str], patterns: Sequence[str], main: str) -> set[str]:
+def _select(
+    names: Iterable[str], patterns: Sequence[str], main: str, *, wait: bool = False
+) -> tuple[set[str], list[str]]:
+    """The names `patterns` select, and the patterns that matched none: an error, unless they may
+    still match a project a coverage rule brings (`wait`)."""
     names = list(names)
     if not patterns:
-        return set(names)
+        return set(names), []
     selected: set[str] = set()
-    unmatched: list[InputProblem] = []
+    unmatched: list[str] = []
     for pattern in patterns:
         matched = {name for name in names if fnmatch.fnmatchcase(name.lower(), pattern.lower())}
         if not matched:
-            unmatched.append(InputProblem(main, 0, 0, "", f"no project or group matches '{pattern}'"))
+            unmatched.append(pattern)
         selected |= matched
-    if unmatched:
-        raise InputError(unmatched)
-    return selected
+    if unmatched and not wait:
+        raise InputError(
+            [InputProblem(main, 0, 0, "", f"no project or group matches '{p}'") for p in unmatched]
+        )
+    return selected, unmatched
 
 
 def _tidy(problems: list[InputProblem], files: list[str]) -> list[InputProblem]:

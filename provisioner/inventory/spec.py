@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from provisioner.inventory.schema import Project
 from provisioner.model import TargetKind
-from provisioner.secrets import Secret
+from provisioner.secrets import Secret, Unresolved
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,14 @@ NO_SECRETS: Mapping[str, Secret] = MappingProxyType({})
 
 @dataclass(frozen=True)
 class ResolvedVariable:
-    """A variable with its value in memory: a literal `str`, a `Secret`, or None (value unmanaged).
+    """A variable with its value in memory: a literal `str`, a `Secret`, None (value unmanaged), or
+    `Unresolved` (a secret a read-only run was not given).
 
     `given`: the metadata the inventory writes. What it leaves out is GitLab's: compared and written
     only when the variable is created (with the defaults here), kept as it is otherwise."""
 
     key: str
-    value: str | Secret | None
+    value: str | Secret | Unresolved | None
     environment_scope: str = "*"
     variable_type: str = "env_var"
     masked: bool = False
@@ -49,7 +50,7 @@ class ResolvedVariable:
 
     @property
     def sensitive(self) -> bool:
-        return isinstance(self.value, Secret) or self.masked or self.hidden
+        return isinstance(self.value, Secret | Unresolved) or self.masked or self.hidden
 
     @property
     def identity(self) -> tuple[str, str]:
@@ -101,6 +102,15 @@ TargetSpec = ProjectSpec | GroupSpec
 
 
 @dataclass(frozen=True)
+class CoverageRule:
+    """`groups.<path>.coverage`: every project under `group` is managed, but those `exclude` names."""
+
+    group: str
+    exclude: tuple[str, ...] = ()
+    source: Location = Location("inventory.yaml")
+
+
+@dataclass(frozen=True)
 class LoadedInventory:
     projects: tuple[ProjectSpec, ...]  # sorted by path
     groups: tuple[GroupSpec, ...]  # only groups with group_variables, sorted by path
@@ -115,3 +125,14 @@ class LoadedInventory:
     warnings: tuple[str, ...] = ()
     """Display-safe, `file:line:column: field: message`: not wrong enough to stop, worth saying
     (`validate`, `plan`, `apply` and `check` print them on stderr)."""
+    listed: frozenset[str] = frozenset()
+    """Every project the inventory names, selected or not, by lower-cased path."""
+    groups_named: tuple[str, ...] = ()
+    """Every group under `groups:`, whether or not it says anything of itself (see `uncovered`)."""
+    coverage: tuple[CoverageRule, ...] = ()
+    uncovered: str = "report"
+    """What becomes of a project under a group of `groups_named` that the inventory does not manage:
+    `report` (a finding of check) or `ignore`."""
+    deferred: tuple[str, ...] = ()
+    """`only` patterns that matched nothing the inventory lists, left to the projects coverage rules
+    bring (see `provisioner.engine.coverage`)."""

@@ -22,13 +22,24 @@ from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
 from provisioner.inventory.spec import VARIABLE_METADATA, ResolvedVariable
-from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
+from provisioner.secrets import (
+    Secret,
+    SecretLookupError,
+    SecretNotHere,
+    Unresolved,
+    parse_reference,
+    resolve,
+)
 
 
 class SecretResolver:
-    def __init__(self, roots: Roots | None = None) -> None:
+    """`required`: a reference that cannot be resolved is a problem of the input; otherwise (a read-only
+    run) the variable keeps it as `Unresolved`, and its value is not verified."""
+
+    def __init__(self, roots: Roots | None = None, *, required: bool = True) -> None:
         self._cache: dict[tuple[str, str], Secret | SecretLookupError] = {}
         self._roots = roots
+        self.required = required
         self.exposed: set[tuple[str, str]] = set()  # file secrets others can read: (ref, base_dir)
 
     def resolve(self, ref: str, base_dir: FilePath) -> Secret:
@@ -78,7 +89,8 @@ def check_secrets(
         try:
             secret = resolver.resolve(ref, base_dir(document))
         except SecretLookupError as exc:
-            problems.append(_problem(document, (*entry_path, "secret"), str(exc)))
+            if resolver.required or not isinstance(exc, SecretNotHere):
+                problems.append(_problem(document, (*entry_path, "secret"), str(exc)))
             continue
         if resolver.is_exposed(ref, base_dir(document)):
             message = f"{ref} can be read by other users of this machine: chmod 600 it"
@@ -116,12 +128,14 @@ def resolved_variables(
     resolved: list[ResolvedVariable] = []
     for key, entries in variables.items.items():
         for entry in entries:
-            value: str | Secret | None = entry.value
+            value: str | Secret | Unresolved | None = entry.value
             if entry.secret is not None:
                 try:
                     value = resolver.resolve(entry.secret, base_dir_of(key))
-                except SecretLookupError:
-                    return None  # already reported where the reference is written
+                except SecretLookupError as exc:
+                    if resolver.required or not isinstance(exc, SecretNotHere):
+                        return None  # already reported where the reference is written
+                    value = Unresolved(entry.secret, str(exc))
             resolved.append(
                 ResolvedVariable(
                     key=key,

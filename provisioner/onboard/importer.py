@@ -27,6 +27,7 @@ from provisioner.facets.base import Description, Facet, sections
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory import load_inventory
 from provisioner.inventory.schema import Variables, group_model, project_model
+from provisioner.model import TargetKind
 from provisioner.onboard import yaml_out
 from provisioner.onboard.describe import describe_target
 from provisioner.onboard.estate import Estate, read_estate
@@ -39,7 +40,7 @@ class ImportResult:
     text: str  # the inventory, YAML
     projects: int
     groups: int
-    unmanaged_values: int  # masked and hidden variables left for the user to point at a secret
+    secret_references: int  # secrets written as references (secret: env:NAME), never with their values
     notes: tuple[tuple[str, str], ...]  # (project or group, note), display-safe: what was left out, and why
     incomplete: bool  # something could not be read (a 403, a server error): the import is partial
 
@@ -64,6 +65,8 @@ def build_inventory(
     facets = registered() if facets is None else facets
     described = {state.ref.path: describe_target(state, facets) for state in estate.projects}
     owned = {state.ref.path: describe_target(state, facets) for state in estate.groups}
+    for facet in facets:  # once every target is described: names that differ between values
+        facet.settle(described if facet.kind is TargetKind.PROJECT else owned)
     key = os.urandom(32)  # masked values are compared through this run's key, never stored
     leaves = {path: _leaves(d, key) for path, d in described.items()}
     layers = factor(leaves, [g.ref.path for g in estate.groups])
@@ -94,20 +97,20 @@ def build_inventory(
         text=text,
         projects=len(described),
         groups=len(estate.groups),
-        unmanaged_values=_count_unmanaged(document),
+        secret_references=_count_secrets(document),
         notes=tuple(all_notes),
         incomplete=any(s.incomplete for s in estate.projects) or any(g.incomplete for g in estate.groups),
     )
 
 
-def _count_unmanaged(node: Any) -> int:
-    """Variable entries written without a value (masked, hidden, a schedule's), each counted where it
-    is written."""
+def _count_secrets(node: Any) -> int:
+    """Entries written without their value: as a secret reference, or (a schedule's variable)
+    `value_unmanaged: true`; each counted where it is written."""
     if isinstance(node, Mapping):
-        own = 1 if node.get("value_unmanaged") is True else 0
-        return own + sum(_count_unmanaged(value) for value in node.values())
+        own = 1 if isinstance(node.get("secret"), str) or node.get("value_unmanaged") is True else 0
+        return own + sum(_count_secrets(value) for value in node.values())
     if isinstance(node, list):
-        return sum(_count_unmanaged(item) for item in node)
+        return sum(_count_secrets(item) for item in node)
     return 0
 
 
@@ -198,8 +201,9 @@ def _header(estate: Estate, source: str) -> list[str]:
         f"Imported by `provisioner import {estate.root}`{where}: {len(estate.projects)} projects.",
         "What all (or most) projects of a group share sits in defaults and groups; a project's own entry",
         "says where it differs (null removes an inherited value). `plan` against this file changes nothing.",
-        "Masked and hidden variables were imported without their values (value_unmanaged: true): point",
-        "each at a secret (secret: env:NAME or keyring:SERVICE/NAME) to manage the value too.",
+        "Secret values (masked, hidden, or under a key that reads like a credential) were not imported:",
+        "each is a reference (secret: env:NAME) whose value the run must be given before apply (a check",
+        "compares everything else without it); point it at the keyring instead where that suits.",
     ]
 
 
@@ -215,7 +219,7 @@ def _check(
     with tempfile.TemporaryDirectory(prefix="provisioner-import-") as folder:
         path = Path(folder, "inventory.yaml")
         path.write_text(text, encoding="utf-8")
-        loaded = load_inventory(path, sections=extra)
+        loaded = load_inventory(path, sections=extra, require_secrets=False)  # written, not given
     found = {spec.path: spec.config for spec in loaded.projects}
     if set(found) != set(described):
         raise AssertionError("the generated inventory does not name exactly the imported projects")

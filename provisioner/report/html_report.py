@@ -31,6 +31,7 @@ STATUS_LABEL = {
     "failed": "error",
     "drift": "drift",
     "awaiting": "awaiting",
+    "uncovered": "not covered",
     "in_sync": "in sync",
     "applied": "applied",
     "proposed": "proposed",
@@ -99,6 +100,8 @@ def _cell(result: ProjectResult, facet: str) -> str:
         return "drift"
     if any(c.action is Action.AWAITING for c in mine):
         return "awaiting"
+    if any(c.action is Action.UNCOVERED for c in mine):
+        return "uncovered"
     if mine:
         return "unmanaged"
     return "in_sync"
@@ -114,7 +117,7 @@ def _diff(text: str | None) -> tuple[tuple[str, str], ...]:
 
 def _finding(project: str, change: Change, mode: str, trend: Trend | None) -> FindingView:
     described = wording.describe(change, mode)
-    kind = "awaiting" if change.action is Action.AWAITING else "unmanaged"
+    kind = {Action.AWAITING: "awaiting", Action.UNCOVERED: "uncovered"}.get(change.action, "unmanaged")
     kind = "drift" if change.is_pending else kind
     since = trend.since(Finding(project, change.facet, change.target, kind)) if trend else None
     return FindingView(
@@ -170,6 +173,7 @@ def page(run: RunResult, *, gitlab_url: str | None = None, trend: Trend | None =
         ("in sync", counted["in_sync"], "in_sync"),
         ("drift", counted["drift"], "drift"),
         ("awaiting a merge", counted["awaiting"], "awaiting"),
+        ("not covered", counted["uncovered"], "uncovered"),
         ("errors", counted["failed"], "failed"),
         ("unmanaged things", summary.unmanaged, "unmanaged"),
     )

@@ -35,6 +35,9 @@ def project_entry(result: ProjectResult, mode: str, trend: Trend | None = None) 
         "changes": [public(c, "drift") for c in result.pending],
         "awaiting": [public(c, "awaiting") for c in result.planned if c.action is Action.AWAITING],
         "unmanaged": [public(c, "unmanaged") for c in result.planned if c.action is Action.UNMANAGED],
+        "uncovered": [public(c, "uncovered") for c in result.planned if c.action is Action.UNCOVERED],
+        # what could not be checked: a value the run was not given, what this GitLab lacks
+        "not_checked": [c.public() for c in result.planned if not c.action.checked],
         "problems": [problem(p) for p in result.problems],
     }
     if mode == "apply":

@@ -26,6 +26,8 @@ def _url(change: Change) -> str:
 def status(result: ProjectResult, mode: str) -> str:
     if result.failed:
         return "failed"
+    if any(c.action is Action.UNCOVERED for c in result.planned):
+        return "uncovered"
     if mode == "apply" and result.applied:
         return "applied" if written(result) else "proposed"
     if result.pending:
@@ -60,6 +62,8 @@ class Summary:
     proposed: tuple[MergeRequest, ...]  # apply: merge requests it opened or updated in this run
     awaiting: tuple[MergeRequest, ...]  # merge requests that were already waiting for a person
     unmanaged: int
+    uncovered: tuple[str, ...]  # projects under the inventory's groups that nothing manages
+    unverified: int  # secret values a read-only run was not given
     failed: tuple[Failure, ...]
     interrupted: bool
     duration: float | None
@@ -70,7 +74,7 @@ class Summary:
 
     @property
     def drifted(self) -> int:
-        return self.by_status.get("drift", 0) + self.by_status.get("awaiting", 0)
+        return sum(self.by_status.get(s, 0) for s in ("drift", "awaiting", "uncovered"))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -82,6 +86,8 @@ class Summary:
             "proposed": [m.__dict__ for m in self.proposed],
             "awaiting": [m.__dict__ for m in self.awaiting],
             "unmanaged": self.unmanaged,
+            "uncovered": list(self.uncovered),
+            "unverified": self.unverified,
             "failed": [f.__dict__ for f in self.failed],
             "interrupted": self.interrupted,
             "duration_s": None if self.duration is None else round(self.duration, 3),
@@ -118,6 +124,8 @@ def summarise(run: RunResult) -> Summary:
         proposed=_merge_requests(proposed),
         awaiting=_merge_requests(awaiting),
         unmanaged=actions.get(Action.UNMANAGED.value, 0),
+        uncovered=tuple(p.project for p in run.projects if status(p, run.mode) == "uncovered"),
+        unverified=actions.get(Action.UNVERIFIED.value, 0),
         failed=tuple(Failure(p.project, _cause(p)) for p in run.projects if p.failed),
         interrupted=run.interrupted,
         duration=run.duration,

@@ -82,6 +82,19 @@ def summary_lines(s: Summary, trend: Trend | None = None) -> list[Line]:
     row("awaiting", len(s.awaiting), "merge request", "", "…")
     _named(lines, [f"{m.project}  {m.url}" for m in s.awaiting])
     row("unmanaged", s.unmanaged, "thing", " in GitLab the inventory does not name: left as is", "?")
+    if s.uncovered:  # only where the inventory's groups hold projects it does not manage
+        row(
+            "uncovered", len(s.uncovered), "project", " under the inventory's groups, managed by nothing", "∉"
+        )
+        _named(lines, list(s.uncovered))
+    if s.unverified:  # only for a read-only run without some secrets
+        row(
+            "unverified",
+            s.unverified,
+            "secret value",
+            " the run was not given: compared all but the value",
+            "○",
+        )
     row("failed", len(s.failed), "project", "", "!")
     _named(lines, [f"{f.project}: {f.cause}" for f in s.failed])
     row("in sync", s.by_status.get("in_sync", 0), "target")

@@ -61,9 +61,10 @@ class Trend:
 
 
 def _kind(action: Action) -> str:
-    if action is Action.AWAITING:
-        return "awaiting"
-    return "unmanaged" if action is Action.UNMANAGED else "drift"
+    if not action.checked:
+        return "not_checked"
+    named = {Action.AWAITING: "awaiting", Action.UNMANAGED: "unmanaged", Action.UNCOVERED: "uncovered"}
+    return named.get(action, "drift")
 
 
 def findings(run: RunResult) -> Iterator[Finding]:
@@ -77,7 +78,13 @@ def findings(run: RunResult) -> Iterator[Finding]:
 def _from_report(data: Mapping[str, Any]) -> Iterator[Finding]:
     for entry in data["projects"]:
         project = str(entry["project"])
-        for key, kind in (("changes", "drift"), ("awaiting", "awaiting"), ("unmanaged", "unmanaged")):
+        kinds = (
+            ("changes", "drift"),
+            ("awaiting", "awaiting"),
+            ("unmanaged", "unmanaged"),
+            ("uncovered", "uncovered"),
+        )
+        for key, kind in (*kinds, ("not_checked", "not_checked")):
             for change in entry.get(key, []):
                 yield Finding(project, str(change["facet"]), str(change["target"]), kind)
         for problem in entry.get("problems", []):

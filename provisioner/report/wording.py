@@ -66,6 +66,8 @@ _NOTICES = {
     "…": "waits for a person to merge a merge request",
     "?": "not in the inventory: reported, left as it is",
     "∅": "this GitLab cannot do it (needs a newer version or EE): not checked",
+    "○": "value not verified: the run was not given the secret",
+    "∉": "not covered: under a group of the inventory, managed by nothing",
     "!": "error",
 }
 
@@ -87,6 +89,10 @@ def describe(change: Change, mode: str, *, proposed_in: str | None = None) -> De
         return Described("…", f"{where} {verb} {waiting}", _prose(change.after))
     if change.action is Action.UNMANAGED:
         return Described("?", f"{where} is not in the inventory: left as it is", _prose(change.after))
+    if change.action is Action.UNVERIFIED:
+        return Described("○", f"{where}: {(change.after or {}).get('note', 'value not verified')}")
+    if change.action is Action.UNCOVERED:
+        return Described("∉", f"{change.target} is not covered", _prose(change.after))
     if change.action is Action.UNSUPPORTED:
         needs = (change.after or {}).get("needs", "needs another GitLab")
         return Described("∅", f"{where}: {needs}; not checked, not written")

@@ -19,6 +19,7 @@ SECRET_ENV = "pypi-token-from-env-0123456789"
 SECRET_FILE = "reports-key-from-file-987654321"
 INVENTORY = """\
     version: 1
+    uncovered: ignore  # this test manages two projects of groups that hold more
     defaults:
       settings: {build_timeout: 3600, auto_cancel_pending_pipelines: enabled, ci_default_git_depth: 20}
     groups:
@@ -151,6 +152,10 @@ def test_saved_plan_is_refused_for_a_group_when_gitlab_changed_since(sandbox: Sa
     apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
     assert apply.returncode == 1
     assert "group data: group_variables: variable DATA_LAKE_URL: value" in apply.stderr, apply.stderr
+    # GitLab's value is said to have moved, never shown: neither the plan nor the refusal holds it.
+    saved = (workdir / "plan.json").read_text()
+    assert "s3://elsewhere" not in apply.stdout + apply.stderr + saved
+    assert '"gitlab"' in saved and "(not shown)" in saved
     assert sandbox.counters()["writes"] == 0
     (kept,) = [v for v in sandbox.api.get("/groups/data/variables").json() if v["key"] == "DATA_LAKE_URL"]
     assert kept["value"] == "s3://elsewhere"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.facets.base import PlanOptions
-from provisioner.facets.variables import diff_variables
+from provisioner.facets.variables import NOT_SHOWN, diff_variables
 from provisioner.gitlab.variables import VariableRecord, to_record
 from provisioner.inventory.spec import ResolvedVariable
 from provisioner.model import SENSITIVE, Action
@@ -89,6 +89,9 @@ def test_masked_value_read_from_gitlab_is_never_shown_in_unmanaged_notice():
     assert "read-back-secret-99" not in repr([c.public() for c in changes])
 
 
-def test_plain_values_are_shown_for_review():
+def test_the_value_the_inventory_states_is_shown_never_gitlabs():
+    """GitLab's value is not the inventory's to show (a report may be read by anyone who can download a
+    job's artifacts): the change says it differs, and what the inventory wants."""
     change = diff([want(value="https://new")], [have(value="https://old")])[0]
-    assert change.before == {"value": "https://old"} and change.after == {"value": "https://new"}
+    assert change.before == {"value": NOT_SHOWN} and change.after == {"value": "https://new"}
+    assert "https://old" not in repr(change.public())

@@ -49,14 +49,14 @@ def test_an_estate_becomes_a_factored_inventory_without_secret_values() -> None:
     data = YAML(typ="safe", pure=True).load(result.text)
     assert data["defaults"] == {
         "settings": {"build_timeout": 3600, "default_branch": "main"},
-        "variables": {"TOKEN": {"value_unmanaged": True, "masked": True}},  # equal values: shared once
+        "variables": {"TOKEN": {"secret": "env:TOKEN", "masked": True}},  # equal values: shared once
     }
     assert data["groups"] == {
-        "g": {"group_variables": {"GROUP_KEY": {"value_unmanaged": True, "masked": True}, "SHARED": "x"}}
+        "g": {"group_variables": {"GROUP_KEY": {"secret": "env:GROUP_KEY", "masked": True}, "SHARED": "x"}}
     }
     assert data["projects"]["g/sub/c"] == {"settings": {"build_timeout": 600}, "variables": {"LEVEL": "c"}}
     assert SECRET not in result.text
-    assert result.unmanaged_values == 2
+    assert result.secret_references == 2
     assert (result.projects, result.groups, result.incomplete) == (3, 2, False)
     assert result.text.startswith(
         "# Imported by `provisioner import g` on https://gitlab.example: 3 projects."
@@ -73,8 +73,8 @@ def test_masked_values_that_differ_are_not_shared() -> None:
     data = YAML(typ="safe", pure=True).load(importer.build_inventory(estate).text)
 
     # two of three are equal: shared; the third has its own entry, so that it gets its own secret
-    assert data["defaults"]["variables"] == {"TOKEN": {"value_unmanaged": True, "masked": True}}
-    assert data["projects"]["g/b"]["variables"] == {"TOKEN": {"value_unmanaged": True, "masked": True}}
+    assert data["defaults"]["variables"] == {"TOKEN": {"secret": "env:TOKEN", "masked": True}}
+    assert data["projects"]["g/b"]["variables"] == {"TOKEN": {"secret": "env:TOKEN_2", "masked": True}}
     assert data["projects"]["g/a"]["variables"] == {"LEVEL": "a"}
     assert "another-value-99" not in importer.build_inventory(estate).text
 

@@ -95,9 +95,9 @@ def test_a_full_description_validates_and_keeps_what_the_facets_compare() -> Non
         "ci_config_path": "",
     }
     assert entry["variables"] == {
-        "KEY": {"value_unmanaged": True, "masked": True},
+        "KEY": {"secret": "env:KEY", "masked": True},
         "PLAIN": "x",
-        "PW": {"value_unmanaged": True, "masked": True, "hidden": True},
+        "PW": {"secret": "env:PW", "masked": True, "hidden": True},
         "T": [
             {"value": "b", "environment_scope": "dev"},
             {"value": "a", "protected": True, "environment_scope": "prod"},

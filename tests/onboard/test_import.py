@@ -77,21 +77,20 @@ def test_the_demo_import_says_what_is_left_to_the_user(cli: Cli) -> None:
     assert imported.returncode == 0, imported.stderr
     data = YAML(typ="safe", pure=True).load(imported.stdout)
     reports = data["projects"]["data/reports"]["variables"]
-    assert reports["REPORTS_API_KEY"] == {"value_unmanaged": True, "masked": True}
-    assert reports["DB_PASSWORD"] == {"value_unmanaged": True, "masked": True, "hidden": True}
+    assert reports["REPORTS_API_KEY"] == {"secret": "env:REPORTS_API_KEY", "masked": True}
+    assert reports["DB_PASSWORD"] == {"secret": "env:DB_PASSWORD", "masked": True, "hidden": True}
     assert reports["DEPLOY_TARGET"] == [
         {"value": "prod-cluster", "environment_scope": "production"},
         {"value": "staging-cluster", "environment_scope": "staging"},
     ]
-    marked = [line for line in imported.stdout.splitlines() if "{value_unmanaged: true" in line]
-    assert len(marked) == 2 and all("replace value_unmanaged: true with secret:" in line for line in marked)
+    marked = [line for line in imported.stdout.splitlines() if "value not imported" in line]
+    hidden = [line for line in imported.stdout.splitlines() if "value unreadable on GitLab (hidden)" in line]
+    assert len(marked) == 1 and "give the run env:REPORTS_API_KEY" in marked[0]
+    assert len(hidden) == 1 and "give the run env:DB_PASSWORD" in hidden[0]
     assert data["groups"]["data"]["group_variables"] == {"DATA_LAKE_URL": "s3://lake/raw"}
     assert data["projects"]["data/warehouse"]["runners"]["assign"] == [{"id": 4}]
     assert 'runner "warehouse-shell"' in imported.stdout
-    assert (
-        "2 variables imported without a value (masked, hidden, or a schedule's: value_unmanaged: true)"
-        in imported.stderr
-    )
+    assert "2 secret values not imported" in imported.stderr
 
 
 def test_import_then_plan_is_empty_on_200_varied_projects(tmp_path: Path, varied_world: World) -> None:
@@ -121,10 +120,10 @@ def test_import_then_plan_is_empty_on_200_varied_projects(tmp_path: Path, varied
     assert data["defaults"]["settings"]["build_timeout"] == 3600
     assert any(p.get("settings", {}).get("build_timeout") == 7200 for p in data["projects"].values())
     team_2 = data["groups"]["estate/team-2"]["variables"]
-    assert team_2["REGISTRY_TOKEN"] == {"value_unmanaged": True, "masked": True, "protected": True}
+    assert team_2["REGISTRY_TOKEN"] == {"secret": "env:REGISTRY_TOKEN", "masked": True, "protected": True}
     without_value = [v for v in _variables(data) if isinstance(v, dict) and "value" not in v]
     assert len(without_value) > 40
-    assert all(v.get("value_unmanaged") and v.get("masked") for v in without_value)
+    assert all(str(v.get("secret", "")).startswith("env:") for v in without_value)
 
 
 def _duplicate_token_names(server: SandboxServer) -> list[str]:

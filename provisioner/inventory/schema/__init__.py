@@ -10,7 +10,7 @@ compared with what exists (the facets compare `model_fields_set`, what the inven
 """
 
 from provisioner.inventory.schema.base import TokenStore, full_path_problem
-from provisioner.inventory.schema.project import Group, Inventory, Project
+from provisioner.inventory.schema.project import Coverage, Group, Inventory, Project
 from provisioner.inventory.schema.protection import (
     REF_ACCESS_LEVELS,
     BranchProtection,
@@ -67,6 +67,7 @@ __all__ = [
     "BranchProtection",
     "CleanupPolicy",
     "ContainerProtectionRule",
+    "Coverage",
     "DeployToken",
     "DeployTokenScope",
     "Group",

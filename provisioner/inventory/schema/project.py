@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from provisioner.inventory.schema.base import _Model
 from provisioner.inventory.schema.protection import Protection
@@ -31,13 +33,28 @@ class Project(_Model):
     protection: Protection | None = None
 
 
+class Coverage(_Model):
+    """Every project GitLab lists under this group, at any depth, now and in future, is managed: with
+    the configuration the inventory gives it (defaults, its groups, its own entry if it has one)."""
+
+    exclude: list[Annotated[str, Field(min_length=1)]] = []
+    """Projects left out, by full path or glob (`fintech/sandbox-*`, `fintech/archive/*`): not managed,
+    and not reported as not covered."""
+
+
 class Group(Project):
     group_variables: Variables = Variables()
     """Variables set on the group itself (the other keys apply to the group's projects)."""
+    coverage: Coverage | None = None
+    """Manage every project under the group, listed or not (see `Coverage`). Without it, only the
+    projects the inventory lists are managed, and `check` reports the others as not covered."""
 
 
 class Inventory(_Model):
     version: Literal[1]
+    uncovered: Literal["report", "ignore"] = "report"
+    """A project under a group of this inventory that no entry and no coverage rule names: `report`ed
+    as not covered (check fails: a JUnit failure, exit 2), or `ignore`d. Only the main file says it."""
     include: list[str] = []
     """More inventory files (glob patterns relative to this file), merged in order."""
     defaults: Project = Project()

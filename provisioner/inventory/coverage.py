@@ -1,0 +1,41 @@
+"""Coverage rules: which groups' every project the inventory manages, listed or not.
+
+`groups.<path>.coverage` says that every project GitLab lists under the group is managed, with the
+configuration the inventory gives it (defaults and its groups; its own entry if it has one), but those
+its `exclude` globs name. Which projects those are is known only once GitLab is asked (see
+`provisioner.engine.coverage`); the loader then builds them like listed ones, from an empty entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from provisioner.inventory.document import Document
+from provisioner.inventory.merge import Layer
+from provisioner.inventory.spec import CoverageRule
+
+
+def rules(groups: dict[str, Layer]) -> tuple[CoverageRule, ...]:
+    found = []
+    for name, layer in sorted(groups.items()):
+        data = layer.data if isinstance(layer.data, dict) else {}
+        coverage = data.get("coverage")
+        if isinstance(coverage, dict):
+            exclude = tuple(str(g) for g in coverage.get("exclude") or ())
+            found.append(CoverageRule(name, exclude, layer.location(("coverage",), at_key=True)))
+    return tuple(found)
+
+
+def uncovered_policy(main: Document) -> str:
+    """The main file's `uncovered` (an included file's is validated, and not the one that counts)."""
+    data = main.data if isinstance(main.data, dict) else {}
+    return str(data.get("uncovered") or "report")
+
+
+def covered_layers(main: Document, paths: Iterable[str], listed: dict[str, Layer]) -> dict[str, Layer]:
+    """An empty entry for each covered project the inventory does not list: it takes everything from
+    `defaults` and its groups. Written nowhere: a problem with it points at the layer that gave the value."""
+    known = {name.lower() for name in listed}
+    fresh = sorted({p for p in paths if p.lower() not in known})
+    document = Document(main.file, {"projects": {p: {} for p in fresh}}, located=False)
+    return {p: Layer(document, ("projects", p)) for p in fresh}
