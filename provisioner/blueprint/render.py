@@ -77,9 +77,11 @@ def render(
     source: str = "blueprint_vars",
     root: Path = BLUEPRINTS_DIR,
     enforce: Enforce = None,
+    release_tags_protected: bool = True,
 ) -> Rendering:
     """Render blueprint `name` with a project's variables. `source` names where they came from in errors;
-    `enforce` is the project's `blueprint_enforce`."""
+    `enforce` is the project's `blueprint_enforce`; `release_tags_protected`: whether the project's
+    release tags are protected (what the rendered texts may say about them)."""
     blueprint = load_blueprint(name, root)
     resolution = resolve_variables(blueprint, variables, project_path=project_path)
     problems = [InputProblem(source, 0, 0, field, message) for field, message in resolution.problems]
@@ -92,10 +94,18 @@ def render(
     ]
     if problems:
         raise InputError(problems)
-    return render_resolved(blueprint, resolution.values, enforce)
+    return render_resolved(
+        blueprint, resolution.values, enforce, release_tags_protected=release_tags_protected
+    )
 
 
-def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: Enforce = None) -> Rendering:
+def render_resolved(
+    blueprint: Blueprint,
+    values: Mapping[str, Any],
+    enforce: Enforce = None,
+    *,
+    release_tags_protected: bool = True,
+) -> Rendering:
     env = template_environment(blueprint)
     release_tags = blueprint.manifest.release_tags
     context = {
@@ -104,6 +114,7 @@ def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: En
             "name": blueprint.name,
             "version": blueprint.version,
             "release_tags": release_tags.model_dump() if release_tags else None,
+            "release_tags_protected": release_tags_protected,
         },
     }
     files: list[RenderedFile] = []

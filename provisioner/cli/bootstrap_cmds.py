@@ -28,7 +28,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def bootstrap(
         project: Annotated[str, typer.Argument(help="Full path of the project, GROUP/NAME.")],
-        blueprint: Annotated[str | None, typer.Option(help="Blueprint to scaffold it with.")] = None,
+        blueprint: Annotated[
+            str | None,
+            typer.Option(
+                help="Blueprint to scaffold it with (default: the inventory's; outside one, python-package)."
+            ),
+        ] = None,
+        no_blueprint: Annotated[
+            bool, typer.Option("--no-blueprint", help="No blueprint, not even the default: a bare project.")
+        ] = False,
         var: Annotated[
             list[str] | None,
             typer.Option("--var", help="Blueprint variable NAME=VALUE (a YAML value); repeatable."),
@@ -45,15 +53,23 @@ def register(app: typer.Typer) -> None:
         """Create the project if it is missing, apply every facet in the same run, then add it to the
         inventory (comments and order kept). Running it again changes nothing."""
         given = onboard.parse_vars(var or [])
-        entry = {"blueprint": blueprint, "blueprint_vars": given}
+        choice = onboard.choose_blueprint(blueprint, no_blueprint, inventory_exists=inventory.exists())
         request = onboard.BootstrapRequest(
             inventory,
             project.strip("/"),
-            {key: value for key, value in entry.items() if value},
+            {**choice.entry, **({"blueprint_vars": given} if given else {})},
             {"blueprint": "--blueprint", "blueprint_vars": "--var"},
             common.settings().extra_roots,
         )
         staged = onboard.prepare(request)  # validates everything; no API call before this
+        for warning in staged.inventory.warnings:
+            common.err(f"warning: {warning}")
+        if choice.note is not None:
+            common.err(choice.note)
+        elif staged.spec.config.blueprint is None:
+            common.err(
+                f"no blueprint: {inventory} gives {staged.spec.path} none (--blueprint NAME to scaffold it)"
+            )
         try:
             cfg = common.settings(url, concurrency)
             api = common.connect(cfg)

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel
 
 from provisioner import gitlab_versions
+from provisioner.blueprint.needs import Needs, Unmet
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
@@ -118,6 +119,11 @@ class Facet(Protocol[ObservedT]):
     def describe(self, target: Any, current: Any) -> Description:
         """`import`, pure: `current` in the inventory's words; a plan right after must be empty."""
 
+    def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
+        """Pure: what of its blueprint's needs a project with this (merged) entry leaves unmet, among
+        those this facet fulfils (the protected release tags, the protected environments); `validate`
+        warns about each."""
+
 
 class FacetDefaults:
     """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported."""
@@ -135,6 +141,9 @@ class FacetDefaults:
 
     def describe(self, target: Any, current: Any) -> Description:
         return Description()
+
+    def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
+        return []
 
 
 @runtime_checkable
@@ -157,12 +166,16 @@ class Anchor(Protocol):
 
 
 def sections(facets: Sequence[Facet[Any]]) -> Sections:
-    """The inventory sections the facets read, with their schemas: a project's, and a group's own."""
+    """The inventory sections the facets read, with their schemas: a project's, and a group's own; and
+    how the project facets judge a project's blueprint needs (`Facet.unmet_needs`)."""
 
     def of(kind: TargetKind) -> dict[str, type[BaseModel]]:
         return {f.section: f.schema for f in facets if f.kind is kind and f.section and f.schema is not None}
 
-    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP))
+    def unmet_needs(config: Any, needs: Needs) -> list[Unmet]:
+        return [u for f in facets if f.kind is TargetKind.PROJECT for u in f.unmet_needs(config, needs)]
+
+    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP), unmet_needs=unmet_needs)
 
 
 def unsupported(facet: str, target: str, feature: str, server: Version) -> Change | None:

@@ -48,6 +48,7 @@ from provisioner.facets import files_pipeline as pipeline
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
 from provisioner.facets.describing import read_part
 from provisioner.facets.files_current import Scaffolding, describe_scaffolding, read_scaffolding
+from provisioner.facets.protection import release_tags_protected
 from provisioner.gitlab import graphql_files, repository
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
@@ -109,14 +110,21 @@ def merge_request_branch(blueprint: str) -> str:
     return f"{BRANCH_PREFIX}{blueprint}"
 
 
-def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
-    assert spec.config.blueprint is not None
-    rendering = render(
-        spec.config.blueprint,
-        spec.config.blueprint_vars,
+def rendering_of(spec: ProjectSpec) -> Rendering:
+    """The project's rendering of its blueprint."""
+    config = spec.config
+    assert config.blueprint is not None
+    return render(
+        config.blueprint,
+        config.blueprint_vars,
         project_path=spec.path,
-        enforce=spec.config.blueprint_enforce,
+        enforce=config.blueprint_enforce,
+        release_tags_protected=release_tags_protected(spec),
     )
+
+
+def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
+    rendering = rendering_of(spec)
     paths = paths_to_observe(rendering)
     ci_config_path = pipeline.watched_ci_config_path(project, spec, rendering)
     if project.empty_repo or not project.default_branch:
@@ -336,12 +344,9 @@ class ProjectFiles(FacetDefaults):
         apply_files(api, project, changes)
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
-        config = spec.config
-        if config.blueprint is None:
+        if spec.config.blueprint is None:
             return BulkReads()
-        rendering = render(
-            config.blueprint, config.blueprint_vars, project_path=spec.path, enforce=config.blueprint_enforce
-        )
+        rendering = rendering_of(spec)
         # Seeds are decided by their hash alone; managed files need their text only where they differ
         # from the rendering. The lock is read whenever the team edited any file since the tool last
         # wrote it (it is not rewritten for that), and nothing local says what it holds.
