@@ -113,6 +113,14 @@ _PROTECTED_EE = (
     "[G:ee/lib/ee/api/helpers/protected_branches_helpers.rb] (optional_params_ee); present long before "
     "the served versions (first version not checked)"
 )
+_PROTECTED_ENVS = (
+    "[G:doc/api/protected_environments.md] (Premium) 'introduced in 12.8'; PUT 'introduced in 15.4'; "
+    "approval_rules (multiple approval rules) predate every served version"
+)
+_GROUP_ENVS = (
+    "[G:doc/api/group_protected_environments.md] (Premium) 'introduced in 14.0 with a flag, generally "
+    "available in 14.3'; PUT 'introduced in 15.4'"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -207,11 +215,26 @@ FEATURES: dict[str, Feature] = {
         _f("rest:ProtectedBranch.code_owner_approval_required", "12.0", _PROTECTED_EE, edition=EE),
         _f("rest:ProtectedBranch.allowed_to_push", "12.0", _PROTECTED_EE, edition=EE),
         # -- Premium areas the tool may manage later ---------------------------------------------
-        _f(
-            "rest:GET /projects/:id/protected_environments",
-            "12.8",
-            "[G:doc/api/protected_environments.md]",
-            edition=EE,
+        # -- protected environments (Premium; routes of ee/lib/api/protected_environments.rb) ----------
+        *(
+            _f(f"rest:{m} /projects/:id/protected_environments{tail}", since, _PROTECTED_ENVS, edition=EE)
+            for m, tail, since in (
+                ("GET", "", "12.8"),
+                ("POST", "", "12.8"),
+                ("GET", "/:name", "12.8"),
+                ("PUT", "/:name", "15.4"),
+                ("DELETE", "/:name", "12.8"),
+            )
+        ),
+        *(
+            _f(f"rest:{m} /groups/:id/protected_environments{tail}", since, _GROUP_ENVS, edition=EE)
+            for m, tail, since in (
+                ("GET", "", "14.3"),
+                ("POST", "", "14.3"),
+                ("GET", "/:name", "14.3"),
+                ("PUT", "/:name", "15.4"),
+                ("DELETE", "/:name", "14.3"),
+            )
         ),
         _f(
             "rest:GET /projects/:id/approval_rules",

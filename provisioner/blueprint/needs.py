@@ -9,11 +9,13 @@ facet will fulfil (see `Unmet`). Pure: no API calls here.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.blueprint.manifest import BLUEPRINTS_DIR, load_blueprint
+from provisioner.blueprint.manifest import BLUEPRINTS_DIR, MANIFEST, blueprint_names, load_blueprint
 from provisioner.blueprint.variables import holds, resolve_variables
 from provisioner.errors import InputError
 
@@ -57,13 +59,25 @@ def project_needs(name: str, variables: Mapping[str, Any], *, project_path: str 
     declared = declared_needs(name)
     if not declared.environments:
         return declared
+    key = json.dumps(variables, sort_keys=True, default=str)
+    return _environments_used(name, _manifest_stamp(name), key, project_path)
+
+
+def _manifest_stamp(name: str) -> int:
+    return (BLUEPRINTS_DIR / name / MANIFEST).stat().st_mtime_ns
+
+
+@functools.lru_cache(maxsize=1024)
+def _environments_used(name: str, stamp: int, variables: str, project_path: str | None) -> Needs:
+    """Several facets ask for each project in a run: resolved once (`stamp`: the manifest as read)."""
     blueprint = load_blueprint(name, BLUEPRINTS_DIR)
-    resolution = resolve_variables(blueprint, variables, project_path=project_path)
+    tags = blueprint.manifest.release_tags.protected if blueprint.manifest.release_tags else None
+    resolution = resolve_variables(blueprint, json.loads(variables), project_path=project_path)
     if resolution.problems:
-        return Needs(name, declared.release_tags)
+        return Needs(name, tags)
     environments = blueprint.manifest.environments
     used = tuple(env for env, rule in environments.items() if holds(rule.when, resolution.values))
-    return Needs(name, declared.release_tags, used)
+    return Needs(name, tags, used)
 
 
 def covers(wildcard: str, needed: str) -> bool:
@@ -74,3 +88,9 @@ def covers(wildcard: str, needed: str) -> bool:
     prefix, star, rest = wildcard.partition("*")
     # A name without a wildcard, or one with text after it, cannot cover a whole family of tags.
     return bool(star) and not rest and needed.startswith(prefix)
+
+
+def catalogue_needs() -> tuple[Needs, ...]:
+    """What each blueprint of the catalogue may need (for `import`, which writes what a project has
+    without knowing which blueprint a later inventory gives it)."""
+    return tuple(declared_needs(name) for name in blueprint_names(BLUEPRINTS_DIR))

@@ -15,6 +15,7 @@ from provisioner.facets.base import Anchor, Facet, sections
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.group import GroupAnchor
 from provisioner.facets.project import ProjectAnchor
+from provisioner.facets.protected_environments import GroupProtectedEnvironments, ProjectProtectedEnvironments
 from provisioner.facets.protection import ProjectProtection
 from provisioner.facets.registries import ProjectRegistry
 from provisioner.facets.runners import ProjectRunners
@@ -25,12 +26,14 @@ from provisioner.model import TargetKind
 
 FACETS: tuple[Facet[Any], ...] = (
     GroupVariables(),
+    GroupProtectedEnvironments(),
     ProjectSettings(),
     ProjectVariables(),
     ProjectRunners(),
     ProjectRegistry(),
     ProjectFiles(),
     ProjectProtection(),
+    ProjectProtectedEnvironments(),
 )
 ANCHORS: Mapping[TargetKind, Anchor] = {TargetKind.PROJECT: ProjectAnchor(), TargetKind.GROUP: GroupAnchor()}
 

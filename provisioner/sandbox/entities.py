@@ -93,6 +93,7 @@ class Namespace:
     description: str = ""
     members: dict[int, Member] = field(default_factory=dict)
     variables: list[Variable] = field(default_factory=list)
+    protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +180,27 @@ class PackageProtectionRule:
 
 
 @dataclass
+class EnvironmentAccess:
+    """A deploy access level or an approval rule of a protected environment: a role, a user or a group."""
+
+    id: int
+    access_level: int | None = None
+    user_id: int | None = None
+    group_id: int | None = None
+    group_inheritance_type: int = 0
+    required_approvals: int | None = None  # approval rules only
+
+
+@dataclass
+class ProtectedEnvironment:
+    id: int
+    name: str  # a group's: a deployment tier
+    deploy_access_levels: list[EnvironmentAccess] = field(default_factory=list)
+    approval_rules: list[EnvironmentAccess] = field(default_factory=list)
+    required_approval_count: int = 0
+
+
+@dataclass
 class GroupShare:
     group_id: int
     group_access: int
@@ -213,6 +235,7 @@ class Project:
     container_protection_rules: list[ContainerProtectionRule] = field(default_factory=list)
     package_protection_rules: list[PackageProtectionRule] = field(default_factory=list)
     shared_with: list[GroupShare] = field(default_factory=list)
+    protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
 
 
 @dataclass
