@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from provisioner.cli import app
 from provisioner.facets import inventory_sections
 from provisioner.facets.protected_environments import GroupProtectedEnvironments, ProjectProtectedEnvironments
+from provisioner.inventory.schema import group_own_model, project_model
 from provisioner.inventory.sections.protected_environments import (
     GroupProtectedEnvironmentsSection,
     ProtectedEnvironmentsSection,
 )
-from provisioner.inventory.schema import group_own_model, project_model
 from provisioner.inventory.spec import GroupSpec, ProjectSpec
 from tests.facets.sandbox_world import World, applied, converge, pending, problems
 from tests.support import Sandbox
