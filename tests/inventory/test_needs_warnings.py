@@ -62,3 +62,30 @@ def test_no_warning_when_the_facets_fulfil_the_needs(write_files: WriteFiles) ->
         }
     )
     assert validate(main) == (0, "")
+
+
+def test_environments_turned_off_are_named_unless_the_inventory_protects_them(write_files: WriteFiles) -> None:
+    main = write_files(
+        {
+            "inventory.yaml": """\
+                version: 1
+                defaults:
+                  blueprint: python-package
+                projects:
+                  platform/billing:
+                    blueprint_vars: {publish_to: [gitlab, pypi]}
+                    protected_environments:
+                      blueprint: false
+                      environments: {pypi: {deploy: [maintainer]}}
+                  platform/payments:
+                    protected_environments: {blueprint: false, environments: {gitlab-packages: {deploy: [maintainer]}}}
+                """
+        }
+    )
+    code, stderr = validate(main)
+    assert code == 0
+    assert stderr == (
+        f"warning: {main}:8:7: projects.platform/billing.protected_environments.blueprint: blueprint "
+        "python-package publishes from the environments gitlab-packages, and nothing protects them here "
+        "(environments does not name them): anyone who may run a pipeline may publish\n"
+    )
