@@ -121,6 +121,11 @@ _GROUP_ENVS = (
     "[G:doc/api/group_protected_environments.md] (Premium) 'introduced in 14.0 with a flag, generally "
     "available in 14.3'; PUT 'introduced in 15.4'"
 )
+_CATALOG = (
+    "[G:doc/ci/components/_index.md] 'CI/CD Catalog: experiment in 16.1, beta in 16.7, generally available "
+    "in 17.0'; catalogResourcesCreate is how it says to automate the catalog project setting (the fields "
+    "existed as an experiment before 17.0; only the GA version is used)"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -247,6 +252,11 @@ FEATURES: dict[str, Feature] = {
             "9.0",
             "[G:doc/api/project_push_rules.md] (unverified)",
             edition=EE,
+        ),
+        # -- the CI/CD catalog (component mode) --------------------------------------------------
+        *(
+            _f(name, "17.0", _CATALOG)
+            for name in ("graphql:Project.isCatalogResource", "graphql:Mutation.catalogResourcesCreate")
         ),
         _f(
             "rest:POST /projects/:id/catalog/publish",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.facets.base import Anchor, Facet, sections
+from provisioner.facets.component import ProjectComponent
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.group import GroupAnchor
 from provisioner.facets.project import ProjectAnchor
@@ -32,6 +33,7 @@ FACETS: tuple[Facet[Any], ...] = (
     ProjectRunners(),
     ProjectRegistry(),
     ProjectFiles(),
+    ProjectComponent(),
     ProjectProtection(),
     ProjectProtectedEnvironments(),
 )

@@ -16,6 +16,7 @@ for `check`, nothing for `apply`. An enforced pipeline also watches `ci_config_p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,8 +43,10 @@ from provisioner.blueprint import (
     unified_diff,
 )
 from provisioner.blueprint import proposal as proposals
+from provisioner.blueprint.component import ComponentRef, include_rendering
 from provisioner.blueprint.proposal import proposal_id
 from provisioner.errors import GitLabError, ProvisionerError
+from provisioner.facets import files_component as component_mode
 from provisioner.facets import files_pipeline as pipeline
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
 from provisioner.facets.describing import read_part
@@ -78,6 +81,7 @@ class FilesObserved:
     texts: Mapping[str, str]  # the current contents that were read
     merge_request: MergeRequest | None = None  # the facet's open merge request, looked for when needed
     ci_config_path: str | None = None  # as GitLab says, when the pipeline is enforced; else not looked at
+    released: tuple[str, ...] | None = None  # component mode: the component project's tags
 
     @property
     def hashes(self) -> dict[str, str | None]:
@@ -111,20 +115,36 @@ def merge_request_branch(blueprint: str) -> str:
 
 
 def rendering_of(spec: ProjectSpec) -> Rendering:
-    """The project's rendering of its blueprint."""
+    """The project's rendering of its blueprint; in component mode, with the component's include in
+    place of the pipeline (provisioner/blueprint/component.py)."""
     config = spec.config
     assert config.blueprint is not None
-    return render(
+    rendering = render(
         config.blueprint,
         config.blueprint_vars,
         project_path=spec.path,
         enforce=config.blueprint_enforce,
         release_tags_protected=release_tags_protected(spec),
     )
+    if config.blueprint_component is None:
+        return rendering
+    return include_rendering(rendering, component_ref(spec))
+
+
+def component_ref(spec: ProjectSpec) -> ComponentRef:
+    component = spec.config.blueprint_component
+    assert component is not None and spec.config.blueprint is not None
+    return ComponentRef(component.project, spec.config.blueprint, component.version)
 
 
 def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
-    rendering = rendering_of(spec)
+    return observe_rendering(api, project, spec, rendering_of(spec))
+
+
+def observe_rendering(
+    api: GitLabApi, project: ProjectRef, spec: ProjectSpec, rendering: Rendering
+) -> FilesObserved:
+    """What the project holds of `rendering`: hashes first, then only the contents the plan needs."""
     paths = paths_to_observe(rendering)
     ci_config_path = pipeline.watched_ci_config_path(project, spec, rendering)
     if project.empty_repo or not project.default_branch:
@@ -160,7 +180,7 @@ def _lock_as_expected(rendering: Rendering, hashes: Mapping[str, str | None]) ->
             recorded_policy(r.policy), sha, r.sha256, r.text if r.policy in WHOLE_FILE else None
         )
         for r in rendering.files
-        if (sha := hashes.get(r.path)) is not None
+        if (sha := hashes.get(r.path)) is not None and r.policy != "include"  # as update.py's lock
     }
     return Lock(rendering.blueprint, rendering.version, dict(rendering.variables), files)
 
@@ -333,10 +353,14 @@ class ProjectFiles(FacetDefaults):
         return spec.config.blueprint is not None
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
-        return observe_files(api, project, spec)
+        observed = observe_files(api, project, spec)
+        if spec.config.blueprint_component is None:
+            return observed
+        return dataclasses.replace(observed, released=component_mode.released_versions(api, spec))
 
     def diff(self, spec: ProjectSpec, observed: FilesObserved, options: PlanOptions) -> list[Change]:
-        return diff_files(self.name, observed)
+        notices = component_mode.version_notices(self.name, spec, observed.released)
+        return diff_files(self.name, observed) + notices
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext

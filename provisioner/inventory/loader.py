@@ -169,6 +169,8 @@ def _project(
         # nothing would read them, so a typo in them would never be reported either
         message = "blueprint_vars without a blueprint: name the blueprint they are for, or remove them"
         problems.append(_merged_problem(Finding(("blueprint_vars",), message, at_key=True), merged, layer))
+    for path, message in blueprint.check_component_mode(merged.data):
+        problems.append(_merged_problem(Finding(path, message, at_key=True), merged, layer))
     try:
         config = model.model_validate(merged.data)
     except ValidationError as exc:

@@ -113,6 +113,7 @@ class Repo:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> commit id
     tags: dict[str, str] = field(default_factory=dict)
+    tag_messages: dict[str, str] = field(default_factory=dict)  # annotated tags: name -> message
 
 
 @dataclass
@@ -236,6 +237,7 @@ class Project:
     package_protection_rules: list[PackageProtectionRule] = field(default_factory=list)
     shared_with: list[GroupShare] = field(default_factory=list)
     protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
+    catalog_resource: bool = False  # a CI/CD catalog project (GraphQL catalogResourcesCreate)
 
 
 @dataclass

@@ -64,7 +64,9 @@ def test_no_warning_when_the_facets_fulfil_the_needs(write_files: WriteFiles) ->
     assert validate(main) == (0, "")
 
 
-def test_environments_turned_off_are_named_unless_the_inventory_protects_them(write_files: WriteFiles) -> None:
+def test_environments_turned_off_are_named_unless_the_inventory_protects_them(
+    write_files: WriteFiles,
+) -> None:
     main = write_files(
         {
             "inventory.yaml": """\

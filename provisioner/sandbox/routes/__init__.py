@@ -23,6 +23,7 @@ from provisioner.sandbox.routes import (
     protected_refs,
     registry,
     runners,
+    tags,
     users,
     variables,
 )
@@ -43,6 +44,7 @@ MODULES = (
     registry,
     deploy_tokens,
     branches,
+    tags,
     protected_refs,
     protected_environments,
     files,
