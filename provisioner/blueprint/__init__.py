@@ -119,10 +119,10 @@ def check_component_mode(entry: Mapping[str, Any]) -> list[tuple[tuple[str, ...]
     if isinstance(own, Mapping):
         if name is not None:
             message = (
-                "a component project holds the blueprint's component, not a scaffolded package: set "
-                "blueprint: null here (the defaults or a group give it one)"
+                f"a component project holds blueprint {name}'s component, it is not scaffolded with it: "
+                "set blueprint: null in this project (where the defaults or a group give it one)"
             )
-            return [(("blueprint",), message)]
+            return [(("component",), message)]
         return _component_problems(own)  # an inherited blueprint_component means nothing here
     if component is None:
         return []
