@@ -328,6 +328,19 @@ def blueprint_names(root: Path = BLUEPRINTS_DIR) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
+DEFAULT_BLUEPRINT = "python-package"
+
+
+def default_blueprint(root: Path = BLUEPRINTS_DIR) -> str | None:
+    """The blueprint of a project bootstrapped outside an inventory: python-package when the catalogue
+    has it, else the catalogue's only blueprint (a team's own catalogue, PROVISIONER_BLUEPRINTS); None
+    when that is ambiguous."""
+    names = blueprint_names(root)
+    if DEFAULT_BLUEPRINT in names:
+        return DEFAULT_BLUEPRINT
+    return names[0] if len(names) == 1 else None
+
+
 def load_blueprint(name: str, root: Path = BLUEPRINTS_DIR) -> Blueprint:
     known = blueprint_names(root)
     if name not in known:

@@ -20,8 +20,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from provisioner import safe_files
-from provisioner.blueprint import BLUEPRINTS_DIR
-from provisioner.blueprint.manifest import blueprint_names
 from provisioner.errors import InputError, InputProblem
 from provisioner.facets import inventory_sections
 from provisioner.inventory import load_inventory
@@ -29,8 +27,6 @@ from provisioner.inventory.spec import LoadedInventory, ProjectSpec
 from provisioner.onboard.inventory_edit import EditError, add_project
 
 NEW_INVENTORY = "version: 1\n"
-DEFAULT_BLUEPRINT = "python-package"
-"""The blueprint of a project bootstrapped outside an inventory, when the catalogue has it."""
 
 
 @dataclass(frozen=True)
@@ -87,47 +83,6 @@ def _value(raw: str) -> Any:
 
 def _arg_problem(pair: str, message: str) -> InputProblem:
     return InputProblem("--var", 0, 0, "", f"{pair!r}: {message}")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What bootstrap puts in the new entry about its blueprint, and what it says about it."""
-
-    entry: Mapping[str, Any]  # {"blueprint": NAME}, {"blueprint": None} (none, even inherited), or {}
-    note: str | None = None
-
-
-def choose_blueprint(
-    given: str | None, bare: bool, *, inventory_exists: bool, catalogue: Path = BLUEPRINTS_DIR
-) -> Choice:
-    """`--blueprint NAME` wins; `--no-blueprint` gives none, even one the inventory's defaults give.
-    Otherwise an inventory decides as for any of its projects, and outside one (the file does not
-    exist yet) the default blueprint is used: python-package, or the catalogue's only blueprint when a
-    team's catalogue (PROVISIONER_BLUEPRINTS) lacks it. Raises InputError when that is ambiguous."""
-    if given is not None and bare:
-        message = "give --blueprint or --no-blueprint, not both"
-        raise InputError([InputProblem("--no-blueprint", 0, 0, "", message)])
-    if given is not None:
-        return Choice({"blueprint": given})
-    if bare:
-        entry = {"blueprint": None} if inventory_exists else {}
-        return Choice(entry, "no blueprint (--no-blueprint): the project gets no files")
-    if inventory_exists:
-        return Choice({})
-    names = blueprint_names(catalogue)
-    default = DEFAULT_BLUEPRINT if DEFAULT_BLUEPRINT in names else (names[0] if len(names) == 1 else None)
-    if default is None:
-        message = (
-            f"no inventory yet, and the blueprint catalogue {catalogue} has no {DEFAULT_BLUEPRINT} "
-            f"(it has: {', '.join(names) or 'none'}): choose one with --blueprint NAME, or "
-            "--no-blueprint for a bare project"
-        )
-        raise InputError([InputProblem("--blueprint", 0, 0, "", message)])
-    note = (
-        f"blueprint {default} (the default outside an inventory; --blueprint NAME for another, "
-        "--no-blueprint for none)"
-    )
-    return Choice({"blueprint": default}, note)
 
 
 def prepare(request: BootstrapRequest) -> Staged:

@@ -14,8 +14,9 @@ from urllib.parse import quote
 
 import pytest
 
+from provisioner.cli.bootstrap_cmds import choose_blueprint
 from provisioner.errors import InputError
-from provisioner.onboard.bootstrap import choose_blueprint, parse_vars
+from provisioner.onboard.bootstrap import parse_vars
 from provisioner.sandbox.seed import RITA_TOKEN
 from tests.onboard.conftest import Cli, World, leftovers, make_cli
 from tests.onboard.test_inventory_edit import inserted
@@ -287,16 +288,16 @@ def test_the_default_blueprint_outside_an_inventory_is_python_package_or_a_catal
     tmp_path: Path,
 ) -> None:
     team = _catalogue(tmp_path / "team", "java-service")
-    assert choose_blueprint(None, False, inventory_exists=False, catalogue=team).entry == {
+    assert choose_blueprint(None, False, inventory_exists=False, catalogue=team)[0] == {
         "blueprint": "java-service"
     }
     both = _catalogue(tmp_path / "both", "java-service", "python-package")
-    assert choose_blueprint(None, False, inventory_exists=False, catalogue=both).entry == {
+    assert choose_blueprint(None, False, inventory_exists=False, catalogue=both)[0] == {
         "blueprint": "python-package"
     }
     several = _catalogue(tmp_path / "several", "go-service", "java-service")
     with pytest.raises(InputError, match="choose one with --blueprint NAME, or --no-blueprint"):
         choose_blueprint(None, False, inventory_exists=False, catalogue=several)
     # an inventory decides as for any project; --no-blueprint removes even an inherited one
-    assert choose_blueprint(None, False, inventory_exists=True, catalogue=several).entry == {}
-    assert choose_blueprint(None, True, inventory_exists=True).entry == {"blueprint": None}
+    assert choose_blueprint(None, False, inventory_exists=True, catalogue=several) == ({}, None)
+    assert choose_blueprint(None, True, inventory_exists=True)[0] == {"blueprint": None}
