@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from provisioner.blueprint import render
 from provisioner.blueprint.component import render_component, template_path
 from tests.blueprint.test_blueprint_pipeline import (
     PROTECTED_TAG,
@@ -54,4 +55,6 @@ def test_a_project_that_includes_the_component_builds_its_release(ci_local: CiLo
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     [wheel] = (project / "dist").glob("*.whl")
     assert wheel_version(wheel) == "1.2.3"
-    assert not (project / "ci").exists()  # written into the job's checkout, not the project's
+    # The shell executor runs in the project's folder: what .ci-files wrote there is the blueprint's.
+    carried = render("python-package", {}, project_path="demo/demo-pkg")
+    assert (project / "ci" / "release.py").read_text() == carried.file("ci/release.py").text
