@@ -99,6 +99,8 @@ class Sandbox:
     def world(self, size: int, latency_ms: int) -> None:
         self.admin("POST", "reset", {"seed": "empty"})
         self.admin("POST", "seed", {"projects": size, "group": workload.GROUP})
+        for method, path, body in workload.SETUP:
+            self.session.request(method, f"{self.url}/api/v4{path}", json=body, timeout=60).raise_for_status()
         self.admin("POST", "faults", {"latency_ms": latency_ms, "seed": 1})
         self.admin("POST", "requests/reset")
 

@@ -2,8 +2,13 @@
 
 The python-package blueprint (scaffolding committed by the files facet), settings, variables (literals, two environment scopes, a masked secret and a hidden one), runners
 (toggles and one project runner created per project), registry (access levels, cleanup policy, job
-token scope with an allowlisted group, one deploy token, package and container protection rules) and
-protection (default branch and release tags). One-time tokens go to files under the work directory.
+token scope with an allowlisted group, one deploy token, package and container protection rules),
+protection (default branch and release tags), and (with `onboarding`) what a platform team sets when it
+onboards a team: merge request approval settings and a rule, the push rule, a chat webhook with its
+token, two members, a share with a readers' group, one deploy key every project enables, and the
+blueprint README's nightly dependency-check schedule with one variable (none of these is in the
+GitLabForm-equivalent workload). One-time tokens go to files under the work directory. The users and
+the group these name are made by `SETUP`, through the API, before the runs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ GROUP = "bulk"
 SECRET_ENV = {
     "BENCH_PYPI_TOKEN": "pypi-AgEIcHlwaS5vcmc-bench",
     "BENCH_SIGNING_KEY": "c2lnbmluZy1rZXktYmVuY2g",
+    "BENCH_HOOK_TOKEN": "hook-token-bench-5e6f7a8b",
 }
 
 SETTINGS = {
@@ -27,6 +33,8 @@ SETTINGS = {
     "remove_source_branch_after_merge": True,
     "merge_method": "ff",
     "squash_option": "default_on",
+    # lets the schedules' variables be set (GitLab 17.7+ defaults new projects to no_one_allowed)
+    "ci_pipeline_variables_minimum_override_role": "developer",
 }
 VARIABLES: dict[str, Any] = {
     "PIP_INDEX_URL": "https://pypi.org/simple",
@@ -69,13 +77,82 @@ PROTECTION = {
 }
 
 
+# Merge request approvals, the push rule and a chat webhook (GitLab Premium, as the sandbox serves by
+# default): what a platform team's onboarding sets on every project. None of them is in GitLab's
+# GraphQL in full (see the README's "Reads in bulk"), so each adds REST reads per project.
+APPROVAL_SETTINGS = {
+    "reset_approvals_on_push": True,
+    "disable_overriding_approvers_per_merge_request": True,
+    "merge_requests_author_approval": False,
+    "merge_requests_disable_committers_approval": True,
+}
+APPROVAL_RULES = {
+    "rules": {"Maintainers": {"approvals_required": 1, "groups": [GROUP], "protected_branches": ["main"]}}
+}
+PUSH_RULES = {
+    "commit_message_negative_regex": "(?i)wip|do not merge",
+    "branch_name_regex": "^(main|(feat|fix|chore)/[a-z0-9._-]+)$",
+    "deny_delete_tag": True,
+    "prevent_secrets": True,
+    "max_file_size": 100,
+}
+WEBHOOKS = {
+    "hooks": [
+        {
+            "url": "https://chat.example.com/hooks/gitlab",
+            "events": ["push_events", "merge_requests_events", "pipeline_events"],
+            "secret": "env:BENCH_HOOK_TOKEN",
+        }
+    ]
+}
+READERS = "bench-readers"
+SETUP: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/users", {"username": "bench-dev", "name": "Bench Dev", "email": "dev@bench.test"}),
+    ("POST", "/users", {"username": "bench-lead", "name": "Bench Lead", "email": "lead@bench.test"}),
+    ("POST", "/groups", {"name": READERS, "path": READERS}),
+]
+"""API requests (as the administrator) that make what the onboarding sections name."""
+MEMBERS = {"users": {"bench-dev": "developer", "bench-lead": "maintainer"}}
+SHARES = {"groups": {READERS: "reporter"}}
+DEPLOY_KEYS = {
+    "keys": [
+        {
+            "title": "bench-deploy",
+            "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILkYXU2fVeO4/0rDCSsswP5iIX2+B6tv15YT3KObgyDl bench",
+        }
+    ]
+}
+SCHEDULES = {
+    "schedules": {
+        "nightly dependency check": {
+            "cron": "0 3 * * *",
+            "active": False,
+            "variables": {"DEPENDENCY_CHECK": "1"},
+        }
+    }
+}
+
+
 def project_path(index: int) -> str:
     return f"{GROUP}/project-{index:05d}"  # as the sandbox's bulk seed names them
 
 
-def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
+ONBOARDING = {
+    "approval_settings": APPROVAL_SETTINGS,
+    "approval_rules": APPROVAL_RULES,
+    "push_rules": PUSH_RULES,
+    "webhooks": WEBHOOKS,
+    "members": MEMBERS,
+    "shares": SHARES,
+    "deploy_keys": DEPLOY_KEYS,
+    "pipeline_schedules": SCHEDULES,
+}
+
+
+def inventory(count: int, *, full: bool = True, onboarding: bool = True) -> dict[str, Any]:
     """The full configuration, or (full=False) only what GitLabForm can express too (see
-    `gitlabform_config`): the same work for both tools, for the ratios."""
+    `gitlabform_config`): the same work for both tools, for the ratios. `onboarding=False` leaves out
+    the onboarding sections (and so needs no `SETUP`)."""
     if not full:
         return _equivalent(count)
     projects = {}
@@ -114,6 +191,11 @@ def inventory(count: int, *, full: bool = True) -> dict[str, Any]:
             "runners": {"shared_runners_enabled": True, "group_runners_enabled": False},
             "registry": REGISTRY,
             "protection": PROTECTION,
+            "approval_settings": APPROVAL_SETTINGS,
+            "approval_rules": APPROVAL_RULES,
+            "push_rules": PUSH_RULES,
+            "webhooks": WEBHOOKS,
+            **(ONBOARDING if onboarding else {}),
         },
         "projects": projects,
     }

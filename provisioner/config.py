@@ -25,6 +25,14 @@ from provisioner import secrets
 from provisioner.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("~/.config/provisioner/config.toml").expanduser()
+
+
+def state_dir() -> Path:
+    """Where the tool keeps what is this user's and this machine's (the plan key; a run lock that
+    cannot sit next to a read-only inventory): `$XDG_STATE_HOME/provisioner`, `~/.local/state/...`."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path("~/.local/state").expanduser(), "provisioner")
+
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 

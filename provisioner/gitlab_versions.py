@@ -29,6 +29,9 @@ SERVED = ("17.0", "17.4", "17.10", "18.0", "18.6")
 """The versions the sandbox serves (`sandbox serve --gitlab-version`): the oldest self-managed release
 platform teams still run, each release that added a field the tool reads, and the newest."""
 
+SUPPORTED = ((17, 0), (19, 0))
+"""The releases the tool supports, from the first to before the second: 17.0 to 18.x, both editions."""
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+.]?(ee|ce|pre|rc\d*))?", re.IGNORECASE)
 
 
@@ -126,6 +129,21 @@ _CATALOG = (
     "in 17.0'; catalogResourcesCreate is how it says to automate the catalog project setting (the fields "
     "existed as an experiment before 17.0; only the GA version is used)"
 )
+_APPROVALS_MD = "[G:doc/api/merge_request_approvals.md] (Premium)"
+_APPROVALS_RB = "[G:ee/lib/api/project_approvals.rb] 'introduced in 10.6' (Premium)"
+_PUSH_RULE_RB = (
+    "[G:ee/lib/api/project_push_rule.rb], [G:doc/api/project_push_rules.md] (Premium; the first version is "
+    "not checked, long before the served ones)"
+)
+_HOOKS_MD = "[G:doc/api/project_webhooks.md]"
+_GROUP_HOOKS_MD = (
+    "[G:doc/api/group_webhooks.md] (Premium; the first version is not checked, long before the served ones)"
+)
+_PLANNER = (
+    "[G:lib/gitlab/access.rb] PLANNER = 15 in Gitlab::Access.options, hence all_values, which the member "
+    "and share routes accept (`values:` or the model's inclusion); the role arrived in 17.7 (release post "
+    "2024-12-19 'New Planner user role'; GraphQL enum value: gitlab-org/gitlab!170940, milestone 17.7)"
+)
 _PACKAGE_FLAG = {"flag": "packages_protected_packages", "flag_since": "17.1"}
 _CONTAINER_FLAG = {"flag": "container_registry_protected_containers", "flag_since": "17.2"}
 
@@ -170,7 +188,12 @@ FEATURES: dict[str, Feature] = {
         ),
         _f("graphql:CiJobTokenScopeType.groupsAllowlist", "17.0", _JOB_TOKEN_MD + " (GraphQL: same release)"),
         _f("graphql:CiJobTokenScopeType.groupsAllowlistCount", "17.0", _JOB_TOKEN_MD + " (unverified)"),
-        _f("setting:enforce_ci_inbound_job_token_scope_enabled", "17.6", _ENFORCE),
+        _f(
+            "setting:enforce_ci_inbound_job_token_scope_enabled",
+            "17.6",
+            _ENFORCE,
+            note="on by default from 18.0: no project's job token scope can then be turned off",
+        ),
         _f("behaviour:job_token_allowlist_enforced_by_default", "18.0", _ENFORCE_DEFAULT),
         # -- registry protection rules -----------------------------------------------------------
         *(
@@ -208,6 +231,9 @@ FEATURES: dict[str, Feature] = {
             "16.10",
             "[G:app/graphql/types/project_type.rb] experiment 16.10",
         ),
+        # -- members and shares (access level 15, Planner) ------------------------------------------
+        _f("rest:Member.access_level=planner", "17.7", _PLANNER),
+        _f("rest:GroupLink.group_access=planner", "17.7", _PLANNER + " (project and group shares alike)"),
         # -- runners ---------------------------------------------------------------------------------
         _f(
             "rest:POST /user/runners",
@@ -241,18 +267,6 @@ FEATURES: dict[str, Feature] = {
                 ("DELETE", "/:name", "14.3"),
             )
         ),
-        _f(
-            "rest:GET /projects/:id/approval_rules",
-            "12.3",
-            "[G:doc/api/merge_request_approvals.md]",
-            edition=EE,
-        ),
-        _f(
-            "rest:GET /projects/:id/push_rule",
-            "9.0",
-            "[G:doc/api/project_push_rules.md] (unverified)",
-            edition=EE,
-        ),
         # -- the CI/CD catalog (component mode) --------------------------------------------------
         *(
             _f(name, "17.0", _CATALOG)
@@ -263,6 +277,66 @@ FEATURES: dict[str, Feature] = {
             "17.0",
             "[G:doc/ci/components/_index.md] 'CI/CD Catalog generally available in 17.0' (the publish endpoint's "
             "version unverified)",
+        ),
+        # -- merge request approvals, push rules, webhooks (issue 18) ------------------------------
+        *(
+            _f(f"rest:{m} /projects/:id/approval_rules{tail}", "12.3", _APPROVALS_MD, edition=EE)
+            for m, tail in (
+                ("GET", ""),
+                ("POST", ""),
+                ("PUT", "/:approval_rule_id"),
+                ("DELETE", "/:approval_rule_id"),
+            )
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/approvals", "10.6", _APPROVALS_RB, edition=EE)
+            for m in ("GET", "POST")
+        ),
+        _f(
+            "rest:ProjectApprovals.require_reauthentication_to_approve",
+            "17.1",
+            _APPROVALS_MD
+            + " 'require_reauthentication_to_approve introduced in 17.1' (require_password_to_approve "
+            "deprecated in 16.9, still read and written)",
+            edition=EE,
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/push_rule", "9.0", _PUSH_RULE_RB, edition=EE)
+            for m in ("GET", "POST", "PUT", "DELETE")
+        ),
+        *(
+            _f(f"rest:ProjectHook.{name}", "17.1", _HOOKS_MD + f" '{name} introduced in 17.1'")
+            for name in ("name", "description")
+        ),
+        _f(
+            "rest:ProjectHook.custom_headers",
+            "17.1",
+            _HOOKS_MD
+            + " 'Set a custom header: introduced in 17.1' (the custom_headers parameter of POST/PUT "
+            "is taken to come with it: unverified)",
+        ),
+        *(
+            _f(f"rest:{m} /projects/:id/hooks/:hook_id/custom_headers/:key", "17.1", _HOOKS_MD)
+            for m in ("PUT", "DELETE")
+        ),
+        *(
+            _f(f"rest:{m} /groups/:id/hooks{tail}", "10.0", _GROUP_HOOKS_MD, edition=EE)
+            for m, tail in (
+                ("GET", ""),
+                ("POST", ""),
+                ("GET", "/:hook_id"),
+                ("PUT", "/:hook_id"),
+                ("DELETE", "/:hook_id"),
+            )
+        ),
+        *(
+            _f(
+                f"rest:{m} /groups/:id/hooks/:hook_id/custom_headers/:key",
+                "17.1",
+                _GROUP_HOOKS_MD,
+                edition=EE,
+            )
+            for m in ("PUT", "DELETE")
         ),
         # -- GraphQL limits and costs ---------------------------------------------------------------
         _f(

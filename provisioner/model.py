@@ -31,6 +31,21 @@ class TargetKind(enum.StrEnum):
     GROUP = "group"
 
 
+class Role(enum.IntEnum):
+    """GitLab's roles by access level [G:lib/gitlab/access.rb]: what a token's user may do on a target."""
+
+    GUEST = 10
+    PLANNER = 15
+    REPORTER = 20
+    DEVELOPER = 30
+    MAINTAINER = 40
+    OWNER = 50
+
+    @property
+    def title(self) -> str:
+        return self.name.capitalize()
+
+
 class ProblemKind(enum.StrEnum):
     """Why work on a target (or one facet of it) stopped; reports and exit codes group by it."""
 

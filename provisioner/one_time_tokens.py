@@ -33,14 +33,28 @@ def mark_pending(store: TokenStore, default_keyring: str, base_dir: str) -> str:
 
 def is_pending(store: TokenStore, default_keyring: str, base_dir: str) -> bool:
     """Whether the store still holds the mark of a create whose token never arrived. Unreadable: no."""
+    return _read(store, default_keyring, base_dir) == PENDING
+
+
+def read_token(store: TokenStore, default_keyring: str, base_dir: str) -> str | None:
+    """The token the store holds; None when it holds none (or the pending mark), or cannot be read."""
+    value = _read(store, default_keyring, base_dir)
+    if not value or value == PENDING:
+        return None
+    secrets.remember(value)
+    return value
+
+
+def _read(store: TokenStore, default_keyring: str, base_dir: str) -> str | None:
     try:
         if store.file is not None:
             path = Path(base_dir, store.file)
-            return path.is_file() and path.read_text(encoding="utf-8").strip() == PENDING
+            return path.read_text(encoding="utf-8").strip() if path.is_file() else None
         service, _, name = (store.keyring or default_keyring).partition("/")
-        return credentials.keyring_get(name, service=service) == PENDING
+        value = credentials.keyring_get(name, service=service)
+        return value.strip() if value else None
     except Exception:  # no keyring here (a read-only CI job running check): nothing to repair from here
-        return False
+        return None
 
 
 def _write(store: TokenStore, default_keyring: str, value: str, base_dir: str) -> str:

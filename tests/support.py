@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -126,6 +127,8 @@ def enc(ident: str | int) -> str:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+STATE_HOME = tempfile.mkdtemp(prefix="provisioner-tests-state-")
+"""The CLI's state folder in tests (the plan key of `plan --out`), never the user's."""
 
 
 def run_cli(
@@ -138,6 +141,7 @@ def run_cli(
     """`python -m provisioner ARGS` in a subprocess, with this checkout's package first on the path."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_"))}
     environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
+    environment["XDG_STATE_HOME"] = STATE_HOME
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "provisioner", *args],

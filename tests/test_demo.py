@@ -1,6 +1,8 @@
 """The README's Quick start, line 1: `provisioner demo` plans, applies, applies again (zero writes),
 drifts behind the tool's back, catches it with check (exit 2), repairs it, and ends with what to read
-next, in under 80 lines (snapshots: tests/report/snapshots/demo*.txt, colour on, and off)."""
+next, in under 80 lines (snapshots: tests/report/snapshots/demo*.txt, colour on, and off), on the
+newest GitLab the sandbox serves (18.6 EE, the default) and on the oldest the tool supports (17.0 CE),
+where what that version cannot honour is said to be unsupported and the loop still converges."""
 
 from __future__ import annotations
 
@@ -27,6 +29,15 @@ def test_the_demo_teaches_the_loop_in_under_80_lines():
     assert "\x1b[" in result.stdout  # FORCE_COLOR reached every step
     assert_matches("demo-colour", normalised(result.stdout, ROOT))
     assert_matches("demo", normalised(plain(result.stdout), ROOT))
+
+
+def test_the_demo_converges_on_the_oldest_supported_gitlab():
+    result = run_cli("demo", "--gitlab-version", "17.0", "--edition", "ce", cwd=ROOT, timeout=600)
+    output = plain(result.stdout + result.stderr)
+    assert result.returncode == 0, output
+    assert "Sandbox GitLab 17.0 CE" in output
+    assert "the second apply wrote 0 time(s)" in output
+    assert "needs GitLab" in output  # what 17.0 CE lacks is said, not drift
     for secret_file in (ROOT / "demo" / "secrets").glob("*"):
         if secret_file.suffix != ".md":
             assert secret_file.read_text().strip() not in output

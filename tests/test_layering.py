@@ -35,6 +35,8 @@ RANK = {
     "gitlab": 2,
     "inventory": 2,
     "credentials": 3,
+    "fingerprints": 3,
+    "run_lock": 3,
     "one_time_tokens": 4,
     "facets": 5,
     "engine": 6,

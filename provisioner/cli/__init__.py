@@ -13,7 +13,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from provisioner.cli import bootstrap_cmds, common, demo_cmd, import_cmds, inventory_cmds, run_cmds
+from provisioner.cli import (
+    bootstrap_cmds,
+    common,
+    demo_cmd,
+    doctor_cmd,
+    import_cmds,
+    inventory_cmds,
+    run_cmds,
+)
 from provisioner.cli.auth_cmds import auth_app
 from provisioner.cli.blueprint_cmds import app as blueprint_app
 
@@ -57,6 +65,7 @@ import_cmds.register(app)
 app.add_typer(auth_app, name="auth")
 app.add_typer(blueprint_app, name="blueprint")
 demo_cmd.register(app)
+doctor_cmd.register(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provisioner import run_lock
 from provisioner.blueprint import BLUEPRINTS_DIR
 from provisioner.blueprint.manifest import blueprint_names, default_blueprint
 from provisioner.cli import common
@@ -21,7 +22,7 @@ from provisioner.cli.run_cmds import (
     exit_code,
     report,
 )
-from provisioner.errors import InputError, InputProblem
+from provisioner.errors import InputError, InputProblem, ProvisionerError
 from provisioner.facets.base import PlanOptions
 from provisioner.facets.project import ensure_namespace
 from provisioner.onboard import bootstrap as onboard
@@ -115,18 +116,23 @@ def register(app: typer.Typer) -> None:
                 api.close()
             for group in created:
                 common.err(f"created group {group}")
-            result, _ = execute(
-                Selection(staged.inventory, [staged.spec], []),
-                "apply",
-                url=url,
-                concurrency=concurrency,
-                options=PlanOptions(),
-                inventory_path=inventory,
-            )
+            unchanged = f"{inventory} was not changed: fix the problem above and run bootstrap again"
+            try:
+                with run_lock.held(run_lock.lock_path(inventory, cfg.gitlab_url)):  # an apply, as apply's
+                    result, _ = execute(
+                        Selection(staged.inventory, [staged.spec], []),
+                        "apply",
+                        url=url,
+                        concurrency=concurrency,
+                        options=PlanOptions(),
+                        inventory_path=inventory,
+                    )
+            except ProvisionerError as exc:
+                common.fail(f"error: {exc}\n{unchanged}")
             report(result, format)
             code = exit_code(result, drift_code=common.EXIT_OK)
             if code != common.EXIT_OK:
-                common.err(f"{inventory} was not changed: fix the problem above and run bootstrap again")
+                common.err(unchanged)
             elif onboard.commit(staged):
                 common.err(f"added {staged.spec.path} to {inventory}")
             else:

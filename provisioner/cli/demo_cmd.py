@@ -143,6 +143,10 @@ def register(app: typer.Typer) -> None:
             "inventory.yaml"
         ),
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every change of every step.")] = False,
+        gitlab_version: Annotated[
+            str, typer.Option(help="The GitLab version the sandbox serves (17.0 to 18.6).")
+        ] = "18.6",
+        edition: Annotated[str, typer.Option(help="ce or ee.")] = "ee",
     ) -> None:
         """Plan, apply, drift and check the inventory against an embedded sandbox GitLab (seed: demo)."""
         from provisioner.sandbox import SandboxOptions, SandboxServer
@@ -152,7 +156,8 @@ def register(app: typer.Typer) -> None:
         for secret in (cwd / "demo" / "secrets").glob("*"):
             if secret.name != "README.md" and not secret.is_symlink():
                 secret.chmod(0o600)  # git checks files out readable by all; a secret file should not be
-        with SandboxServer(SandboxOptions(seed="demo")) as server:
+        options = SandboxOptions(seed="demo", gitlab_version=gitlab_version, edition=edition)
+        with SandboxServer(options) as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("PROVISIONER_", "GITLAB_TOKEN"))}
             env.update(
                 PROVISIONER_GITLAB_URL=server.url,
@@ -162,7 +167,10 @@ def register(app: typer.Typer) -> None:
             demo = _Demo(
                 server.url, server.token, env, cwd, ["--inventory", str(inventory.resolve())], verbose, colour
             )
-            typer.secho(f"Sandbox GitLab (demo seed: 10 projects) at {server.url}", bold=True, color=colour)
+            served = f"{gitlab_version} {edition.upper()}"
+            typer.secho(
+                f"Sandbox GitLab {served} (demo seed: 10 projects) at {server.url}", bold=True, color=colour
+            )
             ok = _run(demo)
         typer.secho("\nWhat next:", bold=True, color=colour)
         for what, where in WHAT_NEXT:

@@ -53,8 +53,8 @@ def register(app: typer.Typer) -> None:
         )
         if result.unmanaged_values:
             common.err(
-                f"{plural(result.unmanaged_values, 'masked or hidden variable')} imported without a value "
-                "(value_unmanaged: true): point each at a secret: reference to manage it"
+                f"{plural(result.unmanaged_values, 'variable')} imported without a value (masked, hidden, or a "
+                "schedule's: value_unmanaged: true): point each at a secret: reference to manage it"
             )
         if result.incomplete:
             common.err("the import is incomplete: what was not read is left unmanaged (see the notes)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import signal
 import sys
@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from provisioner.cli import common
+from provisioner import run_lock
+from provisioner.cli import common, saved_plan
 from provisioner.cli.artifacts import Reports, Timer, cause, failed_run
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
@@ -188,7 +189,8 @@ def register(app: typer.Typer) -> None:
         }
         report(result, format, quiet=quiet, **extra)
         if out is not None:
-            write_json(out, result, **extra)
+            targets = (*sel.groups, *sel.projects)
+            write_json(out, result, **extra, **saved_plan.extras(targets, project or [], shard))
         raise typer.Exit(
             exit_code(result, drift_code=common.EXIT_DRIFT if detailed_exitcode else common.EXIT_OK)
         )
@@ -202,6 +204,9 @@ def register(app: typer.Typer) -> None:
         plan: Annotated[
             Path | None, typer.Option("--plan", help="Apply a plan saved by `plan --out`.")
         ] = None,
+        wait: Annotated[
+            bool, typer.Option(help="Wait for another apply of this inventory to finish instead of stopping.")
+        ] = False,
         format: FormatOpt = "text",
         concurrency: ConcurrencyOpt = None,
         rotate: RotateOpt = False,
@@ -209,40 +214,27 @@ def register(app: typer.Typer) -> None:
         quiet: QuietOpt = False,
         debug: DebugOpt = False,
     ) -> None:
-        """Make GitLab match the inventory, then verify that it does."""
+        """Make GitLab match the inventory, then verify that it does. One apply of an inventory at a time."""
+        saved = saved_plan.read(plan) if plan is not None else None
+        patterns = project or []
+        if saved is not None:  # the plan's selection, as it was made
+            patterns, shard = saved_plan.selection(saved, patterns, shard)
         timer = Timer()
-        sel = _select(inventory, project or [], shard)
-        expected: dict[str, list[Mapping[str, Any]]] | None = None
-        options = PlanOptions(rotate=rotate)
-        if plan is not None:
-            expected, options = _load_plan(plan, sel, url)
-        elif not yes:
-            if not common.is_tty():
-                common.fail("error: apply asks for confirmation; pass --yes when not on a terminal")
-            shown, _ = execute(
+        sel = _select(inventory, patterns, shard)
+        gitlab_url = common.settings(url).gitlab_url
+        lock = run_lock.lock_path(inventory, gitlab_url)
+        with run_lock.held(lock, wait=wait, waiting=_waiting):
+            result = _apply(
                 sel,
-                "plan",
+                saved,
+                yes=yes,
                 url=url,
                 concurrency=concurrency,
-                options=options,
-                inventory_path=inventory,
+                rotate=rotate,
+                inventory=inventory,
+                quiet=quiet,
+                timer=timer if saved is not None or yes else None,  # a confirmation's wait is not the run's
             )
-            report(shown, "text", quiet=quiet)
-            if not shown.pending:
-                raise typer.Exit(exit_code(shown, drift_code=common.EXIT_OK))
-            if not typer.confirm("Apply these changes?", default=False):
-                common.fail("nothing applied.", common.EXIT_OK)
-            expected = {p.project: [c.public() for c in p.pending] for p in shown.projects}
-        result, _ = execute(
-            sel,
-            "apply",
-            url=url,
-            concurrency=concurrency,
-            options=options,
-            inventory_path=inventory,
-            expected=expected,
-            timer=timer if plan is not None or yes else None,  # a confirmation's wait is not the run's
-        )
         report(result, format, quiet=quiet)
         raise typer.Exit(exit_code(result, drift_code=common.EXIT_OK))
 
@@ -307,26 +299,45 @@ def _url_or_none(url: str | None) -> str | None:
         return url
 
 
-def _load_plan(
-    path: Path, sel: Selection, url: str | None
-) -> tuple[dict[str, list[Mapping[str, Any]]], PlanOptions]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        common.fail(f"error: cannot read plan {path}: {exc}")
-    if not isinstance(data, dict) or data.get("format") != json_report.FORMAT or data.get("mode") != "plan":
-        common.fail(f"error: {path} is not a plan saved by `provisioner plan --out`")
-    cfg = common.settings(url)
-    reasons = []
-    if data.get("gitlab_url") != cfg.gitlab_url:
-        reasons.append(f"it was made for {data.get('gitlab_url')}, not {cfg.gitlab_url}")
-    if data.get("inventory_digest") != sel.inventory.digest:
-        reasons.append("the inventory has changed since")
-    planned = {p["project"] for p in data.get("projects", [])}
-    missing = sorted(p.path for p in sel.projects if p.path not in planned)
-    if missing:
-        reasons.append(f"it does not cover {', '.join(missing[:5])}")
-    if reasons:
-        common.fail(f"error: refusing to apply {path}: " + "; ".join(reasons) + ". Run plan again.")
-    expected = {p["project"]: list(p.get("changes", [])) for p in data["projects"]}
-    return expected, PlanOptions(rotate=bool(data.get("rotate")))
+def _waiting(holder: run_lock.Holder | None) -> None:
+    common.err(f"waiting for the apply that holds the run lock ({holder or 'starting'}) to finish")
+
+
+def _apply(
+    sel: Selection,
+    saved: saved_plan.SavedPlan | None,
+    *,
+    yes: bool,
+    url: str | None,
+    concurrency: int | None,
+    rotate: bool,
+    inventory: Path,
+    quiet: bool = False,
+    timer: Timer | None = None,
+) -> RunResult:
+    """What `apply` does once it holds the run lock: check what was approved (a saved plan, or the plan
+    shown and confirmed), then apply exactly that."""
+    options = PlanOptions(rotate=rotate)
+    expected: dict[str, list[Mapping[str, Any]]] | None = None
+    run = functools.partial(execute, sel, url=url, concurrency=concurrency, inventory_path=inventory)
+    if saved is not None:
+        targets = (*sel.groups, *sel.projects)
+        saved_plan.check_inputs(saved, targets, common.settings(url).gitlab_url, sel.inventory.digest)
+        options = saved.options
+        now, _ = run("plan", options=options, quiet=True)
+        if now.interrupted:
+            common.fail("interrupted while checking the plan; nothing was written", common.EXIT_INTERRUPTED)
+        saved_plan.check_changes(saved, now)  # refused whole, before anything is written
+        expected = saved.expected
+    elif not yes:
+        if not common.is_tty():
+            common.fail("error: apply asks for confirmation; pass --yes when not on a terminal")
+        shown, _ = run("plan", options=options)
+        report(shown, "text", quiet=quiet)
+        if not shown.pending:
+            raise typer.Exit(exit_code(shown, drift_code=common.EXIT_OK))
+        if not typer.confirm("Apply these changes?", default=False):
+            common.fail("nothing applied.", common.EXIT_OK)
+        expected = {p.project: [c.public() for c in p.pending] for p in shown.projects}
+    result, _ = run("apply", options=options, expected=expected, timer=timer)
+    return result

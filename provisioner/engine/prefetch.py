@@ -78,6 +78,8 @@ class Confirmed:
         self.kind = facet.kind
         self.section = facet.section
         self.schema = facet.schema
+        self.features = facet.features
+        self.write_role = facet.write_role
         self._options = options
 
     def wants(self, spec: Any) -> bool:
@@ -107,6 +109,12 @@ class Confirmed:
 
     def lookups(self, spec: Any) -> Any:
         return self.facet.lookups(spec)
+
+    def requirements(self, spec: Any) -> Any:
+        return self.facet.requirements(spec)
+
+    def secrets(self, spec: Any) -> Any:
+        return self.facet.secrets(spec)
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return self.facet.read_current(api, target, notes)

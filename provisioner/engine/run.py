@@ -17,6 +17,7 @@ from provisioner.engine.worker import Job, process_target
 from provisioner.errors import Interrupted
 from provisioner.facets import ANCHORS, registered
 from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
+from provisioner.gitlab import permissions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import ProjectSpec, TargetSpec
 from provisioner.model import Mode, ProjectResult, RunResult, TargetKind
@@ -43,6 +44,8 @@ def run(
 ) -> RunResult:
     """`expected`: the approved plan, by target name (see `worker.process_target`)."""
     mode = Mode(mode)
+    if mode is Mode.APPLY:
+        permissions.require_write_scope(api)  # read_api: not one write is sent, all would fail
     working: Sequence[Facet[Any]] = registered() if facets is None else facets
     options = options or PlanOptions()
     ctx = ctx or ApplyContext(options=options)

@@ -15,7 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provisioner.errors import Forbidden, ProvisionerError, Rejected, Stale, Unauthorized, Unobservable
+from provisioner.engine import access
+from provisioner.errors import (
+    Forbidden,
+    GitLabError,
+    ProvisionerError,
+    Rejected,
+    Stale,
+    Unauthorized,
+    Unobservable,
+)
 from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import TargetSpec
@@ -137,6 +146,14 @@ def _converge(
         # A plan keeps one problem per facet (check's JUnit has a case per facet); apply says a cause once.
         said = collapse(planned.problems) if job.apply else tuple(planned.problems)
         return ProjectResult(spec.name, tuple(planned.changes), problems=said, facets=tuple(planned.facets))
+    try:
+        refused = access.role_falls_short(api, ref, spec, job.facets)
+    except GitLabError as exc:
+        refused = problem_from(spec.name, None, exc)
+    if refused is not None:
+        return ProjectResult(
+            spec.name, tuple(planned.changes), problems=(refused,), facets=tuple(planned.facets)
+        )
     attempted = {c.facet for c in planned.changes if c.is_pending}
     failed, problems = _apply(api, ref, spec, job, planned.changes)
     if replan and expected is None and any(p.kind is ProblemKind.STALE for p in problems):

@@ -17,7 +17,7 @@ there is nothing for its facets to observe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -29,7 +29,8 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Sections
-from provisioner.model import Action, Change, TargetKind, TargetRef
+from provisioner.model import Action, Change, Role, TargetKind, TargetRef
+from provisioner.secrets import Secret
 
 ObservedT = TypeVar("ObservedT")
 CurrentT = TypeVar("CurrentT")
@@ -47,6 +48,16 @@ class ApplyContext:
 
     options: PlanOptions = field(default_factory=PlanOptions)
     inventory_dir: str = "."
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What the inventory asks of a facet for one target that only some GitLab versions or editions
+    can do: `feature` is its row in `provisioner.gitlab_versions`."""
+
+    target: str  # in the plan's words: "variable DB_PASSWORD", "project setting build_timeout"
+    key: str  # where the inventory asks it: "variables.DB_PASSWORD.hidden"
+    feature: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,12 @@ class Facet(Protocol[ObservedT]):
     @property
     def schema(self) -> type[BaseModel] | None: ...
 
+    @property
+    def write_role(self) -> Role:
+        """The lowest role on a target with which `apply` can make every change this facet plans.
+        A target the token's role falls short of for any facet its inventory configures is skipped
+        whole, before anything is written to it (engine.worker)."""
+
     def wants(self, spec: Any) -> bool:
         """Whether the inventory configures this facet for the target at all."""
 
@@ -112,12 +129,27 @@ class Facet(Protocol[ObservedT]):
     def lookups(self, spec: Any) -> Lookups:
         """Paths whose ids `observe` will look up."""
 
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        """The secret values the facet's changes for this target carry, by field
+        (`variables.PYPI_TOKEN [production]`): a saved plan keeps a keyed fingerprint of each, so that
+        `apply --plan` refuses when one changed since (the plan holds references, not values)."""
+
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         """`import`: what the target has of this facet. Raises a ProvisionerError when it cannot tell
         at all; a part it cannot read is left out with a note (see `describing.read_part`)."""
 
     def describe(self, target: Any, current: Any) -> Description:
         """`import`, pure: `current` in the inventory's words; a plan right after must be empty."""
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The rows of `provisioner.gitlab_versions` the facet may use (what a server's version means
+        for it: `provisioner doctor`)."""
+
+    def requirements(self, spec: Any) -> tuple[Requirement, ...]:
+        """Pure: what the inventory asks of this facet for the target that not every GitLab can do.
+        `observe` reads the server's version and `diff` reports what it lacks (`lacking`) instead of
+        comparing or writing it."""
 
     def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
         """Pure: what of its blueprint's needs a project with this (merged) entry leaves unmet, among
@@ -126,15 +158,23 @@ class Facet(Protocol[ObservedT]):
 
 
 class FacetDefaults:
-    """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported."""
+    """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported,
+    nothing that only some GitLab versions have."""
 
     schema: type[BaseModel] | None = None
+    features: tuple[str, ...] = ()
+
+    def requirements(self, spec: Any) -> tuple[Requirement, ...]:
+        return ()
 
     def bulk_reads(self, spec: Any) -> BulkReads:
         return BulkReads()
 
     def lookups(self, spec: Any) -> Lookups:
         return Lookups()
+
+    def secrets(self, spec: Any) -> Mapping[str, Secret]:
+        return {}
 
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return None
@@ -178,10 +218,31 @@ def sections(facets: Sequence[Facet[Any]]) -> Sections:
     return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP), unmet_needs=unmet_needs)
 
 
-def unsupported(facet: str, target: str, feature: str, server: Version) -> Change | None:
+def unsupported(
+    facet: str, target: str, feature: str, server: Version, key: str | None = None
+) -> Change | None:
     """The finding for what the inventory asks of `feature` when this GitLab lacks it (see
-    `provisioner.gitlab_versions`); None when the server has it."""
+    `provisioner.gitlab_versions`); None when the server has it. `key`: where the inventory asks it."""
     needs = gitlab_versions.needs(feature, server)
     if needs is None:
         return None
-    return Change(facet, target, Action.UNSUPPORTED, after={"needs": needs, "feature": feature})
+    after = {"needs": needs, "feature": feature} | ({"inventory": key} if key else {})
+    if flag := gitlab_versions.flagged_off(feature, server):
+        after["flag"] = f"{flag} (off by default on this version)"
+    return Change(facet, target, Action.UNSUPPORTED, after=after)
+
+
+def lacking(facet: str, asked: Iterable[Requirement], server: Version | None) -> tuple[Change, ...]:
+    """The findings for what `asked` needs and this server lacks, one per target and inventory key
+    (None: the server is not known, nothing is said)."""
+    if server is None:
+        return ()
+    found = (unsupported(facet, r.target, r.feature, server, r.key) for r in asked)
+    return tuple({(c.target, (c.after or {}).get("inventory")): c for c in found if c is not None}.values())
+
+
+def unsupported_keys(asked: Iterable[Requirement], server: Version | None) -> frozenset[str]:
+    """The inventory keys of `asked` this server cannot honour: left out of the comparison."""
+    if server is None:
+        return frozenset()
+    return frozenset(r.key for r in asked if not gitlab_versions.available(r.feature, server))

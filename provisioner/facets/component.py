@@ -27,7 +27,7 @@ from provisioner.gitlab.tags import Tag
 from provisioner.gitlab_versions import Version, available
 from provisioner.inventory.sections.component import ComponentSection
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 CATALOG = "CI/CD catalog project"
 
@@ -167,6 +167,10 @@ class ProjectComponent(FacetDefaults):
     kind = TargetKind.PROJECT
     section = "component"
     schema = ComponentSection
+    # Files and tags need a Developer (a Maintainer where main is protected); making a catalog project
+    # needs its Owner [G:doc/ci/components/_index.md]: asked up front, so that nothing is half written.
+    write_role = Role.OWNER
+    features = (catalog.FEATURE,)
 
     def wants(self, spec: ProjectSpec) -> bool:
         return section(spec) is not None

@@ -57,7 +57,7 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.repository import Branch, FileHead, MergeRequest
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 BRANCH_PREFIX = "provisioner/"
 log = logging.getLogger(__name__)
@@ -348,6 +348,8 @@ class ProjectFiles(FacetDefaults):
     name = "files"
     kind = TargetKind.PROJECT
     section = "blueprint"  # with blueprint_vars: plain fields of the project's entry, no schema of their own
+    # push_code, or create_merge_request_in where pushing is not allowed [G:app/policies/project_policy.rb]
+    write_role = Role.DEVELOPER
 
     def wants(self, spec: ProjectSpec) -> bool:
         return spec.config.blueprint is not None

@@ -15,7 +15,7 @@ from provisioner.errors import GitLabError, ProvisionerError
 from provisioner.facets.base import ApplyContext
 from provisioner.gitlab.once import IssuedToken
 from provisioner.inventory.schema import TokenStore
-from provisioner.secrets import redact
+from provisioner.secrets import Secret, redact
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,12 @@ def reserve(ctx: ApplyContext, store: TokenStore, default_keyring: str, *, what:
 def pending(spec_dir: str, store: TokenStore, default_keyring: str) -> bool:
     """Whether an earlier run created this and died before keeping its token."""
     return one_time_tokens.is_pending(store, default_keyring, spec_dir)
+
+
+def stored(spec_dir: str, store: TokenStore, default_keyring: str) -> Secret | None:
+    """The token the store holds, to verify with GitLab; None when there is none to read here."""
+    token = one_time_tokens.read_token(store, default_keyring, spec_dir)
+    return Secret(token) if token is not None else None
 
 
 def keep(

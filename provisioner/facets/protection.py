@@ -6,6 +6,10 @@ or `main` is protected (GitLab protects names, existing or not). A change of for
 place; a change of levels is a delete and a create, because GitLab CE cannot patch levels (see
 `provisioner.gitlab.protection`): the branch is unprotected for the moment between the two requests.
 Protected tags have no update at all. Protected refs the inventory does not name are reported only.
+Unprotect levels are the Enterprise Edition's: on the Community Edition they are said to need it, and
+the rest of the rule is managed without them.
+A level or flag the inventory leaves out of a rule is GitLab's: written (with the schema's default)
+when the rule is created, kept as GitLab has it when the rule is changed or replaced.
 
 A project that uses a blueprint whose release jobs run on protected tags (`release_tags` in its
 manifest: python-package's v*) gets that tag rule too, unless `tags` names a rule covering it or
@@ -21,7 +25,15 @@ from typing import Any
 
 from provisioner.blueprint.needs import Needs, Unmet, covers, declared_needs
 from provisioner.errors import GitLabError, Unobservable
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    PlanOptions,
+    Requirement,
+    lacking,
+    unsupported_keys,
+)
 from provisioner.facets.protection_current import (
     ProtectionState,
     describe_protection,
@@ -33,12 +45,14 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.protection import BranchRule, TagRule
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import REF_ACCESS_LEVELS, BranchProtection, Protection, TagProtection
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 _LEVEL_NAMES = {value: name for name, value in REF_ACCESS_LEVELS.items()}
 _BRANCH_LEVELS = ("push_access_level", "merge_access_level", "unprotect_access_level")
+UNPROTECT = "rest:ProtectedBranch.unprotect_access_levels"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,36 @@ class ObservedProtection:
     default_branch: str
     branches: tuple[BranchRule, ...] = ()
     tags: tuple[TagRule, ...] = ()
+    server: Version | None = None  # None: not known, everything is taken to exist
+
+
+def protection_requirements(config: Protection) -> tuple[Requirement, ...]:
+    named = [("default branch", "default_branch", config.default_branch)]
+    named += [(f'protected branch "{n}"', f"branches.{n}", rule) for n, rule in config.branches.items()]
+    return tuple(
+        Requirement(target, f"protection.{key}.unprotect_access_level", UNPROTECT)
+        for target, key, rule in named
+        if rule is not None and rule.unprotect_access_level is not None
+    )
+
+
+def honourable(config: Protection, cannot: frozenset[str]) -> Protection:
+    """`config` without the unprotect levels this GitLab does not have."""
+
+    def without(key: str, rule: BranchProtection) -> BranchProtection:
+        if f"protection.{key}.unprotect_access_level" not in cannot:
+            return rule
+        return rule.model_copy(update={"unprotect_access_level": None})
+
+    if not cannot:
+        return config
+    default = config.default_branch
+    return config.model_copy(
+        update={
+            "default_branch": None if default is None else without("default_branch", default),
+            "branches": {n: without(f"branches.{n}", rule) for n, rule in config.branches.items()},
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +151,7 @@ def observe_protection(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -
     )
     wanted = wanted_tags(config, release_tags_of(spec))
     tags = api_protection.protected_tags(api, project.id) if wanted else []
-    return ObservedProtection(default_branch, tuple(branches), tuple(tags))
+    return ObservedProtection(default_branch, tuple(branches), tuple(tags), api.server())
 
 
 def diff_protection(
@@ -142,11 +186,14 @@ def unmet_release_tags(config: Protection, needs: Needs) -> list[Unmet]:
 def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchRule | None) -> list[Change]:
     target = f'protected branch "{name}"'
     levels = {level: getattr(want, level) for level in _BRANCH_LEVELS if getattr(want, level) is not None}
-    wanted: dict[str, Any] = {**levels, "allow_force_push": want.allow_force_push}
     if have is None:
+        wanted: dict[str, Any] = {**levels, "allow_force_push": want.allow_force_push}
         body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
         body["allow_force_push"] = want.allow_force_push
         return [Change(facet, target, Action.CREATE, after=wanted, payload=_Branch(name, body))]
+    named = want.model_fields_set
+    levels = {level: value for level, value in levels.items() if level in named}
+    wanted = {**levels, "allow_force_push": want.allow_force_push} if "allow_force_push" in named else levels
     if "unprotect_access_level" in levels and have.unprotect is None:
         raise Unobservable(
             f"{target}: this GitLab does not show unprotect levels (a Premium feature); "
@@ -166,9 +213,7 @@ def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchR
     if differing == ["allow_force_push"]:
         body = {"allow_force_push": want.allow_force_push}
         return [Change(facet, target, Action.UPDATE, before, after, payload=_Branch(name, body))]
-    body = {"name": name, **{k: REF_ACCESS_LEVELS[v] for k, v in levels.items()}}
-    body["allow_force_push"] = want.allow_force_push
-    previous = {
+    previous: dict[str, Any] = {
         "name": name,
         "push_access_level": _strictest(have.push),
         "merge_access_level": _strictest(have.merge),
@@ -176,6 +221,9 @@ def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchR
     }
     if have.unprotect:
         previous["unprotect_access_level"] = _strictest(have.unprotect)
+    # The rule is created again: what the inventory leaves out is written as GitLab had it.
+    body = {**previous, **{k: REF_ACCESS_LEVELS[v] for k, v in wanted.items() if k in levels}}
+    body["allow_force_push"] = wanted.get("allow_force_push", have.allow_force_push)
     return [Change(facet, target, Action.REPLACE, before, after, payload=_Branch(name, body, previous))]
 
 
@@ -190,6 +238,8 @@ def _tag_changes(facet: str, name: str, want: TagProtection, have: TagRule | Non
     payload = _Tag(name, REF_ACCESS_LEVELS[want.create_access_level])
     if have is None:
         return [Change(facet, target, Action.CREATE, after=after, payload=payload)]
+    if "create_access_level" not in want.model_fields_set:
+        return []  # protected, at the level GitLab has: the inventory says no other
     before = {"create_access_level": _shown(have.create)}
     if before == after:
         return []
@@ -254,7 +304,14 @@ class ProjectProtection(FacetDefaults):
     name = "protection"
     kind = TargetKind.PROJECT
     section = "protection"
+    # admin_protected_branch, manage_protected_tags: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Protection
+    features = (UNPROTECT,)
+
+    def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
+        config = spec.config.protection
+        return () if config is None else protection_requirements(config)
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = protection_of(spec)
@@ -264,7 +321,10 @@ class ProjectProtection(FacetDefaults):
         return observe_protection(api, project, spec)
 
     def diff(self, spec: ProjectSpec, observed: ObservedProtection, options: PlanOptions) -> list[Change]:
-        return diff_protection(self.name, protection_of(spec), observed, release_tags_of(spec))
+        asked = self.requirements(spec)
+        config = honourable(protection_of(spec), unsupported_keys(asked, observed.server))
+        found = diff_protection(self.name, config, observed, release_tags_of(spec))
+        return [*lacking(self.name, asked, observed.server), *found]
 
     def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
         return unmet_release_tags(getattr(config, "protection", None) or Protection(), needs)

@@ -3,12 +3,13 @@
 - Toggles are project attributes (read from the project entity, written with PUT /projects/:id).
 - `assign` selects existing project runners by id, description or tags; each selector must match
   exactly one runner, or the facet stops with one problem naming the candidates.
-- `create` entries are matched by description among the project's runners. A missing one is created
-  through POST /user/runners and its one-time token stored at once (keyring service
-  `provisioner-runner`, name `<project path>/<description>`, or the file the inventory names); an
-  existing one has its tags and flags updated in place.
+- `create` entries: runners the tool creates and keeps (see `provisioner.facets.runners_created`).
 - Assigned runners the inventory does not name are reported, and unassigned only with `prune`.
   GitLab refuses to unassign a runner from the project that owns it; such a runner stays a notice.
+  With `prune` the assigned runners are read over REST, never from bulk reads: GraphQL leaves out the
+  runners the token may not read, and the owner project of a runner it may read but whose owner it
+  may not (`ownerProject: null`) [G:app/graphql/types/ci/runner_type.rb `authorize :read_runner`],
+  so a runner to unassign could go unseen, or pass for this project's own.
 """
 
 from __future__ import annotations
@@ -16,30 +17,26 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from provisioner.errors import Forbidden, ProvisionerError, Unobservable
 from provisioner.facets import issued
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.runners_created import apply_created, created_changes, default_keyring, runner_name
 from provisioner.gitlab import graphql_reads, projects
 from provisioner.gitlab import runners as api_runners
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
-from provisioner.gitlab.once import IssuedToken
 from provisioner.gitlab.permissions import require_maintainer
-from provisioner.gitlab.runners import RunnerRecord
-from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
+from provisioner.gitlab.runners import RunnerRecord, Verification
+from provisioner.inventory.schema import Runners, RunnerSelector
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, TargetKind
+from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 
 log = logging.getLogger(__name__)
 
-KEYRING_SERVICE = "provisioner-runner"
 _TOGGLES = ("shared_runners_enabled", "group_runners_enabled")
-_FLAGS = ("run_untagged", "locked", "paused", "access_level")
-_OPTIONAL = ("maximum_timeout", "maintenance_note")  # compared only when the inventory sets them
 
 
 class RunnerSelectionError(ProvisionerError):
@@ -59,34 +56,14 @@ class ObservedRunners:
     assigned: tuple[RunnerRecord, ...] = ()
     selections: tuple[Selection, ...] = ()
     lost_tokens: frozenset[str] = frozenset()  # descriptions whose store still holds the pending mark
+    stored_tokens: Mapping[str, Verification] = field(default_factory=dict)
+    """By description: what GitLab says of the token the store holds (absent: none could be read)."""
 
 
 # payloads: what apply needs, in memory only
 @dataclass(frozen=True)
 class _Toggles:
     attributes: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class _Create:
-    body: Mapping[str, Any]
-    store: TokenStore
-    default_keyring: str
-
-
-@dataclass(frozen=True)
-class _Reset:
-    """A runner an earlier run created and died before keeping its token: a fresh token, kept."""
-
-    runner_id: int
-    store: TokenStore
-    default_keyring: str
-
-
-@dataclass(frozen=True)
-class _Update:
-    runner_id: int
-    body: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -97,10 +74,6 @@ class _Assign:
 @dataclass(frozen=True)
 class _Unassign:
     runner: RunnerRecord
-
-
-def default_keyring(project_path: str, description: str) -> str:
-    return f"{KEYRING_SERVICE}/{project_path}/{description}"
 
 
 def observe_runners(api: GitLabApi, project: ProjectRef, config: Runners) -> ObservedRunners:
@@ -152,7 +125,14 @@ def diff_runners(facet: str, project_path: str, config: Runners, observed: Obser
     for want in config.create:
         same = sorted((r for r in observed.assigned if r.description == want.description), key=lambda r: r.id)
         managed.update(r.id for r in same)
-        changes += _runner_changes(facet, project_path, want, same, want.description in observed.lost_tokens)
+        changes += created_changes(
+            facet,
+            project_path,
+            want,
+            same,
+            lost_token=want.description in observed.lost_tokens,
+            stored=observed.stored_tokens.get(want.description),
+        )
     for selection in observed.selections:
         chosen = selection.matches[0]
         managed.add(chosen.id)
@@ -160,9 +140,9 @@ def diff_runners(facet: str, project_path: str, config: Runners, observed: Obser
             changes.append(
                 Change(
                     facet,
-                    f"runner assignment {_name(chosen)}",
+                    f"runner assignment {runner_name(chosen)}",
                     Action.CREATE,
-                    after={"runner": _name(chosen)},
+                    after={"runner": runner_name(chosen)},
                     payload=_Assign(chosen.id),
                 )
             )
@@ -184,80 +164,21 @@ def _toggle_changes(facet: str, config: Runners, observed: ObservedRunners) -> l
     return [Change(facet, "runner settings", Action.UPDATE, before, after, payload=_Toggles(dict(after)))]
 
 
-def _runner_changes(
-    facet: str, project_path: str, want: ProjectRunner, same: Sequence[RunnerRecord], lost_token: bool
-) -> list[Change]:
-    target = f'runner "{want.description}"'
-    desired = _desired(want)
-    if not same:
-        keyring = default_keyring(project_path, want.description)
-        shown = {**desired, "token": issued.destination(want.token, keyring)}
-        body = {"description": want.description, **_body(desired)}
-        return [Change(facet, target, Action.CREATE, after=shown, payload=_Create(body, want.token, keyring))]
-    kept, *duplicates = same
-    changes = [
-        Change(
-            facet,
-            f"runner {_name(d)}",
-            Action.UNMANAGED,
-            after={"note": f"same description as runner #{kept.id}; delete one of them in GitLab"},
-        )
-        for d in duplicates
-    ]
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name, value in desired.items():
-        have = list(kept.tags) if name == "tags" else getattr(kept, name)
-        if have != value:
-            before[name], after[name] = have, value
-    if after:
-        changes.insert(
-            0, Change(facet, target, Action.UPDATE, before, after, payload=_Update(kept.id, _body(after)))
-        )
-    if lost_token:
-        keyring = default_keyring(project_path, want.description)
-        changes.append(
-            Change(
-                facet,
-                f"{target} token",
-                Action.UPDATE,
-                before={"token": "lost: the run that created the runner stopped before keeping it"},
-                after={"token": f"reset, kept in {issued.destination(want.token, keyring)}"},
-                payload=_Reset(kept.id, want.token, keyring),
-            )
-        )
-    return changes
-
-
-def _desired(want: ProjectRunner) -> dict[str, Any]:
-    desired: dict[str, Any] = {"tags": sorted(set(want.tags))}
-    desired.update({name: getattr(want, name) for name in _FLAGS})
-    desired.update({name: getattr(want, name) for name in _OPTIONAL if getattr(want, name) is not None})
-    return desired
-
-
-def _body(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """GitLab's names: `tag_list` replaces the whole list."""
-    return {("tag_list" if name == "tags" else name): value for name, value in fields.items()}
-
-
 def _unmanaged(facet: str, runner: RunnerRecord, project_id: int, *, prune: bool) -> Change:
     # GitLab refuses to unassign a runner from its owner project, the first one it lists.
     owned_here = runner.project_ids is not None and runner.project_ids[:1] == (project_id,)
     if prune and not owned_here:
         return Change(
             facet,
-            f"runner assignment {_name(runner)}",
+            f"runner assignment {runner_name(runner)}",
             Action.DELETE,
-            before={"runner": _name(runner)},
+            before={"runner": runner_name(runner)},
             payload=_Unassign(runner),
         )
     note = "this project owns it, so it cannot be unassigned; delete it in GitLab" if prune else None
-    return Change(facet, f"runner {_name(runner)}", Action.UNMANAGED, after={"note": note} if note else None)
-
-
-def _name(runner: RunnerRecord) -> str:
-    return f'"{runner.description}" (#{runner.id})' if runner.description else f"#{runner.id}"
+    return Change(
+        facet, f"runner {runner_name(runner)}", Action.UNMANAGED, after={"note": note} if note else None
+    )
 
 
 def _describe_selection(selection: Selection) -> str:
@@ -270,7 +191,7 @@ def _describe_selection(selection: Selection) -> str:
     wanted = ", ".join(p for p in parts if p)
     if not selection.matches:
         return f"no project runner this token can see matches {wanted}"
-    found = ", ".join(_name(r) for r in selection.matches)
+    found = ", ".join(runner_name(r) for r in selection.matches)
     return f"{len(selection.matches)} runners match {wanted} ({found}); select one by id"
 
 
@@ -279,31 +200,12 @@ def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change]
         plan = change.payload
         if isinstance(plan, _Toggles):
             projects.update(api, project.id, plan.attributes)
-        elif isinstance(plan, _Create):
-            _create(api, project.id, plan, ctx, what=change.target)
-        elif isinstance(plan, _Reset):
-            token = IssuedToken(plan.runner_id, api_runners.reset_token(api, plan.runner_id))
-            undo = partial(api_runners.delete, api, project.id, plan.runner_id)
-            issued.keep(ctx, plan.store, plan.default_keyring, token, what=change.target, undo=undo)
-        elif isinstance(plan, _Update):
-            api_runners.update(api, project.id, plan.runner_id, plan.body)
+        elif apply_created(api, project.id, change, ctx):
+            continue
         elif isinstance(plan, _Assign):
             api_runners.assign(api, project.id, plan.runner_id)
         elif isinstance(plan, _Unassign):
             _unassign(api, project.id, plan.runner)
-
-
-def _create(api: GitLabApi, project_id: int, plan: _Create, ctx: ApplyContext, *, what: str) -> None:
-    issued.reserve(ctx, plan.store, plan.default_keyring, what=what)
-    token = api_runners.create(api, project_id, plan.body)
-    issued.keep(
-        ctx,
-        plan.store,
-        plan.default_keyring,
-        token,
-        what=what,
-        undo=lambda: api_runners.delete(api, project_id, token.id),
-    )
 
 
 def _unassign(api: GitLabApi, project_id: int, runner: RunnerRecord) -> None:
@@ -311,7 +213,7 @@ def _unassign(api: GitLabApi, project_id: int, runner: RunnerRecord) -> None:
         api_runners.unassign(api, project_id, runner.id)
     except Forbidden as exc:
         raise RunnerSelectionError(
-            f"runner {_name(runner)} cannot be unassigned ({exc.message}); "
+            f"runner {runner_name(runner)} cannot be unassigned ({exc.message}); "
             "delete it in GitLab, or name it under runners.create"
         ) from exc
 
@@ -336,6 +238,7 @@ class ProjectRunners(FacetDefaults):
     name = "runners"
     kind = TargetKind.PROJECT
     section = "runners"
+    write_role = Role.MAINTAINER  # admin_runner, create_runner [G:app/policies/project_policy.rb]
     schema = Runners
 
     def wants(self, spec: ProjectSpec) -> bool:
@@ -348,12 +251,18 @@ class ProjectRunners(FacetDefaults):
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRunners:
         assert spec.config.runners is not None
         observed = observe_runners(api, project, spec.config.runners)
-        lost = frozenset(
-            want.description
-            for want in spec.config.runners.create
-            if issued.pending(spec.inventory_dir, want.token, default_keyring(spec.path, want.description))
-        )
-        return replace(observed, lost_tokens=lost)
+        lost: set[str] = set()
+        stored: dict[str, Verification] = {}
+        existing = {r.description for r in observed.assigned}
+        for want in spec.config.runners.create:
+            keyring = default_keyring(spec.path, want.description)
+            if issued.pending(spec.inventory_dir, want.token, keyring):
+                lost.add(want.description)
+            elif want.description in existing:
+                token = issued.stored(spec.inventory_dir, want.token, keyring)
+                if token is not None:
+                    stored[want.description] = api_runners.verify(api, token)
+        return replace(observed, lost_tokens=frozenset(lost), stored_tokens=stored)
 
     def diff(self, spec: ProjectSpec, observed: ObservedRunners, options: PlanOptions) -> list[Change]:
         assert spec.config.runners is not None
@@ -366,7 +275,7 @@ class ProjectRunners(FacetDefaults):
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
         config = spec.config.runners
-        if config is not None and (config.assign or config.create or config.prune):
+        if config is not None and (config.assign or config.create) and not config.prune:
             return BulkReads(frozenset({graphql_reads.RUNNERS.name}))
         return BulkReads()
 

@@ -3,16 +3,29 @@
 Identity is key plus environment scope. Values are compared in memory and never shown: a change to
 a sensitive variable reads `value: (sensitive)`. Hidden variables read back `value: null`, so they are
 compared on metadata only and their value is rewritten only with --rotate. GitLab cannot hide or
-unhide an existing variable, so such a change replaces it (delete, then create).
+unhide an existing variable, so such a change replaces it (delete, then create). Before GitLab 17.4
+there are no hidden variables: one the inventory hides is said to need 17.4 and left alone (never
+written readable instead).
+
+Metadata the inventory leaves out (a description a team wrote in GitLab, `protected`, ...) is GitLab's:
+compared and written only when the variable is created, kept as it is by an update or a replacement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    PlanOptions,
+    Requirement,
+    lacking,
+    unsupported_keys,
+)
 from provisioner.facets.variables_entry import variable_note, variables_entry
 from provisioner.gitlab import graphql_reads
 from provisioner.gitlab import variables as api_variables
@@ -20,12 +33,20 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.variables import VariableRecord
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Variables
 from provisioner.inventory.spec import GroupSpec, ProjectSpec, ResolvedVariable
-from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, TargetKind
+from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, Role, TargetKind
 from provisioner.secrets import Secret
 
 _METADATA = ("variable_type", "protected", "masked", "raw", "description")
+HIDDEN = "rest:Variable.hidden"
+
+
+@dataclass(frozen=True)
+class ObservedVariables:
+    records: tuple[VariableRecord, ...]
+    server: Version | None = None  # None: not known, everything is taken to exist
 
 
 @dataclass(frozen=True)
@@ -43,10 +64,13 @@ def diff_variables(
     *,
     prune: bool,
     options: PlanOptions,
+    left_alone: Collection[tuple[str, str]] = (),
 ) -> list[Change]:
-    have = {v.identity: v for v in observed}
+    """`left_alone`: identities the inventory names but this GitLab cannot store as asked: neither
+    compared nor reported as unmanaged."""
+    have = {v.identity: v for v in observed if v.identity not in left_alone}
     changes: list[Change] = []
-    wanted = {v.identity: v for v in desired}
+    wanted = {v.identity: v for v in desired if v.identity not in left_alone}
     for identity, want in sorted(wanted.items()):
         changes.extend(_compare(facet, want, have.get(identity), options))
     for identity, record in sorted(have.items()):
@@ -77,7 +101,7 @@ def _compare(
                 )
             ]
         return [Change(facet, target, Action.CREATE, after=_shown(want), payload=_Plan(want, None))]
-    if want.hidden != have.hidden:
+    if "hidden" in want.given and want.hidden != have.hidden:
         # GitLab cannot hide or unhide an existing variable: replace it (needs a value to write).
         if want.value is None:
             return [
@@ -102,7 +126,7 @@ def _compare(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for name in _METADATA:
-        if getattr(want, name) != getattr(have, name):
+        if name in want.given and getattr(want, name) != getattr(have, name):
             before[name], after[name] = getattr(have, name), getattr(want, name)
     if _value_differs(want, have, options):
         sensitive = want.sensitive or have.masked or have.hidden
@@ -136,6 +160,38 @@ def _shown(v: ResolvedVariable | VariableRecord) -> dict[str, Any]:
     return shown
 
 
+def hidden_requirements(section: str, desired: Iterable[ResolvedVariable]) -> tuple[Requirement, ...]:
+    return tuple(
+        Requirement(_target(v.key, v.environment_scope), _key(section, v), HIDDEN)
+        for v in desired
+        if v.hidden
+    )
+
+
+def _key(section: str, v: ResolvedVariable) -> str:
+    scope = "" if v.environment_scope == "*" else f"[{v.environment_scope}]"
+    return f"{section}.{v.key}{scope}.hidden"
+
+
+def diff_versioned(
+    facet: str,
+    section: str,
+    desired: Sequence[ResolvedVariable],
+    observed: ObservedVariables,
+    *,
+    prune: bool,
+    options: PlanOptions,
+) -> list[Change]:
+    """What this GitLab cannot store (hidden variables before 17.4) said once, the rest compared."""
+    asked = hidden_requirements(section, desired)
+    cannot = unsupported_keys(asked, observed.server)
+    left_alone = {v.identity for v in desired if _key(section, v) in cannot}
+    changes = diff_variables(
+        facet, desired, observed.records, prune=prune, options=options, left_alone=left_alone
+    )
+    return [*lacking(facet, asked, observed.server), *changes]
+
+
 def apply_variables(
     api: GitLabApi, owner: str, changes: Sequence[Change], cache_id: int | None = None
 ) -> None:
@@ -144,14 +200,21 @@ def apply_variables(
         if change.action in (Action.DELETE, Action.REPLACE) and plan.have is not None:
             api_variables.delete(api, owner, plan.have.key, plan.have.environment_scope, cache_id)
         if change.action in (Action.CREATE, Action.REPLACE) and plan.want is not None:
-            api_variables.create(api, owner, _body(plan.want, creating=True), cache_id)
+            api_variables.create(api, owner, _body(_kept(plan.want, plan.have), creating=True), cache_id)
         elif change.action is Action.UPDATE and plan.want is not None:
             data = _body(plan.want, creating=False)
             api_variables.update(api, owner, plan.want.key, plan.want.environment_scope, data, cache_id)
 
 
+def _kept(want: ResolvedVariable, have: VariableRecord | None) -> ResolvedVariable:
+    """What a replacement writes: the inventory's metadata, and GitLab's where the inventory says none."""
+    if have is None:
+        return want
+    return replace(want, **{name: getattr(have, name) for name in _METADATA if name not in want.given})
+
+
 def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
-    return api_variables.body(
+    data = api_variables.body(
         want.key,
         want.value,
         environment_scope=want.environment_scope,
@@ -163,6 +226,20 @@ def _body(want: ResolvedVariable, *, creating: bool) -> dict[str, Any]:
         description=want.description,
         creating=creating,
     )
+    if creating:
+        return data
+    # An update sends only what the inventory says: GitLab keeps every attribute a PUT leaves out
+    # [G:lib/api/ci/variables.rb, `declared_params(include_missing: false)`].
+    return {name: value for name, value in data.items() if name not in _METADATA or name in want.given}
+
+
+def secret_values(section: str, variables: Iterable[ResolvedVariable]) -> dict[str, Secret]:
+    """By field (`variables.KEY`, `variables.KEY [scope]`): the values that are secrets."""
+    return {
+        f"{section}.{v.key}" + ("" if v.environment_scope == "*" else f" [{v.environment_scope}]"): v.value
+        for v in variables
+        if isinstance(v.value, Secret)
+    }
 
 
 def describe_variables(section: str, records: Sequence[VariableRecord] | None) -> Description:
@@ -186,18 +263,30 @@ class ProjectVariables(FacetDefaults):
     name = "variables"
     kind = TargetKind.PROJECT
     section = "variables"
+    # admin_cicd_variables [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Variables
+    features = (HIDDEN,)
 
     def wants(self, spec: ProjectSpec) -> bool:
         return bool(spec.variables) or spec.config.variables.prune
 
-    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> list[VariableRecord]:
-        require_maintainer(project)  # GitLab answers a bare 403 otherwise
-        return api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
+    def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
+        return hidden_requirements(self.section, spec.variables)
 
-    def diff(self, spec: ProjectSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
-        return diff_variables(
-            self.name, spec.variables, observed, prune=spec.config.variables.prune, options=options
+    def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedVariables:
+        require_maintainer(project)  # GitLab answers a bare 403 otherwise
+        records = api_variables.list_variables(api, f"/projects/{project.id}", cache_id=project.id)
+        return ObservedVariables(tuple(records), api.server())
+
+    def diff(self, spec: ProjectSpec, observed: ObservedVariables, options: PlanOptions) -> list[Change]:
+        return diff_versioned(
+            self.name,
+            self.section,
+            spec.variables,
+            observed,
+            prune=spec.config.variables.prune,
+            options=options,
         )
 
     def apply(
@@ -207,6 +296,9 @@ class ProjectVariables(FacetDefaults):
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
         return BulkReads(frozenset({graphql_reads.VARIABLES.name})) if self.wants(spec) else BulkReads()
+
+    def secrets(self, spec: ProjectSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/projects/{project.id}")
@@ -221,19 +313,32 @@ class GroupVariables(FacetDefaults):
     name = "group_variables"
     kind = TargetKind.GROUP
     section = "group_variables"
+    # admin_cicd_variables, which a group gives its Owners [G:app/policies/group_policy.rb]
+    write_role = Role.OWNER
     schema = Variables
+    features = (HIDDEN,)
 
     def wants(self, spec: GroupSpec) -> bool:
         return bool(spec.variables) or spec.prune
 
-    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> list[VariableRecord]:
-        return api_variables.list_variables(api, f"/groups/{group.id}")
+    def requirements(self, spec: GroupSpec) -> tuple[Requirement, ...]:
+        return hidden_requirements(self.section, spec.variables)
 
-    def diff(self, spec: GroupSpec, observed: list[VariableRecord], options: PlanOptions) -> list[Change]:
-        return diff_variables(self.name, spec.variables, observed, prune=spec.prune, options=options)
+    def observe(self, api: GitLabApi, group: GroupRef, spec: GroupSpec) -> ObservedVariables:
+        return ObservedVariables(
+            tuple(api_variables.list_variables(api, f"/groups/{group.id}")), api.server()
+        )
+
+    def diff(self, spec: GroupSpec, observed: ObservedVariables, options: PlanOptions) -> list[Change]:
+        return diff_versioned(
+            self.name, self.section, spec.variables, observed, prune=spec.prune, options=options
+        )
 
     def apply(self, api: GitLabApi, group: GroupRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
         apply_variables(api, f"/groups/{group.id}", changes)
+
+    def secrets(self, spec: GroupSpec) -> dict[str, Secret]:
+        return secret_values(self.section, spec.variables)
 
     def read_current(self, api: GitLabApi, group: GroupRef, notes: list[str]) -> list[VariableRecord]:
         return api_variables.list_variables(api, f"/groups/{group.id}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from provisioner.errors import ServerError
 from provisioner.gitlab.cache import RunCache
 from provisioner.gitlab.ratelimit import RateLimiter
 from provisioner.gitlab.transport import RequestStats, Transport
@@ -65,6 +66,9 @@ class GitLabApi:
     def head(self, path: str, **params: Any) -> Mapping[str, str] | None:
         return self.transport.head(path, **params)
 
+    def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
+        return self.transport.probe(path)
+
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         return self.transport.graphql(query, variables)
 
@@ -73,7 +77,11 @@ class GitLabApi:
 
     def server(self) -> Version:
         """The server's version and edition, read once per run (`GET /version`)."""
-        return Version.parse(self.version())
+        text = self.version()
+        try:
+            return Version.parse(text)
+        except ValueError:
+            raise ServerError("GET", "/version", None, f"not a GitLab version: {text[:40]!r}") from None
 
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
         return self.transport.post(path, data, **params)

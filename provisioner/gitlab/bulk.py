@@ -6,7 +6,8 @@
    cheaper than reading its selected projects one by one: its first page says how many pages follow.
 2. GraphQL (REFERENCE 3) for what it can read of many projects at once: up to 50 projects per query
    (`projects(fullPaths:)` takes at most 50), the areas packed into as few queries as GitLab's
-   complexity limit allows. A query refused for its complexity is split in two and asked again.
+   complexity limit allows, as this server's version has them (`graphql_batches`: what a refused,
+   failed or timed-out query becomes).
 
 Everything here is an optimisation: whatever is not cached (a failed request, a nested list longer
 than a page, a field the token may not see) is read by the area's REST reader as usual.
@@ -26,27 +27,22 @@ from typing import Any
 from provisioner.errors import GitLabError
 from provisioner.gitlab import cache, job_tokens
 from provisioner.gitlab.api import GitLabApi
-from provisioner.gitlab.graphql_files import BLOBS
-from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
+from provisioner.gitlab.graphql_batches import GraphqlStats, query_all
+from provisioner.gitlab.graphql_reads import Wanted
 from provisioner.gitlab.transport import encode
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PrefetchStats", "Wanted", "prefetch"]
 
-READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS)}
-MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 PER_PAGE = 100
 WAVE = 4  # pages asked at once when GitLab does not say how many there are
 
 
 @dataclass
-class PrefetchStats:
+class PrefetchStats(GraphqlStats):
     listing_pages: int = 0
     listed_projects: int = 0
-    graphql_queries: int = 0
-    graphql_projects: int = 0
-    queries_split: int = 0  # queries GitLab refused for their complexity, asked again in two
 
 
 def prefetch(api: GitLabApi, wanted: Sequence[Wanted], *, workers: int = 4) -> PrefetchStats:
@@ -74,7 +70,7 @@ def prefetch_details(
     stats = stats if stats is not None else PrefetchStats()
     if wanted:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="prefetch") as pool:
-            _query_graphql(api, wanted, pool, stats)
+            query_all(api, wanted, pool, stats, workers)
     return stats
 
 
@@ -172,118 +168,3 @@ def _resolve_ids(api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecu
 
     list(pool.map(group, groups))
     list(pool.map(project, named_projects))
-
-
-# -- GraphQL -------------------------------------------------------------------------------------
-class _Layouts:
-    """How the reads are split into queries so that each stays under GitLab's complexity limit;
-    learned from the first refusal, shared by every batch."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._known: dict[frozenset[str], list[list[str]]] = {}
-
-    def get(self, reads: Sequence[str]) -> list[list[str]]:
-        with self._lock:
-            return [list(g) for g in self._known.get(frozenset(reads), [list(reads)])]
-
-    def split(self, reads: Sequence[str], group: Sequence[str]) -> list[list[str]]:
-        with self._lock:
-            layout = self._known.get(frozenset(reads), [list(reads)])
-            if list(group) in layout and len(group) > 1:
-                half = len(group) // 2
-                at = layout.index(list(group))
-                layout[at : at + 1] = [list(group[:half]), list(group[half:])]
-                self._known[frozenset(reads)] = layout
-            return [list(g) for g in layout]
-
-
-def _query_graphql(
-    api: GitLabApi, wanted: Sequence[Wanted], pool: ThreadPoolExecutor, stats: PrefetchStats
-) -> None:
-    batches: dict[tuple[str, ...], list[Wanted]] = defaultdict(list)
-    for item in wanted:
-        reads = tuple(sorted(r for r in item.reads if r in READS))
-        if reads:
-            batches[reads].append(item)
-    layouts = _Layouts()
-    jobs = [
-        (reads, members[i : i + MAX_FULL_PATHS])
-        for reads, members in batches.items()
-        for i in range(0, len(members), MAX_FULL_PATHS)
-    ]
-    failed = threading.Event()
-
-    def run(job: tuple[tuple[str, ...], list[Wanted]]) -> None:
-        reads, batch = job
-        pending = layouts.get(reads)
-        while pending and not failed.is_set():
-            group = pending.pop(0)
-            _ask(group, batch, reads, pending)
-
-    def _ask(group: list[str], batch: list[Wanted], reads: tuple[str, ...], pending: list[list[str]]) -> None:
-        outcome = _query(api, group, batch, stats)
-        if outcome == "too_complex" and len(group) > 1:
-            stats.queries_split += 1
-            layout = layouts.split(reads, group)
-            pending[:0] = [g for g in layout if set(g) <= set(group)]
-        elif outcome == "too_complex" and len(batch) > 1:
-            # One read alone is too complex (many blob paths): fewer projects per query.
-            stats.queries_split += 1
-            half = len(batch) // 2
-            _ask(group, batch[:half], reads, pending)
-            _ask(group, batch[half:], reads, pending)
-        elif outcome == "failed":
-            failed.set()
-
-    if jobs:
-        run(jobs[0])  # alone first: a refusal for complexity is learnt once, not by every worker
-        list(pool.map(run, jobs[1:]))
-
-
-def _query(api: GitLabApi, names: Sequence[str], batch: Sequence[Wanted], stats: PrefetchStats) -> str:
-    reads = [READS[n] for n in names]
-    paths = [w.path for w in batch]
-    variables: dict[str, Any] = {"paths": paths, "n": len(paths)}
-    if any(r.name == "blobs" for r in reads):
-        variables["blobPaths"] = sorted({p for w in batch for p in w.blob_paths})
-    query = build_query(reads)
-    try:
-        answer = api.graphql(query, variables)
-    except GitLabError as exc:
-        log.info("prefetch: GraphQL unavailable (%s); reading over REST", exc)
-        return "failed"
-    stats.graphql_queries += 1
-    data = (answer or {}).get("data") or {}
-    if not data.get("projects"):
-        messages = " ".join(str(e.get("message")) for e in (answer or {}).get("errors") or ())
-        if "complexity" in messages:
-            return "too_complex"
-        log.info("prefetch: GraphQL answered no data (%s)", messages or "no message")
-        return "failed"
-    by_path = {w.path.lower(): w for w in batch}
-    for node in data["projects"].get("nodes") or ():
-        if node is None:
-            continue
-        asked = by_path.get(str(node.get("fullPath", "")).lower())
-        if asked is None:
-            continue  # not a project of this batch: nothing says what it was asked for
-        project_id = numeric_id(node["id"])
-        admin = bool((node.get("userPermissions") or {}).get("adminProject"))
-        for read in reads:
-            if admin or not read.needs_maintainer:
-                read.store(api.cache, project_id, node, asked)
-        stats.graphql_projects += 1
-    return "ok"
-
-
-def build_query(reads: Sequence[Read]) -> str:
-    declared = {"paths": "[String!]!", "n": "Int"}
-    for read in reads:
-        declared.update(read.variables)
-    arguments = ", ".join(f"${name}: {kind}" for name, kind in declared.items())
-    selections = " ".join(r.selection for r in reads)
-    return (
-        f"query({arguments}) {{ projects(fullPaths: $paths, first: $n) {{ nodes {{ "
-        f"id fullPath userPermissions {{ adminProject }} {selections} }} }} }}"
-    )

@@ -66,9 +66,15 @@ def _store_blobs(cache: RunCache, project_id: int, node: Mapping[str, Any], aske
         cache.put(project_id, blob_key(path), BlobRecord(path, str(blob["oid"]), sha256, len(data), packed))
 
 
+def blobs_selection(paths: str, first: int) -> str:
+    """The `repository` selection for the files named by the GraphQL variable `paths` ("$blobPaths").
+    `first` as small as the paths allow: a connection costs more complexity the larger its page."""
+    return f"repository {{ blobs(paths: {paths}, first: {first}) {{ {PAGE} nodes {{ path oid size rawTextBlob }} }} }}"
+
+
 BLOBS = Read(
     "blobs",
-    f"repository {{ blobs(paths: $blobPaths, first: 100) {{ {PAGE} nodes {{ path oid size rawTextBlob }} }} }}",
+    blobs_selection("$blobPaths", 100),
     _store_blobs,
     needs_maintainer=False,
     variables={"blobPaths": "[String!]!"},

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from provisioner.gitlab.cache import RunCache
+from provisioner.gitlab.job_tokens import OWN
 from provisioner.gitlab.protection import BranchRule
 from provisioner.gitlab.registry import ContainerRule, PackageRule
 from provisioner.gitlab.runners import RunnerRecord
 from provisioner.gitlab.variables import to_record
+from provisioner.gitlab_versions import Version, available
 
 PAGE = "pageInfo { hasNextPage }"
 # ProtectedRefAccess.human_access_levels: an entry with another description names a user, a group or
@@ -71,6 +73,14 @@ class Read:
     store: Store
     needs_maintainer: bool = True
     variables: Mapping[str, str] = field(default_factory=dict)  # name -> GraphQL type, for the query
+    # Fields of `selection` that not every GitLab has, by the version table's feature name: one unknown
+    # field fails the whole query, so a server without one is not asked for it (its store reads None).
+    gated: Mapping[str, str] = field(default_factory=dict)
+
+    def selection_for(self, server: Version) -> str:
+        """`selection` without the gated fields this server lacks."""
+        missing = {name for name, feature in self.gated.items() if not available(feature, server)}
+        return " ".join(word for word in self.selection.split() if word not in missing)
 
 
 def numeric_id(global_id: str) -> int:
@@ -112,6 +122,7 @@ VARIABLES = Read(
     f"ciVariables(first: 100) {{ {PAGE} nodes {{ key value variableType environmentScope protected masked "
     "hidden raw description } }",
     _store_variables,
+    gated={"hidden": "graphql:CiProjectVariable.hidden"},
 )
 
 
@@ -119,7 +130,9 @@ VARIABLES = Read(
 def _store_job_token(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wanted) -> None:
     settings = node.get("ciCdSettings")
     if settings is not None and settings.get("inboundJobTokenScopeEnabled") is not None:
-        cache.put(project_id, "job_token_scope", {"inbound_enabled": settings["inboundJobTokenScopeEnabled"]})
+        # The project's own setting, not what GitLab enforces: an instance may enforce the allowlist for
+        # every project (GitLab 17.6+) and only REST says so (provisioner.gitlab.job_tokens).
+        cache.put(project_id, OWN, settings["inboundJobTokenScopeEnabled"])
     scope = node.get("ciJobTokenScope")
     if scope is None:
         return
@@ -166,6 +179,7 @@ def runner_record(project_id: int, runner: Mapping[str, Any]) -> RunnerRecord:
         maximum_timeout=runner.get("maximumTimeout"),
         maintenance_note=runner.get("maintenanceNote") or None,
         project_ids=project_ids,
+        contacted=bool(runner.get("contactedAt")),
     )
 
 
@@ -178,7 +192,7 @@ def _store_runners(cache: RunCache, project_id: int, node: Mapping[str, Any], as
 RUNNERS = Read(
     "runners",
     f"runners(type: PROJECT_TYPE, first: 100) {{ {PAGE} nodes {{ id description runnerType paused tagList "
-    "runUntagged locked accessLevel maximumTimeout maintenanceNote ownerProject { id } } }",
+    "runUntagged locked accessLevel maximumTimeout maintenanceNote contactedAt ownerProject { id } } }",
     _store_runners,
 )
 
@@ -254,6 +268,7 @@ PACKAGE_RULES = Read(
     f"packagesProtectionRules(first: 100) {{ {PAGE} nodes {{ id packageNamePattern packageType "
     "minimumAccessLevelForPush minimumAccessLevelForDelete } }",
     _store_package_rules,
+    gated={"minimumAccessLevelForDelete": "graphql:PackagesProtectionRule.minimumAccessLevelForDelete"},
 )
 
 

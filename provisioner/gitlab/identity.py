@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from provisioner.errors import Forbidden
+from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 
 
@@ -60,3 +61,9 @@ def current_user(api: GitLabApi) -> UserRecord | None:
         name=str(entity.get("name") or ""),
         is_admin=bool(entity.get("is_admin")),
     )
+
+
+def token_user(api: GitLabApi) -> UserRecord | None:
+    """`current_user`, asked once per run (members never remove it; deploy keys look through its
+    projects)."""
+    return cache.looked_up(api, "token_user", "", lambda: current_user(api))

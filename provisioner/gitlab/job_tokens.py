@@ -3,6 +3,15 @@
 Quirks: the setting is read as `inbound_enabled` and written as `enabled` with a PATCH that answers
 204 with no body; the allowlist routes take numeric ids only, so paths are resolved once per run;
 the project allowlist always lists the project itself [G:app/models/ci/job_token/allowlist.rb].
+
+From GitLab 17.6 an administrator can enforce every project's inbound allowlist (on by default, and
+on every upgraded instance, from 18.0): REST's `inbound_enabled` is then true whatever the project
+says, a PATCH to false answers 204 and changes only the project's own setting, and GraphQL's
+`inboundJobTokenScopeEnabled` shows that own setting [G:lib/api/entities/project_job_token_scope.rb
+`ci_inbound_job_token_scope_enabled?`, spec/models/project_spec.rb; app/graphql/types/ci/
+ci_cd_setting_type.rb]. So REST decides what GitLab enforces. The project's own setting only tells
+why: own false while REST says true is the instance's doing. Own true means REST says true too
+(enforced = own or instance), which spares the REST read in bulk runs.
 """
 
 from __future__ import annotations
@@ -12,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from provisioner.errors import NotFound, Rejected, Unobservable
+from provisioner.errors import GitLabError, NotFound, Rejected, Unobservable
 from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
 from provisioner.gitlab.transport import encode
+from provisioner.gitlab_versions import available
+from provisioner.model import ProjectRef
 
 
 @dataclass(frozen=True)
@@ -26,20 +37,64 @@ class AllowlistEntry:
 
 
 SCOPE = "job_token_scope"
+OWN = "job_token_own_inbound"  # the project's own setting, as GraphQL shows it (or our write set it)
 PROJECTS = "job_token_allowlist"
 GROUPS = "job_token_groups_allowlist"
+ENFORCE = "setting:enforce_ci_inbound_job_token_scope_enabled"
+_OWN_QUERY = "query($p: ID!) { project(fullPath: $p) { ciCdSettings { inboundJobTokenScopeEnabled } } }"
+
+
+@dataclass(frozen=True)
+class InboundScope:
+    enabled: bool  # what GitLab enforces (REST `inbound_enabled`)
+    by_instance: bool = False  # known to be on because the instance enforces every project's allowlist
 
 
 def inbound_enabled(api: GitLabApi, project_id: int) -> bool:
+    """What GitLab enforces for the project (REST), whoever decided it."""
     scope = cache.read(api, project_id, SCOPE, lambda: api.get(f"/projects/{project_id}/job_token_scope"))
     if "inbound_enabled" not in scope:
         raise Unobservable("GitLab did not say whether the job token scope is limited (inbound_enabled)")
     return bool(scope["inbound_enabled"])
 
 
+def inbound_scope(api: GitLabApi, project: ProjectRef, *, wanted: bool) -> InboundScope:
+    """What GitLab enforces, and whether the instance is why. The project's own setting is asked of
+    GraphQL only when it matters and bulk reads did not tell it: the inventory wants the scope off and
+    GitLab says it is on (one query, without administrator rights)."""
+    own = cache.bulk_only(api, project.id, OWN)
+    enforceable = available(ENFORCE, api.server())
+    if own is True or (own is False and not enforceable):
+        return InboundScope(bool(own))  # what GitLab enforces is the project's own setting or more
+    enabled = inbound_enabled(api, project.id)
+    if not (enabled and enforceable) or wanted:
+        return InboundScope(enabled, by_instance=own is False and enabled)
+    if own is cache.MISSING:
+        own = own_setting(api, project)
+    return InboundScope(True, by_instance=own is False)
+
+
+def own_setting(api: GitLabApi, project: ProjectRef) -> bool | None:
+    """The project's own `inbound_job_token_scope_enabled` (GraphQL), None when GitLab did not say."""
+
+    def fetch() -> bool | None:
+        try:
+            answer = api.graphql(_OWN_QUERY, {"p": project.path})
+        except GitLabError:
+            return None
+        settings = (((answer or {}).get("data") or {}).get("project") or {}).get("ciCdSettings") or {}
+        value = settings.get("inboundJobTokenScopeEnabled")
+        return value if isinstance(value, bool) else None
+
+    return cache.read(api, project.id, OWN, fetch)
+
+
 def set_inbound(api: GitLabApi, project_id: int, enabled: bool) -> None:
     api.patch(f"/projects/{project_id}/job_token_scope", {"enabled": enabled})
-    cache.unknown(api, project_id, SCOPE)  # 204 without a body: only a read shows what it did
+    cache.unknown(api, project_id, SCOPE)  # 204 without a body: only a read shows what GitLab enforces
+    # ... but the project's own setting is what was written (Projects::UpdateService stored it).
+    cache.unknown(api, project_id, OWN)
+    cache.read(api, project_id, OWN, lambda: enabled)
 
 
 def allowed_projects(api: GitLabApi, project_id: int) -> list[AllowlistEntry]:

@@ -5,15 +5,14 @@ The quirks live here so that the facet compares plain values:
   read back as `container_expiration_policy` with `name_regex_delete` (and the deprecated
   `name_regex`) plus `next_run_at` [G:lib/api/helpers/projects_helpers.rb]. Both sides are turned
   into one shape, or every run would write the policy again;
-- `package_registry_access_level` exists from GitLab 18.5 on; older servers only have the boolean
-  `packages_enabled`;
+- `package_registry_access_level` exists from GitLab 17.10 on (`provisioner.gitlab_versions`); older
+  servers only have the boolean `packages_enabled`;
 - a package rule's level is unset with null, a container rule's with "" (REFERENCE 2.6).
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,25 +21,21 @@ from provisioner.errors import NotFound
 from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
+from provisioner.gitlab_versions import available
 
 PACKAGE_LEVEL = "package_registry_access_level"
 PACKAGES_ENABLED = "packages_enabled"
-PACKAGE_LEVEL_SINCE = (18, 5)
+PACKAGE_LEVEL_FEATURE = f"rest:Project.{PACKAGE_LEVEL}"
 CLEANUP_READ = "container_expiration_policy"
 CLEANUP_WRITE = "container_expiration_policy_attributes"
 CLEANUP_FIELDS = ("enabled", "cadence", "keep_n", "older_than", "name_regex", "name_regex_keep")
-
-
-def version_at_least(version: str, wanted: tuple[int, int]) -> bool:
-    match = re.match(r"(\d+)\.(\d+)", version)
-    return match is not None and (int(match[1]), int(match[2])) >= wanted
 
 
 def package_level_key(api: GitLabApi, attributes: Mapping[str, Any]) -> str:
     """Which attribute carries the package registry setting on this server."""
     if PACKAGE_LEVEL in attributes:
         return PACKAGE_LEVEL
-    return PACKAGE_LEVEL if version_at_least(api.version(), PACKAGE_LEVEL_SINCE) else PACKAGES_ENABLED
+    return PACKAGE_LEVEL if available(PACKAGE_LEVEL_FEATURE, api.server()) else PACKAGES_ENABLED
 
 
 def read_cleanup_policy(policy: Mapping[str, Any]) -> dict[str, Any]:

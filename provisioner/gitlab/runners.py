@@ -5,6 +5,10 @@ lost, the project's runners are listed again: a runner with the description we a
 create landed and only its token was lost, so GitLab is asked for a new one
 (`POST /runners/:id/reset_authentication_token`, allowed to whoever may update the runner
 [G:lib/api/ci/runners.rb]) instead of creating a second runner.
+
+A runner the tool creates carries `MARK` as the last line of its maintenance note: two runs that
+created the same runner at once (on two machines) leave two marked runners, and the one whose token
+nobody holds can be recognised and removed. A note a person writes stays theirs: `note` is without it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from provisioner.secrets import Secret
 
 PROJECT_TYPE = "project_type"
 RUNNERS = "runners"
+MARK = "[created by provisioner for runners.create]"
+NOTE_LIMIT = 1024  # Ci::Runner `maintenance_note, length: { maximum: 1024 }` [G:app/models/ci/runner.rb]
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,34 @@ class RunnerRecord:
     locked: bool = False
     access_level: str = "not_protected"
     maximum_timeout: int | None = None
-    maintenance_note: str | None = None
+    maintenance_note: str | None = None  # as GitLab has it, with the tool's mark when it carries one
     project_ids: tuple[int, ...] | None = None  # None: this GitLab does not list the runner's projects
+    contacted: bool = False  # it has talked to GitLab (a runner process, or a verified token)
+
+    @property
+    def marked(self) -> bool:
+        """The tool created it (see `MARK`)."""
+        return (self.maintenance_note or "").rstrip().endswith(MARK)
+
+    @property
+    def note(self) -> str | None:
+        """The maintenance note without the tool's mark."""
+        if not self.marked:
+            return self.maintenance_note
+        return (self.maintenance_note or "").rstrip().removesuffix(MARK).rstrip("\n") or None
+
+
+def with_mark(note: str | None) -> str:
+    """The maintenance note of a runner the tool creates: a person's note, then the mark."""
+    return f"{note}\n{MARK}" if note else MARK
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `POST /runners/verify` says of a stored runner token."""
+
+    valid: bool
+    runner_id: int | None = None  # the runner it authenticates (GitLab >= 16.x answers it)
 
 
 def to_record(entity: Mapping[str, Any]) -> RunnerRecord:
@@ -57,6 +89,7 @@ def to_record(entity: Mapping[str, Any]) -> RunnerRecord:
         maximum_timeout=entity.get("maximum_timeout"),
         maintenance_note=entity.get("maintenance_note") or None,
         project_ids=tuple(int(p["id"]) for p in projects) if isinstance(projects, list) else None,
+        contacted=bool(entity.get("contacted_at")),
     )
 
 
@@ -96,8 +129,10 @@ def available_runners(api: GitLabApi, tags: Sequence[str] = ()) -> list[RunnerRe
 
 
 def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedToken:
-    """Create a project runner and return its token. Never two runners for one lost answer."""
-    data = {**body, "runner_type": PROJECT_TYPE, "project_id": project_id}
+    """Create a project runner, marked as the tool's (`MARK`), and return its token. Never two runners
+    for one lost answer."""
+    note = with_mark(body.get("maintenance_note"))
+    data = {**body, "maintenance_note": note, "runner_type": PROJECT_TYPE, "project_id": project_id}
 
     def landed() -> IssuedToken | None:
         # It landed, but its token never reached us: a fresh one makes it usable.
@@ -127,6 +162,18 @@ def _reset_or_remove(api: GitLabApi, project_id: int, runner_id: int) -> Secret:
         with contextlib.suppress(GitLabError):
             delete(api, project_id, runner_id)
         raise
+
+
+def verify(api: GitLabApi, token: Secret) -> Verification:
+    """Whether a stored runner token still authenticates its runner: 403 when it does not
+    [G:lib/api/ci/runner.rb, `post '/verify'`]. GitLab counts this as the runner contacting it
+    (`authenticate_runner!` heartbeats: `contacted_at`), so it is asked only of tokens the tool keeps."""
+    try:  # asking again after a lost answer is safe: it only checks (create_once's retries)
+        answer = create_once(lambda: api.post("/runners/verify", {"token": token.reveal()}), lambda: None)
+    except Forbidden:
+        return Verification(valid=False)
+    found = answer.get("id") if isinstance(answer, Mapping) else None
+    return Verification(valid=True, runner_id=int(found) if found is not None else None)
 
 
 def reset_token(api: GitLabApi, runner_id: int) -> Secret:

@@ -20,6 +20,7 @@ import json
 import random
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -211,6 +212,7 @@ class Transport:
             per_page=100,
         )
         self._version: str | None = None
+        self._version_lock = threading.Lock()
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
@@ -251,6 +253,17 @@ class Transport:
         except NotFound:
             return None
 
+    def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
+        """GET `path` once: its answer, its headers and the seconds it took (`provisioner doctor`)."""
+        with _mapped("GET", path):
+            started = time.perf_counter()
+            response = self._gl.http_request("get", path, obey_rate_limit=False)
+            seconds = time.perf_counter() - started
+            try:
+                return response.json(), dict(response.headers), seconds
+            except ValueError as exc:
+                raise gitlab.exceptions.GitlabParsingError("unparsable answer") from exc
+
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         with _mapped("POST", "/api/graphql"):
             return self._gl.http_post(
@@ -260,8 +273,10 @@ class Transport:
             )
 
     def version(self) -> str:
-        if self._version is None:
-            self._version = str(self.get("/version").get("version", "0"))
+        # Facets ask from every worker at once: one request per run, not one per worker.
+        with self._version_lock:
+            if self._version is None:
+                self._version = str(self.get("/version").get("version", "0"))
         return self._version
 
     # -- writes --------------------------------------------------------------------------------

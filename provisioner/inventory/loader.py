@@ -15,6 +15,7 @@ from provisioner import blueprint
 from provisioner.blueprint.needs import Needs, Unmet, declared_needs, project_needs
 from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
+from provisioner.inventory import section_secrets
 from provisioner.inventory.catalog import Catalog, catalog, check_document
 from provisioner.inventory.document import format_path
 from provisioner.inventory.files import read_inventory_files
@@ -30,7 +31,7 @@ from provisioner.inventory.schema import (
     inventory_model,
     project_model,
 )
-from provisioner.inventory.spec import GroupSpec, LoadedInventory, ProjectSpec
+from provisioner.inventory.spec import NO_SECRETS, GroupSpec, LoadedInventory, ProjectSpec
 from provisioner.inventory.token_files import check_token_files
 from provisioner.inventory.variables import SecretResolver, base_dir, check_secrets, resolved_variables
 
@@ -93,7 +94,9 @@ def _load(
     problems += layers.problems
     resolver = SecretResolver(roots)
     warnings: list[InputProblem] = []
-    problems += _check_all_secrets(layers, resolver, warnings)
+    project_sections = tuple(name for name, _ in sections._extra(sections.project))
+    group_sections = tuple(name for name, _ in sections._extra(sections.group))
+    problems += _check_all_secrets(layers, resolver, warnings, (*project_sections, *group_sections))
 
     # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
     # the memory a 10,000-project inventory took to load
@@ -101,7 +104,17 @@ def _load(
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
     for name, layer in layers.projects.items():
         built = _project(
-            name, layer, layers, resolver, check_blueprint, problems, inventory_dir, shared, model, own_keys
+            name,
+            layer,
+            layers,
+            resolver,
+            check_blueprint,
+            problems,
+            inventory_dir,
+            shared,
+            model,
+            own_keys,
+            project_sections,
         )
         if built is not None and sections.unmet_needs is not None:
             warnings += _unmet_needs(built[0], layer, layers, own_keys, sections.unmet_needs)
@@ -110,7 +123,7 @@ def _load(
     groups: dict[str, tuple[GroupSpec, bytes]] = {}
     own = group_own_model(sections)
     for name, layer in layers.groups.items():
-        group = _group(name, layer, resolver, own, inventory_dir)
+        group = _group(name, layer, resolver, own, inventory_dir, problems)
         if group is not None:
             groups[name] = group
 
@@ -133,12 +146,16 @@ def _load(
 
 
 def _check_all_secrets(
-    layers: Catalog, resolver: SecretResolver, warnings: list[InputProblem]
+    layers: Catalog,
+    resolver: SecretResolver,
+    warnings: list[InputProblem],
+    facet_sections: Sequence[str] = (),
 ) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for layer in [*layers.defaults, *layers.groups.values(), *layers.projects.values()]:
         for section in ("variables", "group_variables"):
             problems += check_secrets(layer.document, (*layer.root, section), resolver, warnings)
+        problems += section_secrets.check(layer.document, layer.root, facet_sections, resolver)
     return problems
 
 
@@ -153,6 +170,7 @@ def _project(
     shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
     model: type[Project] = Project,
     group_own: frozenset[str] = frozenset({"group_variables"}),
+    facet_sections: Sequence[str] = (),
 ) -> tuple[ProjectSpec, bytes] | None:
     """`group_own`: the keys of a group's own sections (its variables, ...): the group's, not its
     projects', so they are left out of the merge."""
@@ -181,17 +199,29 @@ def _project(
         problems += [_merged_problem(finding, merged, layer) for finding in found]
         return None
 
+    for section in _facets_sections(model):  # what only the merged configuration can tell
+        check = getattr(getattr(config, section, None), "problems_after_merge", None)
+        for path, missing, message in check() if check else ():
+            finding = Finding((section, *path), message, missing=missing)
+            problems.append(_merged_problem(finding, merged, layer))
+
     def base_dir_of(key: str) -> FilePath:
         source = merged.source(("variables", key))
         return base_dir((source[0] if source else layer).document)
 
     variables = resolved_variables(config.variables, base_dir_of, resolver)
-    if variables is None:
+    secrets = section_secrets.resolve(merged, facet_sections, resolver, problems)
+    if variables is None or secrets is None:
         return None
     config = _shared(config, shared)
     source = layer.location((), at_key=True)
     spec = ProjectSpec(
-        path=name, config=config, variables=variables, source=source, inventory_dir=inventory_dir
+        path=name,
+        config=config,
+        variables=variables,
+        source=source,
+        inventory_dir=inventory_dir,
+        secrets=secrets or NO_SECRETS,
     )
     return spec, _fingerprint(config)
 
@@ -217,6 +247,11 @@ def _unmet_needs(
         return []
     merged = merge_layers([*layers.defaults, *layers.groups_above(spec.path), layer], skip=group_own)
     return [_merged_problem(Finding(u.path, u.message, at_key=True), merged, layer) for u in unmet]
+
+
+def _facets_sections(model: type[Project]) -> tuple[str, ...]:
+    """The sections facets bring to a project (beyond those `schema.Project` spells out)."""
+    return tuple(name for name in model.model_fields if name not in Project.model_fields)
 
 
 def _fingerprint(model: BaseModel) -> bytes:
@@ -247,7 +282,12 @@ def _shared(model: M, seen: dict[tuple[type[BaseModel], frozenset[str], str], Ba
 
 
 def _group(
-    name: str, layer: Layer, resolver: SecretResolver, own: type[BaseModel], inventory_dir: str
+    name: str,
+    layer: Layer,
+    resolver: SecretResolver,
+    own: type[BaseModel],
+    inventory_dir: str,
+    problems: list[InputProblem] | None = None,
 ) -> tuple[GroupSpec, bytes] | None:
     """A group is a target when it says something of itself: its variables, or another own section."""
     entry = layer.data if isinstance(layer.data, dict) else {}
@@ -263,7 +303,8 @@ def _group(
     except ValidationError:
         return None  # reported by the check of its file
     resolved = resolved_variables(variables, lambda _key: base_dir(layer.document), resolver)
-    if resolved is None:
+    secrets = section_secrets.resolve(merge_layers([layer]), tuple(sections), resolver, problems or [])
+    if resolved is None or secrets is None:
         return None
     spec = GroupSpec(
         name,
@@ -272,6 +313,7 @@ def _group(
         source=layer.location((), at_key=True),
         inventory_dir=inventory_dir,
         config=config,
+        secrets=secrets or NO_SECRETS,
     )
     return spec, _fingerprint(variables) + _fingerprint(config)
 

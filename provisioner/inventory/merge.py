@@ -1,8 +1,9 @@
 """Layer project configurations: `defaults` < groups (ancestors first) < the project.
 
 Mappings merge deeply, lists replace, `null` removes what an earlier layer set. Under `variables`
-each key is replaced whole (a project's definition of PYPI_TOKEN never mixes fields with a group's),
-while `prune` merges like any flag. Every value written remembers the layer it came from, so that a
+(the project's, the group's own, and any mapping named `variables` inside a facet's section, such as a
+pipeline schedule's) each key is replaced whole (a project's definition of PYPI_TOKEN never mixes
+fields with a group's), while `prune` merges like any flag. Every value written remembers the layer it came from, so that a
 problem found after merging points to the line that provided the value.
 """
 
@@ -18,6 +19,12 @@ from provisioner.inventory.spec import Location
 
 # Mappings whose entries replace each other whole instead of merging.
 ATOMIC_ENTRIES: frozenset[Path] = frozenset({("variables",), ("group_variables",)})
+
+
+def atomic(path: tuple[str | int, ...]) -> bool:
+    """Whether the entries of the mapping at `path` replace each other whole: the top-level variables,
+    and a `variables` mapping nested in a section."""
+    return path in ATOMIC_ENTRIES or (len(path) > 1 and path[-1] == "variables")
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,13 @@ def strip_removals(data: dict[str, Any]) -> dict[str, Any]:
 def _merge_into(
     merged: Merged, target: dict[str, Any], overlay: dict[str, Any], layer: Layer, at: Path
 ) -> None:
-    atomic = at in ATOMIC_ENTRIES
+    whole = atomic(at)
     for key, value in overlay.items():
         path = (*at, key)
         if value is None:
             target.pop(key, None)
             _forget(merged, path)
-        elif isinstance(value, dict) and not atomic:
+        elif isinstance(value, dict) and not whole:
             if not isinstance(target.get(key), dict):
                 _forget(merged, path)
                 target[key] = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from pydantic import BaseModel
 
@@ -21,9 +23,18 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
+VARIABLE_METADATA = frozenset({"variable_type", "protected", "masked", "hidden", "raw", "description"})
+"""What a variable has beyond its key, scope and value."""
+
+NO_SECRETS: Mapping[str, Secret] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class ResolvedVariable:
-    """A variable with its value in memory: a literal `str`, a `Secret`, or None (value unmanaged)."""
+    """A variable with its value in memory: a literal `str`, a `Secret`, or None (value unmanaged).
+
+    `given`: the metadata the inventory writes. What it leaves out is GitLab's: compared and written
+    only when the variable is created (with the defaults here), kept as it is otherwise."""
 
     key: str
     value: str | Secret | None
@@ -34,6 +45,7 @@ class ResolvedVariable:
     protected: bool = False
     raw: bool = False
     description: str | None = None
+    given: frozenset[str] = VARIABLE_METADATA
 
     @property
     def sensitive(self) -> bool:
@@ -53,6 +65,8 @@ class ProjectSpec:
     variables: tuple[ResolvedVariable, ...] = ()
     source: Location = Location("inventory.yaml")
     inventory_dir: str = "."  # the main inventory file's folder: token files are relative to it
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
+    """The values of the `secret:` references in facets' sections, by reference (`section_secrets`)."""
 
     kind = TargetKind.PROJECT
 
@@ -73,6 +87,8 @@ class GroupSpec:
     inventory_dir: str = "."
     config: BaseModel | None = None
     """The group's own sections that facets bring (`group_*`), validated; None: none given."""
+    secrets: Mapping[str, Secret] = field(default_factory=lambda: NO_SECRETS, compare=False)
+    """The values of the `secret:` references in those sections, by reference."""
 
     kind = TargetKind.GROUP
 

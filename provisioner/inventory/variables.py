@@ -1,5 +1,9 @@
 """Resolve the secret references of variables, and turn merged variables into `ResolvedVariable`s.
 
+Facets' own sections may hold secret references too (`secret:` in a pipeline schedule's variables):
+they are resolved the same way, found wherever they are written (`section_secrets`, `resolved_secrets`),
+and handed to the facet by their path in the merged configuration (`ProjectSpec.secrets`).
+
 Every `secret:` written anywhere in the inventory is resolved while loading, even when a more
 specific layer overrides it, so that a broken reference is found before the first API call. Each
 reference is looked up once however many projects inherit it. Values stay in memory, inside
@@ -17,7 +21,7 @@ from provisioner.confine import Roots
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.schema import MASKABLE_VALUE, MASKING_RULE, Variables
-from provisioner.inventory.spec import ResolvedVariable
+from provisioner.inventory.spec import VARIABLE_METADATA, ResolvedVariable
 from provisioner.secrets import Secret, SecretLookupError, parse_reference, resolve
 
 
@@ -129,6 +133,7 @@ def resolved_variables(
                     protected=entry.protected,
                     raw=entry.raw,
                     description=entry.description,
+                    given=frozenset(entry.model_fields_set) & VARIABLE_METADATA,
                 )
             )
     return tuple(sorted(resolved, key=lambda variable: variable.identity))

@@ -20,7 +20,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.inventory.merge import ATOMIC_ENTRIES
+from provisioner.inventory.merge import atomic
 
 Path = tuple[str, ...]
 MIN_SHARED = 2  # a value held by one project stays with it
@@ -39,18 +39,15 @@ class Layers:
     projects: dict[str, dict[Path, Any]]  # a None value is a `null`: it removes the inherited leaf
 
 
-def flatten(
-    entry: Mapping[str, Any], atomic: Iterable[tuple[str | int, ...]] = ATOMIC_ENTRIES
-) -> dict[Path, Any]:
-    """The leaves of an entry. Below an `atomic` path each key is one leaf (a variable's definition),
-    as the inventory merges its layers."""
+def flatten(entry: Mapping[str, Any]) -> dict[Path, Any]:
+    """The leaves of an entry. Below an atomic mapping (`merge.atomic`) each key is one leaf (a
+    variable's definition), as the inventory merges its layers."""
     leaves: dict[Path, Any] = {}
-    atomic_paths = set(atomic)
 
     def walk(node: Mapping[str, Any], at: Path) -> None:
         for key, value in node.items():
             path = (*at, key)
-            if isinstance(value, Mapping) and value and at not in atomic_paths:
+            if isinstance(value, Mapping) and value and not atomic(at):
                 walk(value, path)
             else:
                 leaves[path] = value
@@ -75,25 +72,25 @@ def factor(projects: Mapping[str, Mapping[Path, Leaf]], groups: Sequence[str]) -
     defaults = _choose(list(projects), projects, inherited)
     chosen: dict[str, dict[Path, Any]] = {}
     for group in sorted(groups, key=lambda g: (g.count("/"), g)):
-        members = [name for name in projects if name.startswith(group + "/")]
-        picked = _choose(members, projects, inherited)
+        inside = [name for name in projects if name.startswith(group + "/")]
+        picked = _choose(inside, projects, inherited)
         if picked:
             chosen[group] = picked
     return Layers(defaults, chosen, {name: _own(projects[name], inherited[name]) for name in projects})
 
 
 def _choose(
-    members: list[str], projects: Mapping[str, Mapping[Path, Leaf]], inherited: dict[str, dict[Path, Leaf]]
+    inside: list[str], projects: Mapping[str, Mapping[Path, Leaf]], inherited: dict[str, dict[Path, Leaf]]
 ) -> dict[Path, Any]:
-    if len(members) < MIN_SHARED:
+    if len(inside) < MIN_SHARED:
         return {}
-    above = inherited[members[0]]  # the same for every member: the layers above this scope
-    paths = sorted({path for name in members for path in projects[name]})
+    above = inherited[inside[0]]  # the same for every member: the layers above this scope
+    paths = sorted({path for name in inside for path in projects[name]})
     taken: dict[Path, Any] = {}
     for path in paths:
         counts: Counter[Hashable] = Counter()
         sample: dict[Hashable, Leaf] = {}
-        for name in members:
+        for name in inside:
             leaf = projects[name].get(path)
             if leaf is not None:
                 counts[leaf.identity] += 1
@@ -101,15 +98,15 @@ def _choose(
         identity, count = max(counts.items(), key=lambda item: (item[1], repr(item[0])))
         current = above.get(path)
         have_current = (
-            sum(1 for name in members if path not in projects[name])
+            sum(1 for name in inside if path not in projects[name])
             if current is None
             else counts.get(current.identity, 0)
         )
         if current is not None and current.identity == identity:
             continue
-        if count >= MIN_SHARED and 2 * count > len(members) and count - have_current > 1:
+        if count >= MIN_SHARED and 2 * count > len(inside) and count - have_current > 1:
             taken[path] = sample[identity].value
-            for name in members:
+            for name in inside:
                 inherited[name][path] = sample[identity]
     return taken
 

@@ -101,7 +101,8 @@ def build_inventory(
 
 
 def _count_unmanaged(node: Any) -> int:
-    """Variable entries written without a value (masked or hidden), each counted where it is written."""
+    """Variable entries written without a value (masked, hidden, a schedule's), each counted where it
+    is written."""
     if isinstance(node, Mapping):
         own = 1 if node.get("value_unmanaged") is True else 0
         return own + sum(_count_unmanaged(value) for value in node.values())

@@ -93,6 +93,8 @@ class Namespace:
     description: str = ""
     members: dict[int, Member] = field(default_factory=dict)
     variables: list[Variable] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)  # group hooks (Premium)
+    shared_with: list[GroupShare] = field(default_factory=list)  # groups this group is shared with
     protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
 
 
@@ -181,6 +183,59 @@ class PackageProtectionRule:
 
 
 @dataclass
+class ApprovalRule:
+    """A project-level merge request approval rule (Premium) [G:ee/app/models/approval_project_rule.rb]."""
+
+    id: int
+    name: str
+    approvals_required: int
+    rule_type: str = "regular"  # regular | any_approver | report_approver
+    user_ids: list[int] = field(default_factory=list)
+    group_ids: list[int] = field(default_factory=list)
+    protected_branch_ids: list[int] = field(default_factory=list)
+    applies_to_all_protected_branches: bool = False
+
+
+@dataclass
+class PushRule:
+    """A project's one push rule (Premium) [G:ee/app/models/push_rule.rb]. The three settings with a
+    global default read back null where they were written false (write_setting_with_global_default)."""
+
+    id: int
+    created_at: str
+    commit_message_regex: str | None = None
+    commit_message_negative_regex: str | None = None
+    branch_name_regex: str | None = None
+    author_email_regex: str | None = None
+    file_name_regex: str | None = None
+    deny_delete_tag: bool = False
+    member_check: bool = False
+    prevent_secrets: bool = False
+    max_file_size: int = 0
+    commit_committer_check: bool | None = None
+    reject_unsigned_commits: bool | None = None
+
+
+@dataclass
+class Hook:
+    """A project webhook [G:app/models/concerns/web_hooks/hook.rb]: the token, URL variables and custom
+    header values are stored and never shown."""
+
+    id: int
+    url: str
+    created_at: str
+    token: str | None = None
+    events: dict[str, bool] = field(default_factory=dict)
+    enable_ssl_verification: bool = True
+    push_events_branch_filter: str | None = None
+    branch_filter_strategy: str = "wildcard"
+    name: str | None = None
+    description: str | None = None
+    custom_headers: dict[str, str] = field(default_factory=dict)
+    url_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class EnvironmentAccess:
     """A deploy access level or an approval rule of a protected environment: a role, a user or a group."""
 
@@ -235,9 +290,61 @@ class Project:
     job_token_allowlist_groups: list[int] = field(default_factory=list)
     container_protection_rules: list[ContainerProtectionRule] = field(default_factory=list)
     package_protection_rules: list[PackageProtectionRule] = field(default_factory=list)
+    approval_rules: list[ApprovalRule] = field(default_factory=list)
+    approval_settings: dict[str, bool] = field(default_factory=dict)  # POST /projects/:id/approvals
+    push_rule: PushRule | None = None
+    hooks: list[Hook] = field(default_factory=list)
     shared_with: list[GroupShare] = field(default_factory=list)
+    deploy_keys: list[DeployKeyLink] = field(default_factory=list)
+    pipeline_schedules: list[PipelineSchedule] = field(default_factory=list)
     protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
     catalog_resource: bool = False  # a CI/CD catalog project (GraphQL catalogResourcesCreate)
+
+
+@dataclass
+class DeployKey:
+    """A deploy key of the instance: one row of `keys`, enabled in projects through `DeployKeyLink`s."""
+
+    id: int
+    title: str
+    key: str
+    fingerprint_sha256: str  # "SHA256:..." as the API shows it
+    fingerprint: str  # MD5, colon-separated hex
+    created_at: str
+    user_id: int | None = None  # who created it
+    public: bool = False  # an instance-wide key an administrator created (POST /deploy_keys)
+    expires_at: str | None = None
+
+
+@dataclass
+class DeployKeyLink:
+    """`deploy_keys_projects`: a key enabled in a project, with its write access there."""
+
+    id: int
+    key_id: int
+    can_push: bool = False
+
+
+@dataclass
+class ScheduleVariable:
+    key: str
+    value: str
+    variable_type: str = "env_var"
+    raw: bool = False
+
+
+@dataclass
+class PipelineSchedule:
+    id: int
+    description: str
+    ref: str
+    cron: str
+    cron_timezone: str
+    owner_id: int
+    created_at: str
+    updated_at: str
+    active: bool = True
+    variables: list[ScheduleVariable] = field(default_factory=list)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 from provisioner.sandbox.auth import can_read_code, project_access
 from provisioner.sandbox.project_attrs import ATTRS, known, render_policy
 from provisioner.sandbox.state import GUEST, MAINTAINER, Project, State, User
-from provisioner.sandbox.views import namespace_json
+from provisioner.sandbox.views import namespace_json, shares_json
 
 
 def project_basic(state: State, project: Project, origin: str) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def project_json(state: State, project: Project, origin: str, viewer: User | Non
         "import_status": "none",
         "open_issues_count": 0,
         "updated_at": project.updated_at,
-        "shared_with_groups": [_share_json(state, s) for s in project.shared_with],
+        "shared_with_groups": shares_json(state, project.shared_with, viewer),
     }
     for attr in ATTRS:
         if not known(attr, state.version):
@@ -101,17 +101,6 @@ def project_json(state: State, project: Project, origin: str, viewer: User | Non
 
 def _next_run(project: Project) -> str:
     return project.created_at
-
-
-def _share_json(state: State, share: Any) -> dict[str, Any]:
-    ns = state.namespaces.get(share.group_id)
-    return {
-        "group_id": share.group_id,
-        "group_name": ns.name if ns else None,
-        "group_full_path": state.namespace_full_path(ns.id) if ns else None,
-        "group_access_level": share.group_access,
-        "expires_at": share.expires_at,
-    }
 
 
 def _permissions(state: State, project: Project, viewer: User | None, level: int) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.sandbox.auth import _expired
-from provisioner.sandbox.state import Member, Namespace, State, Token, User
+from provisioner.sandbox.auth import _expired, can_read_group
+from provisioner.sandbox.state import GroupShare, Member, Namespace, State, Token, User
 
 LEVEL_NAMES = {0: "No access", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Admins"}
 
@@ -109,6 +109,32 @@ def group_json(state: State, ns: Namespace, origin: str) -> dict[str, Any]:
         "shared_runners_setting": "enabled",
         "avatar_url": None,
     }
+
+
+def group_detail_json(state: State, ns: Namespace, origin: str, viewer: User | None) -> dict[str, Any]:
+    """GroupDetail: the group and the groups it is shared with that the caller may see
+    [G:lib/api/entities/group_detail.rb `shared_with_group_links_visible_to_user`,
+    lib/api/entities/shared_group_with_group.rb]."""
+    return group_json(state, ns, origin) | {"shared_with_groups": shares_json(state, ns.shared_with, viewer)}
+
+
+def shares_json(state: State, shares: list[GroupShare], viewer: User | None) -> list[dict[str, Any]]:
+    """SharedGroupWithGroup / SharedGroupWithProject: one entry per share with a group the caller can read."""
+    out = []
+    for share in shares:
+        ns = state.namespaces.get(share.group_id)
+        if ns is None or not can_read_group(state, viewer, ns):
+            continue
+        out.append(
+            {
+                "group_id": share.group_id,
+                "group_name": ns.name,
+                "group_full_path": state.namespace_full_path(ns.id),
+                "group_access_level": share.group_access,
+                "expires_at": share.expires_at,
+            }
+        )
+    return out
 
 
 def access_level_json(level_id: int, level: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ and no secret value appears in any output, log, plan file or report.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import textwrap
 from pathlib import Path
@@ -48,14 +49,15 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def cli(sandbox: Sandbox, workdir: Path, *args: str):
-    env = {
+def cli(sandbox: Sandbox, workdir: Path, *args: str, env: dict[str, str] | None = None):
+    environment = {
         "PROVISIONER_GITLAB_URL": sandbox.url,
         "PROVISIONER_TOKEN": sandbox.token,
         "DEMO_PYPI_TOKEN": SECRET_ENV,
         "PROVISIONER_LOG_FILE": str(workdir / "provisioner.log"),
+        **(env or {}),
     }
-    return run_cli(*args, env=env, cwd=workdir)
+    return run_cli(*args, env=environment, cwd=workdir)
 
 
 def test_plan_apply_apply_check_converges_with_zero_writes_and_no_secret_anywhere(
@@ -121,14 +123,20 @@ def test_check_reports_drift_with_exit_2_and_junit_failures(sandbox: Sandbox, wo
     assert sandbox.counters()["writes"] == 0
 
 
-def test_saved_plan_is_refused_when_gitlab_changed_since(sandbox: Sandbox, workdir: Path):
+def test_saved_plan_is_refused_whole_naming_what_changed_when_gitlab_changed_since(
+    sandbox: Sandbox, workdir: Path
+):
+    """Issue 19, item 6: one target moved, so nothing is applied, to any target."""
     assert cli(sandbox, workdir, "plan", "--out", "plan.json").returncode == 0
     sandbox.api.put("/projects/platform%2Fbilling", json={"build_timeout": 7200})  # someone else changes it
     sandbox.reset_counters()
     apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
     assert apply.returncode == 1
-    assert "changed since the plan was made" in apply.stdout
-    assert sandbox.counters()["by_route"].get("PUT /api/v4/projects/:id", 0) == 0
+    assert (
+        "GitLab changed since the plan was made: platform/billing: settings: project settings: "
+        "build_timeout: GitLab had 600 when planned, 7200 now" in apply.stderr
+    ), apply.stderr
+    assert sandbox.counters()["writes"] == 0  # data/reports and the group were approved too: not applied
 
 
 def test_saved_plan_is_refused_for_a_group_when_gitlab_changed_since(sandbox: Sandbox, workdir: Path):
@@ -142,14 +150,51 @@ def test_saved_plan_is_refused_for_a_group_when_gitlab_changed_since(sandbox: Sa
     sandbox.reset_counters()
     apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
     assert apply.returncode == 1
-    assert "group data" in apply.stdout and "changed since the plan was made" in apply.stdout
-    assert not any("groups/:id/variables" in route for route in _writes(sandbox))
+    assert "group data: group_variables: variable DATA_LAKE_URL: value" in apply.stderr, apply.stderr
+    assert sandbox.counters()["writes"] == 0
     (kept,) = [v for v in sandbox.api.get("/groups/data/variables").json() if v["key"] == "DATA_LAKE_URL"]
     assert kept["value"] == "s3://elsewhere"
 
 
-def _writes(sandbox: Sandbox) -> list[str]:
-    return [r for r, n in sandbox.counters()["by_route"].items() if n and not r.startswith(("GET", "HEAD"))]
+def test_a_secret_changed_since_the_plan_refuses_it_and_the_plan_holds_no_plain_hash(
+    sandbox: Sandbox, workdir: Path
+):
+    """Issue 19, item 6: the plan records references; a keyed fingerprint says the value moved."""
+    assert cli(sandbox, workdir, "plan", "--out", "plan.json").returncode == 0
+    saved = (workdir / "plan.json").read_text()
+    for value in (SECRET_ENV, SECRET_FILE):
+        assert value not in saved and hashlib.sha256(value.encode()).hexdigest() not in saved
+    (workdir / "reports-key.txt").write_text("reports-key-rotated-by-someone-42\n")
+    sandbox.reset_counters()
+    apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
+    assert apply.returncode == 1
+    assert (
+        "the secret value of data/reports: variables.REPORTS_API_KEY changed since the plan was made"
+        in apply.stderr
+    ), apply.stderr
+    assert sandbox.counters()["total"] == sandbox.counters()["by_route"].get("GET /api/v4/version", 0)
+
+
+def test_a_plan_checked_with_another_key_says_so(sandbox: Sandbox, workdir: Path):
+    assert cli(sandbox, workdir, "plan", "--out", "plan.json").returncode == 0
+    elsewhere = cli(sandbox, workdir, "apply", "--plan", "plan.json", env={"PROVISIONER_PLAN_KEY": "k" * 40})
+    assert elsewhere.returncode == 1
+    assert "another plan key" in elsewhere.stderr and "PROVISIONER_PLAN_KEY" in elsewhere.stderr
+
+
+def test_a_plan_saved_for_some_projects_applies_them_and_nothing_else(sandbox: Sandbox, workdir: Path):
+    """Issue 19, item 6: `plan -p` keeps its selection (apply used to refuse: 'does not cover ...')."""
+    assert cli(sandbox, workdir, "plan", "-p", "platform/*", "--out", "plan.json").returncode == 0
+    apply = cli(sandbox, workdir, "apply", "--plan", "plan.json")
+    assert apply.returncode == 0, apply.stdout + apply.stderr
+    billing = sandbox.api.get("/projects/platform%2Fbilling").json()
+    assert billing["build_timeout"] == 3600
+    reports = sandbox.api.get(
+        "/projects/data%2Freports/variables/DEPLOY_TARGET", params={"filter[environment_scope]": "production"}
+    )
+    assert reports.json()["value"] == "prod-cluster"  # not in the plan: untouched
+    other = cli(sandbox, workdir, "apply", "--plan", "plan.json", "-p", "data/*")
+    assert other.returncode == 1 and "it was made for --project platform/*" in other.stderr
 
 
 def test_saved_plan_is_refused_when_the_inventory_changed(sandbox: Sandbox, workdir: Path):

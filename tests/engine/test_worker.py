@@ -12,7 +12,7 @@ from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, Problem, ProjectRef, TargetKind
+from provisioner.model import Action, Change, Problem, ProjectRef, Role, TargetKind
 from tests.support import Sandbox
 
 KEYS = ("FIRST", "SECOND")
@@ -22,6 +22,7 @@ class HalfFailing(FacetDefaults):
     """Writes one variable per change and fails on the second: a facet that breaks halfway."""
 
     name = "half"
+    write_role = Role.MAINTAINER
     kind = TargetKind.PROJECT
     section = None
 
@@ -74,6 +75,7 @@ class RenamedAttribute(FacetDefaults):
     unknown attributes silently (REFERENCE 1.5), so the write "succeeds" and changes nothing."""
 
     name = "renamed"
+    write_role = Role.MAINTAINER
     kind = TargetKind.PROJECT
     section = None
 

@@ -105,12 +105,22 @@ class World:
         rotate: bool = False,
         token: str | None = None,
         facets: Sequence[Facet] = FACETS,
+        prefetch: bool = True,
     ) -> RunResult:
         api = self.api(token)
         options = PlanOptions(rotate=rotate)
         ctx = ApplyContext(options=options, inventory_dir=str(self.inventory_dir))
         try:
-            return run(api, list(specs), mode=mode, options=options, ctx=ctx, concurrency=2, facets=facets)
+            return run(
+                api,
+                list(specs),
+                mode=mode,
+                options=options,
+                ctx=ctx,
+                concurrency=2,
+                facets=facets,
+                prefetch=prefetch,
+            )
         finally:
             api.close()
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
+from provisioner.errors import ConfigError
 from provisioner.inventory.schema import (
     BranchProtection,
     CleanupPolicy,
@@ -68,13 +73,44 @@ def test_a_developer_gets_one_clear_problem_naming_every_facet_and_nothing_is_wr
     assert [c for p in result.projects for c in p.pending] == []
 
 
-def test_a_read_only_token_gets_one_problem_per_cause_and_changes_nothing(world: World):
+def test_a_read_only_token_plans(world: World):
+    """read_api is enough for plan and check."""
+    token = world.user_with_token("reader", ["read_api"], 40, "platform")
+    result = world.run([EVERYTHING], "plan", token=token)
+    assert result.projects[0].problems == () and result.projects[0].pending
+
+
+def test_a_read_only_token_applies_nothing_and_says_so_once(world: World):
+    """Issue 19, item 9: the token's scopes are read once; not one doomed write is sent."""
     token = world.user_with_token("reader", ["read_api"], 40, "platform")
     before = state_of(world)
-    result = world.run([EVERYTHING], "apply", token=token)
-    problems = result.projects[0].problems
-    assert problems and all(p.kind == "permission" and "insufficient_scope" in p.message for p in problems)
-    assert len({p.message for p in problems}) == len(problems)  # the same cause is said once
-    named = " ".join(f"{p.facet} {p.message}" for p in problems)
-    assert all(facet in named for facet in ("runners", "registry", "protection"))
+    world.reset_counters()
+    with pytest.raises(ConfigError, match=r"the token's scopes \(read_api\) allow no writes"):
+        world.run([EVERYTHING, spec("platform/payments", blueprint="python-package")], "apply", token=token)
+    assert world.counters()["by_route"] == {"GET /api/v4/personal_access_tokens/self": 1}
     assert state_of(world) == before
+
+
+def test_a_developer_token_writes_nothing_to_a_project_it_cannot_fully_manage(world: World):
+    """Issue 19, item 9: the files facet alone could write (a Developer may push a branch and open a
+    merge request), while every other facet fails: the project is skipped whole, in one line."""
+    everything_and_files = replace(
+        EVERYTHING, config=EVERYTHING.config.model_copy(update={"blueprint": "python-package"})
+    )
+    world.reset_counters()
+    result = world.run([everything_and_files], "apply", token=DANA_TOKEN)
+    (problem,) = result.projects[0].problems
+    assert (problem.kind, problem.facet) == ("permission", None)
+    assert problem.message == (
+        "skipped, nothing written: the token has the Developer role here; "
+        "runners, registry, protection need Maintainer or higher"
+    )
+    assert world.writes() == 0
+    assert any(c.facet == "files" for c in result.projects[0].pending)  # planned, shown, not written
+
+
+def test_a_maintainer_token_is_not_held_back(world: World):
+    token = world.user_with_token("mara", ["api"], 40, "platform")
+    converge_as = world.run([spec(BILLING, blueprint="python-package")], "apply", token=token)
+    assert [p.message for p in converge_as.projects[0].problems] == []
+    assert world.writes() > 0

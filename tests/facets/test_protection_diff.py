@@ -69,22 +69,24 @@ def test_branch_table(config, branches, expected):
 
 def test_replace_shows_levels_by_name_and_recreates_the_whole_rule():
     config = Protection(default_branch=BranchProtection(push_access_level="no_one", allow_force_push=True))
-    (change,) = diff(config, [branch(push={30, 40})])
+    (change,) = diff(config, [branch(push={30, 40}, merge={30}, unprotect={50})])
     assert change.before == {"push_access_level": ["developer", "maintainer"], "allow_force_push": False}
     assert change.after == {"push_access_level": "no_one", "allow_force_push": True}
+    # what the inventory leaves out is written back as GitLab had it
     assert change.payload.body == {
         "name": "main",
         "push_access_level": 0,
-        "merge_access_level": 40,
+        "merge_access_level": 30,
+        "unprotect_access_level": 50,
         "allow_force_push": True,
     }
     # kept to restore if GitLab refuses the new rule; several levels stand as the strictest one
     assert change.payload.previous == {
         "name": "main",
         "push_access_level": 40,
-        "merge_access_level": 40,
+        "merge_access_level": 30,
         "allow_force_push": False,
-        "unprotect_access_level": 40,
+        "unprotect_access_level": 50,
     }
 
 

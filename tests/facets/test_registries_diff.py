@@ -17,8 +17,8 @@ from provisioner.gitlab.registry import (
     PackageRule,
     cleanup_policy_body,
     read_cleanup_policy,
-    version_at_least,
 )
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import (
     CleanupPolicy,
     ContainerProtectionRule,
@@ -62,7 +62,7 @@ def actions(changes):
             "package_registry_access_level",
             {"package_registry_access_level": "public"},
         ),
-        # before 18.5 only the boolean exists
+        # before 17.10 only the boolean exists
         (
             Registry(package_registry_access_level="disabled"),
             {"packages_enabled": True},
@@ -83,15 +83,24 @@ def test_access_levels(config, attributes, key, after):
 
 
 @pytest.mark.parametrize("level", ["private", "public"])
-def test_levels_an_old_server_cannot_store_are_one_clear_problem(level):
-    config = Registry(package_registry_access_level=level)
-    with pytest.raises(CannotExpress, match=r"needs GitLab 18\.5"):
-        diff(config, ObservedRegistry(PROJECT, {"packages_enabled": True}, "packages_enabled"))
-
-
-def test_version_comparison():
-    assert version_at_least("18.5.0-ee", (18, 5)) and version_at_least("19.0.1", (18, 5))
-    assert not version_at_least("18.4.3-ee", (18, 5)) and not version_at_least("garbage", (18, 5))
+def test_levels_an_old_server_cannot_store_need_17_10_and_nothing_is_written(level):
+    """`package_registry_access_level` came with 17.10 [G:doc/api/projects.md 'packages_enabled
+    deprecated in 17.10']: before, "private" and "public" cannot be said with `packages_enabled`."""
+    config = Registry(package_registry_access_level=level, container_registry_access_level="private")
+    observed = ObservedRegistry(
+        PROJECT,
+        {"packages_enabled": True, "container_registry_access_level": "enabled"},
+        "packages_enabled",
+        server=Version.parse("17.9"),
+    )
+    unsupported, update = diff(config, observed)
+    assert (unsupported.action, unsupported.target) == (Action.UNSUPPORTED, "registry access")
+    assert unsupported.after["needs"] == "needs GitLab 17.10"
+    assert unsupported.after["inventory"] == "registry.package_registry_access_level"
+    assert update.after == {"container_registry_access_level": "private"}
+    unknown = ObservedRegistry(PROJECT, {"packages_enabled": True}, "packages_enabled")  # no version
+    with pytest.raises(CannotExpress, match=r"needs GitLab 17\.10"):
+        diff(Registry(package_registry_access_level=level), unknown)
 
 
 # -- the cleanup policy trap (DESIGN.md) ---------------------------------------------------------

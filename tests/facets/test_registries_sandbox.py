@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import keyring
-import pytest
 import requests
 
 from provisioner.inventory.schema import (
@@ -46,23 +45,21 @@ def test_access_levels_are_written_with_one_put_and_converge(world: World):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tool must take package_registry_access_level's first version (17.10, [G:doc/api/projects.md] "
-    "'packages_enabled deprecated in 17.10') from provisioner.gitlab_versions instead of "
-    "provisioner/gitlab/registry.py PACKAGE_LEVEL_SINCE = (18, 5); this test then belongs at 17.9",
-)
-def test_before_18_5_the_package_registry_falls_back_to_packages_enabled(world: World):
-    world.set_version("18.4.2-ee")
+def test_before_17_10_the_package_registry_falls_back_to_packages_enabled(world: World):
+    """`package_registry_access_level` came with 17.10 ([G:doc/api/projects.md] 'packages_enabled
+    deprecated in 17.10', gitlab-org/gitlab!170122; provisioner.gitlab_versions): before, "enabled" and
+    "disabled" are written as `packages_enabled`, and "private" or "public" need 17.10."""
+    world.set_version("17.9.2-ee")
     assert "package_registry_access_level" not in project(world, AUTH)
     result = converge(world, [spec(AUTH, registry=Registry(package_registry_access_level="disabled"))])
     assert [c.after for p in result.projects for c in p.applied] == [{"packages_enabled": False}]
     assert project(world, AUTH)["packages_enabled"] is False
 
     world.reset_counters()
-    refused = world.run([spec(AUTH, registry=Registry(package_registry_access_level="public"))])
-    assert len(problems(refused)) == 1 and "needs GitLab 18.5" in problems(refused)[0]
-    assert world.writes() == 0
+    public = world.run([spec(AUTH, registry=Registry(package_registry_access_level="public"))])
+    assert (problems(public), pending(public), world.writes()) == ([], [], 0)
+    (finding,) = [c for p in public.projects for c in p.planned]
+    assert (finding.action.value, finding.after["needs"]) == ("unsupported", "needs GitLab 17.10")
 
 
 def test_cleanup_policy_written_once_reads_back_equal(world: World):

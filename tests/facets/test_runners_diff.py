@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from provisioner.facets.runners import (
-    ObservedRunners,
-    RunnerSelectionError,
-    Selection,
-    _Create,
-    _Update,
-    diff_runners,
-)
-from provisioner.gitlab.runners import RunnerRecord, to_record
+from provisioner.facets.runners import ObservedRunners, RunnerSelectionError, Selection, diff_runners
+from provisioner.facets.runners_created import _Create, _Remove, _Reset, _Update
+from provisioner.gitlab.runners import NOTE_LIMIT, RunnerRecord, Verification, to_record, with_mark
 from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
 from provisioner.model import Action
 
@@ -167,3 +163,63 @@ def test_runner_details_normalise():
 def test_schema_rejects_duplicate_runner_descriptions():
     with pytest.raises(ValueError, match="given twice"):
         Runners(create=[ProjectRunner(description="a"), ProjectRunner(description="a")])
+
+
+# -- runners the tool created: its mark, duplicates of concurrent runs, stale tokens (issue 19) ----------
+MARKED = with_mark(None)
+
+
+def diff_stored(obs: ObservedRunners, stored: Verification | None):
+    config = Runners(create=[ProjectRunner(description="docker")])
+    verified = {} if stored is None else {"docker": stored}
+    return diff_runners("runners", "grp/app", config, replace(obs, stored_tokens=verified))
+
+
+def test_a_marked_duplicate_whose_token_nobody_holds_is_removed_and_the_held_one_kept():
+    obs = observed(runner(3, maintenance_note=MARKED), runner(5, maintenance_note=MARKED), runner(7))
+    changes = diff_stored(obs, Verification(valid=True, runner_id=5))
+    assert actions(changes) == [
+        (Action.DELETE, 'runner "docker" (#3)'),
+        (Action.UNMANAGED, 'runner "docker" (#7)'),  # not the tool's: a person's to delete
+    ]
+    assert changes[0].payload == _Remove(3) and "#5" in changes[0].before["reason"]
+
+
+def test_a_duplicate_that_talked_to_gitlab_or_an_unreadable_store_is_only_reported():
+    obs = observed(runner(3, maintenance_note=MARKED), runner(5, maintenance_note=MARKED, contacted=True))
+    assert actions(diff_stored(obs, Verification(valid=True, runner_id=3))) == [
+        (Action.UNMANAGED, 'runner "docker" (#5)')
+    ]
+    both = observed(runner(3, maintenance_note=MARKED), runner(5, maintenance_note=MARKED))
+    assert actions(diff_stored(both, None)) == [(Action.UNMANAGED, 'runner "docker" (#5)')]
+
+
+def test_a_stored_token_that_no_longer_verifies_is_reset_and_kept():
+    changes = diff_stored(observed(runner(3, maintenance_note=MARKED)), Verification(valid=False))
+    assert actions(changes) == [(Action.UPDATE, 'runner "docker" token')]
+    assert changes[0].payload == _Reset(3, TokenStore(), "provisioner-runner/grp/app/docker")
+    assert "403" in changes[0].before["token"]
+    # a token of some other runner is no better
+    assert actions(diff_stored(observed(runner(3)), Verification(valid=True, runner_id=99))) == actions(
+        changes
+    )
+
+
+def test_the_mark_is_the_tools_and_a_note_is_compared_without_it():
+    marked = runner(3, maintenance_note=with_mark("on call: team-a"))
+    assert (marked.marked, marked.note) == (True, "on call: team-a")
+    assert (runner(4, maintenance_note="mine").marked, runner(4, maintenance_note=MARKED).note) == (
+        False,
+        None,
+    )
+    config = Runners(create=[ProjectRunner(description="docker", maintenance_note="on call: team-b")])
+    (change,) = diff(config, observed(marked))
+    assert change.after == {"maintenance_note": "on call: team-b"}
+    assert change.payload == _Update(3, {"maintenance_note": with_mark("on call: team-b")})
+    created = diff(config, observed())[0].payload.body
+    assert created["maintenance_note"] == "on call: team-b"  # the area module adds the mark on create
+    # the longest note the inventory takes still fits GitLab's limit with the mark
+    ProjectRunner(description="docker", maintenance_note="n" * 980)
+    with pytest.raises(ValueError, match="at most 980"):
+        ProjectRunner(description="docker", maintenance_note="n" * 981)
+    assert len(with_mark("n" * 980)) == NOTE_LIMIT

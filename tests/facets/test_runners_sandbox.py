@@ -7,6 +7,7 @@ import stat
 import keyring
 import requests
 
+from provisioner.gitlab.runners import MARK
 from provisioner.inventory.schema import ProjectRunner, Runners, RunnerSelector, TokenStore
 from tests.facets.sandbox_world import World, applied, converge, pending, problems, spec
 
@@ -121,3 +122,101 @@ def test_a_runner_id_the_token_may_not_see_is_one_problem(world: World):
         [spec("data/reports", runners=Runners(assign=[RunnerSelector(id=3)]))], token=maintainer
     )
     assert problems(result) == ["runners: no project runner this token can see matches id 3"]
+
+
+def test_prune_rests_on_rest_where_graphql_hides_a_runners_owner(world: World):
+    """GraphQL authorises each node: a runner this Maintainer may read (it is assigned to billing) whose
+    owner project it may not read shows `ownerProject: null` [G:app/graphql/types/ci/runner_type.rb,
+    app/policies/project_policy.rb], which reads as billing's own runner, one GitLab refuses to
+    unassign. REST lists the runner's projects, the owner first [G:lib/api/entities/ci/runner_details.rb]:
+    pruning decides on that, and unassigns it."""
+    group = world.request("POST", "/groups", json={"name": "Elsewhere", "path": "elsewhere"})
+    owner = world.request("POST", "/projects", json={"name": "owner", "namespace_id": group["id"]})
+    foreign = world.request(
+        "POST",
+        "/user/runners",
+        json={"runner_type": "project_type", "project_id": owner["id"], "description": "foreign"},
+    )
+    world.request("POST", f"/projects/{world.project_id(BILLING)}/runners", json={"runner_id": foreign["id"]})
+    maintainer = world.user_with_token("maintainer", ["api"], 40, "platform")
+    config = spec(
+        BILLING, runners=Runners(assign=[RunnerSelector(description="platform-docker")], prune=True)
+    )
+
+    result = world.run([config], "apply", token=maintainer)
+
+    assert problems(result) == []
+    assert applied(result) == [("delete", f'runner assignment "foreign" (#{foreign["id"]})')]
+    assert [r["description"] for r in runners_of(world, BILLING)] == ["platform-docker"]
+
+
+# -- what concurrent runs leave behind (issue 19, item 1) ----------------------------------------------
+KEYRING = ("provisioner-runner", "platform/billing/ci")
+CI = Runners(create=[ProjectRunner(description="ci")])
+
+
+def created_at_once(world: World, runs: int = 2) -> list[dict]:
+    """What `runs` applies started together did: each found no runner "ci", created one (marked, as the
+    tool marks it) and put its token in the same store; the last one's stays there."""
+    made = [
+        world.request(
+            "POST",
+            "/user/runners",
+            json={
+                "runner_type": "project_type",
+                "project_id": world.project_id(BILLING),
+                "description": "ci",
+                "maintenance_note": MARK,
+            },
+        )
+        for _ in range(runs)
+    ]
+    keyring.set_password(*KEYRING, made[-1]["token"])
+    return made
+
+
+def ci_runners(world: World) -> list[int]:
+    return [r["id"] for r in runners_of(world, BILLING) if r["description"] == "ci"]
+
+
+def test_a_duplicate_left_by_concurrent_runs_is_removed_and_the_held_token_kept(world: World):
+    first, second = created_at_once(world)
+    plan = world.run([spec(BILLING, runners=CI)], "plan")
+    assert [(c["action"], c["target"]) for c in pending(plan)] == [
+        ("delete", f'runner "ci" (#{first["id"]})')
+    ]
+    converge(world, [spec(BILLING, runners=CI)])
+    assert ci_runners(world) == [second["id"]]
+    assert verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_stored_token_that_no_longer_verifies_is_reset_not_reported_in_sync(world: World):
+    kept, gone = created_at_once(world)
+    world.request("DELETE", f"/runners/{gone['id']}")  # the other run removed its runner again
+    assert not verifies(world, keyring.get_password(*KEYRING))
+    plan = world.run([spec(BILLING, runners=CI)], "plan")
+    assert [(c["action"], c["target"]) for c in pending(plan)] == [("update", 'runner "ci" token')]
+    converge(world, [spec(BILLING, runners=CI)])
+    assert ci_runners(world) == [kept["id"]]
+    assert verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_token_reset_by_hand_is_reset_again_and_kept(world: World):
+    converge(world, [spec(BILLING, runners=CI)])
+    (runner,) = ci_runners(world)
+    world.request("POST", f"/runners/{runner}/reset_authentication_token")  # a person, in the UI
+    result = converge(world, [spec(BILLING, runners=CI)])
+    assert applied(result) == [("update", 'runner "ci" token')]
+    assert ci_runners(world) == [runner] and verifies(world, keyring.get_password(*KEYRING))
+
+
+def test_a_duplicate_the_tool_did_not_make_is_only_reported(world: World):
+    converge(world, [spec(BILLING, runners=CI)])
+    hand_made = world.request(
+        "POST",
+        "/user/runners",
+        json={"runner_type": "project_type", "project_id": world.project_id(BILLING), "description": "ci"},
+    )
+    result = converge(world, [spec(BILLING, runners=CI)])
+    assert applied(result) == []
+    assert sorted(ci_runners(world))[-1] == hand_made["id"]

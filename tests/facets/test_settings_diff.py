@@ -4,7 +4,8 @@ import pytest
 
 from provisioner.errors import Unobservable
 from provisioner.facets.base import PlanOptions
-from provisioner.facets.settings import ProjectSettings, diff_attributes
+from provisioner.facets.settings import ObservedSettings, ProjectSettings, diff_attributes
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Project, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action
@@ -47,7 +48,7 @@ def test_an_empty_repository_has_no_branch_to_make_default_yet():
         path="g/p", config=Project(settings=Settings(default_branch="trunk", build_timeout=3600))
     )
     observed = {"empty_repo": True, "default_branch": None, "build_timeout": 600}
-    (change,) = ProjectSettings().diff(spec, observed, PlanOptions())
+    (change,) = ProjectSettings().diff(spec, ObservedSettings(observed), PlanOptions())
     assert change.after == {"build_timeout": 3600}
 
 
@@ -57,10 +58,11 @@ RESTRICT = "restrict_user_defined_variables"
 SUB = "ci_id_token_sub_claim_components"
 
 
-def plan_settings(settings: dict, observed: dict) -> list:
+def plan_settings(settings: dict, observed: dict, server: str | None = None) -> list:
     """The facet's own diff, from an inventory entry validated by the schema."""
     spec = ProjectSpec(path="g/p", config=Project(settings=Settings.model_validate(settings)))
-    return ProjectSettings().diff(spec, observed, PlanOptions())
+    version = Version.parse(server) if server else None
+    return ProjectSettings().diff(spec, ObservedSettings(observed, version), PlanOptions())
 
 
 @pytest.mark.parametrize(
@@ -99,3 +101,25 @@ def test_pipeline_variable_rules_and_id_token_claims_are_unknown_below_maintaine
     """GitLab shows both to Maintainers only (REFERENCE 2.1): missing is unknown, never a change."""
     with pytest.raises(Unobservable, match=name):
         plan_settings({name: value}, {"build_timeout": 3600})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needs"),
+    [
+        (SUB, CLAIMS, "needs GitLab 17.10"),
+        ("ci_delete_pipelines_in_seconds", 86400, "needs GitLab 17.9"),
+        ("ci_push_repository_for_job_token_allowed", True, "needs GitLab 17.2"),
+        (ROLE, "developer", "needs GitLab 17.1"),
+    ],
+)
+def test_an_attribute_the_server_does_not_have_is_unsupported_not_unknown(name, value, needs):
+    """GitLab 17.0 neither shows nor takes these attributes [G:doc/api/projects.md]: not drift, not a
+    missing permission, nothing to write; the other attributes are compared as usual."""
+    changes = plan_settings({name: value, "build_timeout": 3600}, {"build_timeout": 600}, "17.0")
+    assert [(c.action, c.target, (c.after or {}).get("needs")) for c in changes] == [
+        (Action.UNSUPPORTED, f"project setting {name}", needs),
+        (Action.UPDATE, "project settings", None),
+    ]
+    assert changes[0].after["inventory"] == f"settings.{name}"
+    assert changes[1].after == {"build_timeout": 3600}
+    assert plan_settings({name: value}, {name: value}, "18.6") == []

@@ -45,7 +45,7 @@ def test_pipeline_variable_rules_and_id_token_claims_converge(world: World):
 
 def test_a_developer_gets_the_role_said_once_for_settings_and_variables(world: World):
     """Settings GitLab shows to everyone can be planned, but PUT /projects/:id needs Maintainer: the
-    refusal names the role in the same words as the variables facet's, so the cause is said once."""
+    project is skipped before any write, the role said once for every facet that needs more."""
     world.reset_counters()
     wanted = ProjectSpec(
         path=BILLING,
@@ -53,9 +53,9 @@ def test_a_developer_gets_the_role_said_once_for_settings_and_variables(world: W
         variables=(ResolvedVariable("PIP_INDEX_URL", "https://pypi.example/simple"),),
     )
     (result,) = world.run([wanted], "apply", token=DANA_TOKEN).projects
-    role = "the token has the Developer role on this project; this needs Maintainer or higher"
+    role = "skipped, nothing written: the token has the Developer role here"
     assert [(p.facet, p.kind, p.message) for p in result.problems] == [
-        (None, "permission", f"{role} (variables, settings)")
+        (None, "permission", f"{role}; settings, variables need Maintainer or higher")
     ]
     assert world.writes() == 0
     assert project(world)["merge_method"] == "merge"

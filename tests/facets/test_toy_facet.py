@@ -24,7 +24,7 @@ from provisioner.facets.base import ApplyContext, Description, FacetDefaults, Pl
 from provisioner.gitlab import projects
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import GroupSpec, ProjectSpec
-from provisioner.model import Action, Change, GroupRef, ProjectRef, TargetKind
+from provisioner.model import Action, Change, GroupRef, ProjectRef, Role, TargetKind
 from tests.support import Sandbox
 
 PROJECT = "platform/billing"
@@ -39,6 +39,7 @@ class Toy(BaseModel):
 
 class ToyFacet(FacetDefaults):
     name = "toy"
+    write_role = Role.MAINTAINER
     kind = TargetKind.PROJECT
     section = "toy"
     schema = Toy
@@ -142,6 +143,7 @@ class GroupToyFacet(FacetDefaults):
     """The same for a group itself: its own section (`group_toy`) is the group's, not its projects'."""
 
     name = "group_toy"
+    write_role = Role.OWNER  # PUT /groups/:id: admin_group [G:app/policies/group_policy.rb]
     kind = TargetKind.GROUP
     section = "group_toy"
     schema = Toy
@@ -209,3 +211,22 @@ def test_a_toy_group_facet_works_on_the_group_itself(
     assert imported.exit_code == 0, imported.output
     written = YAML(typ="safe").load(Path("imported.yaml").read_text())
     assert written["groups"]["platform"]["group_toy"] == {"description": "the platform"}
+
+
+def test_a_group_whose_facet_needs_more_than_the_token_has_is_skipped_before_any_write(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, item 9, for a group target: its role is the membership GitLab lists (members/all)."""
+    monkeypatch.setattr(provisioner.facets, "FACETS", (*provisioner.facets.FACETS, GroupToyFacet()))
+    monkeypatch.chdir(tmp_path)
+    user_id, token = sandbox.user_with_token("gina", ["api"])
+    sandbox.add_member("groups", "platform", user_id, 40)
+    Path("inventory.yaml").write_text(
+        "version: 1\ngroups:\n  platform:\n    group_toy: {description: the platform}\n"
+    )
+    sandbox.reset_counters()
+    env = {"PROVISIONER_GITLAB_URL": sandbox.url, "PROVISIONER_TOKEN": token}
+    applied = CliRunner().invoke(app, ["apply", "--yes"], env=env)
+    assert applied.exit_code == 1
+    assert "the token has the Maintainer role here; group_toy need Owner or higher" in applied.output
+    assert sandbox.counters()["writes"] == 0

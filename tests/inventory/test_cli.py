@@ -159,9 +159,10 @@ def test_schema_writes_the_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["schema", "--out", str(out)])
 
     assert result.exit_code == 0, result.output
-    with_sections = inventory_json_schema(inventory_sections())  # the registered facets' own sections too
-    assert json.loads(out.read_text()) == with_sections
-    assert json.loads(CliRunner().invoke(app, ["schema"]).output) == with_sections
+    expected = inventory_json_schema(inventory_sections())  # with the registered facets' own sections
+    assert json.loads(out.read_text()) == expected
+    assert json.loads(CliRunner().invoke(app, ["schema"]).output) == expected
+    assert "pipeline_schedules" in expected["$defs"]["Project"]["properties"]
 
 
 def test_validate_reads_inventory_yaml_in_the_current_folder(

@@ -88,7 +88,10 @@ def test_the_demo_import_says_what_is_left_to_the_user(cli: Cli) -> None:
     assert data["groups"]["data"]["group_variables"] == {"DATA_LAKE_URL": "s3://lake/raw"}
     assert data["projects"]["data/warehouse"]["runners"]["assign"] == [{"id": 4}]
     assert 'runner "warehouse-shell"' in imported.stdout
-    assert "2 masked or hidden variables imported without a value" in imported.stderr
+    assert (
+        "2 variables imported without a value (masked, hidden, or a schedule's: value_unmanaged: true)"
+        in imported.stderr
+    )
 
 
 def test_import_then_plan_is_empty_on_200_varied_projects(tmp_path: Path, varied_world: World) -> None:

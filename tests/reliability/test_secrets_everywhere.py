@@ -264,3 +264,114 @@ def test_gitlabs_answer_to_a_write_that_carried_a_secret_is_never_shown_raw(echo
         assert "withheld" in message
     assert "key (API_KEY) has already been taken" in str(by_field.value)  # what is not about the secret
     assert "value eu-west-1 is invalid" in str(plain.value)  # a write without a secret: GitLab's words
+
+
+HOOK_TOKEN = "rel-hook-token-6c5b4a39"
+HOOK_ROTATED = "rel-hook-token-rotated-1d2e"
+HOOK_HEADER = "Bearer rel-hook-header-8e7f"
+URL_PASSWORD = "rel-url-pass-3a4b5c"
+HOOKS_INVENTORY = f"""\
+version: 1
+projects:
+  platform/billing:
+    webhooks:
+      hooks:
+        - url: https://chat.example.com/hooks/billing
+          events: [push_events, pipeline_events]
+          secret: env:REL_HOOK_TOKEN
+          custom_headers: {{Authorization: {{secret: "env:REL_HOOK_HEADER"}}}}
+        - url: https://deploy:{URL_PASSWORD}@ci.example.com/trigger
+          events: [tag_push_events]
+          secret: file:secrets/hook_token
+"""
+
+
+def test_no_webhook_secret_in_any_output(sandbox: Sandbox, workdir: Path) -> None:
+    """Webhook tokens, custom header values and a password in a hook's URL: through plan, apply, drift,
+    --rotate, failures, --debug logging, every report format and import."""
+    (workdir / "inventory.yaml").write_text(HOOKS_INVENTORY)
+    (workdir / "secrets").mkdir()
+    (workdir / "secrets" / "hook_token").write_text(HOOK_TOKEN + "\n")
+    env = {"REL_HOOK_TOKEN": HOOK_TOKEN, "REL_HOOK_HEADER": HOOK_HEADER}
+    outputs: list[str] = []
+
+    def run(*args: str, expect: int, **extra: str) -> None:
+        result = cli(sandbox, workdir, *args, **{**env, **extra})
+        outputs.extend([result.stdout, result.stderr])
+        assert result.returncode == expect, (args, result.stdout[-3000:], result.stderr[-2000:])
+
+    run("plan", "--debug", "--out", "plan.json", "--detailed-exitcode", expect=2)
+    sandbox.faults(script=[{"route": "POST /api/v4/projects/:id/hooks", "kind": "error", "times": 4}])
+    run("apply", "--yes", "--debug", "--concurrency", "1", expect=1)  # the first hook cannot be created
+    sandbox.faults(script=[])
+    run("apply", "--yes", "--debug", expect=0)
+    hooks = sandbox.api.get("/projects/platform%2Fbilling/hooks").json()
+    chat = next(h for h in hooks if "chat" in h["url"])
+    sandbox.api.put(
+        f"/projects/platform%2Fbilling/hooks/{chat['id']}", json={"url": chat["url"], "job_events": True}
+    )
+    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", expect=2)
+    run("check", "--format", "json", expect=2)
+    run("apply", "--yes", "--rotate", "--debug", expect=0, REL_HOOK_TOKEN=HOOK_ROTATED)
+    run("import", "platform", "--out", "imported.yaml", "--debug", expect=0)
+
+    files = ["plan.json", "check.json", "check.xml", "provisioner.log", "imported.yaml"]
+    everything = "\n".join(outputs + [(workdir / name).read_text() for name in files])
+    assert "webhook https://deploy:(sensitive)@ci.example.com/trigger" in everything
+    assert "DEBUG" in everything and "(sensitive)" in everything
+    assert leaks(everything, [HOOK_TOKEN, HOOK_ROTATED, HOOK_HEADER, URL_PASSWORD, sandbox.token]) == []
+    stored = {h.url: h for p in sandbox.state.projects.values() for h in p.hooks}
+    assert (
+        stored["https://chat.example.com/hooks/billing"].token == HOOK_ROTATED
+    )  # the values did reach GitLab
+    assert stored["https://chat.example.com/hooks/billing"].custom_headers == {"Authorization": HOOK_HEADER}
+
+
+SCHEDULE_TOKEN = "sched-rel-token-4b7e1f"
+SCHEDULE_FILE_KEY = "sched-file-key-93aa0c"
+CHANGED_ON_GITLAB = "sched-changed-by-hand-77"
+
+SCHEDULES = """\
+version: 1
+projects:
+  platform/billing:
+    settings: {ci_pipeline_variables_minimum_override_role: maintainer}
+    pipeline_schedules:
+      schedules:
+        nightly:
+          cron: "0 3 * * *"
+          variables:
+            TOKEN: {secret: "env:REL_SCHED_TOKEN"}
+            KEY: {secret: "file:secrets/key"}
+"""
+
+
+def test_no_schedule_variable_value_in_any_output(sandbox: Sandbox, workdir: Path) -> None:
+    """Schedule variables' values (by reference, or as GitLab has them) are never shown: plans, reports,
+    logs and `import` say (sensitive) or leave them out."""
+    (workdir / "inventory.yaml").write_text(SCHEDULES)
+    (workdir / "secrets").mkdir()
+    (workdir / "secrets" / "key").write_text(SCHEDULE_FILE_KEY + "\n")
+    outputs: list[str] = []
+
+    def run(*args: str, expect: int) -> None:
+        result = cli(sandbox, workdir, *args, REL_SCHED_TOKEN=SCHEDULE_TOKEN)
+        outputs.extend([result.stdout, result.stderr])
+        assert result.returncode == expect, (args, result.stdout[-3000:])
+
+    run("plan", "--debug", "--out", "plan.json", "--detailed-exitcode", expect=2)
+    run("apply", "--yes", "--debug", expect=0)
+    (schedule,) = sandbox.api.get("/projects/platform%2Fbilling/pipeline_schedules").json()
+    variables = f"/projects/platform%2Fbilling/pipeline_schedules/{schedule['id']}/variables"
+    sandbox.api.put(f"{variables}/TOKEN", json={"value": CHANGED_ON_GITLAB})
+    run("check", "--debug", "--json", "check.json", "--junit", "check.xml", expect=2)
+    run("plan", "--format", "json", expect=0)
+    run("import", "platform", "--out", "imported.yaml", "--debug", expect=0)
+    run("apply", "--yes", "--debug", expect=0)
+
+    files = ["plan.json", "check.json", "check.xml", "provisioner.log", "imported.yaml"]
+    everything = "\n".join(outputs + [(workdir / name).read_text() for name in files])
+    assert "(sensitive)" in everything and "value_unmanaged: true" in everything
+    assert leaks(everything, [SCHEDULE_TOKEN, SCHEDULE_FILE_KEY, CHANGED_ON_GITLAB]) == []
+    values = {v["key"]: v["value"] for v in sandbox.api.get(variables.rsplit("/", 1)[0]).json()["variables"]}
+    assert values == {"TOKEN": SCHEDULE_TOKEN, "KEY": SCHEDULE_FILE_KEY}  # they did reach GitLab

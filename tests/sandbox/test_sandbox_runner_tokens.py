@@ -52,3 +52,19 @@ def test_cleanup_policy_has_no_60_days(sandbox):
     assert bad.status_code == 400
     good = sandbox.api.put(path, json={"container_expiration_policy_attributes": {"older_than": "30d"}})
     assert good.json()["container_expiration_policy"]["older_than"] == "30d"
+
+
+def test_a_verified_token_counts_as_the_runner_contacting_gitlab(sandbox):
+    """[G:lib/api/ci/helpers/runner.rb] `authenticate_runner!` heartbeats the runner, which sets
+    `contacted_at` [G:app/models/ci/runner.rb `heartbeat`]; a refused token does not. REST and GraphQL
+    (`CiRunner.contactedAt`, [G:app/graphql/types/ci/runner_type.rb]) show it."""
+    runner = _create_runner(sandbox)
+    assert sandbox.api.post("/runners/verify", json={"token": "glrt-nope"}, token=None).status_code == 403
+    assert sandbox.api.get(f"/runners/{runner['id']}").json()["contacted_at"] is None
+    assert sandbox.api.post("/runners/verify", json={"token": runner["token"]}, token=None).status_code == 200
+    details = sandbox.api.get(f"/runners/{runner['id']}").json()
+    assert details["contacted_at"] is not None and details["status"] == "online"
+    query = '{ project(fullPath: "platform/billing") { runners { nodes { id contactedAt } } } }'
+    nodes = sandbox.graphql(query)["data"]["project"]["runners"]["nodes"]
+    (node,) = [n for n in nodes if n["id"] == f"gid://gitlab/Ci::Runner/{runner['id']}"]
+    assert node["contactedAt"] == details["contacted_at"]

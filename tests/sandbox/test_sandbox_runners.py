@@ -63,7 +63,9 @@ def test_create_runner_returns_the_glrt_token_once(sandbox):
 
 
 def test_create_runner_scopes_and_roles(sandbox):
-    """REFERENCE 2.4: create_runner scope suffices; read_api does not; Owner or admin required."""
+    """REFERENCE 2.4: create_runner scope suffices; read_api does not. A project runner needs Maintainer
+    (ProjectPolicy enables `create_runner` in its maintainer block [G:app/policies/project_policy.rb];
+    REFERENCE 2.4 says Owner: GitLab's source wins)."""
     user_id, token = sandbox.user_with_token("cora", ["create_runner"])
     sandbox.add_member("projects", "data/ingest", user_id, 50)
     project_id = sandbox.api.get("/projects/data%2Fingest").json()["id"]
@@ -72,9 +74,11 @@ def test_create_runner_scopes_and_roles(sandbox):
     assert as_cora.get("/projects/data%2Fingest").status_code == 403  # create_runner is not an API scope
     maintainer_id, maintainer = sandbox.user_with_token("max")
     sandbox.add_member("projects", "data/ingest", maintainer_id, 40)
-    refused = sandbox.as_user(maintainer).post(
-        "/user/runners", json={"runner_type": "project_type", "project_id": project_id}
-    )
+    body = {"runner_type": "project_type", "project_id": project_id}
+    assert sandbox.as_user(maintainer).post("/user/runners", json=body).status_code == 201
+    developer_id, developer = sandbox.user_with_token("devi")
+    sandbox.add_member("projects", "data/ingest", developer_id, 30)
+    refused = sandbox.as_user(developer).post("/user/runners", json=body)
     assert refused.status_code == 403
     assert refused.json()["message"].startswith("403 Forbidden")
     missing = sandbox.api.post("/user/runners", json={"description": "x"})

@@ -134,3 +134,13 @@ def test_masked_and_hidden_is_create_only(sandbox):
         f"{REPORTS}/REPORTS_API_KEY", json={"masked_and_hidden": True, "value": "zzzzzzzz"}
     )
     assert response.json()["hidden"] is False
+
+
+def test_group_variables_need_the_owner_role(sandbox):
+    """[G:lib/api/group_variables.rb] `authorize! :admin_cicd_variables, user_group`, which GroupPolicy
+    enables for Owners [G:app/policies/group_policy.rb]: a Maintainer of the group gets 403."""
+    user_id, token = sandbox.user_with_token("gwen")
+    sandbox.add_member("groups", "data", user_id, 40)
+    assert sandbox.as_user(token).get("/groups/data/variables").status_code == 403
+    sandbox.add_member("groups", "platform", user_id, 50)
+    assert sandbox.as_user(token).get("/groups/platform/variables").status_code == 200

@@ -14,7 +14,7 @@ from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
 from provisioner.engine import run as run_module
 from provisioner.engine.run import run
-from provisioner.facets import FACETS
+from provisioner.facets import FACETS, inventory_sections
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
 from provisioner.gitlab.api import GitLabApi
@@ -39,7 +39,7 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 def _specs(tmp_path: Path, document: dict[str, Any]) -> list[ProjectSpec]:
     path = tmp_path / "inventory.yaml"
     path.write_text(json.dumps(document), encoding="utf-8")
-    return list(load_inventory(path).projects)
+    return list(load_inventory(path, sections=inventory_sections()).projects)
 
 
 def _api(server: SandboxServer) -> GitLabApi:
@@ -56,11 +56,16 @@ def _run(server: SandboxServer, specs: list[ProjectSpec], mode: str, tmp_path: P
 
 
 def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServer, tmp_path: Path) -> None:
-    """Full configuration, 30 projects: group listing + GraphQL (file hashes included) + deploy tokens
-    and protected tags over REST (GraphQL has neither) + run-long lookups; and not a single write."""
+    """Full configuration, 30 projects: the server's version + group listing + GraphQL (file hashes
+    included) + deploy tokens and protected tags over REST (GraphQL has neither) + run-long lookups;
+    and not a single write. And one POST /runners/verify per runner the tool created, whose token it
+    keeps (issue 19: a stored token that no longer verifies is repaired, not reported in sync; GitLab has
+    no way to verify in bulk).
+    Approval settings and rules, the push rule and the hooks are REST reads of their own (GitLab's
+    GraphQL has no complete form of them: see the README), one each per project."""
     count = 30
     seed_projects(sandbox.state, count, group=workload.GROUP)
-    specs = _specs(tmp_path, workload.inventory(count))
+    specs = _specs(tmp_path, workload.inventory(count, onboarding=False))
     applied = _run(sandbox, specs, "apply", tmp_path)
     assert not applied.failed, [p.problems for p in applied.projects if p.problems]
     reset_counters(sandbox)
@@ -68,14 +73,55 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     seen = counters(sandbox)
     assert not checked.failed and not checked.drift
     assert seen["writes"] == 0
-    assert seen["total"] <= 2 * count + 5, seen["by_route"]
-    # Every read in one query is over GitLab's complexity limit once the blueprint's files are in it:
-    # one refusal, learnt once for the whole run, then the reads in two queries.
+    rest_only = 4  # GET approvals, approval_rules, push_rule, hooks
+    assert seen["by_route"]["POST /api/v4/runners/verify"] == count  # the workload creates one each
+    assert seen["by_route"]["GET /api/v4/version"] == 1  # what the server is, asked once per run
+    assert seen["total"] - count <= (2 + rest_only) * count + 6, json.dumps(seen["by_route"])
+    for route in ("approvals", "approval_rules", "push_rule", "hooks"):
+        assert seen["by_route"][f"GET /api/v4/projects/:id/{route}"] == count
+    # Every read and the files all projects share in one query; each project's own file (its package's
+    # `__init__.py`) in queries of their own, 16 projects each: nobody is asked for another's files.
     assert seen["by_route"]["POST /api/graphql"] <= 3
     assert "HEAD /api/v4/projects/:id/repository/files/:file_path" not in seen["by_route"]
     reset_counters(sandbox)
     _run(sandbox, specs, "check", tmp_path, prefetch=False)
     assert counters(sandbox)["total"] >= 10 * count  # what the same check costs one project at a time
+
+
+def test_the_onboarding_sections_cost_what_graphql_cannot_read_in_bulk(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Members come with the GraphQL queries, shares with the entities: nothing per project. Deploy keys
+    (no GraphQL field) and schedules (GraphQL resolves them one project per request; REST lists carry
+    no variables) cost their REST reads: 1 + 1 + 1 per project here (one schedule with variables)."""
+    count = 30
+    seed_projects(sandbox.state, count, group=workload.GROUP)
+    for method, path, body in workload.SETUP:
+        answer = requests.request(
+            method,
+            f"{sandbox.url}/api/v4{path}",
+            json=body,
+            headers={"PRIVATE-TOKEN": sandbox.token},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+    full = _specs(tmp_path, workload.inventory(count))
+    applied = _run(sandbox, full, "apply", tmp_path)
+    assert not applied.failed, [p.problems for p in applied.projects if p.problems]
+    reset_counters(sandbox)
+    checked = _run(sandbox, full, "check", tmp_path)
+    seen = counters(sandbox)
+    assert not checked.failed and not checked.drift and seen["writes"] == 0
+    routes = seen["by_route"]
+    assert routes["GET /api/v4/projects/:id/deploy_keys"] == count
+    assert routes["GET /api/v4/projects/:id/pipeline_schedules"] == count
+    assert routes["GET /api/v4/projects/:id/pipeline_schedules/:pipeline_schedule_id"] == count
+    assert "GET /api/v4/projects/:id/members" not in routes and not [r for r in routes if "share" in r]
+    for route in ("approvals", "approval_rules", "push_rule", "hooks"):  # no GraphQL either (README)
+        assert routes[f"GET /api/v4/projects/:id/{route}"] == count
+    assert routes["POST /api/v4/runners/verify"] == count  # the stored runner token, verified
+    # the two of the first test, these three, the four above and the runner token's verification
+    assert seen["total"] <= (2 + 3 + 4 + 1) * count + 15, routes
 
 
 def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_the_cache(
@@ -85,7 +131,7 @@ def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_th
     (the one being worked on, the next one being read) and nothing of a finished project."""
     count, window = 12, 4
     seed_projects(sandbox.state, count, group=workload.GROUP)
-    specs = _specs(tmp_path, workload.inventory(count))
+    specs = _specs(tmp_path, workload.inventory(count, onboarding=False))
     assert not _run(sandbox, specs, "apply", tmp_path).failed
     monkeypatch.setattr(run_module, "WINDOW", window)
     api = _api(sandbox)
@@ -115,7 +161,8 @@ def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_th
 
 
 def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
-    """Every demo project, every bulk-readable area configured (drifting or not: it does not matter)."""
+    """Every demo project, every bulk-readable area configured (drifting or not: it does not matter);
+    members too, of users the demo world has."""
     paths = [
         "platform/billing",
         "platform/payments",
@@ -126,7 +173,8 @@ def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
         "data/warehouse",
         "data/ml-pipeline",
     ]
-    document = workload.inventory(0)
+    document = workload.inventory(0, onboarding=False)
+    document["defaults"]["members"] = {"users": {"rita": "reporter"}}
     document["defaults"]["runners"]["assign"] = [{"tags": ["docker"]}]
     document["defaults"]["registry"]["container_protection_rules"] = []
     document["defaults"]["registry"]["job_token_scope"] = {"groups": ["data"], "projects": ["data/reports"]}
@@ -136,6 +184,14 @@ def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
 
 def test_bulk_reads_observe_what_rest_observes(sandbox: SandboxServer, tmp_path: Path) -> None:
     specs = _demo_specs(tmp_path)
+    for path, level in (("platform/billing", 20), ("data/reports", 40)):  # direct members, to be read
+        answer = requests.post(
+            f"{sandbox.url}/api/v4/projects/{encode(path)}/members",
+            json={"user_id": 3, "access_level": level, "expires_at": "2099-01-01"},
+            headers={"PRIVATE-TOKEN": sandbox.token},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
     api = _api(sandbox)
     try:
         bulk.prefetch(api, [engine_prefetch.wanted(s, FACETS) for s in specs])

@@ -18,6 +18,7 @@ import pytest
 from benchmarks import workload
 from provisioner.cli.progress import Progress
 from provisioner.engine.run import run
+from provisioner.facets import inventory_sections
 from provisioner.facets.base import ApplyContext
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory import load_inventory
@@ -36,8 +37,8 @@ def test_a_rate_limited_run_converges_without_429_failures(
     count = 4
     seed_projects(sandbox.state, count, group=workload.GROUP)
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(json.dumps(workload.inventory(count)), encoding="utf-8")
-    specs = list(load_inventory(inventory).projects)
+    inventory.write_text(json.dumps(workload.inventory(count, onboarding=False)), encoding="utf-8")
+    specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
     server_limit = ServerLimit(PER_WINDOW, window=1.0)
     sandbox.app.runtime.limiter = server_limit
     ctx = ApplyContext(inventory_dir=str(tmp_path))

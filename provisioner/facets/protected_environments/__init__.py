@@ -40,7 +40,7 @@ from provisioner.inventory.sections.protected_environments import (
     GroupProtectedEnvironmentsSection,
     ProtectedEnvironmentsSection,
 )
-from provisioner.model import Action, Change, GroupRef, ProjectRef, TargetKind
+from provisioner.model import Action, Change, GroupRef, ProjectRef, Role, TargetKind
 
 
 def project_section(spec: Any) -> ProtectedEnvironmentsSection:
@@ -168,6 +168,8 @@ class ProjectProtectedEnvironments(FacetDefaults):
     kind = TargetKind.PROJECT
     section = "protected_environments"
     schema = ProtectedEnvironmentsSection
+    write_role = Role.MAINTAINER  # admin_protected_environments [G:app/policies/project_policy.rb]
+    features = (api_envs.FEATURE,)
 
     def wants(self, spec: Any) -> bool:
         return bool(wanted_environments(spec)) or project_section(spec).prune
@@ -219,6 +221,10 @@ class GroupProtectedEnvironments(FacetDefaults):
     kind = TargetKind.GROUP
     section = "group_protected_environments"
     schema = GroupProtectedEnvironmentsSection
+    write_role = (
+        Role.OWNER
+    )  # admin_protected_environments is an Owner's on a group [G:app/policies/group_policy.rb]
+    features = (api_envs.GROUP_FEATURE,)
 
     def wants(self, spec: Any) -> bool:
         return group_section(spec) is not None

@@ -5,6 +5,11 @@ cleanup policy) come from the project entity and go out in one PUT /projects/:id
 lists are complete: rules not listed are removed. Deploy tokens are identified by name; GitLab cannot
 change one, so a token whose scopes, expiry or username differ is replaced (a new secret) only when
 apply runs with --rotate; without it, apply writes nothing for this facet and says why, once.
+
+What the server's version cannot honour (protection rules before 17.6 and 17.8, a package rule's
+delete level before 17.11, `package_registry_access_level` private or public before 17.10) is said to
+need that version, before anything is read or written of it (`versions.py`). An instance that enforces
+every project's job token allowlist is said once per project, never written against.
 """
 
 from __future__ import annotations
@@ -15,8 +20,17 @@ from typing import Any
 
 from provisioner.errors import ProvisionerError, Unobservable
 from provisioner.facets import issued
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, Lookups, PlanOptions
-from provisioner.facets.registries import access, deploy_tokens
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    Lookups,
+    PlanOptions,
+    Requirement,
+    lacking,
+    unsupported_keys,
+)
+from provisioner.facets.registries import access, deploy_tokens, versions
 from provisioner.facets.registries.current import RegistryState, describe_registry, read_registry
 from provisioner.facets.registries.rules import apply_rule, diff_container_rules, diff_package_rules
 from provisioner.gitlab import deploy_tokens as api_tokens
@@ -27,9 +41,10 @@ from provisioner.gitlab.deploy_tokens import DeployTokenRecord
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.registry import ContainerRule, PackageRule
+from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Registry
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Change, ProjectRef, TargetKind
+from provisioner.model import Change, ProjectRef, Role, TargetKind
 
 
 class NeedsRotate(ProvisionerError):
@@ -40,18 +55,21 @@ class NeedsRotate(ProvisionerError):
 class ObservedRegistry:
     project_id: int
     attributes: Mapping[str, Any]  # the registry attributes the inventory names, normalised
-    package_key: str | None = None  # package_registry_access_level, or packages_enabled before 18.5
+    package_key: str | None = None  # package_registry_access_level, or packages_enabled before 17.10
     job_token: access.ObservedJobToken | None = None
     deploy_tokens: tuple[DeployTokenRecord, ...] | None = None
     lost_tokens: frozenset[str] = frozenset()  # deploy token names whose store holds the pending mark
     package_rules: tuple[PackageRule, ...] | None = None
     container_rules: tuple[ContainerRule, ...] | None = None
+    server: Version | None = None  # None: not known, everything is taken to exist
 
 
 def observe_registry(api: GitLabApi, project: ProjectRef, config: Registry) -> ObservedRegistry:
     require_maintainer(project)
+    server = api.server()
+    config = versions.honourable(config, unsupported_keys(versions.requirements(config), server))
     attributes, package_key = access.observe_attributes(api, project, config)
-    job_token = access.observe_job_token(api, project.id, config.job_token_scope)
+    job_token = access.observe_job_token(api, project, config.job_token_scope)
     deploy = None if config.deploy_tokens is None else tuple(api_tokens.active_tokens(api, project.id))
     package_rules = (
         None
@@ -71,13 +89,19 @@ def observe_registry(api: GitLabApi, project: ProjectRef, config: Registry) -> O
         deploy,
         package_rules=package_rules,
         container_rules=container_rules,
+        server=server,
     )
 
 
 def diff_registry(
     facet: str, project_path: str, config: Registry, observed: ObservedRegistry, options: PlanOptions
 ) -> list[Change]:
-    changes = access.diff_attributes(facet, config, observed.attributes, observed.package_key)
+    asked = versions.requirements(config)
+    cannot = unsupported_keys(asked, observed.server)
+    config = versions.honourable(config, cannot)
+    observed = replace(observed, package_rules=versions.comparable(observed.package_rules, observed.server))
+    changes = [*versions.said_once(lacking(facet, asked, observed.server), cannot)]
+    changes += access.diff_attributes(facet, config, observed.attributes, observed.package_key)
     if config.job_token_scope is not None and observed.job_token is not None:
         changes += access.diff_job_token(facet, config.job_token_scope, observed.job_token)
     if config.deploy_tokens is not None and observed.deploy_tokens is not None:
@@ -122,11 +146,18 @@ class ProjectRegistry(FacetDefaults):
     name = "registry"
     kind = TargetKind.PROJECT
     section = "registry"
+    # admin_project, manage_deploy_tokens, admin_package: Maintainer [G:app/policies/project_policy.rb]
+    write_role = Role.MAINTAINER
     schema = Registry
+    features = versions.FEATURES
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.registry
         return config is not None and bool(config.model_dump(exclude_none=True))
+
+    def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
+        config = spec.config.registry
+        return () if config is None else versions.requirements(config)
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedRegistry:
         if spec.config.registry is None:

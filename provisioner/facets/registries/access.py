@@ -10,8 +10,9 @@ from provisioner.errors import ProvisionerError, Unobservable
 from provisioner.gitlab import job_tokens
 from provisioner.gitlab import registry as api_registry
 from provisioner.gitlab.api import GitLabApi
-from provisioner.gitlab.job_tokens import AllowlistEntry
-from provisioner.gitlab.registry import CLEANUP_READ, PACKAGE_LEVEL, PACKAGES_ENABLED
+from provisioner.gitlab.job_tokens import ENFORCE, AllowlistEntry
+from provisioner.gitlab.registry import CLEANUP_READ, PACKAGE_LEVEL, PACKAGE_LEVEL_FEATURE, PACKAGES_ENABLED
+from provisioner.gitlab_versions import since
 from provisioner.inventory.schema import JobTokenScope, Registry
 from provisioner.model import Action, Change, ProjectRef
 
@@ -30,6 +31,7 @@ class CannotExpress(ProvisionerError):
 @dataclass(frozen=True)
 class ObservedJobToken:
     inbound_enabled: bool | None  # None: the inventory does not manage it
+    enforced_by_instance: bool = False  # on because the instance enforces every project's allowlist
     projects: tuple[AllowlistEntry, ...] = ()
     groups: tuple[AllowlistEntry, ...] = ()
     project_ids: Mapping[str, int | None] | None = None  # inventory path -> id (None: not found)
@@ -92,8 +94,8 @@ def diff_attributes(
     elif want is not None and package_key == PACKAGES_ENABLED:
         if want not in ("enabled", "disabled"):
             raise CannotExpress(
-                f'package_registry_access_level "{want}" needs GitLab 18.5 or later; this server has '
-                'only packages_enabled, so only "enabled" and "disabled" can be set'
+                f'package_registry_access_level "{want}" needs GitLab {since(PACKAGE_LEVEL_FEATURE)} or '
+                'later; this server has only packages_enabled, so only "enabled" and "disabled" can be set'
             )
         if bool(observed[PACKAGES_ENABLED]) != (want == "enabled"):
             before[PACKAGES_ENABLED], after[PACKAGES_ENABLED] = (
@@ -106,9 +108,12 @@ def diff_attributes(
             Change(facet, "registry access", Action.UPDATE, before, after, payload=_Attributes(dict(after)))
         )
     if config.cleanup_policy is not None:
-        changes += _cleanup_changes(
-            facet, config.cleanup_policy.model_dump(exclude_none=True), observed[CLEANUP]
-        )
+        # Only what the inventory writes: the schema's defaults are no wish (a team's cadence stays).
+        policy = config.cleanup_policy
+        wanted = {
+            k: v for k, v in policy.model_dump().items() if k in policy.model_fields_set and v is not None
+        }
+        changes += _cleanup_changes(facet, wanted, observed[CLEANUP])
     return changes
 
 
@@ -134,14 +139,16 @@ def project_attributes(change: Change) -> Mapping[str, Any]:
 
 # -- job token scope -----------------------------------------------------------------------------
 def observe_job_token(
-    api: GitLabApi, project_id: int, config: JobTokenScope | None
+    api: GitLabApi, project: ProjectRef, config: JobTokenScope | None
 ) -> ObservedJobToken | None:
     if config is None:
         return None
-    enabled = job_tokens.inbound_enabled(api, project_id) if config.enabled is not None else None
+    project_id = project.id
+    scope = None if config.enabled is None else job_tokens.inbound_scope(api, project, wanted=config.enabled)
     allowlists = bool(config.projects or config.groups or config.prune)
     return ObservedJobToken(
-        inbound_enabled=enabled,
+        inbound_enabled=None if scope is None else scope.enabled,
+        enforced_by_instance=scope is not None and scope.by_instance,
         projects=tuple(job_tokens.allowed_projects(api, project_id)) if allowlists else (),
         groups=tuple(job_tokens.allowed_groups(api, project_id)) if allowlists else (),
         project_ids={path: job_tokens.project_id_of(api, path) for path in config.projects},
@@ -158,7 +165,9 @@ def diff_job_token(facet: str, config: JobTokenScope, observed: ObservedJobToken
             f"job token allowlist: {', '.join(missing)} not found (or not visible to this token)"
         )
     changes: list[Change] = []
-    if config.enabled is not None and observed.inbound_enabled != config.enabled:
+    if config.enabled is False and observed.inbound_enabled and observed.enforced_by_instance:
+        changes.append(enforced(facet))
+    elif config.enabled is not None and observed.inbound_enabled != config.enabled:
         changes.append(
             Change(
                 facet,
@@ -174,6 +183,22 @@ def diff_job_token(facet: str, config: JobTokenScope, observed: ObservedJobToken
     wanted_groups = {i: g for g, i in (observed.group_ids or {}).items()}
     changes += _allowlist(facet, "group", wanted_groups, observed.groups, config.prune)
     return changes
+
+
+def enforced(facet: str) -> Change:
+    """The inventory turns the scope off and this GitLab enforces it for every project: said once per
+    project and run, never written (GitLab would answer 204 and keep it on)."""
+    return Change(
+        facet,
+        "job token scope",
+        Action.UNSUPPORTED,
+        before={"enabled": True},
+        after={
+            "needs": "an administrator to stop enforcing job token allowlists: enforced by this instance",
+            "inventory": "registry.job_token_scope.enabled",
+            "feature": ENFORCE,
+        },
+    )
 
 
 def _allowlist(

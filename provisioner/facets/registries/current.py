@@ -50,7 +50,7 @@ class JobTokenState:
 class RegistryState:
     """None for a part: it could not be read (a note says why)."""
 
-    package_key: str | None = None  # package_registry_access_level, or packages_enabled before 18.5
+    package_key: str | None = None  # package_registry_access_level, or packages_enabled before 17.10
     job_token: JobTokenState | None = None
     deploy_tokens: tuple[DeployTokenRecord, ...] | None = None
     package_rules: tuple[PackageRule, ...] | None = None

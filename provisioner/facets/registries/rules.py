@@ -36,13 +36,16 @@ def diff_package_rules(
     }
     changes: list[Change] = []
     for identity, want in wanted.items():
-        target = f'package protection rule "{identity[0]}" ({identity[1]})'
+        target = package_rule_target(*identity)
         changes += _compare(facet, "package", target, want.model_dump(), have.get(identity))
     for identity, rule in have.items():
         if identity not in wanted:
-            target = f'package protection rule "{identity[0]}" ({identity[1]})'
-            changes.append(_removal(facet, "package", target, rule))
+            changes.append(_removal(facet, "package", package_rule_target(*identity), rule))
     return changes
+
+
+def package_rule_target(pattern: str, package_type: str) -> str:
+    return f'package protection rule "{pattern}" ({package_type})'
 
 
 def diff_container_rules(

@@ -4,7 +4,9 @@ runners, registry, protection), each checked offline against GitLab's own limits
 Field docstrings are the documentation: they feed the exported JSON Schema (`provisioner schema`) and
 editors' completion. Every model forbids unknown keys; the loader turns pydantic's errors into
 `file:line:column: field: message` with a did-you-mean. A field left out (or set to null in a more
-specific layer) is not managed: the tool neither reads nor writes it.
+specific layer) is not managed: the tool neither reads nor writes it. A default below is what the
+tool writes when it creates the thing (a variable, a runner, a protected branch or tag); it is never
+compared with what exists (the facets compare `model_fields_set`, what the inventory wrote).
 """
 
 from provisioner.inventory.schema.base import TokenStore, full_path_problem

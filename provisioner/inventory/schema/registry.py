@@ -157,7 +157,7 @@ class ContainerProtectionRule(_Model):
 class Registry(_Model):
     container_registry_access_level: AccessLevel | None = None
     package_registry_access_level: PackageRegistryAccessLevel | None = None
-    """Falls back to packages_enabled on servers older than GitLab 18.5 ("public" needs 18.5)."""
+    """Falls back to packages_enabled on servers older than GitLab 17.10 ("private" and "public" need 17.10)."""
     cleanup_policy: CleanupPolicy | None = None
     job_token_scope: JobTokenScope | None = None
     deploy_tokens: list[DeployToken] | None = None

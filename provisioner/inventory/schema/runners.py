@@ -38,7 +38,8 @@ class ProjectRunner(_Model):
     access_level: Literal["not_protected", "ref_protected"] = "not_protected"
     maximum_timeout: Annotated[int, Field(ge=600)] | None = None
     """Seconds; at least 10 minutes. Left out: not managed."""
-    maintenance_note: Annotated[str, Field(max_length=1024)] | None = None
+    maintenance_note: Annotated[str, Field(max_length=980)] | None = None
+    """GitLab keeps 1,024 characters; the tool adds a line (44) that marks the runners it creates."""
     token: TokenStore = TokenStore()
 
 

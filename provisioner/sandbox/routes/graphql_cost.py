@@ -26,6 +26,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -78,7 +79,10 @@ class _Walker:
         self.variables = variables
 
     def selection(
-        self, selection_set: SelectionSetNode | None, parent: GraphQLObjectType, level: int
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLObjectType | GraphQLInterfaceType,
+        level: int,
     ) -> Cost:
         score, depth = 0, 0
         for node in selection_set.selections if selection_set else ():
@@ -98,7 +102,7 @@ class _Walker:
             depth = max(depth, cost.depth)
         return Cost(score, depth)
 
-    def field(self, node: FieldNode, parent: GraphQLObjectType, level: int) -> Cost:
+    def field(self, node: FieldNode, parent: GraphQLObjectType | GraphQLInterfaceType, level: int) -> Cost:
         name = node.name.value
         if name == "__typename":
             return Cost(1, level)
@@ -108,7 +112,7 @@ class _Walker:
         named = get_named_type(definition.type)
         children = (
             self.selection(node.selection_set, named, level + 1)
-            if isinstance(named, GraphQLObjectType)
+            if isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
             else Cost(0, level)
         )
         gitaly = 1 if (parent.name, name) in GITALY else 0

@@ -211,6 +211,7 @@ def _group_projects(ctx: Context, ns: Namespace, args: dict[str, Any]) -> dict[s
 # -- projects ------------------------------------------------------------------------------------
 def project_node(ctx: Context, project: Project) -> dict[str, Any]:
     from provisioner.sandbox.routes import graphql_project as parts
+    from provisioner.sandbox.routes.graphql_members import project_members
 
     state, settings = ctx.state, project.settings
     full_path = state.project_full_path(project)
@@ -259,6 +260,7 @@ def project_node(ctx: Context, project: Project) -> dict[str, Any]:
             project.container_protection_rules if level >= MAINTAINER else [], parts.container_rule, args
         ),
         "repository": parts.repository(ctx, project) if can_read_code(state, ctx.viewer, project) else None,
+        "projectMembers": lambda info, **args: project_members(ctx, project, args),
     }
 
 
@@ -301,6 +303,7 @@ def runner_node(ctx: Context, runner: Runner, *, may_update: bool) -> dict[str, 
         "accessLevel": runner.access_level.upper(),
         "maximumTimeout": runner.maximum_timeout,
         "maintenanceNote": runner.maintenance_note if may_update else None,
+        "contactedAt": runner.contacted_at,
         "status": "ONLINE" if runner.contacted_at else "NEVER_CONTACTED",
         "projectCount": len(runner.project_ids) if runner.runner_type == "project_type" else None,
         "ownerProject": (

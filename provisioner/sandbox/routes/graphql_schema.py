@@ -7,9 +7,10 @@ ci/ci_cd_setting_type.rb, ci/project_variable_type.rb, ci/job_token_scope_type.r
 ci/job_token_accessible_project_type.rb, ci/runner_type.rb, projects/branch_rule_type.rb,
 branch_rules/branch_protection_type.rb, branch_protections/base_access_level_type.rb,
 packages/protection/rule_type.rb, container_registry/protection/rule_type.rb, repository_type.rb,
-repository/blob_type.rb, permission_types/project.rb] and resolvers [G:app/graphql/resolvers/
+repository/blob_type.rb, permission_types/project.rb, member_interface.rb,
+access_level_type.rb, project_member_relation_enum.rb] and resolvers [G:app/graphql/resolvers/
 projects_resolver.rb (at most 50 fullPaths), blobs_resolver.rb, ci/runners_resolver.rb,
-ci/job_token_scope_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
+ci/job_token_scope_resolver.rb, project_members_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
 for one is a validation error, as it is on a GitLab that lacks a field.
 
 `GITALY` and `PER_ITEM_ARGUMENTS` mark the fields that count extra in GitLab's query complexity
@@ -32,6 +33,9 @@ from graphql import (
 from provisioner.gitlab_versions import FEATURES, Version, available
 
 SDL = """
+# An ISO 8601 date and time [G:app/graphql/types/time_type.rb].
+scalar Time
+
 type Query {
   currentUser: CurrentUser
   project(fullPath: ID!): Project
@@ -114,7 +118,34 @@ type Project {
     first: Int, after: String, last: Int, before: String
   ): ContainerProtectionRepositoryRuleConnection
   repository: Repository
+  projectMembers(
+    search: String, sort: String, relations: [ProjectMemberRelation!],
+    first: Int, after: String, last: Int, before: String
+  ): MemberInterfaceConnection
 }
+
+enum ProjectMemberRelation { DIRECT INHERITED DESCENDANTS INVITED_GROUPS SHARED_INTO_ANCESTORS }
+enum AccessLevelEnum { NO_ACCESS MINIMAL_ACCESS GUEST PLANNER REPORTER DEVELOPER MAINTAINER OWNER ADMIN }
+type AccessLevel { integerValue: Int stringValue: AccessLevelEnum humanAccess: String }
+type UserCore { id: ID! username: String! name: String! }
+interface MemberInterface {
+  id: ID!
+  accessLevel: AccessLevel
+  createdAt: String
+  expiresAt: String
+  user: UserCore
+}
+type ProjectMember implements MemberInterface {
+  id: ID!
+  accessLevel: AccessLevel
+  createdAt: String
+  expiresAt: String
+  user: UserCore
+}
+type MemberInterfaceConnection {
+  count: Int! nodes: [MemberInterface] edges: [MemberInterfaceEdge] pageInfo: PageInfo!
+}
+type MemberInterfaceEdge { cursor: String! node: MemberInterface }
 
 type ProjectCiCdSetting {
   inboundJobTokenScopeEnabled: Boolean
@@ -179,6 +210,7 @@ type CiRunner {
   accessLevel: CiRunnerAccessLevel!
   maximumTimeout: Int
   maintenanceNote: String
+  contactedAt: Time
   status: CiRunnerStatus!
   projectCount: Int
   ownerProject: Project

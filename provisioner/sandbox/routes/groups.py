@@ -21,7 +21,7 @@ from provisioner.sandbox.project_view import project_json
 from provisioner.sandbox.routes.project_lists import render_list
 from provisioner.sandbox.routing import ApiRequest, Routes
 from provisioner.sandbox.state import GUEST, MAINTAINER, OWNER, Namespace, State, User
-from provisioner.sandbox.views import group_json
+from provisioner.sandbox.views import group_detail_json, group_json
 from provisioner.sandbox.world import add_member, new_group
 
 ROUTES = Routes()
@@ -108,7 +108,7 @@ async def list_groups(req: ApiRequest) -> Response:
 async def get_group(req: ApiRequest) -> Response:
     ns = find_group(req)
     state, base = req.state, origin(req.http)
-    data = group_json(state, ns, base)
+    data = group_detail_json(state, ns, base, user_of(req))
     if req.params.bool("with_projects", True):
         # Deprecated embedding, capped at 100 like GitLab.
         projects = [pr for pr in state.projects.values() if pr.namespace_id == ns.id][:100]

@@ -1,4 +1,4 @@
-"""Projects: list, read, create, update, delete, share (REFERENCE 2.1, 1.2, 1.6)."""
+"""Projects: list, read, create, update, delete (REFERENCE 2.1, 1.2, 1.6); sharing is in shares.py."""
 
 from __future__ import annotations
 
@@ -15,13 +15,10 @@ from provisioner.sandbox.auth import (
     user_of,
 )
 from provisioner.sandbox.http import (
-    Params,
     json_response,
     message,
-    no_content,
     not_found,
     origin,
-    param_error,
     validation,
 )
 from provisioner.sandbox.project_attrs import POLICY_DEFAULT, read_policy, read_settings, update_param_names
@@ -31,12 +28,10 @@ from provisioner.sandbox.state import (
     DEVELOPER,
     MAINTAINER,
     OWNER,
-    GroupShare,
     Namespace,
     State,
     User,
 )
-from provisioner.sandbox.times import date_param
 from provisioner.sandbox.world import add_member, new_project, slug, touch
 
 ROUTES = Routes()
@@ -187,39 +182,3 @@ async def delete_project(req: ApiRequest) -> Response:
         if project.id in runner.project_ids:
             runner.project_ids.remove(project.id)
     return json_response({"message": "202 Accepted"}, 202)
-
-
-@ROUTES.post("/projects/:id/share")
-async def share_project(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    p = req.params
-    p.require("group_id", "group_access")
-    group = find_group(req, str(p.int("group_id")))
-    level = p.int("group_access")
-    if level not in (10, 15, 20, 30, 40, 50):
-        raise param_error("group_access does not have a valid value")
-    if any(s.group_id == group.id for s in project.shared_with):
-        raise message("Group already shared with this group", 409)
-    expires = p.raw("expires_at")
-    share = GroupShare(group.id, level, date_param("expires_at", expires) if expires else None)  # a Date
-    project.shared_with.append(share)
-    return json_response(
-        {
-            "id": len(project.shared_with),
-            "project_id": project.id,
-            "group_id": group.id,
-            "group_access": level,
-            "expires_at": share.expires_at,
-        },
-        201,
-    )
-
-
-@ROUTES.delete("/projects/:id/share/:group_id")
-async def unshare_project(req: ApiRequest) -> Response:
-    project = require_project(req, MAINTAINER)
-    group_id = Params(req.path).int("group_id")
-    if not any(s.group_id == group_id for s in project.shared_with):
-        raise not_found("Group Link")
-    project.shared_with = [s for s in project.shared_with if s.group_id != group_id]
-    return no_content()

@@ -7,8 +7,8 @@ provisioner.gitlab_versions) they are not there, and GitLab answers 404 as for a
 - Entries name a role (`access_level`), a user or a group. Users and groups GitLab does not accept are
   dropped without a word: for a project, users who are not members with at least the Developer role
   and groups the project is not shared with; for a group, users who are not its Maintainers or Owners
-  (through parents too) and groups that are not the group or below it (groups it is shared with are
-  not modelled) [G:ee/app/services/protected_environments/base_service.rb].
+  (through parents too) and groups that are neither the group, below it, nor a group it is shared with
+  [G:ee/app/services/protected_environments/base_service.rb].
 - The model wants at least one deploy access level, exactly one of role, user or group per entry,
   approvals between 1 and 5, and a group's environment named by a deployment tier
   [G:ee/app/models/protected_environment.rb, protected_environments/deploy_access_level.rb,
@@ -116,7 +116,8 @@ def _qualifies(req: ApiRequest, owner: Owner) -> Callable[[dict[str, Any]], bool
     def group_ok(group_id: int) -> bool:
         if isinstance(owner, Project):
             return any(share.group_id == group_id for share in owner.shared_with)
-        return group_id == owner.id or any(d.id == group_id for d in state.descendants(owner.id))
+        below = group_id == owner.id or any(d.id == group_id for d in state.descendants(owner.id))
+        return below or any(share.group_id == group_id for share in owner.shared_with)
 
     def keep(entry: dict[str, Any]) -> bool:
         if entry.get("_destroy"):

@@ -204,12 +204,16 @@ async def reset_runner_token(req: ApiRequest) -> Response:
 @ROUTES.post("/runners/verify", anonymous=True, write=False)
 async def verify_runner(req: ApiRequest) -> Response:
     """What a runner calls with its own token: 200 while the token is valid, 403 otherwise
-    [G:lib/api/ci/runner.rb, `post '/verify'`, Entities::Ci::RunnerRegistrationDetails]."""
+    [G:lib/api/ci/runner.rb, `post '/verify'`, Entities::Ci::RunnerRegistrationDetails]. A valid
+    token counts as the runner contacting GitLab: `authenticate_runner!` heartbeats, which sets
+    `contacted_at` [G:lib/api/ci/helpers/runner.rb, app/models/ci/runner.rb `heartbeat`] (some 16.x
+    and 17.x releases skipped that for `glrt-` tokens; the newest does not)."""
     req.params.require("token")
     token = req.params.str("token")
     runner = next((r for r in req.state.runners.values() if r.token == token), None)
     if runner is None:
         raise forbidden()
+    runner.contacted_at = now_iso()
     return json_response({"id": runner.id, "token": runner.token, "token_expires_at": None})
 
 
@@ -251,7 +255,8 @@ async def create_user_runner(req: ApiRequest) -> Response:
         if p.int("project_id") is None:
             raise bad_request("Missing/invalid project ID")
         project = find_project(req, str(p.int("project_id")))
-        if project_access(state, user, project) < OWNER:
+        # `create_runner` on a project is in ProjectPolicy's maintainer block [G:app/policies/project_policy.rb].
+        if project_access(state, user, project) < MAINTAINER:
             raise forbidden("Insufficient permissions")
         runner.project_ids = [project.id]
     runner.description = p.str("description", "")

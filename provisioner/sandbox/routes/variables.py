@@ -18,7 +18,7 @@ from provisioner.sandbox.http import (
     validation,
 )
 from provisioner.sandbox.routing import ApiRequest, Routes
-from provisioner.sandbox.state import MAINTAINER, State, Variable
+from provisioner.sandbox.state import MAINTAINER, OWNER, State, Variable
 from provisioner.sandbox.versions import has
 
 ROUTES = Routes()
@@ -48,7 +48,9 @@ def variable_json(variable: Variable, state: State) -> dict[str, Any]:
 def _owner_variables(req: ApiRequest) -> list[Variable]:
     if req.route.template.startswith("/api/v4/projects"):
         return require_project(req, MAINTAINER).variables
-    return require_group(req, MAINTAINER).variables
+    # Group variables need `admin_cicd_variables` on the group, which GroupPolicy gives its Owners
+    # [G:lib/api/group_variables.rb, app/policies/group_policy.rb].
+    return require_group(req, OWNER).variables
 
 
 def _find(req: ApiRequest, variables: list[Variable]) -> Variable:
