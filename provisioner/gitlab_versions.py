@@ -116,6 +116,19 @@ _PROTECTED_EE = (
     "[G:ee/lib/ee/api/helpers/protected_branches_helpers.rb] (optional_params_ee); present long before "
     "the served versions (first version not checked)"
 )
+_PROTECTED_ENVS = (
+    "[G:doc/api/protected_environments.md] (Premium) 'introduced in 12.8'; PUT 'introduced in 15.4'; "
+    "approval_rules (multiple approval rules) predate every served version"
+)
+_GROUP_ENVS = (
+    "[G:doc/api/group_protected_environments.md] (Premium) 'introduced in 14.0 with a flag, generally "
+    "available in 14.3'; PUT 'introduced in 15.4'"
+)
+_CATALOG = (
+    "[G:doc/ci/components/_index.md] 'CI/CD Catalog: experiment in 16.1, beta in 16.7, generally available "
+    "in 17.0'; catalogResourcesCreate is how it says to automate the catalog project setting (the fields "
+    "existed as an experiment before 17.0; only the GA version is used)"
+)
 _APPROVALS_MD = "[G:doc/api/merge_request_approvals.md] (Premium)"
 _APPROVALS_RB = "[G:ee/lib/api/project_approvals.rb] 'introduced in 10.6' (Premium)"
 _PUSH_RULE_RB = (
@@ -233,11 +246,31 @@ FEATURES: dict[str, Feature] = {
         _f("rest:ProtectedBranch.code_owner_approval_required", "12.0", _PROTECTED_EE, edition=EE),
         _f("rest:ProtectedBranch.allowed_to_push", "12.0", _PROTECTED_EE, edition=EE),
         # -- Premium areas the tool may manage later ---------------------------------------------
-        _f(
-            "rest:GET /projects/:id/protected_environments",
-            "12.8",
-            "[G:doc/api/protected_environments.md]",
-            edition=EE,
+        # -- protected environments (Premium; routes of ee/lib/api/protected_environments.rb) ----------
+        *(
+            _f(f"rest:{m} /projects/:id/protected_environments{tail}", since, _PROTECTED_ENVS, edition=EE)
+            for m, tail, since in (
+                ("GET", "", "12.8"),
+                ("POST", "", "12.8"),
+                ("GET", "/:name", "12.8"),
+                ("PUT", "/:name", "15.4"),
+                ("DELETE", "/:name", "12.8"),
+            )
+        ),
+        *(
+            _f(f"rest:{m} /groups/:id/protected_environments{tail}", since, _GROUP_ENVS, edition=EE)
+            for m, tail, since in (
+                ("GET", "", "14.3"),
+                ("POST", "", "14.3"),
+                ("GET", "/:name", "14.3"),
+                ("PUT", "/:name", "15.4"),
+                ("DELETE", "/:name", "14.3"),
+            )
+        ),
+        # -- the CI/CD catalog (component mode) --------------------------------------------------
+        *(
+            _f(name, "17.0", _CATALOG)
+            for name in ("graphql:Project.isCatalogResource", "graphql:Mutation.catalogResourcesCreate")
         ),
         _f(
             "rest:POST /projects/:id/catalog/publish",

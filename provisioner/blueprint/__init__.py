@@ -69,6 +69,7 @@ __all__ = [
     "UnreadableFile",
     "VariableDef",
     "apply_owned_keys",
+    "check_component_mode",
     "check_enforce",
     "check_vars",
     "commit_message",
@@ -107,6 +108,52 @@ def check_vars(
     except InputError as exc:
         return [("blueprint", f"blueprint {name} is broken: {exc.problems[0]}")]
     return list(resolve_variables(blueprint, variables, project_path=project_path).problems)
+
+
+def check_component_mode(entry: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Problems with a project's (merged) entry in component mode, as (path in the entry, message): a
+    `blueprint_component` needs a blueprint that has a component, and a component project (one with a
+    `component` section) is not scaffolded with a blueprint itself."""
+    name, component = entry.get("blueprint"), entry.get("blueprint_component")
+    own = entry.get("component")
+    if isinstance(own, Mapping):
+        if name is not None:
+            message = (
+                f"a component project holds blueprint {name}'s component, it is not scaffolded with it: "
+                "set blueprint: null in this project (where the defaults or a group give it one)"
+            )
+            return [(("component",), message)]
+        return _component_problems(own)  # an inherited blueprint_component means nothing here
+    if component is None:
+        return []
+    if not isinstance(name, str):
+        return [(("blueprint_component",), "blueprint_component without a blueprint: name the blueprint")]
+    try:
+        blueprint = load_blueprint(name)
+    except InputError:
+        return []  # check_vars says what is wrong with the blueprint itself
+    if blueprint.manifest.component is None:
+        return [
+            (("blueprint_component",), f"blueprint {name} has no component: it can only be rendered inline")
+        ]
+    return []
+
+
+def _component_problems(own: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """A component project's blueprint and variables (its inputs are each project's)."""
+    name, variables = own.get("blueprint"), own.get("blueprint_vars") or {}
+    if not isinstance(name, str) or not isinstance(variables, Mapping):
+        return []  # the schema says what is wrong
+    try:
+        blueprint = load_blueprint(name)
+    except UnknownBlueprint as exc:
+        return [(("component", "blueprint"), exc.problems[0].message)]
+    except InputError as exc:
+        return [(("component", "blueprint"), f"blueprint {name} is broken: {exc.problems[0]}")]
+    if blueprint.manifest.component is None:
+        return [(("component", "blueprint"), f"blueprint {name} has no component section")]
+    resolution = resolve_variables(blueprint, variables, inputs=blueprint.manifest.component.inputs)
+    return [(("component", *field.split(".")), message) for field, message in resolution.problems]
 
 
 def check_enforce(name: str, enforce: object) -> list[tuple[str, str]]:

@@ -68,18 +68,30 @@ def _yaml_problem(path: str, text: str) -> str | None:
         return f"not valid YAML at line {mark.line + 1}: {exc.problem}" if mark else f"not valid YAML: {exc}"
     except YAMLError as exc:
         return f"not valid YAML: {exc}"
-    if path != PIPELINE or not documents:
+    if not is_pipeline(path) or not documents:
         return None
-    try:
-        # A pipeline may start with a header document (`spec: inputs:`); the jobs are in the last one.
-        config = _plain(documents[-1])
-    except _TooBig:
-        return f"too big or too deep once its aliases are expanded (GitLab refuses it too): over {_MAX_NODES} values or {_MAX_DEPTH} levels"
     from jsonschema.exceptions import best_match  # imported when first needed: 0.1 s off every start
 
-    error = best_match(_validator().iter_errors(config))
-    if error is None:
-        return None
+    # A pipeline may start with a header document (`spec: inputs:`), read by the same schema.
+    for document in documents:
+        if document is None:
+            continue
+        try:
+            config = _plain(document)
+        except _TooBig:
+            return f"too big or too deep once its aliases are expanded (GitLab refuses it too): over {_MAX_NODES} values or {_MAX_DEPTH} levels"
+        error = best_match(_validator().iter_errors(config))
+        if error is not None:
+            return _schema_message(error)
+    return None
+
+
+def is_pipeline(path: str) -> bool:
+    """A project's pipeline, or a CI/CD component (templates/NAME.yml) [G:doc/ci/components/_index.md]."""
+    return path == PIPELINE or (path.startswith("templates/") and path.endswith(".yml"))
+
+
+def _schema_message(error: Any) -> str:
     where = ".".join(str(part) for part in error.absolute_path) or "the top level"
     message = error.message if len(error.message) <= _SHOWN else error.message[:_SHOWN] + "..."
     return f"not valid GitLab CI configuration (GitLab's schema) at {where}: {message}"

@@ -40,9 +40,11 @@ CONTEXT_NAMES = ("project_path", "project_name")
 """Names a `derive` expression may use besides the variables: the GitLab project the blueprint is for."""
 
 VarType = Literal["str", "bool", "int", "list[str]"]
-Policy = Literal["managed", "enforced", "seed", "managed-keys"]
+Policy = Literal["managed", "enforced", "seed", "managed-keys", "include"]
 """managed: the rendering, the team's edits kept and merged; enforced: the rendering, any difference is drift
-that apply restores; seed: created once; managed-keys: only the owned keys of a TOML file."""
+that apply restores; seed: created once; managed-keys: only the owned keys of a TOML file; include: (component
+mode only, never in a manifest) the pipeline's `include:` entry of the component, the rest of the file the
+team's."""
 WHOLE_FILE: tuple[Policy, ...] = ("managed", "enforced")
 """Policies under which the file is the rendering, whole: the two a project may switch between."""
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -139,6 +141,10 @@ class FileRule(_Model):
 
     @model_validator(mode="after")
     def _policy_fields(self) -> FileRule:
+        if self.policy == "include":
+            raise ValueError(
+                "policy include is what component mode gives the pipeline; a manifest does not use it"
+            )
         if self.policy != "managed-keys" and (self.owned or self.ensure_items):
             raise ValueError("owned and ensure_items are only for policy managed-keys")
         if self.policy == "managed-keys" and not self.path.endswith(".toml"):
@@ -239,6 +245,21 @@ class EnvironmentDef(_Model):
         return _expression(when)
 
 
+class ComponentDef(_Model):
+    """How the blueprint's pipeline becomes a CI/CD component (`component` mode, see
+    provisioner/blueprint/component.py): one component named after the blueprint."""
+
+    pipeline: str
+    """The rendered file that a project includes the component in place of (.gitlab-ci.yml)."""
+    carries: list[str] = []
+    """Rendered files the pipeline's jobs use (ci/release.py): the component brings them with it, so
+    projects do not hold them (the template writes them in component mode: `blueprint.component`)."""
+    inputs: list[str] = []
+    """Variables a project gives as the component's inputs (those that differ between projects, such as
+    its package's name); the rest are the component project's choices, the same for every project. The
+    template may only use an input as a value (`| yaml`), never in a condition."""
+
+
 class Manifest(_Model):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     version: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)$")]
@@ -247,7 +268,21 @@ class Manifest(_Model):
     variable_checks: list[VariableCheck] = []
     release_tags: ReleaseTags | None = None
     environments: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")], EnvironmentDef] = {}
+    component: ComponentDef | None = None
     files: Annotated[list[FileRule], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _component_names_what_exists(self) -> Manifest:
+        if self.component is None:
+            return self
+        paths = [f.path for f in self.files if f.policy in WHOLE_FILE]
+        for path in [self.component.pipeline, *self.component.carries]:
+            if path not in paths:
+                raise ValueError(f"component: {path!r} is not a file this blueprint renders whole")
+        for name in self.component.inputs:
+            if name not in self.variables:
+                raise ValueError(f"component.inputs: {name!r} is not a variable of this blueprint")
+        return self
 
     @field_validator("variables")
     @classmethod
@@ -291,6 +326,19 @@ def blueprint_names(root: Path = BLUEPRINTS_DIR) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+
+
+DEFAULT_BLUEPRINT = "python-package"
+
+
+def default_blueprint(root: Path = BLUEPRINTS_DIR) -> str | None:
+    """The blueprint of a project bootstrapped outside an inventory: python-package when the catalogue
+    has it, else the catalogue's only blueprint (a team's own catalogue, PROVISIONER_BLUEPRINTS); None
+    when that is ambiguous."""
+    names = blueprint_names(root)
+    if DEFAULT_BLUEPRINT in names:
+        return DEFAULT_BLUEPRINT
+    return names[0] if len(names) == 1 else None
 
 
 def load_blueprint(name: str, root: Path = BLUEPRINTS_DIR) -> Blueprint:

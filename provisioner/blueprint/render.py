@@ -77,9 +77,11 @@ def render(
     source: str = "blueprint_vars",
     root: Path = BLUEPRINTS_DIR,
     enforce: Enforce = None,
+    release_tags_protected: bool = True,
 ) -> Rendering:
     """Render blueprint `name` with a project's variables. `source` names where they came from in errors;
-    `enforce` is the project's `blueprint_enforce`."""
+    `enforce` is the project's `blueprint_enforce`; `release_tags_protected`: whether the project's
+    release tags are protected (what the rendered texts may say about them)."""
     blueprint = load_blueprint(name, root)
     resolution = resolve_variables(blueprint, variables, project_path=project_path)
     problems = [InputProblem(source, 0, 0, field, message) for field, message in resolution.problems]
@@ -92,36 +94,85 @@ def render(
     ]
     if problems:
         raise InputError(problems)
-    return render_resolved(blueprint, resolution.values, enforce)
+    return render_resolved(
+        blueprint, resolution.values, enforce, release_tags_protected=release_tags_protected
+    )
 
 
-def render_resolved(blueprint: Blueprint, values: Mapping[str, Any], enforce: Enforce = None) -> Rendering:
-    env = template_environment(blueprint)
-    release_tags = blueprint.manifest.release_tags
-    context = {
-        **values,
-        "blueprint": {
-            "name": blueprint.name,
-            "version": blueprint.version,
-            "release_tags": release_tags.model_dump() if release_tags else None,
-        },
-    }
+def render_resolved(
+    blueprint: Blueprint,
+    values: Mapping[str, Any],
+    enforce: Enforce = None,
+    *,
+    release_tags_protected: bool = True,
+) -> Rendering:
+    context = template_context(blueprint, values, release_tags_protected=release_tags_protected)
     files: list[RenderedFile] = []
     for rule in blueprint.manifest.files:
-        try:
-            path = _safe_path(_path_template(env, rule.path).render(context))
-            text = env.get_template(rule.template).render(context)
-        except TemplateSyntaxError as exc:
-            raise _template_problem(blueprint, rule.template, exc.lineno, exc.message or str(exc)) from None
-        except TemplateError as exc:
-            raise _template_problem(blueprint, rule.template, 0, exc.message or str(exc)) from None
-        except ValueError as exc:
-            raise _template_problem(blueprint, "", 0, f"files.path {rule.path!r}: {exc}") from None
+        path, text = render_rule(blueprint, rule, context)
         if any(f.path == path for f in files):
             raise _template_problem(blueprint, "", 0, f"two files render to {path!r}")
         files.append(RenderedFile(path, rule, text, policy_for(rule, enforce)))
     environments = tuple(n for n, e in blueprint.manifest.environments.items() if holds(e.when, values))
     return Rendering(blueprint.name, blueprint.version, dict(values), tuple(files), environments)
+
+
+def template_context(
+    blueprint: Blueprint,
+    values: Mapping[str, Any],
+    *,
+    release_tags_protected: bool = True,
+    component: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What templates see: the variables and `blueprint` (its name, version, release rule, whether
+    the release tags are protected, and in component mode `component`, see component.py)."""
+    release_tags = blueprint.manifest.release_tags
+    return {
+        **values,
+        "blueprint": {
+            "name": blueprint.name,
+            "version": blueprint.version,
+            "release_tags": release_tags.model_dump() if release_tags else None,
+            "release_tags_protected": release_tags_protected,
+            "component": component,
+        },
+    }
+
+
+def render_rule(blueprint: Blueprint, rule: FileRule, context: Mapping[str, Any]) -> tuple[str, str]:
+    """One file of the manifest: its path and text. Raises InputError naming the template."""
+    env = template_environment(blueprint)
+    try:
+        path = _safe_path(_path_template(env, rule.path).render(context))
+        text = env.get_template(rule.template).render(context)
+    except TemplateSyntaxError as exc:
+        raise _template_problem(blueprint, rule.template, exc.lineno, exc.message or str(exc)) from None
+    except TemplateError as exc:
+        raise _template_problem(blueprint, rule.template, 0, exc.message or str(exc)) from None
+    except ValueError as exc:
+        raise _template_problem(blueprint, "", 0, f"files.path {rule.path!r}: {exc}") from None
+    return path, text
+
+
+class Input:
+    """A component's input in a template: rendered as GitLab's `$[[ inputs.NAME ]]`, which GitLab replaces
+    with each project's value when the pipeline is created. A template may use it as a value only: a
+    condition on it, or a filter that reads it, is an error of the blueprint."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"$[[ inputs.{self.name} ]]"
+
+    def _refuse(self, *_: Any) -> Any:
+        raise TemplateError(
+            f"the component input {self.name} is used in a condition or an expression; a template may "
+            "only write an input as a value ({{ NAME | yaml }})"
+        )
+
+    __bool__ = __iter__ = __len__ = __eq__ = __ne__ = __lt__ = __add__ = __contains__ = _refuse
+    __hash__ = object.__hash__
 
 
 def template_environment(blueprint: Blueprint) -> Environment:
@@ -156,7 +207,7 @@ def _toml_value(value: Any) -> str:
 
 def _yaml_value(value: Any) -> str:
     # JSON is YAML 1.2 flow style; unlike Jinja's tojson it leaves < > & ' alone.
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(str(value) if isinstance(value, Input) else value, ensure_ascii=False)
 
 
 def _python_value(value: Any) -> str:

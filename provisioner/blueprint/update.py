@@ -16,11 +16,12 @@ it is an adoption, which a person approves. A merged result is checked before it
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from provisioner.blueprint.checks import conflict_marker_line, problem_in
+from provisioner.blueprint.include import apply_include
 from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, parse_lock
 from provisioner.blueprint.manifest import WHOLE_FILE, Policy
 from provisioner.blueprint.merge import merge_three_way
@@ -171,6 +172,8 @@ def _decide(
         return decision(FileAction.CREATE, "missing", rendered.text)
     if sha == rendered.sha256:
         return decision(FileAction.NONE, "up to date")
+    if rendered.policy == "include":
+        return _include_decision(rendered, locked, sha, text, decision)
 
     if rendered.policy == "managed-keys":
         if locked is not None and sha == locked.sha256 and locked.rendered_sha256 == rendered.sha256:
@@ -225,11 +228,49 @@ def _decide(
     return decision(FileAction.UPDATE, "blueprint changed; merged with the team's edits", merged.text, True)
 
 
+def _include_decision(
+    rendered: RenderedFile,
+    locked: LockedFile | None,
+    sha: str,
+    text: str | None,
+    decision: Callable[..., FileDecision],
+) -> FileDecision | None:
+    """Component mode's pipeline: the component's include entry is the tool's, the rest the team's."""
+    if text is None:
+        return None
+    edit = apply_include(rendered.path, text, rendered.text)
+    if edit is None:
+        inline = (
+            locked is not None
+            and locked.base is not None
+            and sha == locked.sha256 == sha256_text(locked.base)
+        )
+        if inline:  # the tool's inline pipeline, as it wrote it: nothing of the team's is lost
+            return decision(FileAction.UPDATE, "the pipeline moves into the component", rendered.text)
+        return decision(
+            FileAction.ADOPT,
+            "a pipeline the tool did not write (or one the team edited): the component's include replaces "
+            "it once a person merges it; add what should stay below the include",
+            rendered.text,
+        )
+    if edit.text == text:
+        return decision(FileAction.NONE, "the component's include is up to date")
+    if problem := problem_in(rendered.path, edit.text):
+        return decision(
+            FileAction.INVALID, f"with the component's include set, it is broken: {problem}", edit.text
+        )
+    before, after = edit.before.rpartition("@")[2], edit.after.rpartition("@")[2]
+    change = f"version {before} → {after}" if before != after else "its inputs change"
+    return decision(FileAction.UPDATE, f"the component's include: {change}", edit.text)
+
+
 def _lock_decision(
     rendering: Rendering, lock: Lock | None, hashes: Hashes, decisions: list[FileDecision]
 ) -> FileDecision:
     files: dict[str, LockedFile] = {}
     for rendered, decision in zip(rendering.files, decisions, strict=True):
+        if rendered.policy == "include":
+            continue  # known by its entry, not by its hash: a new version then changes nothing else
         after = sha256_text(decision.content) if decision.content is not None else decision.current_sha256
         known = lock.files.get(rendered.path) if lock is not None else None
         if after is None and known is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +33,17 @@ class Resolution:
 
 
 def resolve_variables(
-    blueprint: Blueprint, given: Mapping[str, Any], *, project_path: str | None = None
+    blueprint: Blueprint,
+    given: Mapping[str, Any],
+    *,
+    project_path: str | None = None,
+    inputs: Collection[str] = (),
 ) -> Resolution:
     """Check `given` against the manifest and fill in defaults and derived values.
 
     Without `project_path`, a value derived from the project cannot be known: it is reported as unresolved,
-    not as a problem (the inventory loader validates before it knows every project).
+    not as a problem (the inventory loader validates before it knows every project). `inputs`: variables
+    each project gives later (a component's inputs): unresolved here, so that no check judges them.
     """
     declared = blueprint.manifest.variables
     problems: list[tuple[str, str]] = []
@@ -52,7 +57,11 @@ def resolve_variables(
     values: dict[str, Any] = {}
     unresolved: list[str] = []
     for name, var in declared.items():
-        if name in given:
+        if name in inputs:
+            if name in given:
+                problems.append((_field(name), "an input of the component: each project gives it"))
+            unresolved.append(name)
+        elif name in given:
             message = value_problem(var, given[name])
             if message:
                 problems.append((_field(name), message))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from provisioner import run_lock
+from provisioner.blueprint import BLUEPRINTS_DIR
+from provisioner.blueprint.manifest import blueprint_names, default_blueprint
 from provisioner.cli import common
 from provisioner.cli.run_cmds import (
     ConcurrencyOpt,
@@ -20,17 +22,58 @@ from provisioner.cli.run_cmds import (
     exit_code,
     report,
 )
-from provisioner.errors import ProvisionerError
+from provisioner.errors import InputError, InputProblem, ProvisionerError
 from provisioner.facets.base import PlanOptions
 from provisioner.facets.project import ensure_namespace
 from provisioner.onboard import bootstrap as onboard
+
+
+def choose_blueprint(
+    given: str | None, bare: bool, *, inventory_exists: bool, catalogue: Path = BLUEPRINTS_DIR
+) -> tuple[dict[str, Any], str | None]:
+    """What the new entry says of its blueprint, and what to tell the user. `--blueprint NAME` wins;
+    `--no-blueprint` gives none, even one the inventory's defaults give. Otherwise an inventory decides
+    as for any of its projects, and outside one (the file does not exist yet) the default blueprint is
+    used (`default_blueprint`). Raises InputError when that is ambiguous."""
+    if given is not None and bare:
+        raise InputError(
+            [InputProblem("--no-blueprint", 0, 0, "", "give --blueprint or --no-blueprint, not both")]
+        )
+    if given is not None:
+        return {"blueprint": given}, None
+    if bare:
+        entry = {"blueprint": None} if inventory_exists else {}
+        return entry, "no blueprint (--no-blueprint): the project gets no files"
+    if inventory_exists:
+        return {}, None
+    default = default_blueprint(catalogue)
+    if default is None:
+        message = (
+            f"no inventory yet, and the blueprint catalogue {catalogue} has no python-package (it has: "
+            f"{', '.join(blueprint_names(catalogue)) or 'none'}): choose one with --blueprint NAME, or "
+            "--no-blueprint for a bare project"
+        )
+        raise InputError([InputProblem("--blueprint", 0, 0, "", message)])
+    note = (
+        f"blueprint {default} (the default outside an inventory; --blueprint NAME for another, "
+        "--no-blueprint for none)"
+    )
+    return {"blueprint": default}, note
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def bootstrap(
         project: Annotated[str, typer.Argument(help="Full path of the project, GROUP/NAME.")],
-        blueprint: Annotated[str | None, typer.Option(help="Blueprint to scaffold it with.")] = None,
+        blueprint: Annotated[
+            str | None,
+            typer.Option(
+                help="Blueprint to scaffold it with (default: the inventory's; outside one, python-package)."
+            ),
+        ] = None,
+        no_blueprint: Annotated[
+            bool, typer.Option("--no-blueprint", help="No blueprint, not even the default: a bare project.")
+        ] = False,
         var: Annotated[
             list[str] | None,
             typer.Option("--var", help="Blueprint variable NAME=VALUE (a YAML value); repeatable."),
@@ -47,15 +90,23 @@ def register(app: typer.Typer) -> None:
         """Create the project if it is missing, apply every facet in the same run, then add it to the
         inventory (comments and order kept). Running it again changes nothing."""
         given = onboard.parse_vars(var or [])
-        entry = {"blueprint": blueprint, "blueprint_vars": given}
+        chosen, note = choose_blueprint(blueprint, no_blueprint, inventory_exists=inventory.exists())
         request = onboard.BootstrapRequest(
             inventory,
             project.strip("/"),
-            {key: value for key, value in entry.items() if value},
+            {**chosen, **({"blueprint_vars": given} if given else {})},
             {"blueprint": "--blueprint", "blueprint_vars": "--var"},
             common.settings().extra_roots,
         )
         staged = onboard.prepare(request)  # validates everything; no API call before this
+        for warning in staged.inventory.warnings:
+            common.err(f"warning: {warning}")
+        if note is not None:
+            common.err(note)
+        elif staged.spec.config.blueprint is None:
+            common.err(
+                f"no blueprint: {inventory} gives {staged.spec.path} none (--blueprint NAME to scaffold it)"
+            )
         try:
             cfg = common.settings(url, concurrency)
             api = common.connect(cfg)

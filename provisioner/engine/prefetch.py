@@ -119,6 +119,9 @@ class Confirmed:
     def read_current(self, api: GitLabApi, target: Any, notes: list[str]) -> Any:
         return self.facet.read_current(api, target, notes)
 
+    def unmet_needs(self, config: Any, needs: Any) -> Any:
+        return self.facet.unmet_needs(config, needs)
+
     def describe(self, target: Any, current: Any) -> Any:
         return self.facet.describe(target, current)
 

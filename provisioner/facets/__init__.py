@@ -15,12 +15,14 @@ from typing import Any
 
 from provisioner.facets.approvals import ProjectApprovalRules, ProjectApprovalSettings
 from provisioner.facets.base import Anchor, Facet, sections
+from provisioner.facets.component import ProjectComponent
 from provisioner.facets.deploy_keys import ProjectDeployKeys
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.group import GroupAnchor
 from provisioner.facets.members import GroupMembers, ProjectMembers
 from provisioner.facets.pipeline_schedules import ProjectPipelineSchedules
 from provisioner.facets.project import ProjectAnchor
+from provisioner.facets.protected_environments import GroupProtectedEnvironments, ProjectProtectedEnvironments
 from provisioner.facets.protection import ProjectProtection
 from provisioner.facets.push_rules import ProjectPushRules
 from provisioner.facets.registries import ProjectRegistry
@@ -37,6 +39,7 @@ FACETS: tuple[Facet[Any], ...] = (
     GroupWebhooks(),
     GroupMembers(),
     GroupShares(),
+    GroupProtectedEnvironments(),  # after members and shares: who it names must be a member already
     ProjectSettings(),
     ProjectVariables(),
     ProjectMembers(),
@@ -45,7 +48,9 @@ FACETS: tuple[Facet[Any], ...] = (
     ProjectRegistry(),
     ProjectDeployKeys(),
     ProjectFiles(),
+    ProjectComponent(),
     ProjectProtection(),
+    ProjectProtectedEnvironments(),  # after members and shares, for the same reason
     # approval rules name protected branches: after protection
     ProjectApprovalSettings(),
     ProjectApprovalRules(),

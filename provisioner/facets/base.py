@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel
 
 from provisioner import gitlab_versions
+from provisioner.blueprint.needs import Needs, Unmet
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab_versions import Version
@@ -154,6 +155,11 @@ class Facet(Protocol[ObservedT]):
         """`import`, pure: adjust its parts once every target of its kind is described (by name), where
         what one target's entry says depends on the others' (names that must differ between values)."""
 
+    def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
+        """Pure: what of its blueprint's needs a project with this (merged) entry leaves unmet, among
+        those this facet fulfils (the protected release tags, the protected environments); `validate`
+        warns about each."""
+
 
 class FacetDefaults:
     """Defaults of the optional methods: nothing read in bulk, nothing looked up, nothing imported,
@@ -183,6 +189,9 @@ class FacetDefaults:
     def settle(self, described: Mapping[str, Description]) -> None:
         return None
 
+    def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
+        return []
+
 
 @runtime_checkable
 class Anchor(Protocol):
@@ -204,12 +213,16 @@ class Anchor(Protocol):
 
 
 def sections(facets: Sequence[Facet[Any]]) -> Sections:
-    """The inventory sections the facets read, with their schemas: a project's, and a group's own."""
+    """The inventory sections the facets read, with their schemas: a project's, and a group's own; and
+    how the project facets judge a project's blueprint needs (`Facet.unmet_needs`)."""
 
     def of(kind: TargetKind) -> dict[str, type[BaseModel]]:
         return {f.section: f.schema for f in facets if f.kind is kind and f.section and f.schema is not None}
 
-    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP))
+    def unmet_needs(config: Any, needs: Needs) -> list[Unmet]:
+        return [u for f in facets if f.kind is TargetKind.PROJECT for u in f.unmet_needs(config, needs)]
+
+    return Sections(project=of(TargetKind.PROJECT), group=of(TargetKind.GROUP), unmet_needs=unmet_needs)
 
 
 def unsupported(

@@ -16,6 +16,7 @@ for `check`, nothing for `apply`. An enforced pipeline also watches `ci_config_p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,12 +43,15 @@ from provisioner.blueprint import (
     unified_diff,
 )
 from provisioner.blueprint import proposal as proposals
+from provisioner.blueprint.component import ComponentRef, include_rendering
 from provisioner.blueprint.proposal import proposal_id
 from provisioner.errors import GitLabError, ProvisionerError
+from provisioner.facets import files_component as component_mode
 from provisioner.facets import files_pipeline as pipeline
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
 from provisioner.facets.describing import read_part
 from provisioner.facets.files_current import Scaffolding, describe_scaffolding, read_scaffolding
+from provisioner.facets.protection import release_tags_protected
 from provisioner.gitlab import graphql_files, repository
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_reads import BulkReads
@@ -77,6 +81,7 @@ class FilesObserved:
     texts: Mapping[str, str]  # the current contents that were read
     merge_request: MergeRequest | None = None  # the facet's open merge request, looked for when needed
     ci_config_path: str | None = None  # as GitLab says, when the pipeline is enforced; else not looked at
+    released: tuple[str, ...] | None = None  # component mode: the component project's tags
 
     @property
     def hashes(self) -> dict[str, str | None]:
@@ -109,14 +114,37 @@ def merge_request_branch(blueprint: str) -> str:
     return f"{BRANCH_PREFIX}{blueprint}"
 
 
-def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
-    assert spec.config.blueprint is not None
+def rendering_of(spec: ProjectSpec) -> Rendering:
+    """The project's rendering of its blueprint; in component mode, with the component's include in
+    place of the pipeline (provisioner/blueprint/component.py)."""
+    config = spec.config
+    assert config.blueprint is not None
     rendering = render(
-        spec.config.blueprint,
-        spec.config.blueprint_vars,
+        config.blueprint,
+        config.blueprint_vars,
         project_path=spec.path,
-        enforce=spec.config.blueprint_enforce,
+        enforce=config.blueprint_enforce,
+        release_tags_protected=release_tags_protected(spec),
     )
+    if config.blueprint_component is None:
+        return rendering
+    return include_rendering(rendering, component_ref(spec))
+
+
+def component_ref(spec: ProjectSpec) -> ComponentRef:
+    component = spec.config.blueprint_component
+    assert component is not None and spec.config.blueprint is not None
+    return ComponentRef(component.project, spec.config.blueprint, component.version)
+
+
+def observe_files(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
+    return observe_rendering(api, project, spec, rendering_of(spec))
+
+
+def observe_rendering(
+    api: GitLabApi, project: ProjectRef, spec: ProjectSpec, rendering: Rendering
+) -> FilesObserved:
+    """What the project holds of `rendering`: hashes first, then only the contents the plan needs."""
     paths = paths_to_observe(rendering)
     ci_config_path = pipeline.watched_ci_config_path(project, spec, rendering)
     if project.empty_repo or not project.default_branch:
@@ -152,7 +180,7 @@ def _lock_as_expected(rendering: Rendering, hashes: Mapping[str, str | None]) ->
             recorded_policy(r.policy), sha, r.sha256, r.text if r.policy in WHOLE_FILE else None
         )
         for r in rendering.files
-        if (sha := hashes.get(r.path)) is not None
+        if (sha := hashes.get(r.path)) is not None and r.policy != "include"  # as update.py's lock
     }
     return Lock(rendering.blueprint, rendering.version, dict(rendering.variables), files)
 
@@ -327,10 +355,14 @@ class ProjectFiles(FacetDefaults):
         return spec.config.blueprint is not None
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> FilesObserved:
-        return observe_files(api, project, spec)
+        observed = observe_files(api, project, spec)
+        if spec.config.blueprint_component is None:
+            return observed
+        return dataclasses.replace(observed, released=component_mode.released_versions(api, spec))
 
     def diff(self, spec: ProjectSpec, observed: FilesObserved, options: PlanOptions) -> list[Change]:
-        return diff_files(self.name, observed)
+        notices = component_mode.version_notices(self.name, spec, observed.released)
+        return diff_files(self.name, observed) + notices
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
@@ -338,12 +370,9 @@ class ProjectFiles(FacetDefaults):
         apply_files(api, project, changes)
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
-        config = spec.config
-        if config.blueprint is None:
+        if spec.config.blueprint is None:
             return BulkReads()
-        rendering = render(
-            config.blueprint, config.blueprint_vars, project_path=spec.path, enforce=config.blueprint_enforce
-        )
+        rendering = rendering_of(spec)
         # Seeds are decided by their hash alone; managed files need their text only where they differ
         # from the rendering. The lock is read whenever the team edited any file since the tool last
         # wrote it (it is not rewritten for that), and nothing local says what it holds.

@@ -10,6 +10,10 @@ Unprotect levels are the Enterprise Edition's: on the Community Edition they are
 the rest of the rule is managed without them.
 A level or flag the inventory leaves out of a rule is GitLab's: written (with the schema's default)
 when the rule is created, kept as GitLab has it when the rule is changed or replaced.
+
+A project that uses a blueprint whose release jobs run on protected tags (`release_tags` in its
+manifest: python-package's v*) gets that tag rule too, unless `tags` names a rule covering it or
+`release_tags: false` says not to (see `provisioner.blueprint.needs`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.blueprint.needs import Needs, Unmet, covers, declared_needs
 from provisioner.errors import GitLabError, Unobservable
 from provisioner.facets.base import (
     ApplyContext,
@@ -112,19 +117,46 @@ def wanted_branches(config: Protection, default_branch: str) -> dict[str, Branch
     return wanted
 
 
+def wanted_tags(config: Protection, release_tags: str | None) -> dict[str, TagProtection]:
+    """The inventory's tag rules, and the blueprint's release tags unless a rule covers them or the
+    inventory turned that off."""
+    wanted = dict(config.tags)
+    if release_tags is not None and config.release_tags and not any(covers(n, release_tags) for n in wanted):
+        wanted[release_tags] = TagProtection(create_access_level="maintainer")
+    return wanted
+
+
+def protection_of(spec: ProjectSpec) -> Protection:
+    return spec.config.protection or Protection()
+
+
+def release_tags_of(spec: ProjectSpec) -> str | None:
+    """The protected tags the project's blueprint releases from (None without a blueprint)."""
+    return declared_needs(spec.config.blueprint).release_tags if spec.config.blueprint else None
+
+
+def release_tags_protected(spec: ProjectSpec) -> bool:
+    """Whether the project's release tags are protected, as far as the inventory says (what the
+    blueprint's rendered texts may claim)."""
+    need = release_tags_of(spec)
+    return need is None or any(covers(name, need) for name in wanted_tags(protection_of(spec), need))
+
+
 def observe_protection(api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedProtection:
-    config = spec.config.protection
-    assert config is not None
+    config = protection_of(spec)
     require_maintainer(project)
     default_branch = default_branch_name(project, spec)
     branches = (
         api_protection.protected_branches(api, project.id) if wanted_branches(config, default_branch) else []
     )
-    tags = api_protection.protected_tags(api, project.id) if config.tags else []
+    wanted = wanted_tags(config, release_tags_of(spec))
+    tags = api_protection.protected_tags(api, project.id) if wanted else []
     return ObservedProtection(default_branch, tuple(branches), tuple(tags), api.server())
 
 
-def diff_protection(facet: str, config: Protection, observed: ObservedProtection) -> list[Change]:
+def diff_protection(
+    facet: str, config: Protection, observed: ObservedProtection, release_tags: str | None = None
+) -> list[Change]:
     wanted = wanted_branches(config, observed.default_branch)
     have = {b.name: b for b in observed.branches}
     changes: list[Change] = []
@@ -132,10 +164,23 @@ def diff_protection(facet: str, config: Protection, observed: ObservedProtection
         changes += _branch_changes(facet, name, want, have.get(name))
     changes += _unnamed(facet, "protected branch", have, wanted)
     tags = {t.name: t for t in observed.tags}
-    for name, tag in config.tags.items():
+    wanted_tag_rules = wanted_tags(config, release_tags)
+    for name, tag in wanted_tag_rules.items():
         changes += _tag_changes(facet, name, tag, tags.get(name))
-    changes += _unnamed(facet, "protected tag", tags, config.tags)
+    changes += _unnamed(facet, "protected tag", tags, wanted_tag_rules)
     return changes
+
+
+def unmet_release_tags(config: Protection, needs: Needs) -> list[Unmet]:
+    """The blueprint's release tags, when this inventory leaves them unprotected."""
+    need = needs.release_tags
+    if need is None or config.release_tags or any(covers(name, need) for name in config.tags):
+        return []
+    message = (
+        f"blueprint {needs.blueprint} releases only from protected tags {need}, and nothing protects "
+        f"them here (tags names no rule covering {need}): its release jobs will never run"
+    )
+    return [Unmet(("protection", "release_tags"), message)]
 
 
 def _branch_changes(facet: str, name: str, want: BranchProtection, have: BranchRule | None) -> list[Change]:
@@ -269,17 +314,20 @@ class ProjectProtection(FacetDefaults):
         return () if config is None else protection_requirements(config)
 
     def wants(self, spec: ProjectSpec) -> bool:
-        config = spec.config.protection
-        return config is not None and bool(config.default_branch or config.branches or config.tags)
+        config = protection_of(spec)
+        return bool(config.default_branch or config.branches or wanted_tags(config, release_tags_of(spec)))
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> ObservedProtection:
         return observe_protection(api, project, spec)
 
     def diff(self, spec: ProjectSpec, observed: ObservedProtection, options: PlanOptions) -> list[Change]:
-        assert spec.config.protection is not None
         asked = self.requirements(spec)
-        config = honourable(spec.config.protection, unsupported_keys(asked, observed.server))
-        return [*lacking(self.name, asked, observed.server), *diff_protection(self.name, config, observed)]
+        config = honourable(protection_of(spec), unsupported_keys(asked, observed.server))
+        found = diff_protection(self.name, config, observed, release_tags_of(spec))
+        return [*lacking(self.name, asked, observed.server), *found]
+
+    def unmet_needs(self, config: Any, needs: Needs) -> list[Unmet]:
+        return unmet_release_tags(getattr(config, "protection", None) or Protection(), needs)
 
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
@@ -287,8 +335,8 @@ class ProjectProtection(FacetDefaults):
         apply_protection(api, project.id, changes)
 
     def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
-        config = spec.config.protection
-        if config is None or (config.default_branch is None and not config.branches):
+        config = protection_of(spec)
+        if config.default_branch is None and not config.branches:
             return BulkReads()
         rules = [config.default_branch, *config.branches.values()]
         # GraphQL does not show unprotect levels (neither does REST on CE): REST decides those.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.blueprint.needs import catalogue_needs, covers
 from provisioner.facets.base import Description
 from provisioner.facets.describing import explicit, read_part
 from provisioner.gitlab import protection as api_protection
@@ -63,9 +64,17 @@ def describe_protection(ref: ProjectRef, state: ProtectionState | None) -> Descr
         entry["branches"] = {name: explicit(rule) for name, rule in sorted(config.branches.items())}
     if config.tags:
         entry["tags"] = {name: explicit(rule) for name, rule in sorted(config.tags.items())}
+    if state is not None and state.tags is not None and _uncovered_release_tags(config):
+        entry["release_tags"] = False  # a plan right after the import protects nothing new
     if entry:
         out.entry["protection"] = entry
     return out
+
+
+def _uncovered_release_tags(config: Protection) -> bool:
+    """Whether some blueprint of the catalogue releases from tags no rule of `config` covers."""
+    needed = {needs.release_tags for needs in catalogue_needs() if needs.release_tags}
+    return any(not any(covers(name, need) for name in config.tags) for need in needed)
 
 
 def level_name(levels: frozenset[int]) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from provisioner import blueprint
+from provisioner.blueprint.needs import Needs, Unmet, declared_needs, project_needs
 from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
 from provisioner.inventory import coverage, section_secrets
@@ -130,6 +131,8 @@ def _load(path: FilePath, how: _How, *, quick: bool) -> LoadedInventory:
             own_keys,
             project_sections,
         )
+        if built is not None and sections.unmet_needs is not None:
+            warnings += _unmet_needs(built[0], layer, layers, own_keys, sections.unmet_needs)
         if built is not None:
             projects[name] = built
     groups: dict[str, tuple[GroupSpec, bytes]] = {}
@@ -205,6 +208,8 @@ def _project(
         # nothing would read them, so a typo in them would never be reported either
         message = "blueprint_vars without a blueprint: name the blueprint they are for, or remove them"
         problems.append(_merged_problem(Finding(("blueprint_vars",), message, at_key=True), merged, layer))
+    for path, message in blueprint.check_component_mode(merged.data):
+        problems.append(_merged_problem(Finding(path, message, at_key=True), merged, layer))
     try:
         config = model.model_validate(merged.data)
     except ValidationError as exc:
@@ -240,6 +245,29 @@ def _project(
         secrets=secrets or NO_SECRETS,
     )
     return spec, _fingerprint(config)
+
+
+UnmetNeeds = Callable[[Any, Needs], Sequence[Unmet]]
+
+
+def _unmet_needs(
+    spec: ProjectSpec, layer: Layer, layers: Catalog, group_own: frozenset[str], unmet_needs: UnmetNeeds
+) -> list[InputProblem]:
+    """Warnings for what the project's blueprint needs and no facet will do, where the inventory says
+    so. What every environment the blueprint declares would need is asked first (cheap); only when
+    that falls short are the project's variables resolved, to know which environments it uses."""
+    name = spec.config.blueprint
+    if name is None:
+        return []
+    declared = declared_needs(name)
+    unmet = list(unmet_needs(spec.config, declared)) if declared else []
+    if unmet and declared.environments:
+        needs = project_needs(name, spec.config.blueprint_vars, project_path=spec.path)
+        unmet = list(unmet_needs(spec.config, needs))
+    if not unmet:
+        return []
+    merged = merge_layers([*layers.defaults, *layers.groups_above(spec.path), layer], skip=group_own)
+    return [_merged_problem(Finding(u.path, u.message, at_key=True), merged, layer) for u in unmet]
 
 
 def _facets_sections(model: type[Project]) -> tuple[str, ...]:

@@ -95,6 +95,7 @@ class Namespace:
     variables: list[Variable] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)  # group hooks (Premium)
     shared_with: list[GroupShare] = field(default_factory=list)  # groups this group is shared with
+    protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
 
 
 @dataclass
@@ -114,6 +115,7 @@ class Repo:
     commits: dict[str, Commit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)  # name -> commit id
     tags: dict[str, str] = field(default_factory=dict)
+    tag_messages: dict[str, str] = field(default_factory=dict)  # annotated tags: name -> message
 
 
 @dataclass
@@ -234,6 +236,27 @@ class Hook:
 
 
 @dataclass
+class EnvironmentAccess:
+    """A deploy access level or an approval rule of a protected environment: a role, a user or a group."""
+
+    id: int
+    access_level: int | None = None
+    user_id: int | None = None
+    group_id: int | None = None
+    group_inheritance_type: int = 0
+    required_approvals: int | None = None  # approval rules only
+
+
+@dataclass
+class ProtectedEnvironment:
+    id: int
+    name: str  # a group's: a deployment tier
+    deploy_access_levels: list[EnvironmentAccess] = field(default_factory=list)
+    approval_rules: list[EnvironmentAccess] = field(default_factory=list)
+    required_approval_count: int = 0
+
+
+@dataclass
 class GroupShare:
     group_id: int
     group_access: int
@@ -274,6 +297,8 @@ class Project:
     shared_with: list[GroupShare] = field(default_factory=list)
     deploy_keys: list[DeployKeyLink] = field(default_factory=list)
     pipeline_schedules: list[PipelineSchedule] = field(default_factory=list)
+    protected_environments: list[ProtectedEnvironment] = field(default_factory=list)
+    catalog_resource: bool = False  # a CI/CD catalog project (GraphQL catalogResourcesCreate)
 
 
 @dataclass

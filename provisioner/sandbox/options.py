@@ -82,6 +82,10 @@ class Counters:
         if write:
             self.writes += 1
 
+    def wrote(self) -> None:
+        """A request counted as a read turned out to write (a GraphQL mutation)."""
+        self.writes += 1
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "total": self.total,

@@ -237,7 +237,8 @@ def test_a_run_with_nothing_to_do_sends_only_the_hashes(lab, prefetch):
     lab.onboard(spec(UTILS))
     lab.reset_counters()
 
-    lab.run("plan", spec(UTILS), prefetch=prefetch)
+    # The files facet alone: the blueprint's needs (protected tags and environments) are other facets'.
+    lab.run("plan", spec(UTILS), prefetch=prefetch, facets=[ProjectFiles()])
 
     paths = 9  # eight rendered files and the lock
     reads = (
@@ -269,6 +270,11 @@ def test_an_empty_repository_gets_the_default_branch_the_inventory_names(lab):
     assert problems(result) == []
     assert lab.http("GET", f"/projects/{enc(INGEST)}")["default_branch"] == "trunk"
     assert lab.file(INGEST, ".gitlab-ci.yml", ref="trunk") is not None
+
+
+# A Developer's token: the files facet alone (protecting the blueprint's tags and environments needs a
+# Maintainer, and says so: test_permissions_sandbox.py).
+FILES_ONLY = [ProjectFiles()]
 
 
 # -- protected branches: one merge request, updated in place -------------------------------------------
@@ -319,13 +325,15 @@ def test_a_developer_token_proposes_instead_of_pushing_to_a_protected_branch(lab
     """common-utils' main: Maintainers push. GitLab says can_push: false for dana: a merge request."""
     before = lab.head(UTILS)["id"]
 
-    result = lab.run("apply", spec(UTILS), token=DANA_TOKEN)
+    result = lab.run("apply", spec(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)
 
     assert problems(result) == []
     assert lab.head(UTILS)["id"] == before
     (mr,) = lab.open_mrs(UTILS)
     assert mr["author"]["username"] == "dana"
-    assert set(files_of(lab.run("plan", spec(UTILS), token=DANA_TOKEN)).values()) == {Action.AWAITING}
+    assert set(files_of(lab.run("plan", spec(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)).values()) == {
+        Action.AWAITING
+    }
 
 
 def test_check_exits_2_while_the_merge_request_waits_and_0_once_merged(lab, tmp_path):
@@ -600,14 +608,16 @@ def test_an_enforced_pipeline_on_a_branch_the_token_may_not_push_to_is_restored_
     lab.push(UTILS, {".gitlab-ci.yml": "test:\n  script: [echo all good]\n"})
     before = lab.head(UTILS)["id"]
 
-    result = lab.run("apply", enforced(UTILS), token=DANA_TOKEN)
+    result = lab.run("apply", enforced(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)
 
     assert problems(result) == []
     assert lab.head(UTILS)["id"] == before  # dana may not push to main: proposed instead
     (mr,) = lab.open_mrs(UTILS)
     assert not mr["draft"] and "enforced: differs from the rendering; restored" in mr["description"]
     assert "Managed by provisioner" in (lab.file(UTILS, ".gitlab-ci.yml", ref=MR_BRANCH) or "")
-    assert set(files_of(lab.run("check", enforced(UTILS), token=DANA_TOKEN)).values()) == {Action.AWAITING}
+    assert set(files_of(lab.run("check", enforced(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)).values()) == {
+        Action.AWAITING
+    }
 
 
 # -- a push between plan and apply ----------------------------------------------------------------------

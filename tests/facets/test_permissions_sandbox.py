@@ -103,7 +103,7 @@ def test_a_developer_token_writes_nothing_to_a_project_it_cannot_fully_manage(wo
     assert (problem.kind, problem.facet) == ("permission", None)
     assert problem.message == (
         "skipped, nothing written: the token has the Developer role here; "
-        "runners, registry, protection need Maintainer or higher"
+        "runners, registry, protection, protected_environments need Maintainer or higher"
     )
     assert world.writes() == 0
     assert any(c.facet == "files" for c in result.projects[0].pending)  # planned, shown, not written

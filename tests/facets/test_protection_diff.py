@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from provisioner.blueprint.needs import Needs
 from provisioner.errors import Unobservable
 from provisioner.facets.protection import (
     ObservedProtection,
+    ProjectProtection,
     _Branch,
     default_branch_name,
     diff_protection,
+    release_tags_protected,
 )
 from provisioner.gitlab.protection import BranchRule, TagRule, role_levels, to_branch_rule
 from provisioner.inventory.schema import BranchProtection, Project, Protection, Settings, TagProtection
@@ -159,3 +162,56 @@ def test_ce_answers_without_unprotect_levels():
 def test_schema_refuses_no_one_for_unprotect():
     with pytest.raises(ValueError, match="no_one"):
         BranchProtection(unprotect_access_level="no_one")
+
+
+# -- the release tags a blueprint needs (provisioner/blueprint/needs.py) ------------------------------
+N = frozenset({0})
+
+
+@pytest.mark.parametrize(
+    ("config", "observed", "expected"),
+    [
+        # a blueprint project without a word about tags gets its release tags protected
+        (Protection(), [], [(Action.CREATE, 'protected tag "v*"', {"create_access_level": "maintainer"})]),
+        (Protection(), [TagRule("v*", M)], []),
+        # the inventory's own rule for them wins, at its level
+        (Protection(tags={"v*": TagProtection(create_access_level="no_one")}), [TagRule("v*", N)], []),
+        # a rule that covers them is enough; a narrower one is not
+        (Protection(tags={"*": TagProtection()}), [TagRule("*", M)], []),
+        (
+            Protection(tags={"v1*": TagProtection()}),
+            [TagRule("v1*", M)],
+            [(Action.CREATE, 'protected tag "v*"', {"create_access_level": "maintainer"})],
+        ),
+        # turned off: nothing written, and an existing rule is left alone
+        (Protection(release_tags=False), [], []),
+        (Protection(release_tags=False), [TagRule("v*", N)], []),
+    ],
+)
+def test_release_tag_table(config, observed, expected):
+    observation = ObservedProtection("main", (), tuple(observed))
+    changes = diff_protection("protection", config, observation, release_tags="v*")
+    assert [(c.action, c.target, c.after) for c in changes] == expected
+
+
+def blueprint_project(**config) -> ProjectSpec:
+    return ProjectSpec("platform/billing", Project(blueprint="python-package", **config))
+
+
+def test_a_blueprint_project_wants_the_facet_and_is_told_its_tags_are_protected():
+    facet = ProjectProtection()
+    assert facet.wants(blueprint_project()) and release_tags_protected(blueprint_project())
+    off = blueprint_project(protection=Protection(release_tags=False))
+    assert not facet.wants(off) and not release_tags_protected(off)
+    assert not facet.wants(ProjectSpec("platform/billing", Project()))  # no blueprint, no protection
+
+
+def test_turning_them_off_is_an_unmet_need_unless_a_rule_covers_them():
+    needs = Needs("python-package", "v*")
+    facet = ProjectProtection()
+    (unmet,) = facet.unmet_needs(Project(protection=Protection(release_tags=False)), needs)
+    assert unmet.path == ("protection", "release_tags") and "will never run" in unmet.message
+    covered = Protection(release_tags=False, tags={"*": TagProtection()})
+    assert facet.unmet_needs(Project(protection=covered), needs) == []
+    assert facet.unmet_needs(Project(), needs) == []
+    assert facet.unmet_needs(Project(), Needs("other")) == []  # a blueprint without release tags

@@ -78,3 +78,15 @@ def test_a_replacement_gitlab_refuses_restores_the_old_rule(world: World):
 
     converge(world, [spec("platform/billing", protection=config)])
     assert levels(protected_branch(world, "platform/billing", "main"), "push") == [0]
+
+
+def test_a_blueprint_project_gets_the_tags_its_release_jobs_need(world: World):
+    """python-package releases only from protected v* tags: the facet protects them unasked."""
+    result = converge(
+        world, [spec("platform/billing", blueprint="python-package")], facets=[ProjectProtection()]
+    )
+    assert applied(result) == [("create", 'protected tag "v*"')]
+    tag = world.get(f"/projects/{world.project_id('platform/billing')}/protected_tags/v*")
+    assert levels(tag, "create") == [40]
+    off = spec("platform/payments", blueprint="python-package", protection=Protection(release_tags=False))
+    assert applied(converge(world, [off], facets=[ProjectProtection()])) == []

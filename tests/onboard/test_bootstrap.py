@@ -8,11 +8,13 @@ written only after a successful apply.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from provisioner.cli.bootstrap_cmds import choose_blueprint
 from provisioner.errors import InputError
 from provisioner.onboard.bootstrap import parse_vars
 from provisioner.sandbox.seed import RITA_TOKEN
@@ -102,14 +104,32 @@ def test_a_missing_project_converges_in_one_run_and_the_second_run_writes_nothin
     assert DEPLOY_KEY not in team.log_file.read_text()
 
 
-def test_an_existing_project_is_adopted_and_the_inventory_created(cli: Cli, world: World) -> None:
+def test_outside_an_inventory_the_default_blueprint_does_the_whole_job(cli: Cli, world: World) -> None:
+    """No inventory yet: python-package, said so, with the protected tags its release jobs need."""
     result = cli("bootstrap", "data/ingest", "--inventory", "new.yaml")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (cli.cwd / "new.yaml").read_text() == "version: 1\nprojects:\n  data/ingest: {create: true}\n"
+    assert "blueprint python-package (the default outside an inventory;" in result.stderr
+    assert (cli.cwd / "new.yaml").read_text() == (
+        "version: 1\nprojects:\n  data/ingest: {create: true, blueprint: python-package}\n"
+    )
+    project = world.get("/projects/data%2Fingest")
+    assert [t["name"] for t in world.get(f"/projects/{project['id']}/protected_tags")] == ["v*"]
+    readme = world.get(f"/projects/{project['id']}/repository/files/README.md", ref="main")
+    assert "Tags `v*` are protected" in base64.b64decode(readme["content"]).decode()
     world.reset_counters()
     again = cli("bootstrap", "data/ingest", "--inventory", "new.yaml")
     assert again.returncode == 0 and world.counters()["writes"] == 0
+
+
+def test_no_blueprint_makes_a_bare_project_and_says_so(cli: Cli, world: World) -> None:
+    result = cli("bootstrap", "data/ingest", "--inventory", "new.yaml", "--no-blueprint")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no blueprint (--no-blueprint): the project gets no files" in result.stderr
+    assert (cli.cwd / "new.yaml").read_text() == "version: 1\nprojects:\n  data/ingest: {create: true}\n"
+    both = cli("bootstrap", "data/ingest", "--blueprint", "python-package", "--no-blueprint")
+    assert both.returncode == 1 and "give --blueprint or --no-blueprint, not both" in both.stderr
 
 
 def test_a_missing_group_is_an_error_without_create_groups(team: Cli, world: World) -> None:
@@ -255,3 +275,29 @@ def test_var_problems_are_all_reported() -> None:
     with pytest.raises(InputError) as caught:
         parse_vars(["=x", "novalue", "a=1", "a=2"])
     assert len(caught.value.problems) == 3
+
+
+def _catalogue(root: Path, *names: str) -> Path:
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / "blueprint.yaml").write_text(f"name: {name}\n")
+    return root
+
+
+def test_the_default_blueprint_outside_an_inventory_is_python_package_or_a_catalogues_only_one(
+    tmp_path: Path,
+) -> None:
+    team = _catalogue(tmp_path / "team", "java-service")
+    assert choose_blueprint(None, False, inventory_exists=False, catalogue=team)[0] == {
+        "blueprint": "java-service"
+    }
+    both = _catalogue(tmp_path / "both", "java-service", "python-package")
+    assert choose_blueprint(None, False, inventory_exists=False, catalogue=both)[0] == {
+        "blueprint": "python-package"
+    }
+    several = _catalogue(tmp_path / "several", "go-service", "java-service")
+    with pytest.raises(InputError, match="choose one with --blueprint NAME, or --no-blueprint"):
+        choose_blueprint(None, False, inventory_exists=False, catalogue=several)
+    # an inventory decides as for any project; --no-blueprint removes even an inherited one
+    assert choose_blueprint(None, False, inventory_exists=True, catalogue=several) == ({}, None)
+    assert choose_blueprint(None, True, inventory_exists=True)[0] == {"blueprint": None}

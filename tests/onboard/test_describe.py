@@ -139,7 +139,8 @@ def test_what_cannot_be_expressed_is_left_out_with_a_note() -> None:
     )
 
     assert described.entry["settings"] == {"default_branch": "main"}
-    assert "protection" not in described.entry
+    # The v* rule it cannot write stays as it is: the blueprint's release tags are not asked for either.
+    assert described.entry["protection"] == {"release_tags": False}
     assert "variables" not in described.entry
     assert "registry" not in described.entry  # the rule list could not be written whole: none of it
     notes = "\n".join(described.notes)

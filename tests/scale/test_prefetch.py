@@ -73,11 +73,13 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     seen = counters(sandbox)
     assert not checked.failed and not checked.drift
     assert seen["writes"] == 0
-    rest_only = 4  # GET approvals, approval_rules, push_rule, hooks
+    # GET approvals, approval_rules, push_rule, hooks; and protected_environments: the blueprint's
+    # publish environments are protected unasked, and GraphQL shows them only per environment (README)
+    rest_only = 5
     assert seen["by_route"]["POST /api/v4/runners/verify"] == count  # the workload creates one each
     assert seen["by_route"]["GET /api/v4/version"] == 1  # what the server is, asked once per run
     assert seen["total"] - count <= (2 + rest_only) * count + 6, json.dumps(seen["by_route"])
-    for route in ("approvals", "approval_rules", "push_rule", "hooks"):
+    for route in ("approvals", "approval_rules", "push_rule", "hooks", "protected_environments"):
         assert seen["by_route"][f"GET /api/v4/projects/:id/{route}"] == count
     # Every read and the files all projects share in one query; each project's own file (its package's
     # `__init__.py`) in queries of their own, 16 projects each: nobody is asked for another's files.
@@ -120,8 +122,10 @@ def test_the_onboarding_sections_cost_what_graphql_cannot_read_in_bulk(
     for route in ("approvals", "approval_rules", "push_rule", "hooks"):  # no GraphQL either (README)
         assert routes[f"GET /api/v4/projects/:id/{route}"] == count
     assert routes["POST /api/v4/runners/verify"] == count  # the stored runner token, verified
-    # the two of the first test, these three, the four above and the runner token's verification
-    assert seen["total"] <= (2 + 3 + 4 + 1) * count + 15, routes
+    # the two of the first test, these three, the four above, the blueprint's protected environments
+    # and the runner token's verification
+    assert routes["GET /api/v4/projects/:id/protected_environments"] == count
+    assert seen["total"] <= (2 + 3 + 4 + 1 + 1) * count + 15, routes
 
 
 def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_the_cache(

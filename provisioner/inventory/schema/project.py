@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from provisioner.inventory.schema.base import _Model
+from provisioner.inventory.schema.base import _Model, full_path_problem
 from provisioner.inventory.schema.protection import Protection
 from provisioner.inventory.schema.registry import Registry
 from provisioner.inventory.schema.runners import Runners
 from provisioner.inventory.schema.settings import Settings
 from provisioner.inventory.schema.variables import Variables
+
+SEMANTIC_VERSION = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
+"""A CI/CD catalog version [G:doc/ci/components/_index.md 'Semantic versioning']: 1.2.0, 2.0.0-rc1."""
+
+
+class BlueprintComponent(_Model):
+    """Component mode: the project's pipeline is the blueprint's CI/CD component, included at a pinned
+    version (the include entry is the tool's, the rest of .gitlab-ci.yml the team's)."""
+
+    project: str
+    """The component project (the one whose `component` section renders it), by full path."""
+    version: Annotated[str, Field(pattern=SEMANTIC_VERSION)]
+    """The version to include: one the component project has released (its tag)."""
+
+    @field_validator("project")
+    @classmethod
+    def _full_path(cls, path: str) -> str:
+        if (problem := full_path_problem(path, project=True)) is not None:
+            raise ValueError(problem)
+        return path
 
 
 class Project(_Model):
@@ -26,6 +46,9 @@ class Project(_Model):
     """Files whose every difference from the rendering is drift, which apply restores (the team's edits
     are not kept): true, those the blueprint marks for compliance (python-package: .gitlab-ci.yml, and the
     project's ci_config_path with it); a list, exactly these paths; false, none. Unset: the blueprint's."""
+    blueprint_component: BlueprintComponent | None = None
+    """Component mode: .gitlab-ci.yml includes the blueprint's CI/CD component at this version instead
+    of holding the pipeline itself (unset: the pipeline is rendered into the project, inline mode)."""
     settings: Settings = Settings()
     variables: Variables = Variables()
     runners: Runners | None = None

@@ -43,3 +43,7 @@ class Protection(_Model):
     """More protected branches by name or wildcard (release/*)."""
     tags: dict[RefName, TagProtection] = {}
     """Protected tags by name or wildcard; release jobs run only on protected tags such as v*."""
+    release_tags: bool = True
+    """Protect the tags the project's blueprint releases from (its manifest's `release_tags.protected`,
+    python-package: v*) with create_access_level maintainer, unless `tags` names a rule that covers
+    them. false: leave them alone (the release jobs then never run; validate warns)."""

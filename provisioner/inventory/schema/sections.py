@@ -9,12 +9,13 @@ gives its projects what they inherit), a group's own (`group_*`) to `Group` only
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
+from provisioner.blueprint.needs import Needs, Unmet
 from provisioner.inventory.schema.base import _Model
 from provisioner.inventory.schema.project import Group, Inventory, Project
 
@@ -27,6 +28,9 @@ class Sections:
 
     project: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     group: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    unmet_needs: Callable[[Any, Needs], Sequence[Unmet]] | None = None
+    """(a project's merged entry, its blueprint's needs) -> what the facets will leave unmet: the loader
+    warns about each (see `provisioner.blueprint.needs`)."""
 
     def _extra(self, which: Mapping[str, type[BaseModel]]) -> tuple[tuple[str, type[BaseModel]], ...]:
         return tuple(sorted((k, v) for k, v in which.items() if k not in Group.model_fields))

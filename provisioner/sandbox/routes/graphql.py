@@ -2,13 +2,14 @@
 
 As GitLab answers [G:doc/api/graphql/_index.md, app/controllers/graphql_controller.rb]:
 - a bad token is HTTP 401 `{"errors":[{"message":"Invalid token"}]}`; no token reads public data;
-  `read_api` is enough (every operation here is a query);
+  `read_api` is enough for queries, mutations need `api` (graphql_mutations.py);
 - every other error is HTTP 200 with a top-level `errors` array: syntax and validation errors
   (graphql-ruby's wording for unknown fields), complexity and depth over the limits, resolver errors
   (with `path`, next to `data`);
 - a JSON array of queries is a multiplex: an array of answers;
 - queries longer than 10,000 characters are refused.
-Counted as reads by the request counters, rate limited like every API call.
+Counted as reads by the request counters (a mutation that changed something as a write too), rate
+limited like every API call.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from provisioner.sandbox.routes.graphql_cost import (
     MAX_DEPTH_AUTHENTICATED,
     measure,
 )
+from provisioner.sandbox.routes.graphql_mutations import mutation_root
 from provisioner.sandbox.routes.graphql_resolve import Context, query_root
 from provisioner.sandbox.routes.graphql_schema import for_version
 from provisioner.sandbox.routes.graphql_time import Clock, Timeout
@@ -86,10 +88,17 @@ async def graphql(req: ApiRequest) -> Response:
         return json_response({"errors": [{"message": "Invalid JSON in request body"}]}, 400)
     viewer = req.caller.user if req.caller else None
 
+    writable = req.caller is not None and "api" in req.caller.token.scopes
+
     def answer(item: Any) -> dict[str, Any]:
-        ctx = Context(req.state, viewer, origin(req.http), clock=Clock(req.runtime.graphql))
+        ctx = Context(
+            req.state, viewer, origin(req.http), clock=Clock(req.runtime.graphql), writable=writable
+        )
         found = _answer(ctx, item)
         spent.append(ctx.clock.seconds() if ctx.clock else 0.0)
+        if ctx.memo.get("wrote"):
+            req.runtime.counters.wrote()  # a mutation that changed something: a write
+            req.runtime.dirty = True
         return found
 
     spent: list[float] = []
@@ -156,7 +165,7 @@ def _answer(ctx: Context, request: Any) -> dict[str, Any]:
         )
     if refused:
         return _errors(refused)
-    root = query_root(ctx) | {"queryComplexity": {"score": cost.score, "limit": limit}}
+    root = query_root(ctx) | mutation_root(ctx) | {"queryComplexity": {"score": cost.score, "limit": limit}}
     result = execute(
         schema,
         document,

@@ -44,6 +44,7 @@ class Context:
     origin: str
     memo: dict[str, Any] = field(default_factory=dict)  # indexes built once per request
     clock: Clock | None = None  # the query's time cost (graphql_time.py)
+    writable: bool = False  # the token may write (`api`): mutations are refused to `read_api`
 
     def runners_of(self, project_id: int) -> list[Runner]:
         """Project runners assigned to the project, without a scan of every runner per project."""
@@ -223,6 +224,7 @@ def project_node(ctx: Context, project: Project) -> dict[str, Any]:
         "name": project.name,
         "nameWithNamespace": " / ".join([*names, project.name]),
         "description": project.description,
+        "isCatalogResource": project.catalog_resource,  # [G:app/graphql/types/project_type.rb]
         "visibility": project.visibility,
         "archived": project.archived,
         "webUrl": f"{ctx.origin}/{full_path}",

@@ -1,4 +1,6 @@
-"""The subset of GitLab's GraphQL schema the tool reads in bulk, under GitLab's own names.
+"""The subset of GitLab's GraphQL schema the tool reads in bulk (and the one mutation it makes, the
+CI/CD catalog's `catalogResourcesCreate` [G:app/graphql/mutations/ci/catalog/resources/create.rb]),
+under GitLab's own names.
 
 Names, nullability and enum values follow GitLab's types [G:app/graphql/types/project_type.rb,
 ci/ci_cd_setting_type.rb, ci/project_variable_type.rb, ci/job_token_scope_type.rb,
@@ -47,6 +49,12 @@ type Query {
 
 type QueryComplexity { score: Int limit: Int }
 
+type Mutation {
+  catalogResourcesCreate(input: CatalogResourcesCreateInput!): CatalogResourcesCreatePayload
+}
+input CatalogResourcesCreateInput { clientMutationId: String projectPath: ID! }
+type CatalogResourcesCreatePayload { clientMutationId: String errors: [String!]! }
+
 type CurrentUser { id: ID! username: String! name: String! }
 
 type PageInfo {
@@ -84,6 +92,7 @@ type Project {
   name: String!
   nameWithNamespace: String!
   description: String
+  isCatalogResource: Boolean
   visibility: String
   archived: Boolean
   webUrl: String
