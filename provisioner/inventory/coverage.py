@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provisioner.inventory.document import Document
+from provisioner.errors import InputProblem
+from provisioner.inventory.document import Document, format_path
 from provisioner.inventory.merge import Layer
 from provisioner.inventory.spec import CoverageRule
 
@@ -24,6 +25,39 @@ def rules(groups: dict[str, Layer]) -> tuple[CoverageRule, ...]:
             exclude = tuple(str(g) for g in coverage.get("exclude") or ())
             found.append(CoverageRule(name, exclude, layer.location(("coverage",), at_key=True)))
     return tuple(found)
+
+
+def problems(groups: dict[str, Layer]) -> list[InputProblem]:
+    """An `exclude` entry that cannot name a project under its group (`../x`, another group's path, a
+    glob of the whole instance) would exclude nothing, or projects the rule does not cover: said, with
+    its place, before anything is asked of GitLab."""
+    found = []
+    for name, layer in sorted(groups.items()):
+        data = layer.data if isinstance(layer.data, dict) else {}
+        coverage = data.get("coverage")
+        exclude = coverage.get("exclude") if isinstance(coverage, dict) else None
+        for index, entry in enumerate(exclude if isinstance(exclude, list) else ()):
+            if not isinstance(entry, str) or _under(entry, name):
+                continue  # the schema says what is wrong with a value that is not a string
+            where = ("coverage", "exclude", index)
+            spot = layer.location(where)
+            message = (
+                f"'{entry}' names no project under group {name}: give a full path or glob "
+                f"starting '{name}/', without empty, '.' or '..' segments"
+            )
+            found.append(
+                InputProblem(spot.file, spot.line, spot.column, format_path(layer.root + where), message)
+            )
+    return found
+
+
+def _under(pattern: str, group: str) -> bool:
+    segments = pattern.split("/")
+    return (
+        pattern.lower().startswith(group.lower() + "/")
+        and len(segments) > group.count("/") + 1
+        and all(segment not in ("", ".", "..") for segment in segments)
+    )
 
 
 def uncovered_policy(main: Document) -> str:

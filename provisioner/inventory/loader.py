@@ -104,6 +104,7 @@ def _load(path: FilePath, how: _How, *, quick: bool) -> LoadedInventory:
         problems += check_token_files(document, roots, FilePath(inventory_dir))
     layers = catalog(files)
     problems += layers.problems
+    problems += coverage.problems(layers.groups)
     listed = frozenset(name.lower() for name in layers.projects)
     if how.covered and files.read_order:
         layers.projects.update(coverage.covered_layers(files.read_order[0], how.covered, layers.projects))
