@@ -69,6 +69,7 @@ class Selection:
     patterns: Sequence[str] = ()
     shard: tuple[int, int] | None = None
     require_secrets: bool = True
+    blind: Sequence[str] = ()  # groups of coverage rules this token cannot see (a failure each)
 
 
 def _select(
@@ -122,14 +123,19 @@ def _discovered(sel: Selection, url: str | None) -> Selection:
     if unmatched:
         problem = "no project or group matches '{}'"
         raise InputError([InputProblem(str(sel.path), 0, 0, "", problem.format(x)) for x in unmatched])
+    blind = [
+        g for g in found.blind if not patterns or any(fnmatchcase(g.lower(), x.lower()) for x in patterns)
+    ]
     if sel.shard is not None:
         uncovered = [p for p in uncovered if in_shard(p, *sel.shard)]
+        blind = [g for g in blind if in_shard(g, *sel.shard)]
     return replace(
         sel,
         inventory=loaded,
         projects=select(loaded.projects, (), sel.shard),
         groups=select(loaded.groups, (), sel.shard),
         uncovered=uncovered,
+        blind=blind,
     )
 
 
@@ -139,7 +145,7 @@ def _discover(loaded: LoadedInventory, url: str | None) -> coverage.Found:
         found = coverage.discover(api, loaded)
     finally:
         api.close()
-    for group in found.unseen:
+    for group in (g for g in found.unseen if g not in found.blind):
         common.err(
             f"warning: group {group} of the inventory is not visible to this token: its projects are not looked for"
         )
@@ -200,8 +206,9 @@ def execute(
             )
     finally:
         api.close()
-    if sel.uncovered:
-        result = replace(result, projects=(*result.projects, *map(coverage.not_covered, sel.uncovered)))
+    if sel.uncovered or sel.blind:
+        findings = (*map(coverage.not_seen, sel.blind), *map(coverage.not_covered, sel.uncovered))
+        result = replace(result, projects=(*result.projects, *findings))
     return timer.stamp(result), cfg.gitlab_url
 
 

@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from provisioner.gitlab import groups
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import CoverageRule, LoadedInventory
-from provisioner.model import Action, Change, ProjectResult
+from provisioner.model import Action, Change, Problem, ProblemKind, ProjectResult
 
 FINDING = "coverage"
 """The name under which reports show a project that is not covered (JUnit: one failing case each)."""
@@ -28,6 +28,7 @@ class Found:
     covered: tuple[str, ...] = ()  # brought by a coverage rule: targets of the run
     uncovered: tuple[str, ...] = ()  # under a group of the inventory, managed by nothing
     unseen: tuple[str, ...] = ()  # groups of the inventory this token cannot see
+    blind: tuple[str, ...] = ()  # of those, the ones a coverage rule names: what they hold is unknown
 
 
 def discover(api: GitLabApi, inventory: LoadedInventory) -> Found:
@@ -50,7 +51,14 @@ def discover(api: GitLabApi, inventory: LoadedInventory) -> Found:
                 covered.append(path)
             elif reporting and not any(_excluded(path, r.exclude) for r in inventory.coverage):
                 uncovered.append(path)
-    return Found(tuple(sorted(covered)), tuple(sorted(uncovered)), tuple(unseen))
+    ruled = {r.group.lower() for r in inventory.coverage}
+    blind = [
+        g
+        for g in named
+        if g.lower() in ruled
+        and any(g.lower() == u.lower() or g.lower().startswith(f"{u.lower()}/") for u in unseen)
+    ]
+    return Found(tuple(sorted(covered)), tuple(sorted(uncovered)), tuple(unseen), tuple(sorted(blind)))
 
 
 def topmost(paths: Iterable[str]) -> list[str]:
@@ -81,3 +89,14 @@ def not_covered(path: str) -> ProjectResult:
     )
     change = Change(FINDING, f"project {path}", Action.UNCOVERED, after={"note": note})
     return ProjectResult(path, planned=(change,), facets=(FINDING,))
+
+
+def not_seen(group: str) -> ProjectResult:
+    """A coverage rule whose group this token cannot see covers nothing: a failure of the run, not a
+    warning, or the nightly check would pass over a whole group without a word."""
+    target = f"group {group}"
+    message = (
+        "its coverage rule covers nothing: the group does not exist or this token cannot see it "
+        "(a member with at least the Reporter role can)"
+    )
+    return ProjectResult(target, problems=(Problem(target, FINDING, message, ProblemKind.NOT_FOUND),))

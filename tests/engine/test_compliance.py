@@ -121,6 +121,22 @@ def test_an_excluded_project_is_neither_managed_nor_reported(sandbox: Sandbox, w
     assert kept["build_timeout"] != 7200
 
 
+def test_a_coverage_rule_on_a_group_the_token_cannot_see_fails_the_check(
+    sandbox: Sandbox, workdir: Path
+) -> None:
+    """A rule that covers nothing because its group is missing or hidden is no warning to scroll past:
+    the nightly job would otherwise pass over the whole group."""
+    hidden = LISTED.replace("    groups:\n", "    groups:\n      hidden-team: {{coverage: {{}}}}\n")
+    write(workdir, hidden.format(extra="", coverage="coverage: {}"))
+    check = cli(sandbox, workdir, "check", "--junit", "check.xml", "--json", "check.json")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "group hidden-team: coverage: its coverage rule covers nothing" in check.stdout
+    junit = (workdir / "check.xml").read_text()
+    assert 'classname="group hidden-team" name="coverage"' in junit and 'type="not_found"' in junit
+    (failed,) = json.loads((workdir / "check.json").read_text())["summary"]["failed"]
+    assert "hidden-team" in str(failed)
+
+
 SECRETS = """\
     version: 1
     projects:
