@@ -99,4 +99,5 @@ def not_seen(group: str) -> ProjectResult:
         "its coverage rule covers nothing: the group does not exist or this token cannot see it "
         "(a member with at least the Reporter role can)"
     )
-    return ProjectResult(target, problems=(Problem(target, FINDING, message, ProblemKind.NOT_FOUND),))
+    problem = Problem(target, FINDING, message, ProblemKind.NOT_FOUND)
+    return ProjectResult(target, problems=(problem,), facets=(FINDING,))

@@ -133,6 +133,7 @@ def test_a_coverage_rule_on_a_group_the_token_cannot_see_fails_the_check(
     assert "group hidden-team: coverage: its coverage rule covers nothing" in check.stdout
     junit = (workdir / "check.xml").read_text()
     assert 'classname="group hidden-team" name="coverage"' in junit and 'type="not_found"' in junit
+    assert 'classname="group hidden-team" name="project"' not in junit  # no passing case beside it
     (failed,) = json.loads((workdir / "check.json").read_text())["summary"]["failed"]
     assert "hidden-team" in str(failed)
 
