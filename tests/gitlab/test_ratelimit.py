@@ -161,6 +161,16 @@ def test_after_a_429_requests_resume_paced_not_in_a_burst():
     assert limiter.throttled == 1
 
 
+def test_pacing_waits_of_a_second_or_more_are_said_at_most_every_ten_seconds():
+    """A run slowed to a few requests a minute never looks like a hang, nor floods the log."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, max_per_minute=20)  # one every 3 s
+    said: list[str] = []
+    limiter.listeners.append(lambda wait: said.append(str(wait)))
+    _sent_at(limiter, clock, 11)  # ten waits of 3 s: 30 s
+    assert said == ["waiting 3.0 s for the request pace (20/min, --max-rate)"] * 3
+
+
 class SharedClock(Clock):
     """A fake clock several threads sleep on: a sleep moves it to at least the time the sleeper
     meant to wake up at (the time it last read, plus the sleep), never back."""
