@@ -150,7 +150,8 @@ class RateLimiter:
                 # What is left of this window spread over its time left, but no gap past its end:
                 # the next window brings a new budget.
                 gap = max(gap, min((self._reset_at - now) / left, self._reset_at - slot))
-        self._next_slot = slot + gap
+        # A gap longer than any pause we accept is a header to distrust (a Reset years away).
+        self._next_slot = slot + min(gap, self._max_wait)
         return slot
 
     def _steady_gap(self) -> float:

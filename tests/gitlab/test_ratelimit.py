@@ -171,6 +171,13 @@ def test_pacing_waits_of_a_second_or_more_are_said_at_most_every_ten_seconds():
     assert said == ["waiting 3.0 s for the request pace (20/min, --max-rate)"] * 3
 
 
+def test_a_reset_years_away_does_not_space_requests_by_years():
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, max_wait=120)
+    sent = _sent_at(limiter, clock, 3, _headers(clock, limit=2000, remaining=10, reset_in=10**9))
+    assert 0 < sent[2] - sent[1] <= 120
+
+
 class SharedClock(Clock):
     """A fake clock several threads sleep on: a sleep moves it to at least the time the sleeper
     meant to wake up at (the time it last read, plus the sleep), never back."""
