@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     """Projects worked on at once."""
     timeout: float = Field(default=30.0, gt=0)
     """Seconds to wait for one HTTP answer."""
+    max_rate: int | None = Field(default=None, ge=1)
+    """Requests per minute the tool sends at most, whatever GitLab's own limit allows (the rest of the
+    budget is kept for people); unset: paced to GitLab's limit alone."""
     max_retries: int = Field(default=5, ge=0, le=20)
     """Retries of idempotent requests after transient failures."""
     ca_bundle: Path | None = None

@@ -25,6 +25,7 @@ from provisioner.errors import (
     Unreachable,
 )
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.ratelimit import RateLimiter
 from provisioner.inventory import load_inventory
 from provisioner.inventory.spec import LoadedInventory
 from provisioner.report.text import plural
@@ -104,8 +105,19 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def settings(url: str | None = None, concurrency: int | None = None) -> Settings:
-    return load_settings(gitlab_url=url, concurrency=concurrency)
+def settings(url: str | None = None, concurrency: int | None = None, max_rate: int | None = None) -> Settings:
+    return load_settings(gitlab_url=url, concurrency=concurrency, max_rate=max_rate)
+
+
+def max_rate(text: str | None) -> int | None:
+    """`--max-rate`, read by the command itself: a usage error would exit 2, which says drift."""
+    if text is None:
+        return None
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
+        raise ConfigError(
+            f"--max-rate must be a whole number of requests per minute, at least 1 (not {text[:20]!r})"
+        )
+    return int(text)
 
 
 def connect(cfg: Settings) -> GitLabApi:
@@ -120,6 +132,7 @@ def connect(cfg: Settings) -> GitLabApi:
         timeout=cfg.timeout,
         max_retries=cfg.max_retries,
         pool=cfg.concurrency + 4,
+        limiter=RateLimiter(max_per_minute=cfg.max_rate),
     )
     try:
         api.version()

@@ -42,6 +42,15 @@ ShardOpt = Annotated[
 # A choice, so that a wrong --format is a usage error before anything is loaded or sent.
 FormatOpt = Annotated[Literal["text", "json"], typer.Option("--format", "-f", help="text or json")]
 ConcurrencyOpt = Annotated[int | None, typer.Option(help="Projects worked on at once (default 8).")]
+# Text, checked by the command: a usage error's exit code (2) would say drift.
+MaxRateOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="N",
+        help="Send at most N requests per minute, below GitLab's own limit if it is higher, to keep "
+        "part of the budget for people (default: $PROVISIONER_MAX_RATE; unset: GitLab's limit).",
+    ),
+]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="GitLab URL (default: $PROVISIONER_GITLAB_URL).")]
 RotateOpt = Annotated[bool, typer.Option(help="Rewrite hidden variables' values and replace changed tokens.")]
 log = logging.getLogger(__name__)
@@ -78,9 +87,11 @@ def _select(
     shard: str | None,
     *,
     url: str | None = None,
+    max_rate: int | None = None,
     require_secrets: bool = True,
 ) -> Selection:
-    return _discovered(_loaded(inventory_path, patterns, shard, require_secrets=require_secrets), url)
+    loaded = _loaded(inventory_path, patterns, shard, require_secrets=require_secrets)
+    return _discovered(loaded, url, max_rate)
 
 
 def _loaded(
@@ -105,13 +116,13 @@ def _loaded(
     )
 
 
-def _discovered(sel: Selection, url: str | None) -> Selection:
+def _discovered(sel: Selection, url: str | None, max_rate: int | None = None) -> Selection:
     """When the inventory has groups, GitLab is asked which projects live under them (see
     `engine.coverage`): those coverage rules bring become targets, the others are findings."""
     loaded, patterns = sel.inventory, sel.patterns
     if not (loaded.coverage or (loaded.groups_named and loaded.uncovered == "report")):
         return sel
-    found = _discover(loaded, url)
+    found = _discover(loaded, url, max_rate)
     if found.covered:
         loaded = common.load(
             sel.path, only=patterns, require_secrets=sel.require_secrets, covered=found.covered
@@ -139,8 +150,8 @@ def _discovered(sel: Selection, url: str | None) -> Selection:
     )
 
 
-def _discover(loaded: LoadedInventory, url: str | None) -> coverage.Found:
-    api = common.connect(common.settings(url))
+def _discover(loaded: LoadedInventory, url: str | None, max_rate: int | None) -> coverage.Found:
+    api = common.connect(common.settings(url, max_rate=max_rate))
     try:
         found = coverage.discover(api, loaded)
     finally:
@@ -179,12 +190,13 @@ def execute(
     concurrency: int | None,
     options: PlanOptions,
     inventory_path: Path,
+    max_rate: int | None = None,
     quiet: bool = False,
     expected: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     timer: Timer | None = None,
 ) -> tuple[RunResult, str]:
     timer = timer or Timer()
-    cfg = common.settings(url, concurrency)
+    cfg = common.settings(url, concurrency, max_rate)
     api = common.connect(cfg)
     ctx = ApplyContext(options=options, inventory_dir=common.inventory_dir(inventory_path))
     try:
@@ -252,6 +264,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Exit 2 when there are pending changes.")
         ] = False,
         concurrency: ConcurrencyOpt = None,
+        max_rate: MaxRateOpt = None,
         rotate: RotateOpt = False,
         url: UrlOpt = None,
         quiet: QuietOpt = False,
@@ -260,13 +273,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show what apply would change. Reads only."""
         timer = Timer()
-        sel = _select(inventory, project or [], shard, url=url, require_secrets=require_secrets)
+        rate = common.max_rate(max_rate)
+        sel = _select(
+            inventory, project or [], shard, url=url, max_rate=rate, require_secrets=require_secrets
+        )
         options = PlanOptions(rotate=rotate)
         result, gitlab_url = execute(
             sel,
             "plan",
             url=url,
             concurrency=concurrency,
+            max_rate=rate,
             options=options,
             inventory_path=inventory,
             timer=timer,
@@ -298,18 +315,20 @@ def register(app: typer.Typer) -> None:
         ] = False,
         format: FormatOpt = "text",
         concurrency: ConcurrencyOpt = None,
+        max_rate: MaxRateOpt = None,
         rotate: RotateOpt = False,
         url: UrlOpt = None,
         quiet: QuietOpt = False,
         debug: DebugOpt = False,
     ) -> None:
         """Make GitLab match the inventory, then verify that it does. One apply of an inventory at a time."""
+        rate = common.max_rate(max_rate)
         saved = saved_plan.read(plan) if plan is not None else None
         patterns = project or []
         if saved is not None:  # the plan's selection, as it was made
             patterns, shard = saved_plan.selection(saved, patterns, shard)
         timer = Timer()
-        sel = _select(inventory, patterns, shard, url=url)
+        sel = _select(inventory, patterns, shard, url=url, max_rate=rate)
         gitlab_url = common.settings(url).gitlab_url
         lock = run_lock.lock_path(inventory, gitlab_url)
         with run_lock.held(lock, wait=wait, waiting=_waiting):
@@ -319,6 +338,7 @@ def register(app: typer.Typer) -> None:
                 yes=yes,
                 url=url,
                 concurrency=concurrency,
+                max_rate=rate,
                 rotate=rotate,
                 inventory=inventory,
                 quiet=quiet,
@@ -343,6 +363,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="A previous `check --json` report: mark findings new, persisting or fixed."),
         ] = None,
         concurrency: ConcurrencyOpt = None,
+        max_rate: MaxRateOpt = None,
         url: UrlOpt = None,
         quiet: QuietOpt = False,
         require_secrets: RequireSecretsOpt = False,
@@ -354,15 +375,17 @@ def register(app: typer.Typer) -> None:
         reports = Reports(junit_file, json_file, html_file)
         targets: list[str] = []
         try:
+            rate = common.max_rate(max_rate)
             previous = trend.load_baseline(baseline) if baseline is not None else None
             sel = _loaded(inventory, project or [], shard, require_secrets=require_secrets)
             targets = [f"group {g.path}" for g in sel.groups] + [p.path for p in sel.projects]
-            sel = _discovered(sel, url)
+            sel = _discovered(sel, url, rate)
             result, gitlab_url = execute(
                 sel,
                 "check",
                 url=url,
                 concurrency=concurrency,
+                max_rate=rate,
                 options=PlanOptions(),
                 inventory_path=inventory,
                 timer=timer,
@@ -402,6 +425,7 @@ def _apply(
     yes: bool,
     url: str | None,
     concurrency: int | None,
+    max_rate: int | None,
     rotate: bool,
     inventory: Path,
     quiet: bool = False,
@@ -411,7 +435,9 @@ def _apply(
     shown and confirmed), then apply exactly that."""
     options = PlanOptions(rotate=rotate)
     expected: dict[str, list[Mapping[str, Any]]] | None = None
-    run = functools.partial(execute, sel, url=url, concurrency=concurrency, inventory_path=inventory)
+    run = functools.partial(
+        execute, sel, url=url, concurrency=concurrency, max_rate=max_rate, inventory_path=inventory
+    )
     if saved is not None:
         targets = (*sel.groups, *sel.projects)
         saved_plan.check_inputs(saved, targets, common.settings(url).gitlab_url, sel.inventory.digest)

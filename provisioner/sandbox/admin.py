@@ -1,7 +1,8 @@
 """`/-/sandbox/*`: control and observation for tests and benchmarks (admin token: 401 without a valid
 token, 403 for a non-admin one; never counted, rate limited or faulted).
 
-- `GET  /-/sandbox/requests`        counters `{"total","writes","by_method","by_route"}`
+- `GET  /-/sandbox/requests`        counters `{"total","writes","by_method","by_route","throttled"}`
+                                    (throttled: 429s of the rate limit)
 - `POST /-/sandbox/requests/reset`  zero them
 - `POST /-/sandbox/faults`          `{"rate","seed","kinds","timeout_seconds","latency_ms","script"}`; a
                                     script entry being `{"route","kind","times","after","status"}`
@@ -64,11 +65,12 @@ def build(runtime: Runtime) -> Starlette:
         return endpoint
 
     def requests_(request: Request, body: dict[str, Any]) -> Response:
-        return JSONResponse(runtime.counters.snapshot())
+        return JSONResponse(runtime.counters.snapshot() | {"throttled": runtime.limiter.throttled})
 
     def requests_reset(request: Request, body: dict[str, Any]) -> Response:
         runtime.counters.reset()
-        return JSONResponse(runtime.counters.snapshot())
+        runtime.limiter.throttled = 0
+        return JSONResponse(runtime.counters.snapshot() | {"throttled": 0})
 
     def faults(request: Request, body: dict[str, Any]) -> Response:
         runtime.faults.configure(body)

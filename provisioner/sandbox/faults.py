@@ -153,7 +153,9 @@ class RateLimiter:
         reset = (window + 1) * self.window
         headers = {
             "RateLimit-Name": self.NAME,
-            "RateLimit-Limit": str(limit),
+            # Said per minute whatever the window, rounded up [G:lib/gitlab/rack_attack.rb
+            # `throttled_response_headers`]: a 1 s window of 30 is said as 1800.
+            "RateLimit-Limit": str(math.ceil(limit * 60.0 / self.window)),
             "RateLimit-Observed": str(count),
             "RateLimit-Remaining": str(max(0, limit - count)),
             "RateLimit-Reset": str(math.ceil(reset)),

@@ -135,6 +135,24 @@ def test_rate_limit_headers_and_429(sandbox):
     assert "RateLimit-Limit" not in sandbox.api.get("/version").headers
 
 
+def test_rate_limit_is_said_per_minute_and_its_429s_are_counted(sandbox):
+    """GitLab says RateLimit-Limit per minute whatever its period [G:lib/gitlab/rack_attack.rb
+    `throttled_response_headers`]: a 1 s window of 2 is said as 120. Sandbox contract: the rate
+    limit's 429s are counted as `throttled` in GET /-/sandbox/requests, zeroed by its reset."""
+    runtime = sandbox.server.app.runtime
+    runtime.limiter.window = 1.0
+    runtime.limiter.clock = lambda: 1_800_000_010.25
+    sandbox.admin.post("/-/sandbox/rate-limit", json={"per_minute": 2})
+    sandbox.admin.post("/-/sandbox/requests/reset")
+    answers = [sandbox.api.get("/version") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "120"
+    assert answers[0].headers["RateLimit-Reset"] == "1800000011"
+    assert sandbox.admin.get("/-/sandbox/requests").json()["throttled"] == 1
+    assert sandbox.admin.post("/-/sandbox/requests/reset").json()["throttled"] == 0
+    assert sandbox.admin.get("/-/sandbox/requests").json()["throttled"] == 0
+
+
 def test_counters_by_method_route_and_writes(sandbox):
     """Sandbox contract, not GitLab: GET /-/sandbox/requests counts API requests; writes exclude GET, HEAD and
     GraphQL."""
@@ -152,7 +170,7 @@ def test_counters_by_method_route_and_writes(sandbox):
     assert counters["by_route"]["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 1
     assert counters["writes"] == 1
     sandbox.reset_counters()
-    assert sandbox.counters() == {"total": 0, "writes": 0, "by_method": {}, "by_route": {}}
+    assert sandbox.counters() == {"total": 0, "writes": 0, "by_method": {}, "by_route": {}, "throttled": 0}
 
 
 @pytest.mark.parametrize(
