@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=2000, help="the sandbox's requests per minute")
     parser.add_argument("--max-rate", type=int, default=None, help="provisioner's --max-rate")
     parser.add_argument("--concurrency", type=int, default=8, help="provisioner's workers")
+    parser.add_argument(
+        "--headers-on-429-only",
+        action="store_true",
+        help="RateLimit-* only on 429s (GitLab's default; the figures in the README: on every answer)",
+    )
     args = parser.parse_args(argv)
 
     sandbox = Sandbox()
@@ -46,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"converged {args.projects} projects: apply exit {code}, {seconds:.0f} s", flush=True)
             if code != 0:
                 return 1
-            sandbox.admin("POST", "rate-limit", {"per_minute": args.limit})
+            every = not args.headers_on_429_only
+            sandbox.admin("POST", "rate-limit", {"per_minute": args.limit, "headers_on_every_answer": every})
             sandbox.admin("POST", "requests/reset")
             check = [*base, "check", "-i", str(inventory), "--format", "json"]
             if args.max_rate:

@@ -80,9 +80,16 @@ def build(runtime: Runtime) -> Starlette:
         return JSONResponse(runtime.faults.describe() | {"latency_ms": runtime.latency.ms})
 
     def rate_limit(request: Request, body: dict[str, Any]) -> Response:
-        per_minute = body.get("per_minute")
-        runtime.limiter.reset(int(per_minute) if per_minute else None)
-        return JSONResponse({"per_minute": runtime.limiter.per_minute})
+        per_minute, every_answer = body.get("per_minute"), body.get("headers_on_every_answer", False)
+        if not isinstance(every_answer, bool):
+            raise ValueError("headers_on_every_answer must be true or false")
+        runtime.limiter.reset(int(per_minute) if per_minute else None, every_answer)
+        return JSONResponse(
+            {
+                "per_minute": runtime.limiter.per_minute,
+                "headers_on_every_answer": runtime.limiter.every_answer,
+            }
+        )
 
     def reset(request: Request, body: dict[str, Any]) -> Response:
         from provisioner.sandbox.seed import seeded
@@ -96,7 +103,7 @@ def build(runtime: Runtime) -> Starlette:
         runtime.graphql = dataclasses.replace(options.graphql)
         runtime.faults = FaultInjector(options.fault_rate, options.random_seed, options.fault_timeout_seconds)
         runtime.latency = Latency(options.latency_ms, options.random_seed)
-        runtime.limiter = RateLimiter(options.rate_limit)
+        runtime.limiter = RateLimiter(options.rate_limit, every_answer=options.rate_limit_headers_always)
         runtime.dirty = True
         return JSONResponse({"seed": seed})
 

@@ -24,6 +24,13 @@ def serve(
     state: Annotated[Path | None, typer.Option("--state", help="Keep the world in this JSON file.")] = None,
     latency_ms: Annotated[float, typer.Option(help="Mean latency added to each API request.")] = 0.0,
     rate_limit: Annotated[int, typer.Option(help="Requests per minute per token; 0: none.")] = 0,
+    rate_limit_headers_always: Annotated[
+        bool,
+        typer.Option(
+            help="RateLimit-* headers on every answer, as GitLab 18.6+ with the feature flag "
+            "rate_limiting_headers_for_unthrottled_requests on; GitLab's default: on 429s only."
+        ),
+    ] = False,
     fault_rate: Annotated[float, typer.Option(help="Fraction of API requests answered with a fault.")] = 0.0,
     random_seed: Annotated[int | None, typer.Option(help="Seed for latency and fault choices.")] = None,
     gitlab_version: Annotated[
@@ -69,6 +76,7 @@ def serve(
         state_file=state,
         latency_ms=latency_ms,
         rate_limit=rate_limit or None,
+        rate_limit_headers_always=rate_limit_headers_always,
         fault_rate=fault_rate,
         random_seed=random_seed,
     )

@@ -127,14 +127,25 @@ class RateLimiter:
 
     Fixed windows (not sliding) as Rack::Attack counts: the budget resets at the minute boundary,
     which is what `RateLimit-Reset` announces (REFERENCE 1.7).
+
+    GitLab says `RateLimit-*` on a throttled answer (the 429) only [G:lib/gitlab/rack_attack.rb
+    `throttled_response_headers`]. On other answers it says them only behind the feature flag
+    `rate_limiting_headers_for_unthrottled_requests` (18.6, off by default)
+    [G:lib/gitlab/middleware/rack_attack_headers.rb]; REFERENCE 1.7 says "on every answer", GitLab's
+    source wins. `every_answer` models an instance with that flag on.
     """
 
     NAME = "throttle_authenticated_api"
 
     def __init__(
-        self, per_minute: int | None = None, clock: Callable[[], float] = time.time, window: float = 60.0
+        self,
+        per_minute: int | None = None,
+        clock: Callable[[], float] = time.time,
+        window: float = 60.0,
+        every_answer: bool = False,
     ) -> None:
         self.per_minute = per_minute
+        self.every_answer = every_answer
         self.clock = clock
         self.window = window  # seconds; shorter windows let tests see whole throttling cycles quickly
         self._windows: dict[str, tuple[int, int]] = {}
@@ -161,12 +172,13 @@ class RateLimiter:
             "RateLimit-Reset": str(math.ceil(reset)),
         }
         if count <= limit:
-            return Throttle(True, headers)
+            return Throttle(True, headers if self.every_answer else {})
         self.throttled += 1
         headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
         headers["RateLimit-ResetTime"] = formatdate(reset, usegmt=True)
         return Throttle(False, headers)
 
-    def reset(self, per_minute: int | None) -> None:
+    def reset(self, per_minute: int | None, every_answer: bool = False) -> None:
         self.per_minute = per_minute or None
+        self.every_answer = every_answer
         self._windows.clear()

@@ -27,6 +27,9 @@ class SandboxOptions:
     state_file: Path | None = None
     latency_ms: float = 0.0
     rate_limit: int | None = None  # requests per minute per token
+    # RateLimit-* on every answer, not only on 429s: GitLab 18.6+ with the feature flag
+    # rate_limiting_headers_for_unthrottled_requests on (off by default)
+    rate_limit_headers_always: bool = False
     fault_rate: float = 0.0
     random_seed: int | None = None
     admin_token: str | None = None  # generated when not given
@@ -104,7 +107,7 @@ class Runtime:
         self.admin_token = options.admin_token or "glpat-" + secrets.token_urlsafe(15)
         self.counters = Counters()
         self.latency = Latency(options.latency_ms, options.random_seed)
-        self.limiter = RateLimiter(options.rate_limit)
+        self.limiter = RateLimiter(options.rate_limit, every_answer=options.rate_limit_headers_always)
         self.faults = FaultInjector(options.fault_rate, options.random_seed, options.fault_timeout_seconds)
         self.graphql = dataclasses.replace(options.graphql)
         self.dirty = False  # state changed since the last save

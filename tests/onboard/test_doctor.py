@@ -120,7 +120,8 @@ def test_a_maintainer_of_every_managed_group_passes(sandbox: Sandbox):
 
 
 def test_rate_limit_headers_are_shown_when_gitlab_sends_them(sandbox: Sandbox):
-    assert sandbox.admin.post("/-/sandbox/rate-limit", json={"per_minute": 1000}).status_code == 200
+    limit = {"per_minute": 1000, "headers_on_every_answer": True}  # GitLab 18.6+ with the flag on
+    assert sandbox.admin.post("/-/sandbox/rate-limit", json=limit).status_code == 200
     status, summary = by_area(doctor(sandbox, inventory=None))["rate limit"]
     assert status == "ok" and summary.startswith("throttle_authenticated_api: ") and "of 1000" in summary
 

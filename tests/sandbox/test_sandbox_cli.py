@@ -116,10 +116,12 @@ def test_fault_options_are_reproducible_with_random_seed():
 
 def test_latency_and_rate_limit_options():
     """Sandbox contract, not GitLab: --latency-ms delays every API answer, --rate-limit N allows N
-    requests per token and minute; the answers are GitLab's (REFERENCE 1.7 Rate limiting): RateLimit-*
+    requests per token and minute, --rate-limit-headers-always says RateLimit-* on every answer (the 18.6
+    flag on); the answers are GitLab's (REFERENCE 1.7 Rate limiting): RateLimit-*
     headers, then 429 text/plain "Retry later" with Retry-After."""
     limit, latency_ms = 3, 80
     options = ("--latency-ms", str(latency_ms), "--rate-limit", str(limit), "--random-seed", "7")
+    options += ("--rate-limit-headers-always",)  # GitLab says them on a 429 only, unless a flag is on
     with serve("--seed", "empty", *options) as (ready, process):
         session = requests.Session()
         answers: list[tuple[requests.Response, float]] = []

@@ -113,10 +113,34 @@ def test_latency_is_seeded_and_applied(sandbox):
     assert time.perf_counter() - started >= 0.03
 
 
+def test_rate_limit_headers_only_on_a_429_by_default(sandbox):
+    """GitLab says RateLimit-* on throttled answers [G:lib/gitlab/rack_attack.rb
+    `throttled_response_headers`]; on others only with the feature flag
+    rate_limiting_headers_for_unthrottled_requests (18.6, off by default)
+    [G:lib/gitlab/middleware/rack_attack_headers.rb]. REFERENCE 1.7 says every answer: the source wins."""
+    sandbox.server.app.runtime.limiter.clock = lambda: 1_800_000_010.0
+    assert sandbox.admin.post("/-/sandbox/rate-limit", json={"per_minute": 1}).json() == {
+        "per_minute": 1,
+        "headers_on_every_answer": False,
+    }
+    allowed, throttled = sandbox.api.get("/version"), sandbox.api.get("/version")
+    assert allowed.status_code == 200 and not [
+        h for h in allowed.headers if h.lower().startswith("ratelimit")
+    ]
+    assert throttled.status_code == 429
+    assert (throttled.headers["RateLimit-Limit"], throttled.headers["RateLimit-Remaining"]) == ("1", "0")
+    assert throttled.headers["RateLimit-Reset"] == "1800000060" and throttled.headers["Retry-After"] == "50"
+    refused = sandbox.admin.post(
+        "/-/sandbox/rate-limit", json={"per_minute": 1, "headers_on_every_answer": "yes"}
+    )
+    assert refused.status_code == 400
+
+
 def test_rate_limit_headers_and_429(sandbox):
-    """REFERENCE 1.7: RateLimit-* on every answer; 429 text/plain Retry later, not processed."""
+    """REFERENCE 1.7, on an instance whose flag says RateLimit-* on every answer; 429 text/plain Retry
+    later, not processed."""
     sandbox.server.app.runtime.limiter.clock = lambda: 1_800_000_010.0  # 50 s before the window resets
-    sandbox.admin.post("/-/sandbox/rate-limit", json={"per_minute": 2})
+    sandbox.admin.post("/-/sandbox/rate-limit", json={"per_minute": 2, "headers_on_every_answer": True})
     first = sandbox.api.get("/version")
     assert first.headers["RateLimit-Name"] == "throttle_authenticated_api"
     assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Observed"]) == ("2", "1")
@@ -146,8 +170,8 @@ def test_rate_limit_is_said_per_minute_and_its_429s_are_counted(sandbox):
     sandbox.admin.post("/-/sandbox/requests/reset")
     answers = [sandbox.api.get("/version") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
-    assert answers[0].headers["RateLimit-Limit"] == "120"
-    assert answers[0].headers["RateLimit-Reset"] == "1800000011"
+    assert answers[2].headers["RateLimit-Limit"] == "120"
+    assert answers[2].headers["RateLimit-Reset"] == "1800000011"
     assert sandbox.admin.get("/-/sandbox/requests").json()["throttled"] == 1
     assert sandbox.admin.post("/-/sandbox/requests/reset").json()["throttled"] == 0
     assert sandbox.admin.get("/-/sandbox/requests").json()["throttled"] == 0

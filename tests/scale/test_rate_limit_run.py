@@ -119,7 +119,8 @@ def test_a_paced_run_gets_no_429(
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
-    server_limit = ServerLimit(40, clock=lambda: time.time() - 1.5, window=2.0)
+    # RateLimit-* on every answer: GitLab 18.6+ with the feature flag on (the test below: without it)
+    server_limit = ServerLimit(40, clock=lambda: time.time() - 1.5, window=2.0, every_answer=True)
     sandbox.app.runtime.limiter = server_limit
 
     api = GitLabApi(sandbox.url, sandbox.token, pool=24)
@@ -133,3 +134,34 @@ def test_a_paced_run_gets_no_429(
     assert not checked.failed, [p.problems for p in checked.projects if p.problems]
     assert sent > 2 * 40  # more than two windows' budget
     assert (server_limit.throttled, api.limiter.throttled) == (0, 0)
+
+
+def test_where_gitlab_says_its_limit_only_on_a_429_the_run_paces_itself_after_the_first(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitLab's default: RateLimit-* only on the 429 (see the sandbox's RateLimiter). The first 429s
+    (one per request in flight when the budget ran out) tell the limit; then the run is paced under
+    it, and the windows after the first meet no 429."""
+    for name, value in workload.SECRET_ENV.items():
+        monkeypatch.setenv(name, value)
+    seed_projects(sandbox.state, 4, group=workload.GROUP)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
+    specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
+    server_limit = ServerLimit(25, window=2.0)
+    sandbox.app.runtime.limiter = server_limit
+    concurrency = 16
+
+    api = GitLabApi(sandbox.url, sandbox.token, pool=24)
+    try:
+        api.version()
+        checked = run(
+            api, specs, mode="check", ctx=ApplyContext(inventory_dir=str(tmp_path)), concurrency=concurrency
+        )
+        sent = api.stats.total
+    finally:
+        api.close()
+
+    assert not checked.failed, [p.problems for p in checked.projects if p.problems]
+    assert sent > 3 * 25  # more than three windows' budget
+    assert 0 < server_limit.throttled <= concurrency  # the first window's overrun only
