@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,12 +16,12 @@ from pydantic import BaseModel, ValidationError
 from provisioner import blueprint
 from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
+from provisioner.interning import Interner
 from provisioner.inventory import coverage, section_secrets
 from provisioner.inventory.catalog import Catalog, catalog, check_document
 from provisioner.inventory.document import format_path
 from provisioner.inventory.files import read_inventory_files
 from provisioner.inventory.findings import Finding, findings
-from provisioner.inventory.interning import Interner
 from provisioner.inventory.merge import Layer, Merged, merge_layers
 from provisioner.inventory.schema import (
     NO_SECTIONS,
@@ -234,10 +235,10 @@ def _project(
     spec = ProjectSpec(
         path=name,
         config=config,
-        variables=shared.variables(variables),
-        source=shared.location(layer.location((), at_key=True)),
+        variables=shared.value(variables),
+        source=shared.value(layer.location((), at_key=True)),
         inventory_dir=inventory_dir,
-        secrets=shared.secrets(secrets) if secrets else NO_SECRETS,
+        secrets=shared.value(MappingProxyType(secrets)) if secrets else NO_SECRETS,
     )
     return spec, _fingerprint(config)
 

@@ -1,20 +1,23 @@
-"""One copy of each equal frozen value across a loaded inventory's projects.
+"""One copy of each equal frozen value: what ten thousand projects have alike is held once.
 
 Ten thousand projects that inherit the same settings, variables and rules validate into ten thousand
-equal copies of them; the specs are frozen, so every project can hold the same one. Once its
-children are shared, a value is equal to another exactly when it has the same type and the same
-children: it is recognised by the identities of its children (scalars by type and value, so that
-`1` and `True` stay apart), without a dump of it being made or held.
+equal copies of them, and a plan of them finds ten thousand equal changes (the same setting to
+write, the same file to create). All of it is frozen, so every project can hold the same one. Once
+its children are shared, a value is equal to another exactly when it has the same type and the same
+children: it is recognised by the identities of its children (scalars by type and value, so that `1`
+and `True` stay apart), without a dump of it being made or held.
 
-What is not known to be immutable is never merged with another value: a model that is not frozen,
-an object of a type this module does not know, a float (`-0.0 == 0.0`). Lists and dicts inside
-frozen models are shared like the models (nothing mutates a loaded spec). The tables live only while
-the inventory loads.
+What is not known to be immutable is never merged with another value: a model or dataclass that is
+not frozen, an object of a type this module does not know, a float (`-0.0 == 0.0`). Lists and dicts
+inside frozen values are shared like them (nothing mutates a loaded spec or a finished result).
+A `Secret` is recognised by identity: the resolver hands out one per reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import copy
+import dataclasses
+from collections.abc import Hashable, Iterable
 from datetime import date, datetime, time
 from enum import Enum
 from types import MappingProxyType
@@ -22,12 +25,10 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
-from provisioner.inventory.spec import Location, ResolvedVariable
-from provisioner.secrets import Secret, Unresolved
+from provisioner.secrets import Unresolved
 
 V = TypeVar("V")
 _SCALARS = (str, int, bytes, type(None), date, datetime, time, Enum)  # bool is an int
-_VARIABLE_FIELDS = tuple(name for name in ResolvedVariable.__dataclass_fields__ if name != "value")
 
 
 class Interner:
@@ -38,7 +39,7 @@ class Interner:
         # signature hashes the same (a collision) is kept as it is, never merged
         self._seen: dict[int, Any] = {}
         self._strings: dict[str, str] = {}
-        self._hashable: dict[Hashable, Any] = {}  # frozensets, the models' field-name sets, locations
+        self._hashable: dict[Hashable, Any] = {}  # frozensets, field-name sets, unresolved secrets
 
     def value(self, value: V) -> V:
         """`value` with its children shared, or an equal value met before."""
@@ -50,30 +51,32 @@ class Interner:
         if kind is list or kind is tuple:
             items = [self.value(item) for item in cast(list[Any], value)]
             return self._once(cast(V, items if kind is list else tuple(items)))
-        if kind is dict:
+        if kind is dict or kind is MappingProxyType:
             pairs = {self.value(k): self.value(v) for k, v in cast(dict[Any, Any], value).items()}
-            return self._once(cast(V, pairs))
+            return self._once(cast(V, pairs if kind is dict else MappingProxyType(pairs)))
+        if kind is frozenset:
+            return cast(V, self._hashable.setdefault(value, value))
+        if kind is Unresolved:  # a read-only run makes one for each project that names the secret
+            unresolved = cast(Unresolved, value)
+            return cast(V, self._hashable.setdefault((Unresolved, unresolved.ref, unresolved.reason), value))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return cast(V, self._dataclass(value))
         return value  # other scalars are small (and often cached by Python)
 
-    def variables(self, variables: tuple[ResolvedVariable, ...]) -> tuple[ResolvedVariable, ...]:
-        return self._once(tuple(self._once(self._variable(variable)) for variable in variables))
-
-    def secrets(self, secrets: Mapping[str, Secret]) -> Mapping[str, Secret]:
-        """The same secrets by the same references: one read-only mapping (the resolver hands out one
-        `Secret` per reference, so identity is equality here)."""
-        if not secrets:
-            return secrets
-        return self._once(MappingProxyType({self.value(ref): secret for ref, secret in secrets.items()}))
-
-    def location(self, location: Location) -> Location:
-        return cast(Location, self._hashable.setdefault(location, location))
-
-    def _variable(self, variable: ResolvedVariable) -> ResolvedVariable:
-        return ResolvedVariable(
-            **{name: self.value(getattr(variable, name)) for name in _VARIABLE_FIELDS if name != "given"},
-            value=self.value(variable.value),
-            given=self._hashable.setdefault(variable.given, variable.given),
-        )
+    def _dataclass(self, value: Any) -> Any:
+        if not type(value).__dataclass_params__.frozen:
+            return value
+        names = [field.name for field in dataclasses.fields(value)]
+        values = {name: self.value(getattr(value, name)) for name in names}
+        found = self._found((cast(Hashable, type(value)), *map(_key, values.values())))
+        if found is not None:
+            return found
+        changed = {name: new for name, new in values.items() if new is not getattr(value, name)}
+        if changed:
+            value = copy.copy(value)
+            for name, new in changed.items():
+                object.__setattr__(value, name, new)
+        return self._once(value)
 
     def _model(self, model: BaseModel) -> BaseModel:
         if not model.model_config.get("frozen") or model.__pydantic_extra__ or model.__pydantic_private__:
@@ -108,12 +111,11 @@ def _signature(value: Any) -> tuple[Hashable, ...]:
     if isinstance(value, BaseModel):
         fields = type(value).model_fields
         return _model_signature(type(value), value.model_fields_set, (getattr(value, f) for f in fields))
-    if isinstance(value, ResolvedVariable):
-        secret = value.value
-        told: Hashable = (
-            (Unresolved, secret.ref, secret.reason) if isinstance(secret, Unresolved) else _key(secret)
+    if dataclasses.is_dataclass(value):
+        return (
+            cast(Hashable, type(value)),
+            *(_key(getattr(value, field.name)) for field in dataclasses.fields(value)),
         )
-        return (ResolvedVariable, told, *(_key(getattr(value, name)) for name in _VARIABLE_FIELDS))
     if isinstance(value, dict | MappingProxyType):
         return (type(value), *(_key(x) for pair in value.items() for x in pair))
     return (type(value), *map(_key, value))
