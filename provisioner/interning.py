@@ -10,7 +10,8 @@ and `True` stay apart), without a dump of it being made or held.
 What is not known to be immutable is never merged with another value: a model or dataclass that is
 not frozen, an object of a type this module does not know, a float (`-0.0 == 0.0`). Lists and dicts
 inside frozen values are shared like them (nothing mutates a loaded spec or a finished result).
-A `Secret` is recognised by identity: the resolver hands out one per reference.
+A `Secret` (or an `Unresolved` one) is recognised by identity: the resolver hands out one per
+reference. This module imports nothing of the package: the loader and the engine both use it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
-from provisioner.secrets import Unresolved
-
 V = TypeVar("V")
 _SCALARS = (str, int, bytes, type(None), date, datetime, time, Enum)  # bool is an int
 
@@ -39,7 +38,7 @@ class Interner:
         # signature hashes the same (a collision) is kept as it is, never merged
         self._seen: dict[int, Any] = {}
         self._strings: dict[str, str] = {}
-        self._hashable: dict[Hashable, Any] = {}  # frozensets, field-name sets, unresolved secrets
+        self._hashable: dict[Hashable, Any] = {}  # frozensets, the models' field-name sets
 
     def value(self, value: V) -> V:
         """`value` with its children shared, or an equal value met before."""
@@ -56,9 +55,6 @@ class Interner:
             return self._once(cast(V, pairs if kind is dict else MappingProxyType(pairs)))
         if kind is frozenset:
             return cast(V, self._hashable.setdefault(value, value))
-        if kind is Unresolved:  # a read-only run makes one for each project that names the secret
-            unresolved = cast(Unresolved, value)
-            return cast(V, self._hashable.setdefault((Unresolved, unresolved.ref, unresolved.reason), value))
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return cast(V, self._dataclass(value))
         return value  # other scalars are small (and often cached by Python)

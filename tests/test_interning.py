@@ -7,8 +7,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from provisioner.interning import Interner
-from provisioner.inventory.spec import ResolvedVariable
-from provisioner.secrets import Unresolved
 
 
 class _Loose(BaseModel):  # not frozen: may be changed, so never merged with another
@@ -56,16 +54,3 @@ def test_a_fields_default_instance_is_never_changed() -> None:
     outer = shared.value(_Outer())
     assert outer.inner.name is first and outer.inner == default
     assert default.name is name and name is not first
-
-
-def test_unresolved_secrets_with_the_same_reference_and_reason_are_shared() -> None:
-    """A read-only run makes an `Unresolved` per project that names the secret."""
-    shared = Interner()
-
-    def variables() -> tuple[ResolvedVariable, ...]:
-        return (ResolvedVariable("TOKEN", Unresolved("env:TOKEN", "not set"), masked=True),)
-
-    first = shared.value(variables())
-    assert shared.value(variables()) is first
-    other = (ResolvedVariable("TOKEN", Unresolved("env:OTHER", "not set"), masked=True),)
-    assert shared.value(other) is not first

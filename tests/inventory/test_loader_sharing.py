@@ -95,3 +95,15 @@ def test_a_loaded_spec_equals_one_loaded_without_sharing(write_files: WriteFiles
     config = specs["team/three"].config
     assert config.model_dump() == alone.model_dump()
     assert config.model_dump(exclude_unset=True) == alone.model_dump(exclude_unset=True)
+
+
+def test_a_read_only_load_shares_the_secrets_it_was_not_given(
+    write_files: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the secret, each project's variable holds an `Unresolved`: one for the inventory."""
+    monkeypatch.delenv("INTERNING_TOKEN", raising=False)
+    path = write_files({"inventory.yaml": INVENTORY})
+    inventory = load_inventory(path, check_blueprint=no_blueprint_problems, require_secrets=False)
+    one, two = inventory.projects[:2]
+    assert one.variables is two.variables
+    assert type(one.variables[1].value).__name__ == "Unresolved"
