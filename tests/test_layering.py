@@ -26,6 +26,7 @@ RANK = {
     "errors": 0,
     "model": 0,
     "gitlab_versions": 0,
+    "interning": 0,
     "secrets": 1,
     "safe_files": 1,
     "confine": 1,

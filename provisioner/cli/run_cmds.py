@@ -235,7 +235,8 @@ def report(
     if quiet:
         common.out(paint(text.summary_lines(summarise(result), trend), colour), colour=colour)
     else:
-        common.out(text.render(result, colour=colour, trend=trend), colour=colour)
+        for chunk in text.chunks(result, colour=colour, trend=trend):
+            common.out(chunk, colour=colour)
 
 
 def write_json(path: Path, result: RunResult, **extra: Any) -> None:

@@ -19,6 +19,7 @@ from provisioner.facets import ANCHORS, registered
 from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
 from provisioner.gitlab import permissions
 from provisioner.gitlab.api import GitLabApi
+from provisioner.interning import Interner
 from provisioner.inventory.spec import ProjectSpec, TargetSpec
 from provisioner.model import Mode, ProjectResult, RunResult, TargetKind
 
@@ -51,6 +52,8 @@ def run(
     ctx = ctx or ApplyContext(options=options)
     stop = stop or threading.Event()
     results: list[ProjectResult] = []
+    # a bulk plan finds the same changes (and the same file diffs) in thousands of projects: held once
+    alike = Interner()
     windows: dict[int, Future[Any]] = {}  # first index of a window -> its prefetch of details
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch-ahead")
     workers = min(concurrency, 4)
@@ -93,7 +96,7 @@ def run(
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 del in_flight[future]
-                result = future.result().settled()
+                result = alike.value(future.result().settled())
                 results.append(result)
                 on_result(result)
     except KeyboardInterrupt:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, Path, format_path
 from provisioner.inventory.files import InventoryFiles
-from provisioner.inventory.findings import findings
+from provisioner.inventory.findings import Finding, findings
 from provisioner.inventory.merge import Layer, strip_removals
 from provisioner.inventory.schema import Inventory, full_path_problem
 
@@ -32,7 +33,10 @@ class Catalog:
 
 
 def check_document(document: Document, model: type[Inventory] = Inventory) -> list[InputProblem]:
-    """Problems in one file on its own: the schema, with `null` read as "remove nothing"."""
+    """Problems in one file on its own: the schema, with `null` read as "remove nothing".
+
+    Each group and project is validated on its own, then the rest of the file: the models of a whole
+    file of 10,000 projects, with the copy of it they are made from, were the peak of a run's memory."""
     if not document.readable:
         return []
     data = document.data
@@ -40,28 +44,42 @@ def check_document(document: Document, model: type[Inventory] = Inventory) -> li
         spot = document.location(())
         message = "an inventory file is a mapping with version, include, defaults, groups and projects"
         return [InputProblem(spot.file, spot.line, spot.column, "", message)]
-    prepared = _as_written(data)
-    try:
-        model.model_validate(prepared)
-    except ValidationError as exc:
-        problems = []
-        for finding in findings(exc, model, prepared):
-            spot = document.location(finding.path, at_key=finding.at_key)
-            field_path = format_path((*finding.path, *finding.missing))
-            problems.append(InputProblem(spot.file, spot.line, spot.column, field_path, finding.message))
-        return problems
-    return []
-
-
-def _as_written(data: dict[str, Any]) -> dict[str, Any]:
-    prepared = {key: value for key, value in data.items() if value is not None or key == "version"}
-    if isinstance(prepared.get("defaults"), dict):
-        prepared["defaults"] = strip_removals(prepared["defaults"])
+    found: list[Finding] = []
+    rest = {key: value for key, value in data.items() if value is not None or key == "version"}
     for section in ("groups", "projects"):
-        entries = prepared.get(section)
-        if isinstance(entries, dict):
-            prepared[section] = {name: _entry_as_written(entry) for name, entry in entries.items()}
-    return prepared
+        entries = rest.get(section)
+        if not isinstance(entries, dict):
+            continue  # the check of the rest says what is wrong with it
+        rest[section] = {}
+        entry_model = _entry_model(model, section)
+        for name, entry in entries.items():
+            found += [
+                replace(finding, path=(section, name, *finding.path))
+                for finding in _validated(entry_model, _entry_as_written(entry))
+            ]
+    if isinstance(rest.get("defaults"), dict):
+        rest["defaults"] = strip_removals(rest["defaults"])
+    found = _validated(model, rest) + found
+    problems = []
+    for finding in found:
+        spot = document.location(finding.path, at_key=finding.at_key)
+        field_path = format_path((*finding.path, *finding.missing))
+        problems.append(InputProblem(spot.file, spot.line, spot.column, field_path, finding.message))
+    return problems
+
+
+def _entry_model(model: type[Inventory], section: str) -> type[BaseModel]:
+    """The model of one entry of `groups` or `projects` (`dict[str, <entry model>]`)."""
+    entry: type[BaseModel] = typing.get_args(model.model_fields[section].annotation)[1]
+    return entry
+
+
+def _validated(model: type[BaseModel], data: Any) -> list[Finding]:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return findings(exc, model, data)
+    return []
 
 
 def _entry_as_written(entry: Any) -> Any:

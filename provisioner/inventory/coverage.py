@@ -37,8 +37,8 @@ def problems(groups: dict[str, Layer]) -> list[InputProblem]:
         coverage = data.get("coverage")
         exclude = coverage.get("exclude") if isinstance(coverage, dict) else None
         for index, entry in enumerate(exclude if isinstance(exclude, list) else ()):
-            if not isinstance(entry, str) or _under(entry, name):
-                continue  # the schema says what is wrong with a value that is not a string
+            if not isinstance(entry, str) or not entry or _under(entry, name):
+                continue  # the schema says what is wrong with an empty value or one not a string
             where = ("coverage", "exclude", index)
             spot = layer.location(where)
             message = (

@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
-from typing import Any, TypeVar, cast
+from types import MappingProxyType
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,6 +17,7 @@ from provisioner import blueprint
 from provisioner.blueprint.needs import Needs, Unmet, declared_needs, project_needs
 from provisioner.confine import Roots
 from provisioner.errors import InputError, InputProblem
+from provisioner.interning import Interner
 from provisioner.inventory import coverage, section_secrets
 from provisioner.inventory.catalog import Catalog, catalog, check_document
 from provisioner.inventory.document import format_path
@@ -117,7 +119,7 @@ def _load(path: FilePath, how: _How, *, quick: bool) -> LoadedInventory:
     # name -> (spec, the sha256 of its merged config): a dump of each, held to the end, was most of
     # the memory a 10,000-project inventory took to load
     projects: dict[str, tuple[ProjectSpec, bytes]] = {}
-    shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel] = {}
+    shared = Interner()
     for name, layer in layers.projects.items():
         built = _project(
             name,
@@ -189,7 +191,7 @@ def _project(
     check_blueprint: BlueprintCheck,
     problems: list[InputProblem],
     inventory_dir: str,
-    shared: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel],
+    shared: Interner,
     model: type[Project] = Project,
     group_own: frozenset[str] = frozenset({"group_variables"}),
     facet_sections: Sequence[str] = (),
@@ -235,15 +237,14 @@ def _project(
     secrets = section_secrets.resolve(merged, facet_sections, resolver, problems)
     if variables is None or secrets is None:
         return None
-    config = _shared(config, shared)
-    source = layer.location((), at_key=True)
+    config = shared.value(config)
     spec = ProjectSpec(
         path=name,
         config=config,
-        variables=variables,
-        source=source,
+        variables=shared.value(variables),
+        source=shared.value(layer.location((), at_key=True)),
         inventory_dir=inventory_dir,
-        secrets=secrets or NO_SECRETS,
+        secrets=shared.value(MappingProxyType(secrets)) if secrets else NO_SECRETS,
     )
     return spec, _fingerprint(config)
 
@@ -279,28 +280,6 @@ def _facets_sections(model: type[Project]) -> tuple[str, ...]:
 def _fingerprint(model: BaseModel) -> bytes:
     """The sha256 of what `model` says, whatever the order of keys in the inventory."""
     return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).digest()
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _shared(model: M, seen: dict[tuple[type[BaseModel], frozenset[str], str], BaseModel]) -> M:
-    """`model` with every section equal to one seen before replaced by that one. The models are
-    frozen, so a thousand projects that inherit the same settings can hold one copy of them (the
-    merged models were most of a large run's memory)."""
-    updates = {}
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            same = _shared(value, seen)
-            if same is not value:
-                updates[name] = same
-    if updates:
-        fields_set = set(model.model_fields_set)
-        model = model.model_copy(update=updates)
-        object.__setattr__(model, "__pydantic_fields_set__", fields_set)  # as validated, not as copied
-    key = (type(model), frozenset(model.model_fields_set), model.model_dump_json())
-    return cast(M, seen.setdefault(key, model))
 
 
 def _group(

@@ -38,6 +38,7 @@ class SecretResolver:
 
     def __init__(self, roots: Roots | None = None, *, required: bool = True) -> None:
         self._cache: dict[tuple[str, str], Secret | SecretLookupError] = {}
+        self._unresolved: dict[tuple[str, str], Unresolved] = {}
         self._roots = roots
         self.required = required
         self.exposed: set[tuple[str, str]] = set()  # file secrets others can read: (ref, base_dir)
@@ -63,6 +64,10 @@ class SecretResolver:
         if isinstance(found, SecretLookupError):
             raise found
         return found
+
+    def unresolved(self, ref: str, exc: SecretLookupError) -> Unresolved:
+        """The one `Unresolved` of `ref` (and why) for the whole inventory, however many name it."""
+        return self._unresolved.setdefault((ref, str(exc)), Unresolved(ref, str(exc)))
 
     def is_exposed(self, ref: str, base_dir: FilePath) -> bool:
         """Whether `ref` is a file secret that users other than its owner may read."""
@@ -135,7 +140,7 @@ def resolved_variables(
                 except SecretLookupError as exc:
                     if resolver.required or not isinstance(exc, SecretNotHere):
                         return None  # already reported where the reference is written
-                    value = Unresolved(entry.secret, str(exc))
+                    value = resolver.unresolved(entry.secret, exc)
             resolved.append(
                 ResolvedVariable(
                     key=key,

@@ -3,7 +3,7 @@ in the same shape for plan, apply and check. Coloured on request (a terminal), p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from provisioner.model import Action, Change, ProjectResult, RunResult
 from provisioner.report import wording
@@ -113,17 +113,26 @@ def _named(lines: list[Line], items: Sequence[str]) -> None:
         lines.append([(f"{'':19}and {len(items) - NAMED} more in the report", "dim")])
 
 
-def render(run: RunResult, *, colour: bool = False, trend: Trend | None = None) -> str:
-    blocks = [lines for p in run.projects if (lines := project_lines(p, run.mode))]
+def chunks(run: RunResult, *, colour: bool = False, trend: Trend | None = None) -> Iterator[str]:
+    """The report in pieces, a project at a time, then the legend and the summary: the text of a
+    bulk plan is tens of megabytes, which one string (and its painted and scrubbed copies) would
+    hold several times over."""
+    symbols: set[str] = set()
+    for project in run.projects:
+        block = project_lines(project, run.mode)
+        if block:
+            symbols |= {style for line in block for _, style in line[:1] if len(style) == 1}
+            yield redact(paint([*block, []], colour))
     out: list[Line] = []
-    for block in blocks:
-        out += [*block, []]
-    symbols = {style for block in blocks for line in block for _, style in line[:1] if len(style) == 1}
     legend = wording.legend(symbols, run.mode)
     if legend:
         out += [[(legend, "dim")], []]
     out += summary_lines(summarise(run), trend)
-    return redact(paint(out, colour))
+    yield redact(paint(out, colour))
 
 
-__all__ = ["duration", "plural", "project_lines", "render", "summary_lines", "written"]
+def render(run: RunResult, *, colour: bool = False, trend: Trend | None = None) -> str:
+    return "".join(chunks(run, colour=colour, trend=trend))
+
+
+__all__ = ["chunks", "duration", "plural", "project_lines", "render", "summary_lines", "written"]

@@ -113,3 +113,14 @@ def test_a_write_gitlab_silently_dropped_is_reported_as_not_sticking(sandbox: Sa
     (problem,) = result.problems
     assert problem.kind == "not_sticking" and "ci config: did not stick" in problem.message
     assert [c.target for c in result.remaining] == ["ci config"]
+
+
+def test_changes_equal_in_several_projects_are_held_once(sandbox: Sandbox):
+    """A bulk plan finds the same change in thousands of projects; the run keeps one of each."""
+    api = GitLabApi(sandbox.url, sandbox.token)
+    specs = [ProjectSpec(path=path, config=Project()) for path in ("platform/billing", "platform/payments")]
+    billing, payments = run(api, specs, mode="plan", facets=[HalfFailing()]).projects
+    assert (billing.project, payments.project) == ("platform/billing", "platform/payments")
+    assert [c.target for c in billing.planned] == ["variable FIRST", "variable SECOND"]
+    assert billing.planned == payments.planned
+    assert all(a is b for a, b in zip(billing.planned, payments.planned, strict=True))

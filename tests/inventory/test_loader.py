@@ -195,6 +195,39 @@ def test_every_problem_is_reported_across_files(write_files: WriteFiles) -> None
     ]
 
 
+def test_each_entry_is_checked_on_its_own_and_its_problems_said_where_written(
+    write_files: WriteFiles,
+) -> None:
+    """A file's groups and projects are validated one entry at a time (a whole file's models were a
+    large run's peak memory): the problems are those of the whole file, each at its place."""
+    main = write_files(
+        {
+            "inventory.yaml": """\
+                version: 2
+                include: [b.yaml]
+                defaults: {settings: {merge_methd: ff}}
+                groups:
+                  a: {coverage: {exclude: [""]}}
+                projects:
+                  a/one: 5
+                  a/two: {registry: {cleanup_policy: {keep_n: many}}, runnerz: {}}
+                """,
+            "b.yaml": "version: 1\nprojects: [a/three]\n",
+        }
+    )
+    assert lines(problems_of(main), main.parent) == [
+        "inventory.yaml:1:10: version: must be 1",
+        "inventory.yaml:3:23: defaults.settings.merge_methd: unknown key 'merge_methd'; did you mean "
+        "'merge_method'?",
+        "inventory.yaml:5:28: groups.a.coverage.exclude[0]: must not be empty",
+        "inventory.yaml:7:10: projects.a/one: expected a mapping",
+        "inventory.yaml:8:47: projects.a/two.registry.cleanup_policy.keep_n: must be one of 1, 5, 10, 25, "
+        "50, 100",
+        "inventory.yaml:8:55: projects.a/two.runnerz: unknown key 'runnerz'; did you mean 'runners'?",
+        "b.yaml:2:1: projects: expected a mapping",
+    ]
+
+
 INCLUDES = {
     "inventory.yaml": """\
         version: 1

@@ -113,3 +113,15 @@ def test_colour_on_a_terminal_unless_no_color(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert wants_colour(_Stream(tty)) is colour  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_the_report_comes_a_project_at_a_time_then_the_summary(colour: bool) -> None:
+    """Written as it is made (a bulk plan's text is tens of megabytes): one piece per project that has
+    something to say, then the legend and summary; together, exactly the whole report."""
+    run = applied_run()
+    pieces = list(text.chunks(run, colour=colour))
+    assert "".join(pieces) == text.render(run, colour=colour)
+    plain = list(text.chunks(run))
+    assert [piece.splitlines()[0] for piece in plain[:-1]] == [p.project for p in run.projects]
+    assert "apply: 14 targets in 1 min 23 s\n" in plain[-1]
