@@ -14,6 +14,7 @@ nobody holds can be recognised and removed. A note a person writes stays theirs:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from provisioner.errors import Forbidden, GitLabError, NotFound
 from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.once import IssuedToken, create_once, post_once
 from provisioner.secrets import Secret
 
@@ -144,7 +146,7 @@ def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedTo
         )
 
     with _changing(api, project_id):
-        return create_once(lambda: _issued(api.post("/user/runners", data)), landed)
+        return _issued_here(api, create_once(lambda: _issued(api.post("/user/runners", data)), landed))
 
 
 def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
@@ -168,6 +170,13 @@ def verify(api: GitLabApi, token: Secret) -> Verification:
     """Whether a stored runner token still authenticates its runner: 403 when it does not
     [G:lib/api/ci/runner.rb, `post '/verify'`]. GitLab counts this as the runner contacting it
     (`authenticate_runner!` heartbeats: `contacted_at`), so it is asked only of tokens the tool keeps."""
+    runner_id = api.cache.lookup(_ISSUED, _digest(token))
+    if runner_id is not MISSING:
+        # This run was handed the token: it authenticates that runner, and asking GitLab would mark
+        # the runner as contacted, which is how a duplicate left by two runs at once is told from one
+        # a runner process uses (runners_created): two racing runs verifying each other's fresh
+        # tokens left duplicates that no later run could remove.
+        return Verification(valid=True, runner_id=int(runner_id))
     try:  # asking again after a lost answer is safe: it only checks (create_once's retries)
         answer = create_once(lambda: api.post("/runners/verify", {"token": token.reveal()}), lambda: None)
     except Forbidden:
@@ -181,7 +190,7 @@ def reset_token(api: GitLabApi, runner_id: int) -> Secret:
     reset revokes the previous token, so the lost one is worthless."""
     path = f"/runners/{runner_id}/reset_authentication_token"
     answer = create_once(lambda: api.post(path), lambda: None)
-    return Secret(str(answer["token"]))
+    return _issued_here(api, IssuedToken(runner_id, Secret(str(answer["token"])))).token
 
 
 @contextlib.contextmanager
@@ -219,6 +228,18 @@ def unassign(api: GitLabApi, project_id: int, runner_id: int) -> None:
         contextlib.suppress(NotFound),
     ):  # a retried DELETE whose first answer was lost
         api.delete(f"/projects/{project_id}/runners/{runner_id}")
+
+
+_ISSUED = "issued_runner_token"  # run-long lookups: the digest of a token this run was handed -> runner id
+
+
+def _digest(token: Secret) -> str:
+    return hashlib.sha256(token.reveal().encode()).hexdigest()
+
+
+def _issued_here(api: GitLabApi, issued: IssuedToken) -> IssuedToken:
+    api.cache.remember(_ISSUED, _digest(issued.token), issued.id)
+    return issued
 
 
 def _issued(answer: Mapping[str, Any]) -> IssuedToken:
