@@ -220,3 +220,19 @@ def test_a_duplicate_the_tool_did_not_make_is_only_reported(world: World):
     result = converge(world, [spec(BILLING, runners=CI)])
     assert applied(result) == []
     assert sorted(ci_runners(world))[-1] == hand_made["id"]
+
+
+def test_the_run_that_creates_a_runner_does_not_verify_its_fresh_token(world: World):
+    """GitLab counts POST /runners/verify as the runner contacting it, and a contacted duplicate is one
+    the tool must not delete (a runner process may use it): the run that was handed the token knows it
+    is good and does not ask. The next run verifies the token it finds stored, once."""
+    config = Runners(create=[ProjectRunner(description="fresh")])
+    world.reset_counters()
+    result = world.run([spec(BILLING, runners=config)], "apply")
+    assert applied(result) == [("create", 'runner "fresh"')] and not problems(result)
+    assert "POST /api/v4/runners/verify" not in world.counters()["by_route"]
+    (created,) = [r for r in runners_of(world, BILLING) if r["description"] == "fresh"]
+    assert created["contacted_at"] is None
+    world.reset_counters()
+    assert pending(world.run([spec(BILLING, runners=config)], "plan")) == []
+    assert world.counters()["by_route"]["POST /api/v4/runners/verify"] == 1
