@@ -8,12 +8,12 @@ own kind ("needs GitLab 17.7"), never a write GitLab would refuse.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from provisioner.facets.base import unsupported
+from provisioner.facets.base import Description, unsupported
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.sections.access import ROLE_LEVELS, ROLE_NAMES, Grant, Role, grant_of
 from provisioner.model import Action, Change
@@ -70,3 +70,21 @@ def entry_of(level: int, expires_at: date | None) -> Any:
     if name is None:
         return None
     return name if expires_at is None else {"access_level": name, "expires_at": expires_at.isoformat()}
+
+
+def described(section: str, key: str, grants: Iterable[tuple[str, int, date | None]]) -> Description:
+    """What `import` writes for `section`: `{key: {name: entry}}` of (name, access level, expiry)
+    grants, by name; a level the inventory cannot name is a note, left unmanaged."""
+    out = Description()
+    entries: dict[str, Any] = {}
+    for name, level, expires_at in sorted(grants, key=lambda grant: grant[0].lower()):
+        entry = entry_of(level, expires_at)
+        if entry is None:
+            out.notes.append(
+                f"{section}: {name} has access level {level}, which the inventory cannot name; unmanaged"
+            )
+            continue
+        entries[name] = entry
+    if entries:
+        out.entry[section] = {key: entries}
+    return out

@@ -19,7 +19,7 @@ from typing import Any
 
 from provisioner.errors import ProvisionerError
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
-from provisioner.facets.grants import Wanted, entry_of, expired, shown, too_new, wanted
+from provisioner.facets.grants import Wanted, described, expired, shown, too_new, wanted
 from provisioner.gitlab import identity
 from provisioner.gitlab import members as api_members
 from provisioner.gitlab.api import GitLabApi
@@ -183,19 +183,7 @@ def observe_members(
 
 
 def describe_members(section: str, current: tuple[MemberRecord, ...] | None) -> Description:
-    out = Description()
-    users: dict[str, Any] = {}
-    for member in sorted(current or (), key=lambda m: m.username.lower()):
-        entry = entry_of(member.access_level, member.expires_at)
-        if entry is None:
-            out.notes.append(
-                f"{section}: {member.username} has access level {member.access_level}, which the inventory cannot name; unmanaged"
-            )
-            continue
-        users[member.username] = entry
-    if users:
-        out.entry[section] = {"users": users}
-    return out
+    return described(section, "users", ((m.username, m.access_level, m.expires_at) for m in current or ()))
 
 
 def _config(spec: Any, section: str) -> Members | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from provisioner.errors import ProvisionerError
 from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
-from provisioner.facets.grants import entry_of, expired, shown, too_new, wanted
+from provisioner.facets.grants import described, expired, shown, too_new, wanted
 from provisioner.gitlab import job_tokens
 from provisioner.gitlab import shares as api_shares
 from provisioner.gitlab.api import GitLabApi
@@ -96,19 +96,7 @@ def observe_shares(api: GitLabApi, config: Shares, current: tuple[ShareRecord, .
 
 
 def describe_shares(section: str, current: tuple[ShareRecord, ...] | None) -> Description:
-    out = Description()
-    groups: dict[str, Any] = {}
-    for share in sorted(current or (), key=lambda s: s.group_path.lower()):
-        entry = entry_of(share.access_level, share.expires_at)
-        if entry is None:
-            out.notes.append(
-                f"{section}: {share.group_path} has access level {share.access_level}, which the inventory cannot name; unmanaged"
-            )
-            continue
-        groups[share.group_path] = entry
-    if groups:
-        out.entry[section] = {"groups": groups}
-    return out
+    return described(section, "groups", ((s.group_path, s.access_level, s.expires_at) for s in current or ()))
 
 
 def _config(spec: Any, section: str) -> Shares | None:
