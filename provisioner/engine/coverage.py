@@ -51,13 +51,7 @@ def discover(api: GitLabApi, inventory: LoadedInventory) -> Found:
                 covered.append(path)
             elif reporting and not any(_excluded(path, r.exclude) for r in inventory.coverage):
                 uncovered.append(path)
-    ruled = {r.group.lower() for r in inventory.coverage}
-    blind = [
-        g
-        for g in named
-        if g.lower() in ruled
-        and any(g.lower() == u.lower() or g.lower().startswith(f"{u.lower()}/") for u in unseen)
-    ]
+    blind = [r.group for r in inventory.coverage if any(_within(r.group, group) for group in unseen)]
     return Found(tuple(sorted(covered)), tuple(sorted(uncovered)), tuple(unseen), tuple(sorted(blind)))
 
 
@@ -75,6 +69,11 @@ def rule_for(path: str, rules: Sequence[CoverageRule]) -> CoverageRule | None:
     """The rule of the deepest group that holds `path`."""
     holding = [r for r in rules if path.lower().startswith(f"{r.group.lower()}/")]
     return max(holding, key=lambda r: r.group.count("/"), default=None)
+
+
+def _within(path: str, group: str) -> bool:
+    """`path` is `group` or lies under it (full paths are case-insensitive)."""
+    return path.lower() == group.lower() or path.lower().startswith(f"{group.lower()}/")
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:

@@ -9,6 +9,7 @@ its `exclude` globs name. Which projects those are is known only once GitLab is 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from provisioner.errors import InputProblem
 from provisioner.inventory.document import Document, format_path
@@ -16,12 +17,17 @@ from provisioner.inventory.merge import Layer
 from provisioner.inventory.spec import CoverageRule
 
 
+def _coverage(layer: Layer) -> dict[str, Any] | None:
+    """The group's `coverage` mapping as written (the schema checks it), or None."""
+    coverage = layer.data.get("coverage") if isinstance(layer.data, dict) else None
+    return coverage if isinstance(coverage, dict) else None
+
+
 def rules(groups: dict[str, Layer]) -> tuple[CoverageRule, ...]:
     found = []
     for name, layer in sorted(groups.items()):
-        data = layer.data if isinstance(layer.data, dict) else {}
-        coverage = data.get("coverage")
-        if isinstance(coverage, dict):
+        coverage = _coverage(layer)
+        if coverage is not None:
             exclude = tuple(str(g) for g in coverage.get("exclude") or ())
             found.append(CoverageRule(name, exclude, layer.location(("coverage",), at_key=True)))
     return tuple(found)
@@ -33,9 +39,7 @@ def problems(groups: dict[str, Layer]) -> list[InputProblem]:
     its place, before anything is asked of GitLab."""
     found = []
     for name, layer in sorted(groups.items()):
-        data = layer.data if isinstance(layer.data, dict) else {}
-        coverage = data.get("coverage")
-        exclude = coverage.get("exclude") if isinstance(coverage, dict) else None
+        exclude = (_coverage(layer) or {}).get("exclude")
         for index, entry in enumerate(exclude if isinstance(exclude, list) else ()):
             if not isinstance(entry, str) or not entry or _under(entry, name):
                 continue  # the schema says what is wrong with an empty value or one not a string
