@@ -14,10 +14,10 @@ import re
 import stat
 import threading
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, quote_plus
 
 from provisioner.model import SENSITIVE
+from provisioner.scrubber import Scrubber
 
 _MIN_REDACTED_LENGTH = 4  # shorter strings are too common to scrub from text without mangling it
 
@@ -163,18 +163,10 @@ def _keyring_get(service: str, name: str) -> str:
 
 
 # -- the redaction registry ----------------------------------------------------------------------
-# One compiled alternation scrubs text in a single pass, but compiling it costs time and memory in
-# proportion to the number of secrets (and `re` keeps compiled patterns). A run that creates a token
-# per project learns thousands of secrets: recompiling all of them after each one made a cold apply
-# of 1,000 projects quadratic in time and memory. Secrets are kept instead in levels of doubling size,
-# each compiled once (the newest few are replaced one by one), so that learning N secrets compiles
-# O(N log N) characters and `redact` runs at most log N patterns. Within a level the longest secret
-# wins, as a secret may contain another; tokens GitLab issues are random and never contain one.
-_PENDING_MAX = 32
+# Every form of every secret the process learns, in a `Scrubber` (see provisioner/scrubber.py for why
+# it is not one compiled pattern: a run that creates a token per project learns tens of thousands).
 _values: set[str] = set()  # the secret values themselves
-_known: set[str] = set()  # every form of them that is scrubbed
-_pending: list[str] = []  # the newest forms, not compiled yet
-_levels: list[tuple[list[str], re.Pattern[str]]] = []  # oldest and largest first
+_scrubber = Scrubber()
 _lock = threading.Lock()
 
 
@@ -187,54 +179,13 @@ def remember(value: str) -> None:
         if value in _values:
             return
         _values.add(value)
-        for form in encodings(value) - _known:
-            _known.add(form)
-            _pending.append(form)
-            if len(_pending) >= _PENDING_MAX:
-                _compile_pending()
+    _scrubber.add(encodings(value))
 
 
 def is_secret(value: str) -> bool:
     """Whether `value` is a secret value the process knows (to withhold GitLab's answers about it)."""
     with _lock:
         return value in _values
-
-
-def _compile_pending() -> None:
-    merged = list(_pending)
-    _pending.clear()
-    while _levels and len(_levels[-1][0]) <= len(merged):
-        merged += _levels.pop()[0]
-    _levels.append((merged, re.compile(_trie(merged))))
-
-
-def _trie(words: list[str]) -> str:
-    """One regex matching any of `words`, longest first, shaped as a trie (`glrt-(?:ab|cd)`): an
-    alternation of thousands of literals without a common prefix is tried one by one at every
-    position of the text, the encoded forms of a run's tokens made `redact` a hundred times slower."""
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}  # a word ends here
-    return _emit(root)
-
-
-def _emit(node: dict[str, Any]) -> str:
-    # Iterative over single-child chains (secret files can be long); recursion only where it branches.
-    branches = []
-    for char in sorted(k for k in node if k):
-        literal, child = char, node[char]
-        while len(child) == 1 and "" not in child:
-            ((char, child),) = child.items()
-            literal += char
-        rest = _emit(child) if set(child) != {""} else ""
-        branches.append(re.escape(literal) + rest)
-    if not branches:
-        return ""
-    group = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
-    return f"{group}?" if "" in node else group
 
 
 def encodings(value: str) -> set[str]:
@@ -276,14 +227,5 @@ def _base64_forms(raw: bytes) -> set[str]:
 
 
 def redact(text: str) -> str:
-    """Replace every remembered secret value in `text` by `(sensitive)`."""
-    with _lock:
-        if not _known:
-            return text
-        pending = sorted(_pending, key=len, reverse=True)
-        patterns = [pattern for _, pattern in _levels]
-    for value in pending:
-        text = text.replace(value, SENSITIVE)
-    for pattern in patterns:
-        text = pattern.sub(SENSITIVE, text)
-    return text
+    """Replace every remembered secret value in `text`, in any of its forms, by `(sensitive)`."""
+    return _scrubber.scrub(text, SENSITIVE)

@@ -27,6 +27,7 @@ RANK = {
     "model": 0,
     "gitlab_versions": 0,
     "interning": 0,
+    "scrubber": 0,
     "secrets": 1,
     "safe_files": 1,
     "confine": 1,
