@@ -28,6 +28,7 @@ RANK = {
     "gitlab_versions": 0,
     "interning": 0,
     "scrubber": 0,
+    "allocator": 0,
     "secrets": 1,
     "safe_files": 1,
     "confine": 1,

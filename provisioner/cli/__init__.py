@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from provisioner import allocator
 from provisioner.cli import (
     bootstrap_cmds,
     common,
@@ -69,4 +70,5 @@ doctor_cmd.register(app)
 
 
 def main() -> None:
+    allocator.fewer_arenas()  # before any thread starts: see provisioner/allocator.py
     app()
