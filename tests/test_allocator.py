@@ -50,4 +50,3 @@ def test_an_arena_count_the_environment_sets_is_left_to_glibc() -> None:
     code = "from provisioner import allocator; allocator.fewer_arenas()\n" + THREADS.format(cap="")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert sum(line.startswith("Arena ") for line in done.stderr.splitlines()) > 2
-

@@ -11,17 +11,9 @@ from provisioner import run_lock
 from provisioner.blueprint import BLUEPRINTS_DIR
 from provisioner.blueprint.manifest import blueprint_names, default_blueprint
 from provisioner.cli import common
-from provisioner.cli.run_cmds import (
-    ConcurrencyOpt,
-    DebugOpt,
-    FormatOpt,
-    InventoryOpt,
-    Selection,
-    UrlOpt,
-    execute,
-    exit_code,
-    report,
-)
+from provisioner.cli.options import ConcurrencyOpt, DebugOpt, FormatOpt, InventoryOpt, UrlOpt
+from provisioner.cli.running import execute, exit_code, report
+from provisioner.cli.selection import Selection
 from provisioner.errors import InputError, InputProblem, ProvisionerError
 from provisioner.facets.base import PlanOptions
 from provisioner.facets.project import ensure_namespace

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from provisioner.cli import common
-from provisioner.cli.run_cmds import DebugOpt, FormatOpt, UrlOpt
+from provisioner.cli.options import DebugOpt, FormatOpt, UrlOpt
 from provisioner.facets import inventory_sections, registered
 from provisioner.inventory import load_inventory
 from provisioner.onboard.doctor import Diagnosis

@@ -9,7 +9,7 @@ import typer
 
 from provisioner import safe_files
 from provisioner.cli import common
-from provisioner.cli.run_cmds import ConcurrencyOpt, DebugOpt, UrlOpt
+from provisioner.cli.options import ConcurrencyOpt, DebugOpt, UrlOpt
 from provisioner.onboard.importer import import_group
 from provisioner.report.text import plural
 
