@@ -10,10 +10,28 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 SENSITIVE = "(sensitive)"
 """What plans, logs and reports show in place of a secret value."""
+
+WebhookEvent = Literal[
+    "push_events",
+    "tag_push_events",
+    "merge_requests_events",
+    "issues_events",
+    "confidential_issues_events",
+    "note_events",
+    "confidential_note_events",
+    "job_events",
+    "pipeline_events",
+    "wiki_page_events",
+    "deployment_events",
+    "releases_events",
+    "feature_flag_events",
+]
+WEBHOOK_EVENTS: tuple[str, ...] = get_args(WebhookEvent)
+"""The events of a project hook [G:lib/api/entities/project_hook.rb] that every served version has (17.0 and later)."""
 
 
 class Mode(enum.StrEnum):

@@ -31,9 +31,18 @@ from provisioner.gitlab.webhooks import (
 )
 from provisioner.gitlab_versions import Version, available
 from provisioner.inventory.section_secrets import references as section_references
-from provisioner.inventory.sections.webhooks import EVENTS, HeaderValue, Webhook, Webhooks
+from provisioner.inventory.sections.webhooks import HeaderValue, Webhook, Webhooks
 from provisioner.inventory.spec import GroupSpec, ProjectSpec
-from provisioner.model import SENSITIVE, Action, Change, GroupRef, ProjectRef, Role, TargetKind
+from provisioner.model import (
+    SENSITIVE,
+    WEBHOOK_EVENTS,
+    Action,
+    Change,
+    GroupRef,
+    ProjectRef,
+    Role,
+    TargetKind,
+)
 from provisioner.secrets import Secret
 
 
@@ -116,7 +125,7 @@ def _body(
     body: dict[str, Any] = {"url": hook.url}
     for name, value in shown.items():
         if name == "events":
-            body |= {event: event in value for event in EVENTS}
+            body |= {event: event in value for event in WEBHOOK_EVENTS}
         elif name != "custom_headers":
             body[name] = value
     if token and hook.secret is not None:

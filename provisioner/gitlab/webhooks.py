@@ -27,24 +27,10 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import encode
 from provisioner.model import SENSITIVE
+from provisioner.model import WEBHOOK_EVENTS
 from provisioner.secrets import remember
 
 HOOKS = "hooks"
-EVENTS = (
-    "push_events",
-    "tag_push_events",
-    "merge_requests_events",
-    "issues_events",
-    "confidential_issues_events",
-    "note_events",
-    "confidential_note_events",
-    "job_events",
-    "pipeline_events",
-    "wiki_page_events",
-    "deployment_events",
-    "releases_events",
-    "feature_flag_events",
-)
 NAME_FEATURE = "rest:ProjectHook.name"
 DESCRIPTION_FEATURE = "rest:ProjectHook.description"
 HEADERS_FEATURE = "rest:ProjectHook.custom_headers"
@@ -88,7 +74,7 @@ def to_record(entity: Mapping[str, Any]) -> HookRecord:
     return HookRecord(
         id=int(entity["id"]),
         url=url,
-        events=frozenset(name for name in EVENTS if entity.get(name)),
+        events=frozenset(name for name in WEBHOOK_EVENTS if entity.get(name)),
         enable_ssl_verification=bool(entity.get("enable_ssl_verification")),
         push_events_branch_filter=entity.get("push_events_branch_filter") or None,  # null or ""
         branch_filter_strategy=str(entity.get("branch_filter_strategy") or "wildcard"),

@@ -9,30 +9,14 @@ never shown, in any output.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from provisioner.model import WebhookEvent
 from provisioner.secrets import SecretLookupError, parse_reference, remember
 
-Event = Literal[
-    "push_events",
-    "tag_push_events",
-    "merge_requests_events",
-    "issues_events",
-    "confidential_issues_events",
-    "note_events",
-    "confidential_note_events",
-    "job_events",
-    "pipeline_events",
-    "wiki_page_events",
-    "deployment_events",
-    "releases_events",
-    "feature_flag_events",
-]
-EVENTS: tuple[str, ...] = get_args(Event)
-"""The events of Entities::ProjectHook that every served version has (17.0 and later)."""
 MIN_PASSWORD = 4  # as secrets: shorter text cannot be scrubbed from output
 
 
@@ -81,7 +65,7 @@ class HeaderValue(_Section):
 class Webhook(_Section):
     url: Annotated[str, AfterValidator(_hook_url)]
     """The identity of the hook. A password in it is never shown."""
-    events: list[Event] | None = None
+    events: list[WebhookEvent] | None = None
     """The events that trigger it; the others do not. Left out: not managed."""
     enable_ssl_verification: bool | None = None
     push_events_branch_filter: Annotated[str, Field(min_length=1)] | None = None
