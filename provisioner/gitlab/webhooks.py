@@ -26,8 +26,7 @@ from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import create_once
 from provisioner.gitlab.transport import encode
-from provisioner.model import SENSITIVE
-from provisioner.model import WEBHOOK_EVENTS
+from provisioner.model import SENSITIVE, WEBHOOK_EVENTS
 from provisioner.secrets import remember
 
 HOOKS = "hooks"
