@@ -53,8 +53,22 @@ def find(api: GitLabApi, path: str) -> ProjectRef | None:
 
 
 def update(api: GitLabApi, project_id: int, attributes: Mapping[str, Any]) -> ProjectRef:
+    """PUT /projects/:id. Its answer is the whole entity as GitLab now holds it (without the token's
+    `permissions`, which a PUT leaves as they were [G:lib/api/projects.rb `present user_project, with:
+    Entities::Project`]): kept, it is what finding the project serves until a later write changes the
+    entity, so that verification compares with the answer instead of reading the project again."""
     cache.rewritten(api, project_id)
-    return to_ref(api.put(f"/projects/{project_id}", dict(attributes)))
+    answer = api.put(f"/projects/{project_id}", dict(attributes))
+    cache.answered_entity(api, answer)
+    return to_ref(answer)
+
+
+def committed(api: GitLabApi, project_id: int) -> None:
+    """A commit landed: in a repository that was empty it made the first branch, which the entity
+    shows (`empty_repo`, `default_branch`); elsewhere the entity shows nothing of a commit."""
+    kept = cache.kept_entity(api, project_id)
+    if kept is not None and kept.get("empty_repo"):
+        cache.rewritten(api, project_id)
 
 
 def namespace_id(api: GitLabApi, namespace_path: str) -> int | None:
