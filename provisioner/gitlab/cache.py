@@ -193,7 +193,7 @@ def answered_entity(api: GitLabApi, entity: Mapping[str, Any]) -> None:
 def kept_entity(api: GitLabApi, project_id: int) -> Mapping[str, Any] | None:
     """The project's entity as an answer showed it, if one is kept."""
     kept = api.cache.get(project_id, ENTITY)
-    return None if kept is MISSING else kept  # type: ignore[no-any-return]
+    return None if kept is MISSING else kept
 
 
 def looked_up(api: GitLabApi, kind: str, key: str, fetch: Callable[[], T]) -> T:
