@@ -55,10 +55,12 @@ def find(api: GitLabApi, path: str) -> ProjectRef | None:
 
 
 def update(api: GitLabApi, project_id: int, attributes: Mapping[str, Any]) -> ProjectRef:
-    """PUT /projects/:id; a refusal says which of `attributes` it names (`AttributesRejected`). Its answer is the whole entity as GitLab now holds it (without the token's
-    `permissions`, which a PUT leaves as they were [G:lib/api/projects.rb `present user_project, with:
-    Entities::Project`]): kept, it is what finding the project serves until a later write changes the
-    entity, so that verification compares with the answer instead of reading the project again."""
+    """PUT /projects/:id; a refusal says which of `attributes` it names (`AttributesRejected`).
+
+    The answer is the whole entity as GitLab now holds it (without the token's `permissions`, which a
+    PUT leaves as they were [G:lib/api/projects.rb `present user_project, with: Entities::Project`]):
+    kept, it is what finding the project serves until a later write changes the entity, so that
+    verification compares with the answer instead of reading the project again."""
     cache.rewritten(api, project_id)
     try:
         answer = api.put(f"/projects/{project_id}", dict(attributes))
