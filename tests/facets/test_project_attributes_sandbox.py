@@ -13,6 +13,7 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Registry, Runners, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
+from tests.facets.onboarding import project
 from tests.facets.sandbox_world import World, applied, converge, problems, spec
 
 BILLING = "platform/billing"
@@ -112,7 +113,9 @@ def test_an_unknown_attribute_in_the_merged_put_is_said_not_to_stick_against_its
     first = world.run([wanted], "apply", facets=[*FACETS, Renamed()])
     assert [(p.facet, p.kind) for r in first.projects for p in r.problems] == [("renamed", "not_sticking")]
     assert "ci config: did not stick" in problems(first)[0]
-    assert ("update", "project settings") in applied(first) and ("update", "registry access") in applied(first)
+    assert ("update", "project settings") in applied(first) and ("update", "registry access") in applied(
+        first
+    )
     assert requests_to_the_project(world) == (1, 1)
 
 
@@ -193,3 +196,18 @@ def test_the_attributes_are_written_before_any_facet_applies_the_rest(world: Wor
     assert problems(first) == []
     assert ("update", "description") in applied(first) and ("create", "variable DEPENDENT") in applied(first)
     converge(world, [wanted], facets=[Dependent(), *FACETS])
+
+
+def test_a_share_made_after_the_put_revises_the_entity_its_answer_showed(world: World):
+    """The project's shares are in its entity: the share made after the PUT changes the kept answer
+    (as GitLab made it), so that verifying the shares facet reads nothing either; a new role after."""
+    timeout = entity(world)["build_timeout"]
+    for level, seconds in (("developer", timeout + 600), ("reporter", timeout + 1200)):
+        wanted = project(BILLING, settings={"build_timeout": seconds}, shares={"groups": {"data": level}})
+        world.reset_counters()
+        first = world.run([wanted], "apply")
+        assert problems(first) == [] and [c for r in first.projects for c in r.remaining] == []
+        assert requests_to_the_project(world) == (1, 1)
+        converge(world, [wanted])
+    shares = entity(world)["shared_with_groups"]
+    assert [(s["group_full_path"], s["group_access_level"]) for s in shares] == [("data", 20)]
