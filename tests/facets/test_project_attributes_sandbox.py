@@ -9,8 +9,10 @@ from typing import Any
 
 from provisioner.facets import FACETS
 from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions, TargetAttributes
+from provisioner.facets.files import ProjectFiles
+from provisioner.facets.settings import ProjectSettings
 from provisioner.gitlab.api import GitLabApi
-from provisioner.inventory.schema import Registry, Runners, Settings
+from provisioner.inventory.schema import Project, Registry, Runners, Settings
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
 from tests.facets.onboarding import project
@@ -211,3 +213,17 @@ def test_a_share_made_after_the_put_revises_the_entity_its_answer_showed(world: 
         converge(world, [wanted])
     shares = entity(world)["shared_with_groups"]
     assert [(s["group_full_path"], s["group_access_level"]) for s in shares] == [("data", 20)]
+
+
+def test_the_first_commit_of_an_empty_repository_has_the_project_read_again_to_verify(world: World):
+    """The entity the PUT answered says the repository is empty; the files facet's first commit makes
+    its default branch: what verification compares is read again, and holds."""
+    wanted = ProjectSpec(
+        "data/ingest", Project(blueprint="python-package", settings=Settings(build_timeout=7200))
+    )
+    facets = [ProjectSettings(), ProjectFiles()]
+    world.reset_counters()
+    first = world.run([wanted], "apply", facets=facets)
+    assert problems(first) == [] and [c for r in first.projects for c in r.remaining] == []
+    assert requests_to_the_project(world) == (1, 2)
+    converge(world, [wanted], facets=facets)
