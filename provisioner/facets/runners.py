@@ -201,7 +201,7 @@ def _describe_selection(selection: Selection) -> str:
 def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
     for change in changes:
         plan = change.payload
-        if isinstance(plan, TargetAttributes):  # the engine writes these with the other facets'
+        if isinstance(plan, TargetAttributes):  # called on its own: the engine writes these itself
             projects.update(api, project.id, plan.attributes)
         elif apply_created(api, project.id, change, ctx):
             continue
