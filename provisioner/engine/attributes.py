@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from provisioner.errors import AttributesRejected
-from provisioner.facets.base import Anchor, Facet, target_attributes
+from provisioner.facets.base import Anchor, Facet, TargetAttributes, target_attributes
 from provisioner.gitlab.api import GitLabApi
 from provisioner.model import Change, TargetRef
 
@@ -32,6 +32,18 @@ def write(
         attributes = target_attributes(c for c in changes if c.facet == facet.name and c.is_pending)
         if attributes:
             wanted[facet.name] = attributes
+    if not wanted:
+        return []
+    api.writing(ref)
+    try:
+        return _write(api, ref, anchor, wanted)
+    finally:
+        api.writing(ref)
+
+
+def _write(
+    api: GitLabApi, ref: TargetRef, anchor: Anchor, wanted: dict[str, Mapping[str, Any]]
+) -> list[tuple[str, Exception]]:
     failed: list[tuple[str, Exception]] = []
     while wanted:
         merged: dict[str, Any] = {}
@@ -47,3 +59,12 @@ def write(
             for name in blamed:
                 del wanted[name]
     return failed
+
+
+def the_rest(changes: Sequence[Change], facet: str) -> list[Change]:
+    """The pending changes of `facet` its own `apply` makes: all but its target attributes."""
+    return [
+        c
+        for c in changes
+        if c.facet == facet and c.is_pending and not isinstance(c.payload, TargetAttributes)
+    ]

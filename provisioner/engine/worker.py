@@ -25,7 +25,7 @@ from provisioner.errors import (
     Unauthorized,
     Unobservable,
 )
-from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions, TargetAttributes
+from provisioner.facets.base import Anchor, ApplyContext, Facet, PlanOptions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import TargetSpec
 from provisioner.model import Action, Change, Problem, ProblemKind, ProjectResult, TargetRef
@@ -263,19 +263,11 @@ def _apply(
 ) -> tuple[set[str], list[Problem]]:
     """Apply facet by facet, after the attributes of the target every facet sets (one write, see
     `engine.attributes`); a failing facet is reported and the others still go. Returns the failed."""
-    problems: list[Problem] = []
-    if any(isinstance(c.payload, TargetAttributes) for c in changes if c.is_pending):
-        api.writing(ref)
-        refused = attributes.write(api, ref, job.anchor, job.facets, changes)
-        problems += [problem_from(spec.name, name, exc) for name, exc in refused]
-        api.writing(ref)
-    failed = {p.facet for p in problems if p.facet is not None}
+    refused = attributes.write(api, ref, job.anchor, job.facets, changes)
+    problems = [problem_from(spec.name, name, exc) for name, exc in refused]
+    failed = {name for name, _ in refused}
     for facet in job.facets:
-        mine = [
-            c
-            for c in changes
-            if c.facet == facet.name and c.is_pending and not isinstance(c.payload, TargetAttributes)
-        ]
+        mine = attributes.the_rest(changes, facet.name)
         if not mine or facet.name in failed:
             continue
         api.writing(ref)

@@ -52,14 +52,14 @@ class RunCache:
             self._paths[int(entity["id"])] = str(entity["path_with_namespace"])
 
     def project(self, path: str) -> Mapping[str, Any] | None:
-        """The entity a listing showed, else the one an answer showed (`keep_project`), else None."""
+        """The entity a REST answer showed (`keep_project`), else the one a listing showed, else None."""
         with self._lock:
+            project_id = self._kept_paths.get(path)
+            kept = None if project_id is None else self._kept.get(project_id, {}).get(ENTITY)
+            if kept is not None:
+                return dict(kept)
             stored = self._projects.get(path)
-            if stored is None:
-                project_id = self._kept_paths.get(path)
-                kept = None if project_id is None else self._kept.get(project_id, {}).get(ENTITY)
-                return None if kept is None else dict(kept)
-        return dict(json.loads(zlib.decompress(stored)))
+        return None if stored is None else dict(json.loads(zlib.decompress(stored)))
 
     def keep_project(self, entity: Mapping[str, Any]) -> None:
         """The project entity a REST answer showed: kept as the answers of the areas are."""
