@@ -70,6 +70,15 @@ class Rejected(GitLabError):
     """400, 405, 409, 412 or 422: GitLab refused the request and said why."""
 
 
+class AttributesRejected(Rejected):
+    """GitLab refused a write of a target's attributes; `attributes`: those of the write its message
+    names (none: it did not say which)."""
+
+    def __init__(self, refused: Rejected, attributes: frozenset[str]) -> None:
+        super().__init__(refused.method, refused.path, refused.status, refused.message)
+        self.attributes = attributes
+
+
 class RateLimited(GitLabError):
     """429 that outlasted the client's patience."""
 

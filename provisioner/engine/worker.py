@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from provisioner.engine import access
+from provisioner.engine import access, attributes
 from provisioner.errors import (
     Forbidden,
     GitLabError,
@@ -261,12 +261,14 @@ def _missing(
 def _apply(
     api: GitLabApi, ref: TargetRef, spec: TargetSpec, job: Job, changes: Sequence[Change]
 ) -> tuple[set[str], list[Problem]]:
-    """Apply facet by facet; a failing facet is reported and the others still go. Returns the failed."""
-    failed: set[str] = set()
-    problems: list[Problem] = []
+    """Apply facet by facet, after the attributes of the target every facet sets (one write, see
+    `engine.attributes`); a failing facet is reported and the others still go. Returns the failed."""
+    refused = attributes.write(api, ref, job.anchor, job.facets, changes)
+    problems = [problem_from(spec.name, name, exc) for name, exc in refused]
+    failed = {name for name, _ in refused}
     for facet in job.facets:
-        mine = [c for c in changes if c.facet == facet.name and c.is_pending]
-        if not mine:
+        mine = attributes.the_rest(changes, facet.name)
+        if not mine or facet.name in failed:
             continue
         api.writing(ref)
         try:

@@ -61,6 +61,26 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class TargetAttributes:
+    """The payload of a change that sets attributes of the target itself (a project's, written with
+    `PUT /projects/:id`). The engine gathers every facet's and the target's anchor writes them in one
+    request, before any facet applies the rest of its changes: those may rely on them (a registry's
+    protection rules on the registry being enabled). `apply` is handed the other changes only;
+    handed these too (called on its own), it writes them itself."""
+
+    attributes: Mapping[str, Any]
+
+
+def target_attributes(changes: Iterable[Change]) -> dict[str, Any]:
+    """The attributes `changes` set of their target, merged in order."""
+    merged: dict[str, Any] = {}
+    for change in changes:
+        if isinstance(change.payload, TargetAttributes):
+            merged.update(change.payload.attributes)
+    return merged
+
+
+@dataclass(frozen=True)
 class Lookups:
     """Paths whose ids a facet needs (job token allowlists name projects and groups): resolved once
     per run, before the workers all ask at once."""
@@ -207,6 +227,9 @@ class Anchor(Protocol):
 
     def create(self, api: GitLabApi, spec: Any) -> None:
         """Create the target, as `creation` said."""
+
+    def update(self, api: GitLabApi, target: Any, attributes: Mapping[str, Any]) -> None:
+        """Write attributes of the target itself, every facet's at once (see `TargetAttributes`)."""
 
     def missing(self, spec: Any) -> str:
         """Display-safe: why a missing target stops here, and what to do."""

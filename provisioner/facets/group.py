@@ -3,6 +3,9 @@ never creates a group this way (`bootstrap --create-groups` creates a new projec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from provisioner.gitlab import groups
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.spec import GroupSpec
@@ -20,6 +23,9 @@ class GroupAnchor:
 
     def create(self, api: GitLabApi, spec: GroupSpec) -> None:
         raise NotImplementedError("groups are not created from the inventory")
+
+    def update(self, api: GitLabApi, group: GroupRef, attributes: Mapping[str, Any]) -> None:
+        raise NotImplementedError("no group facet sets attributes of the group itself")
 
     def missing(self, spec: GroupSpec) -> str:
         return "group not found, or not visible to this token"

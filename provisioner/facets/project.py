@@ -10,6 +10,9 @@ an error that says how to proceed, before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from provisioner.errors import NotFound, ProvisionerError
 from provisioner.gitlab import groups, projects
 from provisioner.gitlab.api import GitLabApi
@@ -46,6 +49,9 @@ class ProjectAnchor:
 
     def create(self, api: GitLabApi, spec: ProjectSpec) -> None:
         create(api, spec)
+
+    def update(self, api: GitLabApi, project: ProjectRef, attributes: Mapping[str, Any]) -> None:
+        projects.update(api, project.id, attributes)
 
     def missing(self, spec: ProjectSpec) -> str:
         return "project not found, or not visible to this token (set create: true to create it)"

@@ -22,7 +22,13 @@ from typing import Any
 
 from provisioner.errors import Forbidden, ProvisionerError, Unobservable
 from provisioner.facets import issued
-from provisioner.facets.base import ApplyContext, Description, FacetDefaults, PlanOptions
+from provisioner.facets.base import (
+    ApplyContext,
+    Description,
+    FacetDefaults,
+    PlanOptions,
+    TargetAttributes,
+)
 from provisioner.facets.runners_created import apply_created, created_changes, default_keyring, runner_name
 from provisioner.gitlab import graphql_reads, projects
 from provisioner.gitlab import runners as api_runners
@@ -60,12 +66,7 @@ class ObservedRunners:
     """By description: what GitLab says of the token the store holds (absent: none could be read)."""
 
 
-# payloads: what apply needs, in memory only
-@dataclass(frozen=True)
-class _Toggles:
-    attributes: Mapping[str, Any]
-
-
+# payloads: what apply needs, in memory only (the toggles: `TargetAttributes`)
 @dataclass(frozen=True)
 class _Assign:
     runner_id: int
@@ -161,7 +162,9 @@ def _toggle_changes(facet: str, config: Runners, observed: ObservedRunners) -> l
             before[name], after[name] = bool(have), want
     if not after:
         return []
-    return [Change(facet, "runner settings", Action.UPDATE, before, after, payload=_Toggles(dict(after)))]
+    return [
+        Change(facet, "runner settings", Action.UPDATE, before, after, payload=TargetAttributes(dict(after)))
+    ]
 
 
 def _unmanaged(facet: str, runner: RunnerRecord, project_id: int, *, prune: bool) -> Change:
@@ -198,7 +201,7 @@ def _describe_selection(selection: Selection) -> str:
 def apply_runners(api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext) -> None:
     for change in changes:
         plan = change.payload
-        if isinstance(plan, _Toggles):
+        if isinstance(plan, TargetAttributes):  # called on its own: the engine writes these itself
             projects.update(api, project.id, plan.attributes)
         elif apply_created(api, project.id, change, ctx):
             continue

@@ -21,7 +21,9 @@ from provisioner.facets.base import (
     FacetDefaults,
     PlanOptions,
     Requirement,
+    TargetAttributes,
     lacking,
+    target_attributes,
     unsupported_keys,
 )
 from provisioner.facets.describing import fits
@@ -69,7 +71,8 @@ def normalise(name: str, value: Any) -> Any:
 def diff_attributes(
     facet: str, target: str, desired: Mapping[str, Any], observed: Mapping[str, Any]
 ) -> list[Change]:
-    """One change holding every attribute that differs (applied in one PUT)."""
+    """One change holding every attribute that differs (written with the other facets' attributes of
+    the project, in one PUT: `TargetAttributes`)."""
     unknown = sorted(name for name in desired if name not in observed)
     if unknown:
         raise Unobservable(
@@ -82,7 +85,11 @@ def diff_attributes(
             before[name], after[name] = have, want
     if not after:
         return []
-    return [Change(facet, target, Action.UPDATE, before=before, after=after, payload=dict(after))]
+    return [
+        Change(
+            facet, target, Action.UPDATE, before=before, after=after, payload=TargetAttributes(dict(after))
+        )
+    ]
 
 
 def describe_settings(attributes: Mapping[str, Any]) -> Description:
@@ -138,11 +145,10 @@ class ProjectSettings(FacetDefaults):
     def apply(
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
+        # Run by the engine, the facet is handed nothing: its changes are all attributes of the project.
         require_maintainer(project)  # PUT /projects/:id needs admin_project; GitLab answers a bare 403
-        attributes: dict[str, Any] = {}
-        for change in changes:
-            attributes.update(change.payload)
-        projects.update(api, project.id, attributes)
+        if attributes := target_attributes(changes):
+            projects.update(api, project.id, attributes)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Mapping[str, Any]:
         return project.attributes  # the entity, as read: nothing more to ask

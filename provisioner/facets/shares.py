@@ -44,6 +44,7 @@ class ObservedShares:
 @dataclass(frozen=True)
 class _Write:
     group_id: int
+    group_path: str
     level: int = 0
     expires_at: date | None = None
     old: ShareRecord | None = None  # what a replacement removes first
@@ -67,7 +68,7 @@ def diff_shares(facet: str, config: Shares, observed: ObservedShares) -> list[Ch
         after = shown(want.level, want.expires_at)
         if found is not None:
             before = shown(found.access_level, found.expires_at)
-            write = _Write(found.group_id, want.level, want.expires_at, old=found)
+            write = _Write(found.group_id, found.group_path, want.level, want.expires_at, old=found)
             changes.append(Change(facet, target, Action.REPLACE, before=before, after=after, payload=write))
             continue
         group_id = observed.group_ids.get(key)
@@ -75,14 +76,14 @@ def diff_shares(facet: str, config: Shares, observed: ObservedShares) -> list[Ch
             raise UnknownGroup(
                 f"group {want.name} does not exist, or this token cannot see it ({facet}.groups)"
             )
-        write = _Write(group_id, want.level, want.expires_at)
+        write = _Write(group_id, want.name, want.level, want.expires_at)
         changes.append(Change(facet, target, Action.CREATE, after=after, payload=write))
     for key, found in sorted(have.items()):
         if key in wants:
             continue
         before = shown(found.access_level, found.expires_at)
         action = Action.DELETE if config.prune else Action.UNMANAGED
-        payload = _Write(found.group_id, old=found) if config.prune else None
+        payload = _Write(found.group_id, found.group_path, old=found) if config.prune else None
         changes.append(
             Change(facet, f"shared with {found.group_path}", action, before=before, payload=payload)
         )
@@ -132,7 +133,8 @@ class ProjectShares(FacetDefaults):
             if change.action in (Action.DELETE, Action.REPLACE) and write.old is not None:
                 api_shares.unshare_project(api, project.id, write.old.group_id)
             if change.action in (Action.CREATE, Action.REPLACE):
-                api_shares.share_project(api, project.id, write.group_id, write.level, write.expires_at)
+                share = ShareRecord(write.group_id, write.group_path, write.level, write.expires_at)
+                api_shares.share_project(api, project.id, share)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> tuple[ShareRecord, ...]:
         return api_shares.shares_of(project.attributes)

@@ -10,7 +10,9 @@ of each resource: the last read of it, revised by the answers to the tool's writ
 rule is in the answer to its POST, a deleted one is gone once the DELETE answered). Verification
 then reads again only what no answer showed: a write whose answer does not carry the result (a 204,
 a create whose answer was lost) forgets its resource. Kept state outlives `forget_project` (a write
-to something else) and goes with `release` (the project is planned anew). When a project is done,
+to something else) and goes with `release` (the project is planned anew). The project entity itself is
+kept that way too once `PUT /projects/:id` answered it (`answered_entity`), until a write that changes
+what it shows says so (`rewritten`). When a project is done,
 `done` drops all of it: a run over 10,000 projects holds only what its workers are about to use.
 """
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from provisioner.gitlab.api import GitLabApi
 
 MISSING: Any = object()
+ENTITY = "project_entity"  # what the kept entity of a project is kept as
 T = TypeVar("T")
 
 
@@ -38,6 +41,7 @@ class RunCache:
         self._paths: dict[int, str] = {}
         self._facts: dict[int, dict[str, Any]] = {}  # project id -> what -> normalised records
         self._kept: dict[int, dict[str, Any]] = {}  # project id -> what -> as REST answers showed it
+        self._kept_paths: dict[str, int] = {}  # full path -> id, of the projects whose entity is kept
         self._lookups: dict[tuple[str, str], Any] = {}  # run-long lookups: ("group_id", path) -> 42
 
     def add_project(self, entity: Mapping[str, Any]) -> None:
@@ -48,9 +52,21 @@ class RunCache:
             self._paths[int(entity["id"])] = str(entity["path_with_namespace"])
 
     def project(self, path: str) -> Mapping[str, Any] | None:
+        """The entity a REST answer showed (`keep_project`), else the one a listing showed, else None."""
         with self._lock:
+            project_id = self._kept_paths.get(path)
+            kept = None if project_id is None else self._kept.get(project_id, {}).get(ENTITY)
+            if kept is not None:
+                return dict(kept)
             stored = self._projects.get(path)
         return None if stored is None else dict(json.loads(zlib.decompress(stored)))
+
+    def keep_project(self, entity: Mapping[str, Any]) -> None:
+        """The project entity a REST answer showed: kept as the answers of the areas are."""
+        project_id, path = int(entity["id"]), str(entity["path_with_namespace"])
+        with self._lock:
+            self._kept.setdefault(project_id, {})[ENTITY] = dict(entity)
+            self._kept_paths[path] = project_id
 
     def put(self, project_id: int, what: str, value: Any) -> None:
         with self._lock:
@@ -80,12 +96,16 @@ class RunCache:
         """Read `what` from GitLab next time: a write's answer did not show its result."""
         with self._lock:
             self._facts.get(project_id, {}).pop(what, None)
-            self._kept.get(project_id, {}).pop(what, None)
+            gone = self._kept.get(project_id, {}).pop(what, None)
+            if what == ENTITY and gone is not None:
+                self._kept_paths.pop(str(gone["path_with_namespace"]), None)
 
     def release(self, project_id: int) -> None:
         """The project is planned anew: what was kept of it goes (`done` drops the rest too)."""
         with self._lock:
-            self._kept.pop(project_id, None)
+            entity = self._kept.pop(project_id, {}).get(ENTITY)
+            if entity is not None:
+                self._kept_paths.pop(str(entity["path_with_namespace"]), None)
 
     def done(self, project_id: int) -> None:
         """The project is done for this run: nothing of it is kept (its lookups stay: other projects
@@ -149,8 +169,31 @@ def unknown(api: GitLabApi, project_id: int, what: str) -> None:
 
 
 def rewritten(api: GitLabApi, project_id: int) -> None:
-    """A write to the project itself: its entity, and what bulk reads said of it, no longer hold."""
+    """A write that changes what the project's entity shows: the entity (listed, or kept from an
+    answer), and what bulk reads said of the project, no longer hold."""
     api.cache.forget_project(project_id)
+    api.cache.forget(project_id, ENTITY)
+
+
+def entity_answered(
+    api: GitLabApi, project_id: int, change: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+) -> None:
+    """A write whose success shows how it changed the entity: the listed entity and what bulk reads
+    said go (as with `rewritten`); the kept one, if any, is changed by `change(old)`."""
+    api.cache.forget_project(project_id)
+    api.cache.revise(project_id, ENTITY, change)
+
+
+def answered_entity(api: GitLabApi, entity: Mapping[str, Any]) -> None:
+    """The project's entity as the answer to a write to it showed it: finding the project by path
+    serves it (verification reads it from there) until a write that changes it says so."""
+    api.cache.keep_project(entity)
+
+
+def kept_entity(api: GitLabApi, project_id: int) -> Mapping[str, Any] | None:
+    """The project's entity as an answer showed it, if one is kept."""
+    kept = api.cache.get(project_id, ENTITY)
+    return None if kept is MISSING else kept
 
 
 def looked_up(api: GitLabApi, kind: str, key: str, fetch: Callable[[], T]) -> T:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from provisioner.errors import AttributesRejected, Rejected
 from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import create_once
@@ -53,8 +55,39 @@ def find(api: GitLabApi, path: str) -> ProjectRef | None:
 
 
 def update(api: GitLabApi, project_id: int, attributes: Mapping[str, Any]) -> ProjectRef:
+    """PUT /projects/:id; a refusal says which of `attributes` it names (`AttributesRejected`).
+
+    The answer is the whole entity as GitLab now holds it (without the token's `permissions`, which a
+    PUT leaves as they were [G:lib/api/projects.rb `present user_project, with: Entities::Project`]):
+    kept, it is what finding the project serves until a later write changes the entity, so that
+    verification compares with the answer instead of reading the project again."""
     cache.rewritten(api, project_id)
-    return to_ref(api.put(f"/projects/{project_id}", dict(attributes)))
+    try:
+        answer = api.put(f"/projects/{project_id}", dict(attributes))
+    except Rejected as exc:
+        named = frozenset(name for name in attributes if _names(exc.message, name))
+        raise AttributesRejected(exc, named) from exc
+    cache.answered_entity(api, answer)
+    return to_ref(answer)
+
+
+# GitLab names what it refuses by the model's attribute, where that differs from the API's parameter
+# [G:app/models/project.rb `visibility_level_allowed_by_group`], and a nested attribute written as
+# `x_attributes` as `x_attributes[key]` (Grape's check of the parameter) or `x.key` (the model's).
+_REFUSED_AS = {"visibility": ("visibility_level",)}
+
+
+def _names(message: str, attribute: str) -> bool:
+    said = (attribute, attribute.removesuffix("_attributes"), *_REFUSED_AS.get(attribute, ()))
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message) for name in said)
+
+
+def committed(api: GitLabApi, project_id: int) -> None:
+    """A commit landed: in a repository that was empty it made the first branch, which the entity
+    shows (`empty_repo`, `default_branch`); elsewhere the entity shows nothing of a commit."""
+    kept = cache.kept_entity(api, project_id)
+    if kept is not None and kept.get("empty_repo"):
+        cache.rewritten(api, project_id)
 
 
 def namespace_id(api: GitLabApi, namespace_path: str) -> int | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import ProvisionerError, Rejected, Stale
-from provisioner.gitlab import cache
+from provisioner.gitlab import cache, projects
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.cache import MISSING
 from provisioner.gitlab.graphql_files import blob_key
@@ -148,6 +148,8 @@ def commit(
         if exc.status == 400 and any(reason in exc.message for reason in _STALE):
             raise StaleCommit(branch, exc.message) from exc
         raise
+    finally:
+        projects.committed(api, project_id)  # even one whose outcome is unknown may have landed
 
 
 def _landed(api: GitLabApi, project_id: int, ref: str, actions: Sequence[Mapping[str, Any]]) -> bool:

@@ -46,18 +46,37 @@ def shares_of(entity: Mapping[str, Any]) -> tuple[ShareRecord, ...]:
     )
 
 
-def share_project(
-    api: GitLabApi, project_id: int, group_id: int, access_level: int, expires_at: date | None
-) -> None:
-    data = {"group_id": group_id, "group_access": access_level, "expires_at": _day(expires_at)}
-    post_once(api, f"/projects/{project_id}/share", data, find=lambda: _shared(api, project_id, group_id))
-    cache.rewritten(api, project_id)  # the entity that lists the shares changed
+def share_project(api: GitLabApi, project_id: int, share: ShareRecord) -> None:
+    data = {
+        "group_id": share.group_id,
+        "group_access": share.access_level,
+        "expires_at": _day(share.expires_at),
+    }
+    post_once(
+        api, f"/projects/{project_id}/share", data, find=lambda: _shared(api, project_id, share.group_id)
+    )
+    # The entity lists the shares: GitLab made this one as asked (it refuses what it would not keep).
+    listed = {
+        "group_id": share.group_id,
+        "group_full_path": share.group_path,
+        "group_access_level": share.access_level,
+        "expires_at": _day(share.expires_at),
+    }
+    cache.entity_answered(api, project_id, lambda e: _with_shares(e, [*_others(e, share.group_id), listed]))
 
 
 def unshare_project(api: GitLabApi, project_id: int, group_id: int) -> None:
     with contextlib.suppress(NotFound):  # a retried DELETE whose first answer was lost
         api.delete(f"/projects/{project_id}/share/{group_id}")
-    cache.rewritten(api, project_id)
+    cache.entity_answered(api, project_id, lambda e: _with_shares(e, _others(e, group_id)))
+
+
+def _others(entity: Mapping[str, Any], group_id: int) -> list[Any]:
+    return [s for s in entity.get("shared_with_groups") or () if int(s["group_id"]) != group_id]
+
+
+def _with_shares(entity: Mapping[str, Any], shares: list[Any]) -> dict[str, Any]:
+    return {**entity, "shared_with_groups": shares}
 
 
 def _shared(api: GitLabApi, project_id: int, group_id: int) -> ShareRecord | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import Unobservable
-from provisioner.facets.base import PlanOptions
+from provisioner.facets.base import PlanOptions, TargetAttributes
 from provisioner.facets.settings import ObservedSettings, ProjectSettings, diff_attributes
 from provisioner.gitlab_versions import Version
 from provisioner.inventory.schema import Project, Settings
@@ -93,7 +93,7 @@ def test_pipeline_variable_rules_and_id_token_claims(settings, observed, before,
         assert changes == []
         return
     (change,) = changes
-    assert (change.before, change.after, change.payload) == (before, after, after)
+    assert (change.before, change.after, change.payload) == (before, after, TargetAttributes(after))
 
 
 @pytest.mark.parametrize(("name", "value"), [(RESTRICT, True), (SUB, CLAIMS)])

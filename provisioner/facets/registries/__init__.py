@@ -27,7 +27,9 @@ from provisioner.facets.base import (
     Lookups,
     PlanOptions,
     Requirement,
+    TargetAttributes,
     lacking,
+    target_attributes,
     unsupported_keys,
 )
 from provisioner.facets.registries import access, deploy_tokens, versions
@@ -129,12 +131,12 @@ def apply_registry(api: GitLabApi, project: ProjectRef, changes: Sequence[Change
             f"{names}: differs from the inventory, and GitLab cannot change a deploy token; "
             "run apply --rotate to replace the token (nothing of the registry facet was applied)"
         )
-    attributes: dict[str, Any] = {}
-    for change in changes:
-        attributes.update(access.project_attributes(change))
-    if attributes:
+    # Run by the engine, the attributes were written before (with the other facets'): not handed here.
+    if attributes := target_attributes(changes):
         projects.update(api, project.id, attributes)
     for change in changes:
+        if isinstance(change.payload, TargetAttributes):
+            continue
         if access.apply_job_token(api, project.id, change):
             continue
         if deploy_tokens.apply_deploy_token(api, project.id, change, ctx):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import ProvisionerError, Unobservable
+from provisioner.facets.base import TargetAttributes
 from provisioner.gitlab import job_tokens
 from provisioner.gitlab import registry as api_registry
 from provisioner.gitlab.api import GitLabApi
@@ -37,11 +38,6 @@ class ObservedJobToken:
     project_ids: Mapping[str, int | None] | None = None  # inventory path -> id (None: not found)
     group_ids: Mapping[str, int | None] | None = None
     project_id: int = 0
-
-
-@dataclass(frozen=True)
-class _Attributes:
-    attributes: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,9 @@ def diff_attributes(
     changes = []
     if after:
         changes.append(
-            Change(facet, "registry access", Action.UPDATE, before, after, payload=_Attributes(dict(after)))
+            Change(
+                facet, "registry access", Action.UPDATE, before, after, payload=TargetAttributes(dict(after))
+            )
         )
     if config.cleanup_policy is not None:
         # Only what the inventory writes: the schema's defaults are no wish (a team's cadence stays).
@@ -128,13 +126,9 @@ def _cleanup_changes(facet: str, wanted: Mapping[str, Any], have: Mapping[str, A
             Action.UPDATE,
             before={name: have.get(name) for name in differing},
             after={name: wanted[name] for name in differing},
-            payload=_Attributes(api_registry.cleanup_policy_body(wanted)),
+            payload=TargetAttributes(api_registry.cleanup_policy_body(wanted)),
         )
     ]
-
-
-def project_attributes(change: Change) -> Mapping[str, Any]:
-    return change.payload.attributes if isinstance(change.payload, _Attributes) else {}
 
 
 # -- job token scope -----------------------------------------------------------------------------
@@ -243,5 +237,5 @@ def apply_job_token(api: GitLabApi, project_id: int, change: Change) -> bool:
         remove = job_tokens.remove_project if plan.kind == "project" else job_tokens.remove_group
         (add if plan.add else remove)(api, project_id, plan.target_id)
     else:
-        return isinstance(plan, _Attributes)
+        return isinstance(plan, TargetAttributes)
     return True
