@@ -95,13 +95,14 @@ class Confirmed:
         taken = api.bulk_taken(target)
         if not taken:
             return observed
+        trusted = self.facet.writes_on_bulk_view
         try:
             drift = any(c.is_pending for c in self.facet.diff(spec, observed, self._options))
         except Exception:
-            drift = True  # the REST observation will say it again, or not
+            drift, trusted = True, False  # the REST observation will say it again, or not
         if not drift:
             return observed
-        if self.facet.writes_on_bulk_view:
+        if trusted:
             api.trust_bulk(target, taken)
             return observed
         api.distrust_bulk(target, taken)

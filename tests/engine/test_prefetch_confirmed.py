@@ -80,3 +80,17 @@ def test_a_facet_with_no_drift_keeps_the_bulk_view_as_a_bulk_view() -> None:
 
     api.writing(PROJECT)
     assert api.cache.get(PROJECT.id, "b") is MISSING  # nothing to write on: not promoted
+
+
+class Failing(Reading):
+    def diff(self, spec: Any, observed: str, options: PlanOptions) -> list[Change]:
+        if observed != "over REST":
+            raise ValueError("cannot tell from this view")
+        return []
+
+
+def test_a_bulk_view_the_facet_cannot_judge_is_read_again_even_where_it_suffices_for_writes() -> None:
+    api = _api()
+    facet = Confirmed(Failing("failing", "a", "", writes_on_bulk_view=True), PlanOptions())
+
+    assert facet.observe(api, PROJECT, None) == "over REST"
