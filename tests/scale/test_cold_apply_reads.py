@@ -134,3 +134,44 @@ def test_a_variable_created_after_the_bulk_read_is_not_overwritten_and_the_next_
     second = _run(sandbox, specs, "apply", tmp_path)
     assert not second.failed
     assert not _run(sandbox, specs, "check", tmp_path).drift
+
+
+def test_a_member_added_after_the_bulk_read_is_not_overwritten_and_the_next_run_converges(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    headers = {"PRIVATE-TOKEN": sandbox.token}
+    user = {"username": "bench-lead", "name": "Bench Lead", "email": "lead@bench.test"}
+    made = requests.post(f"{sandbox.url}/api/v4/users", json=user, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    document = workload.inventory(0)
+    document["defaults"] = {"members": {"users": {"bench-lead": "maintainer"}}}
+    document["projects"] = {"platform/billing": {}}
+    specs = _specs(tmp_path, document)
+    api = GitLabApi(sandbox.url, sandbox.token)
+    try:
+        ref = projects.find(api, "platform/billing")
+        assert ref is not None
+        api.cache.put(ref.id, "members", ())  # what the bulk read said: no direct members
+        added = requests.post(
+            f"{sandbox.url}/api/v4/projects/{ref.id}/members",
+            json={"user_id": made.json()["id"], "access_level": 30},
+            headers=headers,
+            timeout=30,
+        )
+        assert added.status_code == 201, added.text
+        facets = [Confirmed(f, PlanOptions()) for f in FACETS]
+        ctx = ApplyContext(inventory_dir=str(tmp_path))
+        result = run(api, specs, mode="apply", ctx=ctx, facets=facets, prefetch=False)
+    finally:
+        api.close()
+
+    # The add planned on the stale view was refused (409): the member keeps the role given meanwhile,
+    # read again and reported; the next run reads it afresh and sets the inventory's.
+    (project,) = result.projects
+    assert [(p.kind, p.facet) for p in project.problems] == [(ProblemKind.NOT_STICKING, "members")]
+    member = requests.get(
+        f"{sandbox.url}/api/v4/projects/{ref.id}/members/{made.json()['id']}", headers=headers, timeout=30
+    ).json()
+    assert member["access_level"] == 30
+    assert not _run(sandbox, specs, "apply", tmp_path).failed
+    assert not _run(sandbox, specs, "check", tmp_path).drift
