@@ -3,9 +3,12 @@
 Each facet says what it will take from bulk reads for a project (`bulk_reads`) and which paths it will
 look up (`lookups`); this module asks `provisioner.gitlab.bulk` for the union. Bulk reads may only
 prove that a project complies: when a facet finds drift in what they said, the facet observes again
-over REST before the drift is reported or written. GraphQL and REST are different views of GitLab
-(Premium grants on protected branches, fields the token may not see), and a write must never rest on
-the cheaper one.
+over REST what its observation took from them before the drift is reported or written. GraphQL and
+REST are different views of GitLab (Premium grants on protected branches, fields the token may not
+see), and a write must never rest on the cheaper one -- except where the facet declares its bulk view
+as good as REST for its writes (`writes_on_bulk_view`, see `provisioner.facets.base`): then the bulk
+observation stands, and counts as a REST answer for the verification after the writes.
+Each facet's distrust is its own: one facet's drift does not send the next facets to REST.
 """
 
 from __future__ import annotations
@@ -80,22 +83,29 @@ class Confirmed:
         self.schema = facet.schema
         self.features = facet.features
         self.write_role = facet.write_role
+        self.writes_on_bulk_view = facet.writes_on_bulk_view
         self._options = options
 
     def wants(self, spec: Any) -> bool:
         return self.facet.wants(spec)
 
     def observe(self, api: GitLabApi, target: TargetRef, spec: Any) -> Any:
+        api.bulk_taken(target)  # what an earlier facet took is not this one's
         observed = self.facet.observe(api, target, spec)
-        if not api.read_in_bulk(target):
+        taken = api.bulk_taken(target)
+        if not taken:
             return observed
+        trusted = self.facet.writes_on_bulk_view
         try:
             drift = any(c.is_pending for c in self.facet.diff(spec, observed, self._options))
         except Exception:
-            drift = True  # the REST observation will say it again, or not
+            drift, trusted = True, False  # the REST observation will say it again, or not
         if not drift:
             return observed
-        api.distrust_bulk(target)
+        if trusted:
+            api.trust_bulk(target, taken)
+            return observed
+        api.distrust_bulk(target, taken)
         return self.facet.observe(api, target, spec)
 
     def diff(self, spec: Any, observed: Any, options: PlanOptions) -> list[Change]:

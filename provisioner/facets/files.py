@@ -266,7 +266,9 @@ def _commit_files(api: GitLabApi, pid: int, writes: Sequence[_Write]) -> None:
     if not plan.needs_person and not plan.adopting:
         default = repository.branch(api, pid, target.branch)
         if default is not None and default.can_push:
-            repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
+            repository.commit(
+                api, pid, branch=target.branch, message=message, actions=actions, default_branch=True
+            )
             if target.merge_request is not None:
                 _close_obsolete(api, pid, target.merge_request)
             return
@@ -350,6 +352,13 @@ class ProjectFiles(FacetDefaults):
     section = "blueprint"  # with blueprint_vars: plain fields of the project's entry, no schema of their own
     # push_code, or create_merge_request_in where pushing is not allowed [G:app/policies/project_policy.rb]
     write_role = Role.DEVELOPER
+    # The bulk view (GraphQL blobs at the default branch) shows what the commit depends on, each file's
+    # content, as the Files API does; it leaves out what it cannot show whole (binary, cut short: read
+    # by HEAD). A commit made on a stale view is refused whole: a create of a file that exists, an
+    # update of one that is gone [G:app/services/files/multi_service.rb validate_create,
+    # validate_file_exists; lib/gitlab/gitaly_client/operation_service.rb index_error_message], an
+    # update whose file moved since (`last_commit_id`, looked up by HEAD first: `_guards`).
+    writes_on_bulk_view = True
 
     def wants(self, spec: ProjectSpec) -> bool:
         return spec.config.blueprint is not None

@@ -197,6 +197,13 @@ class ProjectMembers(FacetDefaults):
     write_role = Role.MAINTAINER  # admin_project_member [G:app/policies/project_policy.rb]
     section = "members"
     schema = Members
+    # GraphQL's projectMembers(relations: [DIRECT]) and GET /members read the same association,
+    # `project.namespace_members` ([G:app/finders/members_finder.rb, lib/api/helpers/members_helpers.rb]);
+    # an invitation or a user the token may not see leaves the whole list to REST (graphql_members). On a
+    # stale view an add of a member who exists is refused with 409 (`member_already_exists?`, same
+    # file; then read again), an update of one who left answers 404, a removal of one who left is a
+    # no-op.
+    writes_on_bulk_view = True
 
     def wants(self, spec: ProjectSpec) -> bool:
         return _config(spec, self.section) is not None

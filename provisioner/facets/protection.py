@@ -308,6 +308,9 @@ class ProjectProtection(FacetDefaults):
     write_role = Role.MAINTAINER
     schema = Protection
     features = (UNPROTECT,)
+    # Not on the bulk view: GraphQL's branch rules leave out the Premium grants (users, groups, deploy
+    # keys) and the unprotect level; a rule rewritten on that view would drop them (graphql_reads).
+    writes_on_bulk_view = False
 
     def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:
         config = spec.config.protection

@@ -243,6 +243,9 @@ class ProjectRunners(FacetDefaults):
     section = "runners"
     write_role = Role.MAINTAINER  # admin_runner, create_runner [G:app/policies/project_policy.rb]
     schema = Runners
+    # Not on the bulk view: a runner created on a view that missed one is a second runner, not a
+    # refusal (POST /user/runners deduplicates nothing).
+    writes_on_bulk_view = False
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.runners

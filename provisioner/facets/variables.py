@@ -297,6 +297,14 @@ class ProjectVariables(FacetDefaults):
     write_role = Role.MAINTAINER
     schema = Variables
     features = (HIDDEN,)
+    # GraphQL's ciVariables and GET /variables list the same `project.variables`, every field the
+    # comparison uses ([G:app/graphql/resolvers/ci/variables_resolver.rb, lib/api/ci/variables.rb];
+    # `hidden` in both since 17.4: gitlab_versions); a longer list than a page is left to REST. On a
+    # stale view a create of a variable that exists is refused (key unique per environment scope
+    # [G:app/models/ci/variable.rb]; then read again and reported if it differs), an update or delete
+    # of one that is gone answers 404; an update overwrites only what the inventory sets, as it would
+    # on a fresh REST read.
+    writes_on_bulk_view = True
 
     def wants(self, spec: ProjectSpec) -> bool:
         return bool(spec.variables) or spec.config.variables.prune

@@ -116,11 +116,18 @@ class GitLabApi:
         if isinstance(target, ProjectRef):
             self.cache.done(target.id)
 
-    def read_in_bulk(self, target: TargetRef) -> bool:
-        """Whether some of what is known of the target came from bulk reads (see `distrust_bulk`)."""
-        return isinstance(target, ProjectRef) and self.cache.has_facts(target.id)
+    def bulk_taken(self, target: TargetRef) -> frozenset[str]:
+        """What bulk reads said of the target that was read since this was last asked (one facet's
+        observation rested on it), by the area modules' names for it."""
+        return self.cache.take_served(target.id) if isinstance(target, ProjectRef) else frozenset()
 
-    def distrust_bulk(self, target: TargetRef) -> None:
-        """Read the target's details over REST from now on (its entity stays: a REST answer)."""
+    def distrust_bulk(self, target: TargetRef, taken: frozenset[str]) -> None:
+        """Read `taken` (see `bulk_taken`) of the target over REST from now on."""
         if isinstance(target, ProjectRef):
-            self.cache.forget_facts(target.id)
+            self.cache.forget_facts(target.id, taken)
+
+    def trust_bulk(self, target: TargetRef, taken: frozenset[str]) -> None:
+        """What bulk reads said of `taken` stands as a REST answer would: writes revise it, and
+        verification reads again only what their answers did not show."""
+        if isinstance(target, ProjectRef):
+            self.cache.trust(target.id, taken)

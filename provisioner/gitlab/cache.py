@@ -42,6 +42,7 @@ class RunCache:
         self._facts: dict[int, dict[str, Any]] = {}  # project id -> what -> normalised records
         self._kept: dict[int, dict[str, Any]] = {}  # project id -> what -> as REST answers showed it
         self._kept_paths: dict[str, int] = {}  # full path -> id, of the projects whose entity is kept
+        self._served: dict[int, set[str]] = {}  # project id -> the facts `get` answered (see `take_served`)
         self._lookups: dict[tuple[str, str], Any] = {}  # run-long lookups: ("group_id", path) -> 42
 
     def add_project(self, entity: Mapping[str, Any]) -> None:
@@ -76,7 +77,27 @@ class RunCache:
         """The cached value (what REST answers showed before what bulk reads said), or MISSING."""
         with self._lock:
             kept = self._kept.get(project_id, {}).get(what, MISSING)
-            return kept if kept is not MISSING else self._facts.get(project_id, {}).get(what, MISSING)
+            if kept is not MISSING:
+                return kept
+            fact = self._facts.get(project_id, {}).get(what, MISSING)
+            if fact is not MISSING:
+                self._served.setdefault(project_id, set()).add(what)
+            return fact
+
+    def take_served(self, project_id: int) -> frozenset[str]:
+        """The bulk facts `get` answered for the project since this was last asked (and forgets them):
+        what one facet's observation rested on."""
+        with self._lock:
+            return frozenset(self._served.pop(project_id, ()))
+
+    def trust(self, project_id: int, whats: frozenset[str]) -> None:
+        """What bulk reads said of `whats` counts as a REST answer would: kept, and revised by the
+        answers to the writes like one (a facet whose bulk view is as good as REST for its writes)."""
+        with self._lock:
+            facts, kept = self._facts.get(project_id, {}), self._kept.setdefault(project_id, {})
+            for what in whats:
+                if what in facts and what not in kept:
+                    kept[what] = facts.pop(what)
 
     def keep(self, project_id: int, what: str, value: Any) -> None:
         """What a REST answer showed of `what`, as the area's reader returns it."""
@@ -120,16 +141,23 @@ class RunCache:
             if path is not None:
                 self._projects.pop(path, None)
             self._facts.pop(project_id, None)
+            self._served.pop(project_id, None)
 
     def has_facts(self, project_id: int) -> bool:
         """Whether bulk reads cached anything for the project (see `forget_facts`)."""
         with self._lock:
             return bool(self._facts.get(project_id))
 
-    def forget_facts(self, project_id: int) -> None:
-        """Forget what bulk reads said about the project, but keep its entity (a REST answer)."""
+    def forget_facts(self, project_id: int, whats: frozenset[str] | None = None) -> None:
+        """Forget what bulk reads said of `whats` (None: all of it), so that it is read over REST (the
+        entity stays: a REST answer)."""
         with self._lock:
-            self._facts.pop(project_id, None)
+            if whats is None:
+                self._facts.pop(project_id, None)
+                return
+            facts = self._facts.get(project_id, {})
+            for what in whats:
+                facts.pop(what, None)
 
     def held(self) -> int:
         """How many projects the cache holds details of (bulk facts or kept answers; entities, small
@@ -161,6 +189,11 @@ def read(api: GitLabApi, project_id: int, what: str, fetch: Callable[[], T]) -> 
 def answered(api: GitLabApi, project_id: int, what: str, change: Callable[[Any], Any]) -> None:
     """A write to `what` whose answer shows its result: the kept value, changed by `change(old)`."""
     api.cache.revise(project_id, what, change)
+
+
+def shown(api: GitLabApi, project_id: int, what: str, value: Any) -> None:
+    """A write whose answer shows all of `what` as it now is: kept as such."""
+    api.cache.keep(project_id, what, value)
 
 
 def unknown(api: GitLabApi, project_id: int, what: str) -> None:

@@ -4,7 +4,13 @@
   downloading it; contents are read only when asked for.
 - A commit through the Commits API is atomic. GitLab refuses it with 400 when a file changed since its
   `last_commit_id`, when a file to create exists or a file to update is gone: each means someone pushed
-  since we looked, and becomes `StaleCommit` (never retried).
+  since we looked, and becomes `StaleCommit` (never retried). `Files::MultiService#validate` says so
+  first, in its words; Gitaly's index check says it again in its own when a push lands in between
+  [G:app/services/files/multi_service.rb, lib/gitlab/gitaly_client/operation_service.rb
+  index_error_message]. So a plan made on a stale view of the files (read in bulk) ends in a refused
+  commit, nothing written, and the run plans again.
+- After a commit to the default branch, the branch holds exactly what was committed: the hashes of the
+  committed files are kept as the commit's answer, and verification does not look at them again.
 - A commit's POST is not retried by the transport when its outcome is unknown: `commit` looks at the branch
   first, and tries again only when nothing landed (the same guards make a second attempt safe).
 - A second open merge request for a source branch is refused with 409 and an *array* message naming the
@@ -35,6 +41,10 @@ fill it for many projects at once; paths it does not cover are read one by one."
 
 _STALE = (
     "has changed since you started editing it",
+    # Files::MultiService#validate_create / #validate_file_exists [G:app/services/files/multi_service.rb]
+    "could not be committed because a file with the name",
+    "File to be updated",
+    # Gitaly, when the branch moved after the validation [G:lib/gitlab/gitaly_client/operation_service.rb]
     "A file with this name already exists",
     "A file with this name doesn't exist",
 )
@@ -134,22 +144,62 @@ def commit(
     message: str,
     actions: Sequence[Mapping[str, Any]],
     start_branch: str | None = None,
+    default_branch: bool = False,
 ) -> None:
-    """One commit with every action. With `start_branch`, `branch` is (re)made from it (`force`)."""
+    """One commit with every action. With `start_branch`, `branch` is (re)made from it (`force`).
+    `default_branch`: `branch` is the project's default branch, whose files the run keeps."""
     data: dict[str, Any] = {"branch": branch, "commit_message": message, "actions": list(actions)}
     if start_branch is not None:
         data |= {"start_branch": start_branch, "force": True}
     path = f"/projects/{project_id}/repository/commits"
     try:
-        create_once(
-            lambda: api.post(path, data), lambda: True if _landed(api, project_id, branch, actions) else None
+        answer = _post_commit(api, project_id, path, data)
+    except BaseException:
+        _forget_files(api, project_id, actions)  # refused, or landed unseen: read them again
+        raise
+    if default_branch:
+        _committed(api, project_id, actions, answer.get("id") if isinstance(answer, Mapping) else None)
+
+
+def _post_commit(api: GitLabApi, project_id: int, path: str, data: Mapping[str, Any]) -> Any:
+    branch, actions = str(data["branch"]), data["actions"]
+    try:
+        return create_once(
+            lambda: api.post(path, data), lambda: {} if _landed(api, project_id, branch, actions) else None
         )
     except Rejected as exc:
-        if exc.status == 400 and any(reason in exc.message for reason in _STALE):
+        if exc.status == 400 and went_stale(exc.message):
             raise StaleCommit(branch, exc.message) from exc
         raise
     finally:
         projects.committed(api, project_id)  # even one whose outcome is unknown may have landed
+
+
+def went_stale(refusal: str) -> bool:
+    """Whether GitLab refused a commit because the branch is not what the plan saw."""
+    return any(reason in refusal for reason in _STALE)
+
+
+def _committed(api: GitLabApi, project_id: int, actions: Sequence[Mapping[str, Any]], commit: Any) -> None:
+    """The default branch holds exactly the contents just committed: their hashes are kept as the
+    commit's answer shows them (the commit is each file's last commit), and what a bulk read said of
+    those files before goes."""
+    heads = {
+        str(a["file_path"]): FileHead(
+            hashlib.sha256(str(a["content"]).encode("utf-8")).hexdigest(), str(commit) if commit else None
+        )
+        for a in actions
+    }
+    known = cache.bulk_only(api, project_id, FILE_HASHES)
+    cache.shown(api, project_id, FILE_HASHES, {**(known if known is not MISSING else {}), **heads})
+    for path in heads:
+        cache.unknown(api, project_id, blob_key(path))
+
+
+def _forget_files(api: GitLabApi, project_id: int, actions: Sequence[Mapping[str, Any]]) -> None:
+    cache.unknown(api, project_id, FILE_HASHES)
+    for action in actions:
+        cache.unknown(api, project_id, blob_key(str(action["file_path"])))
 
 
 def _landed(api: GitLabApi, project_id: int, ref: str, actions: Sequence[Mapping[str, Any]]) -> bool:

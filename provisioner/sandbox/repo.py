@@ -149,6 +149,11 @@ def apply_actions(
         _check_path(path)
         if kind not in ACTIONS:
             raise CommitRejected(f"Unknown action '{kind}'")  # guessed wording; Grape rejects first
+        # Gitaly's words for a file that exists / is missing [G:lib/gitlab/gitaly_client/operation_service.rb
+        # index_error_message]. The Commits API checks the same first, against the target branch, in
+        # words of its own ("...because a file with the name `x` already exists.", "File to be updated
+        # `x` does not exist.") [G:app/services/files/multi_service.rb]: not modelled, the outcome is
+        # the same 400 with nothing committed.
         if kind == "create":
             if path in tree:
                 raise CommitRejected("A file with this name already exists")

@@ -177,7 +177,11 @@ def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothin
         "file .gitignore": Action.CREATE,
         f"file {LOCK_PATH}": Action.CREATE,
     }
-    assert lab.counters()["by_route"][COMMITS_ROUTE] == 1
+    by_route = lab.counters()["by_route"]
+    assert by_route[COMMITS_ROUTE] == 1
+    # Planned on the files read in bulk (all created: a stale view makes GitLab refuse the commit), and
+    # verified from the commit's answer: not one file looked at over REST.
+    assert by_route.get("HEAD /api/v4/projects/:id/repository/files/:file_path", 0) == 0
     head = lab.head(HTTP)
     assert head["parent_ids"] == [before]  # one commit on top of the team's
     assert f"{TRAILER}: {PYTHON_PACKAGE}" in head["message"]
@@ -721,7 +725,7 @@ def _prefetched(lab: Lab, path: str, spec_: ProjectSpec) -> tuple[GitLabApi, int
     return api, project_id
 
 
-def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_written(lab):
+def test_drift_in_bulk_read_hashes_is_written_on_them_and_verified_from_the_commit(lab):
     lab.onboard(spec(UTILS))
     newer = spec(UTILS, runner_tags=["docker"])
     api, _ = _prefetched(lab, UTILS, newer)
@@ -730,11 +734,15 @@ def test_drift_in_bulk_read_hashes_is_confirmed_over_rest_before_anything_is_wri
     result = run(api, [newer], mode="apply")
 
     assert problems(result) == []
+    updated = [c.target for c in result.projects[0].applied if c.facet == "files"]
+    assert "file .gitlab-ci.yml" in updated and all(t.startswith("file ") for t in updated)
     by_route = lab.counters()["by_route"]
-    # The bulk hashes showed drift, so the project was observed again over REST (9 HEADs, with the last
-    # commit ids the commit needs); verify read afresh (9 more). Bulk data never drives a write.
-    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == 9 + 9
+    # The files facet plans on the bulk hashes (a stale one makes GitLab refuse the commit): only the
+    # files it updates are looked at, for the last commit id the commit guards them with; verification
+    # takes the commit's answer (the branch holds what was committed) instead of 9 more HEADs.
+    assert by_route["HEAD /api/v4/projects/:id/repository/files/:file_path"] == len(updated)
     assert 'tags: ["docker"]' in (lab.file(UTILS, ".gitlab-ci.yml") or "")
+    assert lab.run("plan", newer).projects[0].planned == ()
 
 
 def test_bulk_read_hashes_that_went_stale_commit_nothing(lab):
@@ -750,3 +758,25 @@ def test_bulk_read_hashes_that_went_stale_commit_nothing(lab):
     assert problems(result) == []
     assert lab.head(UTILS)["parent_ids"] == [pushed]
     assert (lab.file(UTILS, ".gitlab-ci.yml") or "").endswith("# edited after the bulk read\n")
+
+
+def test_a_file_created_after_the_bulk_read_refuses_the_whole_commit_and_the_run_plans_again(lab):
+    api, project_id = _prefetched(lab, HTTP, spec(HTTP))
+    assert api.cache.get(project_id, repository.FILE_HASHES)["tests/test_smoke.py"] is None
+    team_smoke = "def test_the_teams_own():\n    pass\n"
+    pushed = lab.push(HTTP, {"tests/test_smoke.py": team_smoke})  # after the bulk read, before the commit
+    lab.reset_counters()
+
+    result = run(api, [spec(HTTP)], mode="apply")
+
+    # The commit planned on the stale view (create tests/test_smoke.py) was refused whole; planned again
+    # over REST, the seed is the team's and the rest lands in one commit on top of the team's push.
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    assert lab.counters()["by_route"][COMMITS_ROUTE] == 2
+    assert lab.head(HTTP)["parent_ids"] == [pushed]
+    assert lab.file(HTTP, "tests/test_smoke.py") == team_smoke
+    assert "file tests/test_smoke.py" not in files_of(result, "applied")
+    assert lab.file(HTTP, ".gitlab-ci.yml") is not None
+    lab.reset_counters()
+    assert lab.run("apply", spec(HTTP)).projects[0].planned == () and lab.counters()["writes"] == 0
+    assert lab.run("plan", spec(HTTP)).projects[0].planned == ()

@@ -112,7 +112,7 @@ def test_a_paced_run_gets_no_429(
     """The limiter spreads requests under the limit GitLab announces, instead of spending a window's
     budget and then waiting for the reset it announces: with GitLab's clock 1.5 s behind ours, the
     reset comes early by our clock, and a burst at it meets 429s (6 with the limiter that did that).
-    2 s windows of 40, said as 1,200 a minute, so that the run sees several windows in seconds."""
+    2 s windows of 25, said as 750 a minute, so that the run sees several windows in seconds."""
     for name, value in workload.SECRET_ENV.items():
         monkeypatch.setenv(name, value)
     seed_projects(sandbox.state, 4, group=workload.GROUP)
@@ -120,7 +120,7 @@ def test_a_paced_run_gets_no_429(
     inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
     # RateLimit-* on every answer: GitLab 18.6+ with the feature flag on (the test below: without it)
-    server_limit = ServerLimit(40, clock=lambda: time.time() - 1.5, window=2.0, every_answer=True)
+    server_limit = ServerLimit(25, clock=lambda: time.time() - 1.5, window=2.0, every_answer=True)
     sandbox.app.runtime.limiter = server_limit
 
     api = GitLabApi(sandbox.url, sandbox.token, pool=24)
@@ -132,7 +132,7 @@ def test_a_paced_run_gets_no_429(
         api.close()
 
     assert not checked.failed, [p.problems for p in checked.projects if p.problems]
-    assert sent > 2 * 40  # more than two windows' budget
+    assert sent > 2 * 25  # more than two windows' budget
     assert (server_limit.throttled, api.limiter.throttled) == (0, 0)
 
 
@@ -148,7 +148,7 @@ def test_where_gitlab_says_its_limit_only_on_a_429_the_run_paces_itself_after_th
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
-    server_limit = ServerLimit(25, window=2.0)
+    server_limit = ServerLimit(20, window=2.0)
     sandbox.app.runtime.limiter = server_limit
     concurrency = 16
 
@@ -163,5 +163,5 @@ def test_where_gitlab_says_its_limit_only_on_a_429_the_run_paces_itself_after_th
         api.close()
 
     assert not checked.failed, [p.problems for p in checked.projects if p.problems]
-    assert sent > 3 * 25  # more than three windows' budget
+    assert sent > 3 * 20  # more than three windows' budget
     assert 0 < server_limit.throttled <= concurrency  # the first window's overrun only

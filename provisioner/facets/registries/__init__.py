@@ -152,6 +152,9 @@ class ProjectRegistry(FacetDefaults):
     write_role = Role.MAINTAINER
     schema = Registry
     features = versions.FEATURES
+    # Not on the bulk view: GraphQL shows the job token allowlist switch as the project set it, REST as
+    # GitLab enforces it (an instance may enforce it for every project: provisioner.gitlab.job_tokens).
+    writes_on_bulk_view = False
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.registry
