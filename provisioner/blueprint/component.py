@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
+from jinja2 import Environment, meta
 
 from provisioner.blueprint.manifest import (
     BLUEPRINTS_DIR,
@@ -39,6 +39,7 @@ from provisioner.blueprint.render import (
     RenderedFile,
     Rendering,
     render_rule,
+    strict_environment,
     template_context,
     template_environment,
 )
@@ -180,14 +181,7 @@ def _file(path: str, text: str) -> RenderedFile:
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(_OWN),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = strict_environment(_OWN)
     env.filters["yaml"] = lambda value: json.dumps(value, ensure_ascii=False)
     return env
 

@@ -179,11 +179,10 @@ def template_environment(blueprint: Blueprint) -> Environment:
     return _environment(blueprint.directory / TEMPLATES)
 
 
-@functools.lru_cache(maxsize=64)
-def _environment(templates: Path) -> Environment:
-    """One per blueprint, so that templates compile once per run (Jinja reloads a template that changed)."""
+def strict_environment(templates: Path) -> Environment:
+    """How the product renders the templates of a folder, whatever the filters it adds."""
     # YAML and TOML are not HTML: no escaping; a missing variable is an error, never an empty string.
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader(templates),
         undefined=StrictUndefined,
         autoescape=False,
@@ -191,6 +190,12 @@ def _environment(templates: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(templates: Path) -> Environment:
+    """One per blueprint, so that templates compile once per run (Jinja reloads a template that changed)."""
+    env = strict_environment(templates)
     env.filters.update(toml=_toml_value, yaml=_yaml_value, python=_python_value, sort_versions=sort_versions)
     return env
 
