@@ -14,32 +14,21 @@ from provisioner.blueprint import LOCK_PATH
 from provisioner.engine import prefetch as engine_prefetch
 from provisioner.engine import run as run_module
 from provisioner.engine.run import run
-from provisioner.facets import FACETS, inventory_sections
+from provisioner.facets import FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import bulk, projects
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import blob_key
 from provisioner.gitlab.transport import encode
-from provisioner.inventory import load_inventory
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import TargetKind
 from provisioner.sandbox import SandboxServer
 from provisioner.sandbox.routes import graphql as graphql_route
 from provisioner.sandbox.seed import seed_projects
-from tests.scale.conftest import counters, reset_counters
+from tests.scale.conftest import counters, reset_counters, workload_specs, workload_world
 
-
-@pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in workload.SECRET_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-def _specs(tmp_path: Path, document: dict[str, Any]) -> list[ProjectSpec]:
-    path = tmp_path / "inventory.yaml"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    return list(load_inventory(path, sections=inventory_sections()).projects)
+pytestmark = pytest.mark.usefixtures("workload_secrets")
 
 
 def _api(server: SandboxServer) -> GitLabApi:
@@ -65,7 +54,7 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
     GraphQL has no complete form of them: see the README), one each per project."""
     count = 30
     seed_projects(sandbox.state, count, group=workload.GROUP)
-    specs = _specs(tmp_path, workload.inventory(count, onboarding=False))
+    specs = workload_specs(tmp_path, workload.inventory(count, onboarding=False))
     applied = _run(sandbox, specs, "apply", tmp_path)
     assert not applied.failed, [p.problems for p in applied.projects if p.problems]
     reset_counters(sandbox)
@@ -97,17 +86,8 @@ def test_the_onboarding_sections_cost_what_graphql_cannot_read_in_bulk(
     (no GraphQL field) and schedules (GraphQL resolves them one project per request; REST lists carry
     no variables) cost their REST reads: 1 + 1 + 1 per project here (one schedule with variables)."""
     count = 30
-    seed_projects(sandbox.state, count, group=workload.GROUP)
-    for method, path, body in workload.SETUP:
-        answer = requests.request(
-            method,
-            f"{sandbox.url}/api/v4{path}",
-            json=body,
-            headers={"PRIVATE-TOKEN": sandbox.token},
-            timeout=30,
-        )
-        assert answer.status_code == 201, answer.text
-    full = _specs(tmp_path, workload.inventory(count))
+    workload_world(sandbox, count)
+    full = workload_specs(tmp_path, workload.inventory(count))
     applied = _run(sandbox, full, "apply", tmp_path)
     assert not applied.failed, [p.problems for p in applied.projects if p.problems]
     reset_counters(sandbox)
@@ -135,7 +115,7 @@ def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_th
     (the one being worked on, the next one being read) and nothing of a finished project."""
     count, window = 12, 4
     seed_projects(sandbox.state, count, group=workload.GROUP)
-    specs = _specs(tmp_path, workload.inventory(count, onboarding=False))
+    specs = workload_specs(tmp_path, workload.inventory(count, onboarding=False))
     assert not _run(sandbox, specs, "apply", tmp_path).failed
     monkeypatch.setattr(run_module, "WINDOW", window)
     api = _api(sandbox)
@@ -183,7 +163,7 @@ def _demo_specs(tmp_path: Path) -> list[ProjectSpec]:
     document["defaults"]["registry"]["container_protection_rules"] = []
     document["defaults"]["registry"]["job_token_scope"] = {"groups": ["data"], "projects": ["data/reports"]}
     document["projects"] = {path: {} for path in paths}
-    return _specs(tmp_path, document)
+    return workload_specs(tmp_path, document)
 
 
 def test_bulk_reads_observe_what_rest_observes(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -229,7 +209,7 @@ def test_drift_in_bulk_data_is_confirmed_over_rest(sandbox: SandboxServer, tmp_p
     branch = {"push_access_level": "maintainer", "merge_access_level": "maintainer"}
     document["defaults"] = {"protection": {"default_branch": branch}}  # as billing has it (seed.py)
     document["projects"] = {"platform/billing": {}}
-    specs = _specs(tmp_path, document)
+    specs = workload_specs(tmp_path, document)
     api = _api(sandbox)
     try:
         ref = projects.find(api, "platform/billing")
