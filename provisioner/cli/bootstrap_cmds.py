@@ -11,7 +11,7 @@ from provisioner import run_lock
 from provisioner.blueprint import BLUEPRINTS_DIR
 from provisioner.blueprint.manifest import blueprint_names, default_blueprint
 from provisioner.cli import common
-from provisioner.cli.options import ConcurrencyOpt, DebugOpt, FormatOpt, InventoryOpt, UrlOpt
+from provisioner.cli.options import ConcurrencyOpt, DebugOpt, FormatOpt, InventoryOpt, MaxRateOpt, UrlOpt
 from provisioner.cli.running import execute, exit_code, report
 from provisioner.cli.selection import Selection
 from provisioner.errors import InputError, InputProblem, ProvisionerError
@@ -76,11 +76,13 @@ def register(app: typer.Typer) -> None:
         inventory: InventoryOpt = Path("inventory.yaml"),
         format: FormatOpt = "text",
         concurrency: ConcurrencyOpt = None,
+        max_rate: MaxRateOpt = None,
         url: UrlOpt = None,
         debug: DebugOpt = False,
     ) -> None:
         """Create the project if it is missing, apply every facet in the same run, then add it to the
         inventory (comments and order kept). Running it again changes nothing."""
+        rate = common.max_rate(max_rate)
         given = onboard.parse_vars(var or [])
         chosen, note = choose_blueprint(blueprint, no_blueprint, inventory_exists=inventory.exists())
         request = onboard.BootstrapRequest(
@@ -100,7 +102,7 @@ def register(app: typer.Typer) -> None:
                 f"no blueprint: {inventory} gives {staged.spec.path} none (--blueprint NAME to scaffold it)"
             )
         try:
-            cfg = common.settings(url, concurrency)
+            cfg = common.settings(url, concurrency, rate)
             api = common.connect(cfg)
             try:
                 created = ensure_namespace(api, staged.namespace, create_groups=create_groups)
@@ -116,6 +118,7 @@ def register(app: typer.Typer) -> None:
                         "apply",
                         url=url,
                         concurrency=concurrency,
+                        max_rate=rate,
                         options=PlanOptions(),
                         inventory_path=inventory,
                     )

@@ -9,7 +9,7 @@ import typer
 
 from provisioner import safe_files
 from provisioner.cli import common
-from provisioner.cli.options import ConcurrencyOpt, DebugOpt, UrlOpt
+from provisioner.cli.options import ConcurrencyOpt, DebugOpt, MaxRateOpt, UrlOpt
 from provisioner.onboard.importer import import_group
 from provisioner.report.text import plural
 
@@ -23,15 +23,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         force: Annotated[bool, typer.Option(help="Overwrite --out if it exists.")] = False,
         concurrency: ConcurrencyOpt = None,
+        max_rate: MaxRateOpt = None,
         url: UrlOpt = None,
         debug: DebugOpt = False,
     ) -> None:
         """Write an inventory that reproduces the projects under GROUP (settings, variables, runners,
         registry, protection), so that `plan` right after is empty. Masked and hidden variables are
         imported without their values. Archived projects are left out. Reads only."""
+        rate = common.max_rate(max_rate)
         if out is not None and out.exists() and not force:
             common.fail(f"error: {out} exists; pass --force to overwrite it")
-        cfg = common.settings(url, concurrency)
+        cfg = common.settings(url, concurrency, rate)
         api = common.connect(cfg)
         try:
             result = import_group(api, group.strip("/"), concurrency=cfg.concurrency, source=cfg.gitlab_url)

@@ -30,12 +30,21 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 
 @pytest.mark.parametrize(
     ("command", "value"),
-    [("check", "0"), ("check", "abc"), ("plan", "-5"), ("plan", "1.5"), ("apply", "0"), ("apply", " ")],
+    [
+        ("check", "0"),
+        ("check", "abc"),
+        ("plan", "-5"),
+        ("plan", "1.5"),
+        ("apply", "0"),
+        ("apply", " "),
+        ("bootstrap", "0"),
+        ("import", "x"),
+    ],
 )
 def test_a_max_rate_that_is_not_a_positive_whole_number_is_refused_before_any_request(
     env: Path, sandbox: Sandbox, command: str, value: str
 ) -> None:
-    extra = ["--yes"] if command == "apply" else []
+    extra = {"apply": ["--yes"], "bootstrap": ["platform/new"], "import": ["platform"]}.get(command, [])
     result = CliRunner().invoke(app, [command, *extra, "--max-rate", value])
 
     assert result.exit_code == 1, result.output
@@ -64,3 +73,18 @@ def test_max_rate_reaches_the_runs_rate_limiter(env: Path, monkeypatch: pytest.M
     api.close()
     result = CliRunner().invoke(app, ["check", "--max-rate", "100000"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["import", "platform"], ["bootstrap", "platform/billing", "--no-blueprint"]]
+)
+def test_import_and_bootstrap_run_paced_by_max_rate(
+    env: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    paced: list[int | None] = []
+    connect = common.connect
+    monkeypatch.setattr(common, "connect", lambda cfg: paced.append(cfg.max_rate) or connect(cfg))
+    result = CliRunner().invoke(app, [*command, "--max-rate", "100000"])
+
+    assert result.exit_code == 0, result.output
+    assert paced and set(paced) == {100000}  # every client of the command, not only the first
