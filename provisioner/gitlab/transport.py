@@ -1,4 +1,4 @@
-"""The only module that imports python-gitlab: HTTP to one GitLab, and nothing else.
+"""HTTP to one GitLab, and nothing else: with `failures`, the only modules that import python-gitlab.
 
 It builds one `gitlab.Gitlab` client for the run, on a requests session that
 - waits on the run's shared `RateLimiter` before each request and retries 429s (never processed),
@@ -11,19 +11,16 @@ It builds one `gitlab.Gitlab` client for the run, on a requests session that
   made before GitLab has ever answered (a wrong URL or a missing proxy: retrying only delays the hint),
 - says every pause (rate limit, back-off before a retry) in the log and to the limiter's listeners,
 - counts requests by method, for reports and benchmarks.
-It turns python-gitlab's exceptions into ours by cause, with `raise ... from`.
+python-gitlab's exceptions become ours in `provisioner.gitlab.failures`.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -31,17 +28,11 @@ import gitlab
 import requests
 from requests.adapters import HTTPAdapter
 
-from provisioner import __version__, secrets
+from provisioner import __version__
 from provisioner.errors import (
-    Forbidden,
-    GitLabError,
     NotFound,
-    RateLimited,
-    Rejected,
-    ServerError,
-    Unauthorized,
-    Unreachable,
 )
+from provisioner.gitlab.failures import WriteRedirected, mapped, secret_fields
 from provisioner.gitlab.ratelimit import RateLimiter, Wait
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -83,15 +74,6 @@ class RequestStats:
         """Requests that may change state: everything but GET, HEAD and GraphQL queries."""
         reads = self.by_method["GET"] + self.by_method["HEAD"] + self.graphql
         return self.total - reads
-
-
-class WriteRedirected(requests.exceptions.RequestException):
-    """A write was answered with a redirect, which is not followed: nothing was sent to `target`."""
-
-    def __init__(self, status: int, target: str) -> None:
-        super().__init__(f"{status} redirect to {target}")
-        self.status = status
-        self.target = target
 
 
 class _Adapter(HTTPAdapter):
@@ -216,7 +198,7 @@ class Transport:
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
-        with _mapped("GET", path):
+        with mapped("GET", path):
             return self._gl.http_get(path, query_data=params, obey_rate_limit=False)
 
     def get_optional(self, path: str, **params: Any) -> Any | None:
@@ -229,7 +211,7 @@ class Transport:
     def list(self, path: str, **params: Any) -> list[Any]:
         """Every page of a list (python-gitlab follows the Link header)."""
         params.setdefault("per_page", 100)
-        with _mapped("GET", path):
+        with mapped("GET", path):
             return list(self._gl.http_list(path, query_data=params, iterator=True, obey_rate_limit=False))
 
     def list_page(self, path: str, page: int, **params: Any) -> tuple[Sequence[Any], int | None]:
@@ -237,7 +219,7 @@ class Transport:
         10,000 items; REFERENCE 1.6)."""
         params.update(page=page)
         params.setdefault("per_page", 100)
-        with _mapped("GET", path):
+        with mapped("GET", path):
             response = self._gl.http_request("get", path, query_data=params, obey_rate_limit=False)
             total = response.headers.get("X-Total-Pages")
             try:
@@ -248,14 +230,14 @@ class Transport:
     def head(self, path: str, **params: Any) -> Mapping[str, str] | None:
         """Response headers, or None for 404."""
         try:
-            with _mapped("HEAD", path):
+            with mapped("HEAD", path):
                 return dict(self._gl.http_head(path, query_data=params, obey_rate_limit=False))
         except NotFound:
             return None
 
     def probe(self, path: str) -> tuple[Any, Mapping[str, str], float]:
         """GET `path` once: its answer, its headers and the seconds it took (`provisioner doctor`)."""
-        with _mapped("GET", path):
+        with mapped("GET", path):
             started = time.perf_counter()
             response = self._gl.http_request("get", path, obey_rate_limit=False)
             seconds = time.perf_counter() - started
@@ -265,7 +247,7 @@ class Transport:
                 raise gitlab.exceptions.GitlabParsingError("unparsable answer") from exc
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
-        with _mapped("POST", "/api/graphql"):
+        with mapped("POST", "/api/graphql"):
             return self._gl.http_post(
                 f"{self.url}/api/graphql",
                 post_data={"query": query, "variables": dict(variables or {})},
@@ -281,19 +263,19 @@ class Transport:
 
     # -- writes --------------------------------------------------------------------------------
     def post(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("POST", path, _secret_fields(data)):
+        with mapped("POST", path, secret_fields(data)):
             return self._gl.http_post(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def put(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PUT", path, _secret_fields(data)):
+        with mapped("PUT", path, secret_fields(data)):
             return self._gl.http_put(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
 
     def patch(self, path: str, data: Mapping[str, Any] | None = None, **params: Any) -> Any:
-        with _mapped("PATCH", path, _secret_fields(data)):
+        with mapped("PATCH", path, secret_fields(data)):
             result = self._gl.http_patch(
                 path, query_data=params, post_data=dict(data or {}), obey_rate_limit=False
             )
@@ -301,111 +283,8 @@ class Transport:
             return result if not isinstance(result, requests.Response) else None
 
     def delete(self, path: str, **params: Any) -> None:
-        with _mapped("DELETE", path):
+        with mapped("DELETE", path):
             self._gl.http_delete(path, query_data=params, obey_rate_limit=False)
 
     def close(self) -> None:
         self._gl.session.close()
-
-
-def _secret_fields(data: Mapping[str, Any] | None) -> frozenset[str]:
-    """The fields of a write that carry a secret value (a variable's value, a token)."""
-    return frozenset(k for k, v in (data or {}).items() if isinstance(v, str) and secrets.is_secret(v))
-
-
-@contextmanager
-def _mapped(method: str, path: str, secret_fields: frozenset[str] = frozenset()) -> Iterator[None]:
-    """`secret_fields`: GitLab's answer may echo their values in a form no scrubbing foresees (cut,
-    re-encoded): what it says about them is withheld, and a message it does not tie to a field too."""
-    try:
-        yield
-    except gitlab.exceptions.GitlabAuthenticationError as exc:
-        raise Unauthorized(method, path, 401, _message(exc.error_message)) from exc
-    except WriteRedirected as exc:
-        message = f"redirected to {exc.target}, not followed: a write never follows a redirect"
-        raise Rejected(method, path, exc.status, f"{message} (is PROVISIONER_GITLAB_URL right?)") from exc
-    except gitlab.exceptions.GitlabHttpError as exc:
-        if exc.error_message == "insufficient_scope":
-            message = f"insufficient_scope: the token needs the {_body(exc).get('scope') or 'api'} scope"
-        else:
-            message = _message(exc.error_message, secret_fields)
-        raise _by_status(method, path, exc.response_code, message) from exc
-    except gitlab.exceptions.GitlabParsingError as exc:
-        raise ServerError(method, path, None, "unparsable answer from the server") from exc
-    except requests.exceptions.SSLError as exc:
-        raise Unreachable(method, path, None, _tls_message(exc)) from exc
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise Unreachable(method, path, None, f"no answer ({_why_no_answer(exc)})") from exc
-
-
-def _why_no_answer(exc: Exception) -> str:
-    """The cause in a person's words; requests wraps urllib3 wrapping the socket's error, so it is read
-    from the text of the chain."""
-    said = repr(exc)
-    if "Connection refused" in said:
-        return "connection refused"
-    if "NameResolutionError" in said or "Name or service not known" in said or "getaddrinfo" in said:
-        return "host name not found"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "no connection in time"
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return "the proxy failed"
-    return type(exc).__name__
-
-
-def _tls_message(exc: requests.exceptions.SSLError) -> str:
-    reason = re.search(r"certificate verify failed: ([^(]*[^ (])", str(exc))
-    if reason is None:
-        return f"TLS handshake failed ({type(exc).__name__})"
-    return (
-        f"TLS certificate verification failed ({reason[1]}); if this GitLab's certificate comes from "
-        "a private CA, set PROVISIONER_CA_BUNDLE to that CA's PEM file"
-    )
-
-
-def _by_status(method: str, path: str, status: int | None, message: str) -> GitLabError:
-    kind: type[GitLabError]
-    if status == 401:
-        kind = Unauthorized
-    elif status == 403:
-        kind = Forbidden
-    elif status == 404:
-        kind = NotFound
-    elif status == 429:
-        kind = RateLimited
-    elif status is not None and status >= 500:
-        kind = ServerError
-    else:
-        kind = Rejected
-    return kind(method, path, status, message)
-
-
-def _body(exc: gitlab.exceptions.GitlabHttpError) -> Mapping[str, Any]:
-    try:
-        body = json.loads(exc.response_body or b"")
-    except ValueError:
-        return {}
-    return body if isinstance(body, Mapping) else {}
-
-
-_WITHHELD = "(GitLab's message withheld: the request carried a secret value)"
-
-
-def _message(raw: Any, secret_fields: frozenset[str] = frozenset()) -> str:
-    """Flatten GitLab's four error shapes into one line, scrubbed of every secret value the process
-    knows; about `secret_fields`, nothing but that GitLab refused them."""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    if isinstance(raw, Mapping):
-        parts = []
-        for key, value in raw.items():
-            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-            if key in secret_fields or (secret_fields and key == "error"):
-                text = _WITHHELD
-            parts.append(text if key == "error" else f"{key} {text}")
-        return secrets.redact("; ".join(parts))
-    if secret_fields:
-        return _WITHHELD
-    if isinstance(raw, list):
-        return secrets.redact("; ".join(map(str, raw)))
-    return secrets.redact(str(raw))
