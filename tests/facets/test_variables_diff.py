@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.facets.base import PlanOptions
-from provisioner.facets.variables import NOT_SHOWN, diff_variables
+from provisioner.facets.variables_diff import NOT_SHOWN, diff_variables
 from provisioner.gitlab.variables import VariableRecord, to_record
 from provisioner.inventory.spec import ResolvedVariable
 from provisioner.model import SENSITIVE, Action
