@@ -15,15 +15,12 @@ from provisioner.blueprint.diffs import unified_diff
 from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, LockError, parse_lock
 from provisioner.blueprint.manifest import (
     BLUEPRINTS_DIR,
-    WHOLE_FILE,
     Blueprint,
-    FileRule,
-    Manifest,
     UnknownBlueprint,
-    VariableDef,
     list_blueprints,
     load_blueprint,
 )
+from provisioner.blueprint.manifest_schema import WHOLE_FILE, FileRule, Manifest, VariableDef
 from provisioner.blueprint.merge import MergeResult, merge_three_way
 from provisioner.blueprint.policies import Enforce, enforce_problems, recorded_policy
 from provisioner.blueprint.render import RenderedFile, Rendering, render, sha256_text

@@ -26,14 +26,8 @@ from typing import Any
 
 from jinja2 import Environment, meta
 
-from provisioner.blueprint.manifest import (
-    BLUEPRINTS_DIR,
-    Blueprint,
-    ComponentDef,
-    FileRule,
-    VariableDef,
-    load_blueprint,
-)
+from provisioner.blueprint.manifest import BLUEPRINTS_DIR, Blueprint, load_blueprint
+from provisioner.blueprint.manifest_schema import ComponentDef, FileRule, VariableDef
 from provisioner.blueprint.render import (
     Input,
     RenderedFile,

@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.blueprint.manifest import Policy
+from provisioner.blueprint.manifest_schema import Policy
 from provisioner.errors import ProvisionerError
 
 LOCK_PATH = ".provisioner-lock.yaml"

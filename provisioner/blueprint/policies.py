@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provisioner.blueprint.manifest import WHOLE_FILE, Blueprint, FileRule, Policy, did_you_mean
+from provisioner.blueprint.manifest import Blueprint, did_you_mean
+from provisioner.blueprint.manifest_schema import WHOLE_FILE, FileRule, Policy
 
 Enforce = bool | Sequence[str] | None
 

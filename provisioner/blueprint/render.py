@@ -20,14 +20,8 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from provisioner.blueprint.manifest import (
-    BLUEPRINTS_DIR,
-    TEMPLATES,
-    Blueprint,
-    FileRule,
-    Policy,
-    load_blueprint,
-)
+from provisioner.blueprint.manifest import BLUEPRINTS_DIR, TEMPLATES, Blueprint, load_blueprint
+from provisioner.blueprint.manifest_schema import FileRule, Policy
 from provisioner.blueprint.policies import Enforce, enforce_problems, policy_for
 from provisioner.blueprint.variables import holds, resolve_variables, sort_versions
 from provisioner.errors import InputError, InputProblem

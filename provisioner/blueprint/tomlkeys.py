@@ -17,7 +17,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, Item, Table
 from tomlkit.toml_document import TOMLDocument
 
-from provisioner.blueprint.manifest import EnsureItems, FileRule
+from provisioner.blueprint.manifest_schema import EnsureItems, FileRule
 from provisioner.errors import ProvisionerError
 
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")

@@ -23,7 +23,7 @@ from typing import Literal
 from provisioner.blueprint.checks import conflict_marker_line, problem_in
 from provisioner.blueprint.include import apply_include
 from provisioner.blueprint.lock import LOCK_PATH, Lock, LockedFile, parse_lock
-from provisioner.blueprint.manifest import WHOLE_FILE, Policy
+from provisioner.blueprint.manifest_schema import WHOLE_FILE, Policy
 from provisioner.blueprint.merge import merge_three_way
 from provisioner.blueprint.policies import recorded_policy
 from provisioner.blueprint.render import RenderedFile, Rendering, sha256_text

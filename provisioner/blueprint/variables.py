@@ -11,7 +11,8 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from provisioner.blueprint.manifest import Blueprint, VariableDef, did_you_mean
+from provisioner.blueprint.manifest import Blueprint, did_you_mean
+from provisioner.blueprint.manifest_schema import VariableDef
 
 
 def sort_versions(versions: list[str]) -> list[str]:
