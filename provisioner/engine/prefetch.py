@@ -5,9 +5,11 @@ look up (`lookups`); this module asks `provisioner.gitlab.bulk` for the union. B
 prove that a project complies: when a facet finds drift in what they said, the facet observes again
 over REST what its observation took from them before the drift is reported or written. GraphQL and
 REST are different views of GitLab (Premium grants on protected branches, fields the token may not
-see), and a write must never rest on the cheaper one -- except where the facet declares its bulk view
-as good as REST for its writes (`writes_on_bulk_view`, see `provisioner.facets.base`): then the bulk
-observation stands, and counts as a REST answer for the verification after the writes.
+see), and a write must never rest on the cheaper one -- except where the facet declares a bulk read as
+good as REST for its writes (`writes_on_bulk_view`, see `provisioner.facets.base`): trust is per read,
+by the run cache's name for it (what `GitLabApi.bulk_taken` lists). On drift, the trusted reads stand
+and count as REST answers for the verification after the writes; the others are dropped and the facet
+observes again, reading them over REST (the trusted ones still come from the cache).
 Each facet's distrust is its own: one facet's drift does not send the next facets to REST.
 """
 
@@ -72,6 +74,14 @@ def prefetch_details(
     return stats
 
 
+def trusted_reads(facet: Facet[Any], taken: frozenset[str]) -> frozenset[str]:
+    """Of the bulk reads a facet's observation took, those it declares as good as REST for its writes."""
+    declared = facet.writes_on_bulk_view
+    if isinstance(declared, bool):
+        return taken if declared else frozenset()
+    return taken & declared
+
+
 class Confirmed:
     """A facet whose observations from bulk reads count only when they show no drift."""
 
@@ -95,17 +105,18 @@ class Confirmed:
         taken = api.bulk_taken(target)
         if not taken:
             return observed
-        trusted = self.facet.writes_on_bulk_view
+        trusted = trusted_reads(self.facet, taken)
         try:
             drift = any(c.is_pending for c in self.facet.diff(spec, observed, self._options))
         except Exception:
-            drift, trusted = True, False  # the REST observation will say it again, or not
+            drift, trusted = True, frozenset()  # the REST observation will say it again, or not
         if not drift:
             return observed
         if trusted:
-            api.trust_bulk(target, taken)
+            api.trust_bulk(target, trusted)
+        if trusted == taken:
             return observed
-        api.distrust_bulk(target, taken)
+        api.distrust_bulk(target, taken - trusted)
         return self.facet.observe(api, target, spec)
 
     def diff(self, spec: Any, observed: Any, options: PlanOptions) -> list[Change]:

@@ -132,13 +132,16 @@ class Facet(Protocol[ObservedT]):
         whole, before anything is written to it (engine.worker)."""
 
     @property
-    def writes_on_bulk_view(self) -> bool:
-        """Whether `apply` may write on what bulk reads (GraphQL) showed of this facet, without reading
-        it again over REST (engine.prefetch.Confirmed). The rule: only where (1) the bulk view shows
-        everything the facet's writes depend on, as REST shows it, and (2) a write resting on a view
-        gone stale since is refused by GitLab (nothing written; the run plans again) rather than doing
-        damage. Each facet that says so cites where GitLab's source shows both; where the views differ
-        (Premium grants GraphQL leaves out, fields the token may not see), it stays False."""
+    def writes_on_bulk_view(self) -> bool | frozenset[str]:
+        """Which of what bulk reads (GraphQL) showed of this facet `apply` may write on, without reading
+        it again over REST (engine.prefetch.Confirmed): True, all of it; False, none; or the reads by
+        the run cache's name for them (the area modules' constants, `job_tokens.GROUPS`), the others
+        being read again over REST when the facet finds drift. The rule, per read: only where (1) the
+        bulk view shows everything the facet's writes depend on, as REST shows it, and (2) a write
+        resting on a view gone stale since is refused by GitLab (nothing written; the run plans again
+        or the next run converges) rather than doing damage. Each facet that says so cites where
+        GitLab's source shows both; where the views differ (Premium grants GraphQL leaves out, fields
+        the token may not see, a setting REST shows as enforced), that read is left out."""
 
     def wants(self, spec: Any) -> bool:
         """Whether the inventory configures this facet for the target at all."""
@@ -196,7 +199,7 @@ class FacetDefaults:
 
     schema: type[BaseModel] | None = None
     features: tuple[str, ...] = ()
-    writes_on_bulk_view: bool = False  # drift seen in bulk reads is read again over REST
+    writes_on_bulk_view: bool | frozenset[str] = False  # drift seen in bulk reads is read again over REST
 
     def requirements(self, spec: Any) -> tuple[Requirement, ...]:
         return ()

@@ -308,8 +308,15 @@ class ProjectProtection(FacetDefaults):
     write_role = Role.MAINTAINER
     schema = Protection
     features = (UNPROTECT,)
-    # Not on the bulk view: GraphQL's branch rules leave out the Premium grants (users, groups, deploy
-    # keys) and the unprotect level; a rule rewritten on that view would drop them (graphql_reads).
+    # Not on the bulk view. Rule (2) fails: a level change is a DELETE and a POST, which no stale view
+    # makes GitLab refuse -- the POST writes the levels the inventory leaves out as the view showed them,
+    # so one changed since would be overwritten; only a create of a rule that exists meanwhile is
+    # refused (409 "Protected branch '...' already exists" [G:lib/api/protected_branches.rb]). Rule (1)
+    # holds on CE only: on EE, GraphQL has the unprotect levels and the user and group of a grant only
+    # in fields the bulk read does not ask for [G:ee/app/graphql/ee/types/branch_rules/
+    # branch_protection_type.rb `unprotect_access_levels`, ee/app/graphql/ee/types/branch_protections/
+    # base_access_level_type.rb `user`, `group`], and graphql_reads tells grants from role levels by
+    # their description where REST has their ids.
     writes_on_bulk_view = False
 
     def requirements(self, spec: ProjectSpec) -> tuple[Requirement, ...]:

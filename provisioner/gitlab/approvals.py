@@ -17,7 +17,7 @@ from typing import Any
 
 from provisioner import gitlab_versions
 from provisioner.errors import NotFound, ProvisionerError, Rejected
-from provisioner.gitlab import cache
+from provisioner.gitlab import cache, protection
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.job_tokens import group_id_of
 from provisioner.gitlab.once import post_once
@@ -140,12 +140,23 @@ def _protected_branch_ids(api: GitLabApi, project_id: int, rule: str, names: Ite
     wanted = sorted(names)
     if not wanted:
         return []
-    found = {str(b["name"]): int(b["id"]) for b in api.list(f"/projects/{project_id}/protected_branches")}
+    # As a REST read or the protection facet's writes showed them this run (the answer to the POST of
+    # a replaced rule carries its new id [G:lib/api/protected_branches.rb `present protected_branch,
+    # with: Entities::ProtectedBranch`; lib/api/entities/protected_branch.rb `expose :id`]); read
+    # again when a rule named is not there or has no id there (a bulk read's).
+    found = _protected_branch_ids_by_name(api, project_id)
+    if any(name not in found for name in wanted):
+        cache.unknown(api, project_id, protection.BRANCHES)
+        found = _protected_branch_ids_by_name(api, project_id)
     missing = [name for name in wanted if name not in found]
     if missing:
         listed = ", ".join(missing)
         raise ProvisionerError(f"approval rule {rule}: not a protected branch of this project: {listed}")
     return [found[name] for name in wanted]
+
+
+def _protected_branch_ids_by_name(api: GitLabApi, project_id: int) -> dict[str, int]:
+    return {r.name: r.id for r in protection.protected_branches(api, project_id) if r.id is not None}
 
 
 def create_rule(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> None:

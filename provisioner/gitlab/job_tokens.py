@@ -124,7 +124,7 @@ def _group_path(group: Mapping[str, Any]) -> str:
 
 
 def add_project(api: GitLabApi, project_id: int, target_id: int) -> None:
-    answer = post_once(
+    answer = _add(
         api,
         f"/projects/{project_id}/job_token_scope/allowlist",
         {"target_project_id": target_id},
@@ -134,13 +134,26 @@ def add_project(api: GitLabApi, project_id: int, target_id: int) -> None:
 
 
 def add_group(api: GitLabApi, project_id: int, target_id: int) -> None:
-    answer = post_once(
+    answer = _add(
         api,
         f"/projects/{project_id}/job_token_scope/groups_allowlist",
         {"target_group_id": target_id},
         find=lambda: _listed(api, project_id, target_id, GROUPS, allowed_groups),
     )
     _added(api, project_id, GROUPS, "target_group_id", target_id, answer)
+
+
+def _add(api: GitLabApi, path: str, data: Mapping[str, Any], find: Any) -> Any:
+    """An entry that is there already (added since the list was read, or by our own attempt whose
+    answer was lost) is refused: 400 "Target project|group is already in the job token scope", from
+    the unique index [G:app/services/ci/job_token_scope/add_project_service.rb, add_group_service.rb
+    `rescue ActiveRecord::RecordNotUnique`]. It is what was wanted; None: read again to verify."""
+    try:
+        return post_once(api, path, data, find=find)
+    except Rejected as exc:
+        if "is already in the job token scope" not in exc.message:
+            raise
+        return None
 
 
 def _added(api: GitLabApi, project_id: int, what: str, key: str, target_id: int, answer: Any) -> None:

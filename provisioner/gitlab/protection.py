@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.errors import NotFound
@@ -31,6 +31,9 @@ class BranchRule:
     merge: frozenset[int]
     unprotect: frozenset[int] | None  # None: this GitLab (CE) does not show it
     allow_force_push: bool = False
+    # GitLab's handle for the rule (approval rules name protected branches by it), as a REST answer
+    # showed it; None from bulk reads. Not part of what the rule is: a replaced rule gets a new one.
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def to_branch_rule(entity: Mapping[str, Any]) -> BranchRule:
         merge=role_levels(entity.get("merge_access_levels") or ()),
         unprotect=role_levels(unprotect) if isinstance(unprotect, list) else None,
         allow_force_push=bool(entity.get("allow_force_push")),
+        id=int(entity["id"]) if entity.get("id") is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import NotFound
+from provisioner.errors import NotFound, Rejected
 from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.once import post_once
@@ -126,7 +126,7 @@ def container_rules(api: GitLabApi, project_id: int) -> list[ContainerRule]:
 
 def create_package_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
     identity = (rule["package_name_pattern"], rule["package_type"])
-    answer = post_once(
+    answer = _create(
         api,
         f"/projects/{project_id}/packages/protection/rules",
         {k: v for k, v in rule.items() if v is not None},
@@ -148,7 +148,7 @@ def delete_package_rule(api: GitLabApi, project_id: int, rule_id: int) -> None:
 
 def create_container_rule(api: GitLabApi, project_id: int, rule: Mapping[str, Any]) -> None:
     pattern = rule["repository_path_pattern"]
-    answer = post_once(
+    answer = _create(
         api,
         f"/projects/{project_id}/registry/protection/repository/rules",
         {k: v for k, v in rule.items() if v is not None},
@@ -169,6 +169,21 @@ def delete_container_rule(api: GitLabApi, project_id: int, rule_id: int) -> None
     with contextlib.suppress(NotFound):
         api.delete(f"/projects/{project_id}/registry/protection/repository/rules/{rule_id}")
     _gone(api, project_id, CONTAINER_RULES, rule_id)
+
+
+def _create(api: GitLabApi, path: str, data: Mapping[str, Any], *, find: Any) -> Any:
+    """A rule whose pattern (and package type) exists already -- made since the list was read, or by
+    our own attempt whose answer was lost -- is refused with 422 "... has already been taken" (the
+    uniqueness validations [G:app/models/packages/protection/rule.rb, app/models/container_registry/
+    protection/rule.rb]; the message: errors.full_messages [G:app/services/packages/protection/
+    create_rule_service.rb, lib/api/project_packages_protection_rules.rb]). Nothing is overwritten:
+    None reads the rules again, and verification reports the levels found if they differ."""
+    try:
+        return post_once(api, path, data, find=find)
+    except Rejected as exc:
+        if exc.status != 422 or "has already been taken" not in exc.message:
+            raise
+        return None
 
 
 def _answered(api: GitLabApi, project_id: int, what: str, answer: Any, record: Any) -> None:

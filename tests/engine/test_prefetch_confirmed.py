@@ -1,5 +1,6 @@
 """Confirmed.observe: what a drifting facet took from bulk reads is read again over REST, only that
-facet's; a facet whose bulk view is as good as REST for its writes keeps it, as a REST answer."""
+facet's; a facet whose bulk view is as good as REST for its writes keeps it, as a REST answer -- all of
+it, or the reads it names."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Reading(FacetDefaults):
     name: str
     key: str
     wanted: str
-    writes_on_bulk_view: bool = False
+    writes_on_bulk_view: bool | frozenset[str] = False
     kind: TargetKind = TargetKind.PROJECT
     section: str | None = None
     write_role: Role = Role.MAINTAINER
@@ -94,3 +95,36 @@ def test_a_bulk_view_the_facet_cannot_judge_is_read_again_even_where_it_suffices
     facet = Confirmed(Failing("failing", "a", "", writes_on_bulk_view=True), PlanOptions())
 
     assert facet.observe(api, PROJECT, None) == "over REST"
+
+
+@dataclass
+class ReadingTwo(Reading):
+    """A facet whose observation rests on two facts ("a" and "b"), and drifts while either is stale."""
+
+    def observe(self, api: GitLabApi, target: Any, spec: Any) -> str:
+        found = [api.cache.get(target.id, key) for key in ("a", "b")]
+        return " + ".join("over REST" if f is MISSING else str(f) for f in found)
+
+
+def test_a_facet_trusting_some_reads_reads_only_the_others_again_and_keeps_the_trusted_as_answers() -> None:
+    api = _api()
+    facet = Confirmed(
+        ReadingTwo("partly", "ab", "wanted", writes_on_bulk_view=frozenset({"b"})), PlanOptions()
+    )
+
+    # "a" is not trusted: dropped and read again; "b" still comes from the cache, kept as an answer.
+    assert facet.observe(api, PROJECT, None) == "over REST + as wanted"
+    assert api.cache.get(PROJECT.id, "a") is MISSING
+    api.writing(PROJECT)
+    assert api.cache.get(PROJECT.id, "b") == "as wanted"
+
+
+def test_a_facet_trusting_every_read_it_took_is_not_observed_again() -> None:
+    api = _api()
+    facet = Confirmed(
+        ReadingTwo("wholly", "ab", "wanted", writes_on_bulk_view=frozenset({"a", "b", "c"})), PlanOptions()
+    )
+
+    assert facet.observe(api, PROJECT, None) == "stale + as wanted"
+    api.writing(PROJECT)
+    assert (api.cache.get(PROJECT.id, "a"), api.cache.get(PROJECT.id, "b")) == ("stale", "as wanted")

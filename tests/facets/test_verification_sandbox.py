@@ -57,13 +57,14 @@ def test_what_the_write_answers_showed_is_not_read_again(world: World):
     world.reset_counters()
     first = world.run([config], "apply")
     assert problems(first) == [] and [c for p in first.projects for c in p.remaining] == []
-    shown = ("packages/protection/rules", "registry/protection/repository/rules")
-    shown += ("deploy_tokens", "protected_tags")
+    shown = ("deploy_tokens", "protected_tags")
     # observed once over REST before the writes, and never again (the job token scope's PATCH answers
     # 204, but turning it on is what GitLab enforces then, whatever the instance says: job_tokens.py)
     assert reads(world, *shown, "job_token_scope") == dict.fromkeys((*shown, "job_token_scope"), 1)
-    # Variables plan on their bulk read (writes_on_bulk_view) and verify on the POSTs' answers: no GET.
-    assert reads(world, "variables") == {"variables": 0}
+    # Variables and the registry's protection rules plan on their bulk reads (writes_on_bulk_view) and
+    # verify on the POSTs' answers: no GET.
+    on_bulk = ("variables", "packages/protection/rules", "registry/protection/repository/rules")
+    assert reads(world, *on_bulk) == dict.fromkeys(on_bulk, 0)
     converge(world, [config])
 
 

@@ -4,6 +4,7 @@ of reading again. Request counts from the sandbox's counters."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,23 +41,24 @@ def _apply_on_a_stale_view(
     sandbox: SandboxServer,
     specs: list[ProjectSpec],
     tmp_path: Path,
-    what: str,
-    body: dict[str, Any],
+    made: Sequence[tuple[str, str, dict[str, Any]]],
 ) -> tuple[int, ProjectResult]:
-    """Apply platform/billing as a run with prefetch does (the facets confirm what bulk reads say), on a
-    bulk read that said it has no `what` (variables, members), after someone POSTed `body` to them."""
+    """Apply platform/billing as a run with prefetch does (the facets confirm what bulk reads say), on
+    bulk reads that said it has none of each `made` (by the run cache's name: variables, members), after
+    someone POSTed its body to its route."""
     api = GitLabApi(sandbox.url, sandbox.token)
     try:
         ref = projects.find(api, "platform/billing")
         assert ref is not None
-        api.cache.put(ref.id, what, ())  # what the bulk read said: none
-        made = requests.post(
-            f"{sandbox.url}/api/v4/projects/{ref.id}/{what}",
-            json=body,
-            headers={"PRIVATE-TOKEN": sandbox.token},
-            timeout=30,
-        )
-        assert made.status_code == 201, made.text
+        for what, route, body in made:
+            api.cache.put(ref.id, what, ())  # what the bulk read said: none
+            made_meanwhile = requests.post(
+                f"{sandbox.url}/api/v4/projects/{ref.id}/{route}",
+                json=body,
+                headers={"PRIVATE-TOKEN": sandbox.token},
+                timeout=30,
+            )
+            assert made_meanwhile.status_code == 201, made_meanwhile.text
         facets = [Confirmed(f, PlanOptions()) for f in FACETS]
         ctx = ApplyContext(inventory_dir=str(tmp_path))
         result = run(api, specs, mode="apply", ctx=ctx, facets=facets, prefetch=False)
@@ -88,9 +90,23 @@ def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
         "GET /api/v4/projects/:id/members",
     ):
         assert unread not in routes, (unread, routes.get(unread))
-    # Protected branches stay confirmed over REST (GraphQL leaves out Premium grants): once to plan, and
-    # once to verify (the rule is replaced: its DELETE answers nothing).
-    assert routes["GET /api/v4/projects/:id/protected_branches"] == 2 * COUNT
+    # The registry's allowlists and protection rules plan on their bulk reads and verify on the answers;
+    # the job token switch is read over REST (GraphQL shows the project's own setting, not what GitLab
+    # enforces), once: the PATCH is verified by what it set (provisioner.gitlab.job_tokens).
+    for unread in (
+        "GET /api/v4/projects/:id/job_token_scope/allowlist",
+        "GET /api/v4/projects/:id/job_token_scope/groups_allowlist",
+        "GET /api/v4/projects/:id/packages/protection/rules",
+        "GET /api/v4/projects/:id/registry/protection/repository/rules",
+    ):
+        assert unread not in routes, (unread, routes.get(unread))
+    assert routes["POST /api/v4/projects/:id/job_token_scope/groups_allowlist"] == COUNT
+    assert routes["POST /api/v4/projects/:id/packages/protection/rules"] == COUNT
+    assert routes["GET /api/v4/projects/:id/job_token_scope"] == COUNT
+    # Protected branches stay confirmed over REST (a level change is a delete and a create, which GitLab
+    # does not refuse on a stale view): once to plan; the approval rule names `main` by the id the
+    # POST that replaced it answered, and verification reads nothing again.
+    assert routes["GET /api/v4/projects/:id/protected_branches"] == COUNT
 
     reset_counters(sandbox)
     again = _run(sandbox, specs, "apply", tmp_path)
@@ -106,9 +122,8 @@ def test_a_variable_created_after_the_bulk_read_is_not_overwritten_and_the_next_
     document["defaults"] = {"variables": {"RELEASE_CHANNEL": "stable"}}
     document["projects"] = {"platform/billing": {}}
     specs = workload_specs(tmp_path, document)
-    project_id, project = _apply_on_a_stale_view(
-        sandbox, specs, tmp_path, "variables", {"key": "RELEASE_CHANNEL", "value": "theirs"}
-    )
+    made = [("variables", "variables", {"key": "RELEASE_CHANNEL", "value": "theirs"})]
+    project_id, project = _apply_on_a_stale_view(sandbox, specs, tmp_path, made)
 
     # Planned on the bulk view (nothing there), the create was refused: nothing overwritten; read again,
     # what GitLab holds is reported, and the next run (reading it afresh) sets it.
@@ -136,9 +151,8 @@ def test_a_member_added_after_the_bulk_read_is_not_overwritten_and_the_next_run_
     document["defaults"] = {"members": {"users": {"bench-lead": "maintainer"}}}
     document["projects"] = {"platform/billing": {}}
     specs = workload_specs(tmp_path, document)
-    project_id, project = _apply_on_a_stale_view(
-        sandbox, specs, tmp_path, "members", {"user_id": made.json()["id"], "access_level": 30}
-    )
+    added = [("members", "members", {"user_id": made.json()["id"], "access_level": 30})]
+    project_id, project = _apply_on_a_stale_view(sandbox, specs, tmp_path, added)
 
     # The add planned on the stale view was refused (409): the member keeps the role given meanwhile,
     # read again and reported; the next run reads it afresh and sets the inventory's.
@@ -147,5 +161,41 @@ def test_a_member_added_after_the_bulk_read_is_not_overwritten_and_the_next_run_
         f"{sandbox.url}/api/v4/projects/{project_id}/members/{made.json()['id']}", headers=headers, timeout=30
     ).json()
     assert member["access_level"] == 30
+    assert not _run(sandbox, specs, "apply", tmp_path).failed
+    assert not _run(sandbox, specs, "check", tmp_path).drift
+
+
+def test_registry_entries_made_after_the_bulk_read_are_not_overwritten_and_the_next_run_converges(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    headers = {"PRIVATE-TOKEN": sandbox.token}
+    group = requests.get(f"{sandbox.url}/api/v4/groups/platform", headers=headers, timeout=30).json()
+    rule = {
+        "package_name_pattern": "bench-*",
+        "package_type": "pypi",
+        "minimum_access_level_for_push": "maintainer",
+    }
+    document = workload.inventory(0)
+    document["defaults"] = {
+        "registry": {"job_token_scope": {"groups": ["platform"]}, "package_protection_rules": [rule]}
+    }
+    document["projects"] = {"platform/billing": {}}
+    specs = workload_specs(tmp_path, document)
+    theirs = rule | {"minimum_access_level_for_push": "owner"}
+    made = [
+        ("job_token_groups_allowlist", "job_token_scope/groups_allowlist", {"target_group_id": group["id"]}),
+        ("package_protection_rules", "packages/protection/rules", theirs),
+    ]
+    project_id, project = _apply_on_a_stale_view(sandbox, specs, tmp_path, made)
+
+    # Planned on the bulk view (neither there), both adds were refused: the group is in the allowlist
+    # as wanted; the rule keeps the level given meanwhile, read again and reported as not sticking.
+    assert [(p.kind, p.facet) for p in project.problems] == [(ProblemKind.NOT_STICKING, "registry")]
+    assert "package protection rule" in project.problems[0].message
+    rules = requests.get(
+        f"{sandbox.url}/api/v4/projects/{project_id}/packages/protection/rules", headers=headers, timeout=30
+    ).json()
+    assert [r["minimum_access_level_for_push"] for r in rules] == ["owner"]
+    # The next run reads the rules afresh and sets the inventory's level.
     assert not _run(sandbox, specs, "apply", tmp_path).failed
     assert not _run(sandbox, specs, "check", tmp_path).drift

@@ -28,6 +28,9 @@ from provisioner.sandbox.faults import RateLimiter as ServerLimit
 from provisioner.sandbox.seed import seed_projects
 
 PER_WINDOW = 30
+# Projects checked by the paced runs: enough that a check of them spends several windows' budget (a
+# check of the workload reads less per project as more of it is read in bulk).
+PACED = 7
 
 
 def test_a_rate_limited_run_converges_without_429_failures(
@@ -115,9 +118,9 @@ def test_a_paced_run_gets_no_429(
     2 s windows of 25, said as 750 a minute, so that the run sees several windows in seconds."""
     for name, value in workload.SECRET_ENV.items():
         monkeypatch.setenv(name, value)
-    seed_projects(sandbox.state, 4, group=workload.GROUP)
+    seed_projects(sandbox.state, PACED, group=workload.GROUP)
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
+    inventory.write_text(json.dumps(workload.inventory(PACED, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
     # RateLimit-* on every answer: GitLab 18.6+ with the feature flag on (the test below: without it)
     server_limit = ServerLimit(25, clock=lambda: time.time() - 1.5, window=2.0, every_answer=True)
@@ -144,9 +147,9 @@ def test_where_gitlab_says_its_limit_only_on_a_429_the_run_paces_itself_after_th
     it, and the windows after the first meet no 429."""
     for name, value in workload.SECRET_ENV.items():
         monkeypatch.setenv(name, value)
-    seed_projects(sandbox.state, 4, group=workload.GROUP)
+    seed_projects(sandbox.state, PACED, group=workload.GROUP)
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(json.dumps(workload.inventory(4, onboarding=False)), encoding="utf-8")
+    inventory.write_text(json.dumps(workload.inventory(PACED, onboarding=False)), encoding="utf-8")
     specs = list(load_inventory(inventory, sections=inventory_sections()).projects)
     server_limit = ServerLimit(20, window=2.0)
     sandbox.app.runtime.limiter = server_limit

@@ -36,7 +36,7 @@ from provisioner.facets.registries import access, deploy_tokens, versions
 from provisioner.facets.registries.current import RegistryState, describe_registry, read_registry
 from provisioner.facets.registries.rules import apply_rule, diff_container_rules, diff_package_rules
 from provisioner.gitlab import deploy_tokens as api_tokens
-from provisioner.gitlab import graphql_reads, projects
+from provisioner.gitlab import graphql_reads, job_tokens, projects
 from provisioner.gitlab import registry as api_registry
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.deploy_tokens import DeployTokenRecord
@@ -152,9 +152,29 @@ class ProjectRegistry(FacetDefaults):
     write_role = Role.MAINTAINER
     schema = Registry
     features = versions.FEATURES
-    # Not on the bulk view: GraphQL shows the job token allowlist switch as the project set it, REST as
-    # GitLab enforces it (an instance may enforce it for every project: provisioner.gitlab.job_tokens).
-    writes_on_bulk_view = False
+    # The job token allowlists and the protection rules are written on their bulk reads (per read:
+    # engine.prefetch). (1) GraphQL lists what REST lists: ciJobTokenScope's inboundAllowlist and
+    # groupsAllowlist call the same Ci::JobToken::Scope#inbound_projects and #groups as GET .../allowlist
+    # and .../groups_allowlist, with node types that are not authorised one by one [G:app/graphql/types/
+    # ci/job_token_scope_type.rb, job_token_accessible_project_type.rb, job_token_accessible_group_type.rb;
+    # lib/api/project_job_token_scope.rb] (unverified before 17.0's groupsAllowlist: an older node type
+    # would leave out projects the token cannot see -- an entry then missed by prune, never written);
+    # the rule connections resolve project.package_protection_rules and
+    # .container_registry_protection_rules as the REST lists do [G:app/graphql/resolvers/
+    # project_packages_protection_rules_resolver.rb, project_container_registry_protection_rules_resolver
+    # .rb; lib/api/project_packages_protection_rules.rb]. (2) On a stale view GitLab refuses: an entry
+    # added meanwhile hits the unique index, 400 "Target project|group is already in the job token
+    # scope" [G:app/services/ci/job_token_scope/add_project_service.rb, add_group_service.rb], taken as
+    # there; removing one gone answers 400 "... is not in the job token scope", a no-op; a rule whose
+    # pattern exists meanwhile is refused, 422 "... has already been taken" (uniqueness per project
+    # [G:app/models/packages/protection/rule.rb, app/models/container_registry/protection/rule.rb]), read
+    # again and reported; a PATCH or DELETE of a rule gone answers 404.
+    # Not the job token switch: GraphQL shows the project's own setting, REST what GitLab enforces, the
+    # instance's enforcement folded in (Project#ci_inbound_job_token_scope_enabled?: provisioner.gitlab.
+    # job_tokens), so a drift there is read again over REST.
+    writes_on_bulk_view = frozenset(
+        {job_tokens.PROJECTS, job_tokens.GROUPS, api_registry.PACKAGE_RULES, api_registry.CONTAINER_RULES}
+    )
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.registry

@@ -77,6 +77,7 @@ async def add_project(req: ApiRequest) -> Response:
     if target.id == project.id:
         raise bad_request("Validation failed: Target project can't be the same as the source project")
     if target.id in project.job_token_allowlist_projects:
+        # The unique index: RecordNotUnique [G:app/services/ci/job_token_scope/add_project_service.rb]
         raise bad_request("Target project is already in the job token scope")
     project.job_token_allowlist_projects.append(target.id)
     return json_response({"source_project_id": project.id, "target_project_id": target.id}, 201)
@@ -115,6 +116,7 @@ async def add_group(req: ApiRequest) -> Response:
     if group is None or group.kind != "group" or not can_read_group(req.state, user_of(req), group):
         raise message("404 target_group_id not found Not Found", 404)
     if group.id in project.job_token_allowlist_groups:
+        # The unique index: RecordNotUnique [G:app/services/ci/job_token_scope/add_group_service.rb]
         raise bad_request("Target group is already in the job token scope")
     project.job_token_allowlist_groups.append(group.id)
     return json_response({"source_project_id": project.id, "target_group_id": group.id}, 201)

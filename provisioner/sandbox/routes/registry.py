@@ -60,7 +60,9 @@ def _check_container_rule(req: ApiRequest, project: Project, rule: ContainerProt
         r.repository_path_pattern == rule.repository_path_pattern and r.id != rule.id
         for r in project.container_protection_rules
     ):
-        raise _rule_error("Repository path pattern has already been taken")  # guessed wording
+        # `validates :repository_path_pattern, uniqueness: { scope: :project_id }`: Rails' full message
+        # [G:app/models/container_registry/protection/rule.rb]; the answer's shape is guessed.
+        raise _rule_error("Repository path pattern has already been taken")
 
 
 @ROUTES.get(CONTAINER)
@@ -155,7 +157,10 @@ def _check_package_rule(project: Project, rule: PackageProtectionRule) -> None:
         and r.id != rule.id
         for r in project.package_protection_rules
     ):
-        raise _rule_error("Package name pattern has already been taken")  # guessed wording
+        # `uniqueness: { scope: [:project_id, :package_type] }` [G:app/models/packages/protection/rule.rb];
+        # the service answers `errors.full_messages`, rendered as {error: [...]} with 422
+        # [G:app/services/packages/protection/create_rule_service.rb, lib/api/project_packages_protection_rules.rb].
+        raise ApiError(422, {"message": {"error": ["Package name pattern has already been taken"]}})
 
 
 def _package_rule(req: ApiRequest, project: Project) -> PackageProtectionRule:
