@@ -23,6 +23,8 @@ from provisioner.facets.pipeline_schedules_current import describe_schedules, re
 from provisioner.gitlab import identity
 from provisioner.gitlab import pipeline_schedules as api_schedules
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_reads import BulkReads
+from provisioner.gitlab.graphql_schedules import SCHEDULES_READ
 from provisioner.gitlab.permissions import require_maintainer
 from provisioner.gitlab.pipeline_schedules import ScheduleRecord, ScheduleVariableRecord, short_ref
 from provisioner.inventory.section_secrets import references as section_references
@@ -275,6 +277,12 @@ class ProjectPipelineSchedules(FacetDefaults):
         self, api: GitLabApi, project: ProjectRef, changes: Sequence[Change], ctx: ApplyContext
     ) -> None:
         apply_schedules(api, project.id, changes)
+
+    def bulk_reads(self, spec: ProjectSpec) -> BulkReads:
+        """The schedules and their variables (provisioner.gitlab.graphql_schedules). Drift they show is
+        read again over REST before it is reported or written (not `writes_on_bulk_view`: GraphQL shows
+        the ref short, and GitLab does not refuse a write to a schedule changed since it was read)."""
+        return BulkReads(frozenset({SCHEDULES_READ.name})) if self.wants(spec) else BulkReads()
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Any:
         require_maintainer(project)

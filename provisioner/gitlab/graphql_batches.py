@@ -38,11 +38,12 @@ from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import BLOBS, blobs_selection
 from provisioner.gitlab.graphql_members import MEMBERS_READ
 from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
+from provisioner.gitlab.graphql_schedules import SCHEDULES_READ
 from provisioner.gitlab_versions import Version
 
 log = logging.getLogger(__name__)
 
-READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS, MEMBERS_READ)}
+READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS, MEMBERS_READ, SCHEDULES_READ)}
 MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 ALIASES = 16  # projects per query of their own files: ~14 complexity points each, 250 allowed
 TIMEOUT = "Timeout on "  # graphql-ruby's message for a field resolved after the timeout

@@ -89,10 +89,10 @@ def variables(api: GitLabApi, project_id: int, schedule_id: int) -> tuple[Schedu
         found = details.get("variables")
         return None if found is None else tuple(map(to_variable, found))
 
-    return cache.read(api, project_id, _variables_key(schedule_id), fetch)
+    return cache.read(api, project_id, variables_key(schedule_id), fetch)
 
 
-def _variables_key(schedule_id: int) -> str:
+def variables_key(schedule_id: int) -> str:
     return f"{SCHEDULES}/{schedule_id}/variables"
 
 
@@ -110,7 +110,7 @@ def create(api: GitLabApi, project_id: int, data: Mapping[str, Any]) -> int:
     _answered(api, project_id, answer)
     if isinstance(answer.get("variables"), list):  # the details of a new schedule: none yet
         shown = tuple(map(to_variable, answer["variables"]))
-        cache.read(api, project_id, _variables_key(int(answer["id"])), lambda: shown)
+        cache.read(api, project_id, variables_key(int(answer["id"])), lambda: shown)
     return int(answer["id"])
 
 
@@ -156,7 +156,7 @@ def set_variable(
                     raise
                 answer = None  # our lost attempt landed: read it again
     record = to_variable(answer) if isinstance(answer, Mapping) and "key" in answer else None
-    what = _variables_key(schedule_id)
+    what = variables_key(schedule_id)
     if record is None:
         cache.unknown(api, project_id, what)
         return
@@ -167,12 +167,12 @@ def delete_variable(api: GitLabApi, project_id: int, schedule_id: int, key: str)
     path = f"/projects/{project_id}/pipeline_schedules/{schedule_id}/variables/{encode(key)}"
     with _hinted(), contextlib.suppress(NotFound):
         api.delete(path)
-    what = _variables_key(schedule_id)
+    what = variables_key(schedule_id)
     cache.answered(api, project_id, what, lambda kept: tuple(v for v in kept or () if v.key != key))
 
 
 def _variable(api: GitLabApi, base: str, project_id: int, schedule_id: int, key: str) -> Any:
-    cache.unknown(api, project_id, _variables_key(schedule_id))
+    cache.unknown(api, project_id, variables_key(schedule_id))
     found = variables(api, project_id, schedule_id) or ()
     return next(
         ({"key": v.key, "value": v.value, "variable_type": v.variable_type} for v in found if v.key == key),

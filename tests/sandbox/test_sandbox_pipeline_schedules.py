@@ -96,3 +96,60 @@ def test_the_list_carries_no_variables_and_filters_by_scope(sandbox):
     assert [s["description"] for s in listed] == ["on", "off"] and all("variables" not in s for s in listed)
     assert [s["description"] for s in sandbox.api.get(f"{SCHEDULES}?scope=inactive").json()] == ["off"]
     assert sandbox.api.get(f"{SCHEDULES}?scope=paused").status_code == 400
+
+
+QUERY = """query($p: [String!]) { projects(fullPaths: $p) { nodes { pipelineSchedules {
+  count pageInfo { hasNextPage } nodes { id description refForDisplay ref forTag cron cronTimezone active
+  owner { id username } variables { nodes { key value variableType raw } } } } } } }"""
+
+
+def _schedules(sandbox, token=...):
+    answer = sandbox.graphql(QUERY, {"p": ["platform/billing"]}, token=token)
+    assert "errors" not in answer, answer
+    return answer["data"]["projects"]["nodes"][0]["pipelineSchedules"]
+
+
+def test_graphql_pipeline_schedules_show_the_short_ref_and_variables_to_who_may_read_them(sandbox):
+    """[G:app/graphql/types/ci/pipeline_schedule_type.rb]: `ref`/`refForDisplay` are `ref_for_display`
+    (refs/heads/ and refs/tags/ stripped), newest first; `variables` has `authorize:
+    :read_pipeline_schedule_variables` (null for a Developer who does not own it, as REST leaves them out)."""
+    sandbox.api.post(f"{BILLING}/repository/tags", json={"tag_name": "v1", "ref": "main"})
+    sandbox.api.put(BILLING, json={"ci_pipeline_variables_minimum_override_role": "developer"})
+    by_admin = sandbox.api.post(SCHEDULES, json={"description": "tagged", "ref": "v1", "cron": "0 1 * * *"})
+    added = sandbox.api.post(
+        f"{SCHEDULES}/{by_admin.json()['id']}/variables", json={"key": "K", "value": "s3"}
+    )
+    assert added.status_code == 201, added.text
+    by_dana = sandbox.as_user(DANA_TOKEN).post(
+        SCHEDULES, json={"description": "nightly", "ref": "main", "cron": "0 3 * * *", "active": False}
+    )
+    assert by_admin.json()["ref"] == "refs/tags/v1" and by_dana.json()["ref"] == "refs/heads/main"
+
+    found = _schedules(sandbox)
+    assert (found["count"], found["pageInfo"]["hasNextPage"]) == (2, False)
+    nightly, tagged = found["nodes"]
+    assert nightly["id"] == f"gid://gitlab/Ci::PipelineSchedule/{by_dana.json()['id']}"
+    assert (nightly["ref"], nightly["refForDisplay"], nightly["forTag"], nightly["active"]) == (
+        "main",
+        "main",
+        False,
+        False,
+    )
+    assert (tagged["ref"], tagged["forTag"], tagged["cronTimezone"]) == ("v1", True, "UTC")
+    assert nightly["owner"]["username"] == "dana" and nightly["variables"] == {"nodes": []}
+    assert tagged["variables"]["nodes"] == [
+        {"key": "K", "value": "s3", "variableType": "ENV_VAR", "raw": False}
+    ]
+
+    as_dana = _schedules(sandbox, token=DANA_TOKEN)["nodes"]
+    assert [s["variables"] for s in as_dana] == [{"nodes": []}, None]  # only her own schedule's
+
+
+def test_graphql_pipeline_schedules_are_counted_but_not_shown_to_who_may_not_read_them(sandbox):
+    """The page is cut, counted, then its nodes authorized (`authorize :read_pipeline_schedule`)."""
+    sandbox.api.post(SCHEDULES, json={"description": "nightly", "ref": "main", "cron": "0 3 * * *"})
+    ron, token = sandbox.user_with_token("reporter-ron")
+    project = sandbox.api.get(BILLING).json()
+    sandbox.add_member("projects", str(project["id"]), ron, 20)
+    found = _schedules(sandbox, token=token)
+    assert (found["count"], found["nodes"]) == (1, [])

@@ -82,9 +82,8 @@ def test_a_no_op_check_sends_about_two_requests_per_project(sandbox: SandboxServ
 def test_the_onboarding_sections_cost_what_graphql_cannot_read_in_bulk(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    """Members come with the GraphQL queries, shares with the entities: nothing per project. Deploy keys
-    (no GraphQL field) and schedules (GraphQL resolves them one project per request; REST lists carry
-    no variables) cost their REST reads: 1 + 1 + 1 per project here (one schedule with variables)."""
+    """Members and pipeline schedules (with their variables) come with the GraphQL queries, shares with
+    the entities: nothing per project. Deploy keys (no GraphQL field) cost their REST read."""
     count = 30
     workload_world(sandbox, count)
     full = workload_specs(tmp_path, workload.inventory(count))
@@ -96,16 +95,15 @@ def test_the_onboarding_sections_cost_what_graphql_cannot_read_in_bulk(
     assert not checked.failed and not checked.drift and seen["writes"] == 0
     routes = seen["by_route"]
     assert routes["GET /api/v4/projects/:id/deploy_keys"] == count
-    assert routes["GET /api/v4/projects/:id/pipeline_schedules"] == count
-    assert routes["GET /api/v4/projects/:id/pipeline_schedules/:pipeline_schedule_id"] == count
+    assert not [r for r in routes if "pipeline_schedules" in r], routes  # gitlab/graphql_schedules.py
     assert "GET /api/v4/projects/:id/members" not in routes and not [r for r in routes if "share" in r]
     for route in ("approvals", "approval_rules", "push_rule", "hooks"):  # no GraphQL either (README)
         assert routes[f"GET /api/v4/projects/:id/{route}"] == count
     assert routes["POST /api/v4/runners/verify"] == count  # the stored runner token, verified
-    # the two of the first test, these three, the four above, the blueprint's protected environments
+    # the two of the first test, deploy keys, the four above, the blueprint's protected environments
     # and the runner token's verification
     assert routes["GET /api/v4/projects/:id/protected_environments"] == count
-    assert seen["total"] <= (2 + 3 + 4 + 1 + 1) * count + 15, routes
+    assert seen["total"] <= (2 + 1 + 4 + 1 + 1) * count + 15, routes
 
 
 def test_details_are_read_a_window_ahead_and_a_done_project_leaves_nothing_in_the_cache(

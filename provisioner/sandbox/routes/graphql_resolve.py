@@ -212,6 +212,7 @@ def _group_projects(ctx: Context, ns: Namespace, args: dict[str, Any]) -> dict[s
 def project_node(ctx: Context, project: Project) -> dict[str, Any]:
     from provisioner.sandbox.routes import graphql_project as parts
     from provisioner.sandbox.routes.graphql_members import project_members
+    from provisioner.sandbox.routes.graphql_schedules import pipeline_schedules
 
     state, settings = ctx.state, project.settings
     full_path = state.project_full_path(project)
@@ -261,6 +262,7 @@ def project_node(ctx: Context, project: Project) -> dict[str, Any]:
         ),
         "repository": parts.repository(ctx, project) if can_read_code(state, ctx.viewer, project) else None,
         "projectMembers": lambda info, **args: project_members(ctx, project, args),
+        "pipelineSchedules": lambda info, **args: pipeline_schedules(ctx, project, args),
     }
 
 

@@ -8,9 +8,10 @@ ci/job_token_accessible_project_type.rb, ci/runner_type.rb, projects/branch_rule
 branch_rules/branch_protection_type.rb, branch_protections/base_access_level_type.rb,
 packages/protection/rule_type.rb, container_registry/protection/rule_type.rb, repository_type.rb,
 repository/blob_type.rb, permission_types/project.rb, member_interface.rb,
-access_level_type.rb, project_member_relation_enum.rb] and resolvers [G:app/graphql/resolvers/
+access_level_type.rb, project_member_relation_enum.rb, ci/pipeline_schedule_type.rb,
+ci/pipeline_schedule_variable_type.rb, ci/variable_interface.rb] and resolvers [G:app/graphql/resolvers/
 projects_resolver.rb (at most 50 fullPaths), blobs_resolver.rb, ci/runners_resolver.rb,
-ci/job_token_scope_resolver.rb, project_members_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
+ci/job_token_scope_resolver.rb, project_members_resolver.rb, ci/project_pipeline_schedules_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
 for one is a validation error, as it is on a GitLab that lacks a field.
 
 `GITALY` and `PER_ITEM_ARGUMENTS` mark the fields that count extra in GitLab's query complexity
@@ -122,6 +123,7 @@ type Project {
     search: String, sort: String, relations: [ProjectMemberRelation!],
     first: Int, after: String, last: Int, before: String
   ): MemberInterfaceConnection
+  pipelineSchedules(first: Int, after: String, last: Int, before: String): PipelineScheduleConnection
 }
 
 enum ProjectMemberRelation { DIRECT INHERITED DESCENDANTS INVITED_GROUPS SHARED_INTO_ANCESTORS }
@@ -146,6 +148,28 @@ type MemberInterfaceConnection {
   count: Int! nodes: [MemberInterface] edges: [MemberInterfaceEdge] pageInfo: PageInfo!
 }
 type MemberInterfaceEdge { cursor: String! node: MemberInterface }
+
+type PipelineSchedule {
+  id: ID!
+  description: String
+  owner: UserCore
+  active: Boolean!
+  refForDisplay: String
+  ref: String
+  forTag: Boolean!
+  cron: String!
+  cronTimezone: String!
+  variables(first: Int, after: String, last: Int, before: String): PipelineScheduleVariableConnection
+}
+type PipelineScheduleConnection {
+  count: Int! nodes: [PipelineSchedule] edges: [PipelineScheduleEdge] pageInfo: PageInfo!
+}
+type PipelineScheduleEdge { cursor: String! node: PipelineSchedule }
+type PipelineScheduleVariable { id: ID! key: String value: String variableType: CiVariableType raw: Boolean }
+type PipelineScheduleVariableConnection {
+  nodes: [PipelineScheduleVariable] edges: [PipelineScheduleVariableEdge] pageInfo: PageInfo!
+}
+type PipelineScheduleVariableEdge { cursor: String! node: PipelineScheduleVariable }
 
 type ProjectCiCdSetting {
   inboundJobTokenScopeEnabled: Boolean

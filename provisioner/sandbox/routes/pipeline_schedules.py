@@ -78,7 +78,7 @@ def schedule_json(
     }
     if details:
         data["last_pipeline"] = None
-        if _may_admin(state, viewer, project, schedule):
+        if may_admin(state, viewer, project, schedule):
             data["variables"] = [variable_json(v) for v in schedule.variables]
     return data
 
@@ -92,7 +92,7 @@ def variable_json(variable: ScheduleVariable) -> dict[str, Any]:
     }
 
 
-def _may_admin(state: State, user: User | None, project: Project, schedule: PipelineSchedule) -> bool:
+def may_admin(state: State, user: User | None, project: Project, schedule: PipelineSchedule) -> bool:
     """`admin_pipeline_schedule` and `read_pipeline_schedule_variables`."""
     level = project_access(state, user, project)
     owner = user is not None and schedule.owner_id == user.id
@@ -226,7 +226,7 @@ async def update_schedule(req: ApiRequest) -> Response:
 async def take_ownership(req: ApiRequest) -> Response:
     project, schedule = _schedule(req)
     user, state = require_user(req), req.state
-    if not _may_admin(state, user, project, schedule):
+    if not may_admin(state, user, project, schedule):
         raise forbidden()
     status = 200 if schedule.owner_id == user.id else 201
     schedule.owner_id = user.id
@@ -238,7 +238,7 @@ async def take_ownership(req: ApiRequest) -> Response:
 @ROUTES.delete("/projects/:id/pipeline_schedules/:pipeline_schedule_id")
 async def delete_schedule(req: ApiRequest) -> Response:
     project, schedule = _schedule(req)
-    if not _may_admin(req.state, require_user(req), project, schedule):
+    if not may_admin(req.state, require_user(req), project, schedule):
         raise forbidden()
     project.pipeline_schedules.remove(schedule)
     return no_content()
@@ -250,9 +250,7 @@ def _variable_access(req: ApiRequest, *, deleting: bool) -> tuple[Project, Pipel
     if not _may_set_variables(state, user, project):
         raise forbidden()
     allowed = (
-        _may_admin(state, user, project, schedule)
-        if deleting
-        else _may_update(state, user, project, schedule)
+        may_admin(state, user, project, schedule) if deleting else _may_update(state, user, project, schedule)
     )
     if not allowed:
         raise forbidden()
