@@ -139,7 +139,10 @@ class Facet(Protocol[ObservedT]):
         being read again over REST when the facet finds drift. The rule, per read: only where (1) the
         bulk view shows everything the facet's writes depend on, as REST shows it, and (2) a write
         resting on a view gone stale since is refused by GitLab (nothing written; the run plans again
-        or the next run converges) rather than doing damage. Each facet that says so cites where
+        or the next run converges) rather than doing damage. One exception, where GitLab refuses
+        nothing even on a fresh REST read (a runner's create): the outcome on a stale view must be
+        the one a REST read gone stale a moment later gives, bounded and found by the next run (one
+        second runner, kept apart or reported; facets.runners). Each facet that says so cites where
         GitLab's source shows both; where the views differ (Premium grants GraphQL leaves out, fields
         the token may not see, a setting REST shows as enforced), that read is left out."""
 

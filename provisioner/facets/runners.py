@@ -243,9 +243,24 @@ class ProjectRunners(FacetDefaults):
     section = "runners"
     write_role = Role.MAINTAINER  # admin_runner, create_runner [G:app/policies/project_policy.rb]
     schema = Runners
-    # Not on the bulk view: a runner created on a view that missed one is a second runner, not a
-    # refusal (POST /user/runners deduplicates nothing).
-    writes_on_bulk_view = False
+    # On the bulk view, which is read only without `prune` (`bulk_reads`). (1) GraphQL lists what REST
+    # lists: both take Ci::Runner.owned_or_instance_wide(project) [G:app/finders/ci/runners_finder.rb,
+    # lib/api/ci/runners.rb `get ':id/runners'`], and of the nodes, authorised one by one with
+    # read_runner, a Maintainer of the project (write_role) reads every project runner assigned to it
+    # (`is_project_runner & maintainer_in_any_associated_projects`), the runners it owns, which the tool
+    # creates, with their maintenance note (update_runner: `maintainer_in_owner_scope`)
+    # [G:app/policies/ci/runner_policy.rb, app/graphql/types/ci/runner_type.rb]; only `ownerProject`
+    # may be null, which prune alone reads. (2) POST /user/runners deduplicates nothing: on a view gone
+    # stale (a runner of that description created since the bulk read) it makes a second runner, as it
+    # does on a REST read gone stale a moment later -- the bulk view only widens the window. That is
+    # bounded and heals: the run keeps the token of the one it made; the next run keeps the runner whose
+    # token the store holds and removes a marked duplicate nobody holds the token of, or reports one a
+    # person made (runners_created: `_duplicate`). The removal reads the runner just before it deletes
+    # (gitlab.runners.delete_unclaimed), not on this view. An assignment made since is refused by
+    # GitLab (Ci::RunnerProject `validates :runner_id, uniqueness: { scope: :project_id }`
+    # [G:app/models/ci/runner_project.rb]); an update by runner id writes the inventory's values, or
+    # 404s on a runner gone.
+    writes_on_bulk_view = True
 
     def wants(self, spec: ProjectSpec) -> bool:
         config = spec.config.runners

@@ -197,7 +197,7 @@ def apply_created(api: GitLabApi, project_id: int, change: Change, ctx: ApplyCon
     elif isinstance(plan, _Update):
         api_runners.update(api, project_id, plan.runner_id, plan.body)
     elif isinstance(plan, _Remove):
-        api_runners.delete(api, project_id, plan.runner_id)
+        api_runners.delete_unclaimed(api, project_id, plan.runner_id)
     else:
         return False
     return True

@@ -145,8 +145,51 @@ def create(api: GitLabApi, project_id: int, body: Mapping[str, Any]) -> IssuedTo
             else IssuedToken(runner_id, _reset_or_remove(api, project_id, runner_id))
         )
 
-    with _changing(api, project_id):
-        return _issued_here(api, create_once(lambda: _issued(api.post("/user/runners", data)), landed))
+    answered: list[IssuedToken] = []
+
+    def post() -> IssuedToken:
+        answered.append(_issued(api.post("/user/runners", data)))
+        return answered[-1]
+
+    try:
+        issued = _issued_here(api, create_once(post, landed))
+    except BaseException:
+        cache.unknown(api, project_id, RUNNERS)
+        raise
+    record = _as_created(issued.id, project_id, data) if answered else None
+    if record is None:  # found after a lost answer, or tags GitLab rewrites: read again
+        cache.unknown(api, project_id, RUNNERS)
+    else:
+        cache.answered(api, project_id, RUNNERS, lambda kept: (*kept, record))
+    return issued
+
+
+def _as_created(runner_id: int, project_id: int, data: Mapping[str, Any]) -> RunnerRecord | None:
+    """The runner a 201 to POST /user/runners stored: its answer says only `id, token,
+    token_expires_at` [G:lib/api/entities/ci/runner_registration_details.rb], but the route takes each
+    attribute typed (Grape answers 400 to a bad type or value), builds `Ci::Runner.new(params)` of exactly
+    them, assigned to the project (`projects: [scope]`), and `save!`s it; a record GitLab will not store
+    (RecordInvalid: tags, timeout, note length) answers 400 and nothing is kept
+    [G:lib/api/user_runners.rb, app/services/ci/runners/create_runner_service.rb,
+    runner_creation_strategies/project_runner_strategy.rb]. So a success stored what was sent -- except
+    tags: `tag_list` is split on commas and stripped before it is stored
+    [G:lib/api/validations/types/comma_separated_to_array.rb]; a tag that changes so is read again (None)."""
+    tags = [str(tag) for tag in data.get("tag_list") or ()]
+    if any("," in tag or tag != tag.strip() for tag in tags):
+        return None
+    note = data.get("maintenance_note")
+    return RunnerRecord(
+        id=runner_id,
+        description=str(data.get("description") or ""),
+        paused=bool(data.get("paused", False)),
+        tags=tuple(sorted(set(tags))),
+        run_untagged=bool(data.get("run_untagged", True)),
+        locked=bool(data.get("locked", False)),
+        access_level=str(data.get("access_level") or "not_protected"),
+        maximum_timeout=data.get("maximum_timeout"),
+        maintenance_note=str(note) if note else None,
+        project_ids=(project_id,),
+    )
 
 
 def _find(api: GitLabApi, project_id: int, description: str) -> int | None:
@@ -195,8 +238,9 @@ def reset_token(api: GitLabApi, runner_id: int) -> Secret:
 
 @contextlib.contextmanager
 def _changing(api: GitLabApi, project_id: int) -> Iterator[None]:
-    """No answer to a runner write carries the runner as the project's list shows it (a create answers
-    an id and a token; an update or a removal is made by runner id): the list is read again after."""
+    """No answer to these runner writes carries the runner as the project's list shows it (an update or
+    a removal is made by runner id): the list is read again after. A create is known by what it sent
+    (`_as_created`)."""
     try:
         yield
     finally:
@@ -211,6 +255,18 @@ def update(api: GitLabApi, project_id: int, runner_id: int, body: Mapping[str, A
 def delete(api: GitLabApi, project_id: int, runner_id: int) -> None:
     with _changing(api, project_id), contextlib.suppress(NotFound):  # a retried DELETE: answer lost
         api.delete(f"/runners/{runner_id}")
+
+
+def delete_unclaimed(api: GitLabApi, project_id: int, runner_id: int) -> None:
+    """Delete a duplicate the tool made whose token nobody holds, as GitLab shows it now: the view that
+    found it may be a bulk read from the start of the run, and a runner that has contacted GitLab since
+    (a runner process took it up) or lost its mark is a person's now; it stays, and the plan after says
+    so."""
+    found = runner(api, runner_id)
+    if found is None or found.contacted or not found.marked:
+        cache.unknown(api, project_id, RUNNERS)
+        return
+    delete(api, project_id, runner_id)
 
 
 def assign(api: GitLabApi, project_id: int, runner_id: int) -> None:

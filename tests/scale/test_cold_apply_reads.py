@@ -18,6 +18,7 @@ from provisioner.facets import FACETS
 from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import projects
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.runners import MARK, to_record
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import ProblemKind, ProjectResult
 from provisioner.sandbox import SandboxServer
@@ -88,6 +89,9 @@ def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
         "HEAD /api/v4/projects/:id/repository/files/:file_path",
         "GET /api/v4/projects/:id/variables",
         "GET /api/v4/projects/:id/members",
+        # Runners: planned on the bulk view, the created runner known from what its POST sent.
+        "GET /api/v4/projects/:id/runners",
+        "GET /api/v4/runners/:id",
     ):
         assert unread not in routes, (unread, routes.get(unread))
     # The registry's allowlists and protection rules plan on their bulk reads and verify on the answers;
@@ -199,3 +203,126 @@ def test_registry_entries_made_after_the_bulk_read_are_not_overwritten_and_the_n
     # The next run reads the rules afresh and sets the inventory's level.
     assert not _run(sandbox, specs, "apply", tmp_path).failed
     assert not _run(sandbox, specs, "check", tmp_path).drift
+
+
+# -- runners: a create resting on the bulk view ------------------------------------------------------
+_RUNNER = {"description": "bench-runner", "tags": ["bench"], "token": {"file": "tokens/billing-runner"}}
+
+
+def _runners_document() -> dict[str, Any]:
+    document = workload.inventory(0)
+    document["defaults"] = {}
+    document["projects"] = {"platform/billing": {"runners": {"create": [_RUNNER]}}}
+    return document
+
+
+def _make_runner(sandbox: SandboxServer, project_id: int, **body: Any) -> dict[str, Any]:
+    made = requests.post(
+        f"{sandbox.url}/api/v4/user/runners",
+        json={"runner_type": "project_type", "project_id": project_id, "description": "bench-runner", **body},
+        headers={"PRIVATE-TOKEN": sandbox.token},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+def _project_runners(sandbox: SandboxServer, project_id: int) -> list[dict[str, Any]]:
+    headers = {"PRIVATE-TOKEN": sandbox.token}
+    listed = requests.get(f"{sandbox.url}/api/v4/projects/{project_id}/runners", headers=headers, timeout=30)
+    return [  # the world's own runners have other descriptions
+        requests.get(f"{sandbox.url}/api/v4/runners/{r['id']}", headers=headers, timeout=30).json()
+        for r in listed.json()
+        if r["description"] == "bench-runner"
+    ]
+
+
+def _apply_on_runners_seen(
+    sandbox: SandboxServer, specs: list[ProjectSpec], tmp_path: Path, seen: Any, before: Any = None
+) -> ProjectResult:
+    """Apply platform/billing as a run with prefetch does, on a bulk read of its runners that said
+    `seen(project_id)`; `before(project_id)` runs after that read, before the apply."""
+    api = GitLabApi(sandbox.url, sandbox.token)
+    try:
+        ref = projects.find(api, "platform/billing")
+        assert ref is not None
+        api.cache.put(ref.id, "runners", seen(ref.id))
+        if before is not None:
+            before(ref.id)
+        facets = [Confirmed(f, PlanOptions()) for f in FACETS]
+        ctx = ApplyContext(inventory_dir=str(tmp_path))
+        result = run(api, specs, mode="apply", ctx=ctx, facets=facets, prefetch=False)
+    finally:
+        api.close()
+    (project,) = result.projects
+    return project
+
+
+def test_a_runner_made_by_hand_after_the_bulk_read_leaves_two_the_tools_token_kept_and_one_reported(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    specs = workload_specs(tmp_path, _runners_document())
+    made: list[dict[str, Any]] = []
+    project = _apply_on_runners_seen(
+        sandbox,
+        specs,
+        tmp_path,
+        seen=lambda _: (),
+        before=lambda pid: made.append(_make_runner(sandbox, pid)),
+    )
+
+    # Planned on the bulk view (no runner), the create made a second runner: POST /user/runners refuses
+    # nothing. The run keeps the token of the one it made; the person's runner is untouched.
+    assert not project.problems, project.problems
+    (theirs,) = made
+    project_id = _project_id(sandbox)
+    runners = _project_runners(sandbox, project_id)
+    assert sorted(r["description"] for r in runners) == ["bench-runner", "bench-runner"]
+    (mine,) = [r for r in runners if r["id"] != theirs["id"]]
+    token = (tmp_path / "tokens/billing-runner").read_text().strip()
+    verified = requests.post(f"{sandbox.url}/api/v4/runners/verify", json={"token": token}, timeout=30)
+    assert verified.status_code == 200 and verified.json()["id"] == mine["id"]
+    # Bounded: the next run writes nothing, and says the person's runner shares the description.
+    second = _run(sandbox, specs, "apply", tmp_path)
+    assert not second.failed and not second.drift
+    (planned,) = second.projects
+    notes = [c for c in planned.planned if c.facet == "runners" and "bench-runner" in c.target]
+    assert [(c.target, c.action.value) for c in notes] == [
+        (f'runner "bench-runner" (#{theirs["id"]})', "unmanaged")
+    ], notes
+    assert len(_project_runners(sandbox, project_id)) == 2
+
+
+def _project_id(sandbox: SandboxServer) -> int:
+    found = requests.get(
+        f"{sandbox.url}/api/v4/projects/platform%2Fbilling",
+        headers={"PRIVATE-TOKEN": sandbox.token},
+        timeout=30,
+    )
+    return int(found.json()["id"])
+
+
+def test_a_duplicate_that_contacted_gitlab_after_the_bulk_read_is_not_deleted(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    specs = workload_specs(tmp_path, _runners_document())
+    project_id = _project_id(sandbox)
+    held = _make_runner(sandbox, project_id, tag_list=["bench"], maintenance_note=MARK)
+    duplicate = _make_runner(sandbox, project_id, tag_list=["bench"], maintenance_note=MARK)
+    (tmp_path / "tokens").mkdir()
+    (tmp_path / "tokens/billing-runner").write_text(held["token"] + "\n")
+    seen = tuple(to_record(r) for r in _project_runners(sandbox, project_id))  # neither has contacted
+
+    def contact(_: int) -> None:  # a runner process takes the duplicate up
+        answer = requests.post(
+            f"{sandbox.url}/api/v4/runners/verify", json={"token": duplicate["token"]}, timeout=30
+        )
+        assert answer.status_code == 200
+
+    project = _apply_on_runners_seen(sandbox, specs, tmp_path, seen=lambda _: seen, before=contact)
+
+    # Planned on the bulk view as a duplicate nobody holds the token of; read just before the delete,
+    # it has contacted GitLab since: it stays, and is reported.
+    assert not project.problems, project.problems
+    assert {r["id"] for r in _project_runners(sandbox, project_id)} == {held["id"], duplicate["id"]}
+    assert not project.remaining
