@@ -13,6 +13,10 @@
   committed files are kept as the commit's answer, and verification does not look at them again.
 - A commit's POST is not retried by the transport when its outcome is unknown: `commit` looks at the branch
   first, and tries again only when nothing landed (the same guards make a second attempt safe).
+- A commit to a branch the token may not push to is refused with 403 "You are not allowed to push into
+  this branch" before anything is looked at or written (`authorize_push_to_branch!`, GitLab's
+  `can_push_to_branch?`, the very check behind the Branches API's `can_push`) [G:lib/api/commits.rb]:
+  `PushRefused`, so that a caller may commit straight away and propose instead on that refusal.
 - A second open merge request for a source branch is refused with 409 and an *array* message naming the
   existing one (`!60`): that one is updated instead.
 """
@@ -27,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import ProvisionerError, Rejected, Stale
+from provisioner.errors import Forbidden, ProvisionerError, Rejected, Stale
 from provisioner.gitlab import cache, projects
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.cache import MISSING
@@ -56,6 +60,19 @@ class StaleCommit(Stale):
 
     def __init__(self, branch: str, reason: str) -> None:
         super().__init__(f"{branch} changed since the plan was made ({reason}): nothing committed")
+
+
+class PushRefused(ProvisionerError):
+    """The token may not push to the branch (protection rules): nothing was committed."""
+
+    def __init__(self, branch: str) -> None:
+        super().__init__(f"this token may not push to {branch}: nothing committed")
+        self.branch = branch
+
+
+# `authorize_push_to_branch!` [G:lib/api/commits.rb]; GitLab EE's code owners check answers 403 too,
+# in other words: that one stays an error, as it was when `can_push` was read first.
+_PUSH_REFUSED = "You are not allowed to push into this branch"
 
 
 class UnreadableContent(ProvisionerError):
@@ -154,6 +171,8 @@ def commit(
     path = f"/projects/{project_id}/repository/commits"
     try:
         answer = _post_commit(api, project_id, path, data)
+    except PushRefused:
+        raise  # refused before anything was looked at: what was read of the files still holds
     except BaseException:
         _forget_files(api, project_id, actions)  # refused, or landed unseen: read them again
         raise
@@ -170,6 +189,10 @@ def _post_commit(api: GitLabApi, project_id: int, path: str, data: Mapping[str, 
     except Rejected as exc:
         if exc.status == 400 and went_stale(exc.message):
             raise StaleCommit(branch, exc.message) from exc
+        raise
+    except Forbidden as exc:
+        if _PUSH_REFUSED in exc.message:
+            raise PushRefused(branch) from exc
         raise
     finally:
         projects.committed(api, project_id)  # even one whose outcome is unknown may have landed

@@ -39,6 +39,7 @@ PAYMENTS = "platform/payments"
 INGEST = "data/ingest"
 MR_BRANCH = "provisioner/python-package"
 COMMITS_ROUTE = "POST /api/v4/projects/:id/repository/commits"
+BRANCH_ROUTE = "GET /api/v4/projects/:id/repository/branches/:branch"
 
 
 def enc(value: str) -> str:
@@ -179,6 +180,8 @@ def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothin
     }
     by_route = lab.counters()["by_route"]
     assert by_route[COMMITS_ROUTE] == 1
+    # Committed straight away: the default branch is not read first to learn `can_push`.
+    assert by_route.get(BRANCH_ROUTE, 0) == 0
     # Planned on the files read in bulk (all created: a stale view makes GitLab refuse the commit), and
     # verified from the commit's answer: not one file looked at over REST.
     assert by_route.get("HEAD /api/v4/projects/:id/repository/files/:file_path", 0) == 0
@@ -338,6 +341,32 @@ def test_a_developer_token_proposes_instead_of_pushing_to_a_protected_branch(lab
     assert set(files_of(lab.run("plan", spec(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)).values()) == {
         Action.AWAITING
     }
+
+
+def test_a_commit_refused_on_a_branch_the_token_may_not_push_to_is_proposed_instead(lab):
+    """http-client's main protected for Maintainers, dana a Developer: the commit is tried on main straight
+    away (its `can_push` is not read first), GitLab refuses it before writing anything (403), and the same
+    changes go to the proposal branch behind one merge request [G:lib/api/commits.rb
+    authorize_push_to_branch!]."""
+    rule = lab.http("GET", f"/projects/{enc(HTTP)}/protected_branches/main")
+    assert [a["access_level"] for a in rule["push_access_levels"]] == [40]
+    before = lab.head(HTTP)["id"]
+    lab.reset_counters()
+
+    result = lab.run("apply", spec(HTTP), token=DANA_TOKEN, facets=FILES_ONLY)
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    assert set(files_of(result, "applied").values()) == {Action.CREATE}
+    by_route = lab.counters()["by_route"]
+    assert lab.head(HTTP)["id"] == before  # nothing written to main
+    assert by_route[COMMITS_ROUTE] == 2  # refused on main, then made on the proposal branch
+    assert by_route.get(BRANCH_ROUTE, 0) == 1  # the proposal branch's head (rebuilt only over our own)
+    (mr,) = lab.open_mrs(HTTP)
+    assert (mr["source_branch"], mr["target_branch"], mr["author"]["username"]) == (MR_BRANCH, "main", "dana")
+    assert "Managed by provisioner" in (lab.file(HTTP, ".gitlab-ci.yml", ref=MR_BRANCH) or "")
+    plan = lab.run("plan", spec(HTTP), token=DANA_TOKEN, facets=FILES_ONLY)
+    assert set(files_of(plan).values()) == {Action.AWAITING}
+    assert f"files: 8 changes wait in merge request {mr['web_url']}" in text.render(plan)
 
 
 def test_check_exits_2_while_the_merge_request_waits_and_0_once_merged(lab, tmp_path):

@@ -86,6 +86,8 @@ def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
         "HEAD /api/v4/projects/:id/repository/files/:file_path",
         "GET /api/v4/projects/:id/variables",
         "GET /api/v4/projects/:id/members",
+        # The files are committed straight to the default branch, its `can_push` not read first.
+        "GET /api/v4/projects/:id/repository/branches/:branch",
     ):
         assert unread not in routes, (unread, routes.get(unread))
     # Protected branches stay confirmed over REST (GraphQL leaves out Premium grants): once to plan, and
