@@ -39,6 +39,7 @@ def wanted(spec: ProjectSpec, facets: Sequence[Facet[Any]]) -> bulk.Wanted:
         reads=reads.reads,
         blob_paths=reads.blob_paths,
         blob_texts=reads.blob_texts,
+        proposal_branches=reads.proposal_branches,
         group_ids=base.group_ids,
         project_ids=base.project_ids,
     )

@@ -55,6 +55,7 @@ from provisioner.facets.files_current import Scaffolding, describe_scaffolding, 
 from provisioner.facets.protection import release_tags_protected
 from provisioner.gitlab import graphql_files, repository
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_proposals import PROPOSALS
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.repository import Branch, FileHead, MergeRequest
 from provisioner.inventory.spec import ProjectSpec
@@ -392,7 +393,10 @@ class ProjectFiles(FacetDefaults):
         # wrote it (it is not rewritten for that), and nothing local says what it holds.
         texts: dict[str, str | None] = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
         texts[LOCK_PATH] = None
-        return BulkReads(frozenset({graphql_files.BLOBS.name}), paths_to_observe(rendering), texts)
+        # The facet's open merge request, looked for when the files differ (graphql_proposals).
+        reads = frozenset({graphql_files.BLOBS.name, PROPOSALS.name})
+        proposal = (merge_request_branch(rendering.blueprint),)
+        return BulkReads(reads, paths_to_observe(rendering), texts, proposal)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Scaffolding | None:
         def pending(spec: ProjectSpec) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -99,6 +100,7 @@ class MergeRequest:
     web_url: str
     sha: str | None  # the source branch's head; None when the branch is gone
     proposal: str | None  # what the tool proposed in it, from the marker in its description
+    open: bool = True  # False: an update's answer said it was closed or merged (since it was read)
 
 
 def file_heads(
@@ -235,7 +237,21 @@ def _landed(api: GitLabApi, project_id: int, ref: str, actions: Sequence[Mapping
     )
 
 
+def proposals_key(source: str) -> str:
+    """Cache key, per project id: the open merge requests from `source`, newest first, as (target
+    branch, MergeRequest) pairs. A bulk reader may fill it (graphql_proposals)."""
+    return f"open_merge_requests:{source}"
+
+
 def open_merge_request(api: GitLabApi, project_id: int, source: str, target: str) -> MergeRequest | None:
+    """The open merge request from `source` into `target` (the newest), as a bulk read or GitLab says."""
+    known = cache.bulk_only(api, project_id, proposals_key(source))
+    if known is not MISSING:
+        return next((mr for into, mr in known if into == target), None)
+    return _listed_open(api, project_id, source, target)
+
+
+def _listed_open(api: GitLabApi, project_id: int, source: str, target: str) -> MergeRequest | None:
     found = api.list(
         f"/projects/{project_id}/merge_requests", state="opened", source_branch=source, target_branch=target
     )
@@ -252,9 +268,14 @@ def propose(
     description: str,
     existing: int | None,
 ) -> MergeRequest:
-    """Update merge request `existing`, or open one; never a second one for `source`."""
+    """Update merge request `existing`, or open one; never a second one for `source`. `existing` may
+    come from a bulk read gone stale: one closed or merged since is not reused (its update's answer
+    says so), and one opened since is found by GitLab's 409."""
+    cache.unknown(api, project_id, proposals_key(source))  # whatever was read of it no longer holds
     if existing is not None:
-        return _update(api, project_id, existing, title, description)
+        updated = _update(api, project_id, existing, title, description)
+        if updated.open:
+            return updated
     data = {
         "source_branch": source,
         "target_branch": target,
@@ -265,7 +286,7 @@ def propose(
     path = f"/projects/{project_id}/merge_requests"
 
     def opened() -> MergeRequest | None:
-        found = open_merge_request(api, project_id, source, target)
+        found = _listed_open(api, project_id, source, target)
         return None if found is None else _update(api, project_id, found.iid, title, description)
 
     try:
@@ -292,10 +313,18 @@ def _update(api: GitLabApi, project_id: int, iid: int, title: str, description: 
 
 
 def _record(entity: Mapping[str, Any]) -> MergeRequest:
-    marker = _PROPOSAL.search(str(entity.get("description") or ""))
+    found = proposal_record(
+        entity["iid"], entity.get("web_url"), entity.get("sha"), entity.get("description")
+    )
+    return found if entity.get("state", "opened") == "opened" else dataclasses.replace(found, open=False)
+
+
+def proposal_record(iid: Any, web_url: Any, sha: Any, description: Any) -> MergeRequest:
+    """A merge request as REST or GraphQL shows it (`iid` is a string in GraphQL)."""
+    marker = _PROPOSAL.search(str(description or ""))
     return MergeRequest(
-        iid=int(entity["iid"]),
-        web_url=str(entity.get("web_url", "")),
-        sha=entity.get("sha"),
+        iid=int(iid),
+        web_url=str(web_url or ""),
+        sha=None if sha is None else str(sha),
         proposal=marker.group(1) if marker else None,
     )

@@ -10,7 +10,8 @@ packages/protection/rule_type.rb, container_registry/protection/rule_type.rb, re
 repository/blob_type.rb, permission_types/project.rb, member_interface.rb,
 access_level_type.rb, project_member_relation_enum.rb] and resolvers [G:app/graphql/resolvers/
 projects_resolver.rb (at most 50 fullPaths), blobs_resolver.rb, ci/runners_resolver.rb,
-ci/job_token_scope_resolver.rb, project_members_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
+ci/job_token_scope_resolver.rb, project_members_resolver.rb,
+project_merge_requests_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
 for one is a validation error, as it is on a GitLab that lacks a field.
 
 `GITALY` and `PER_ITEM_ARGUMENTS` mark the fields that count extra in GitLab's query complexity
@@ -122,7 +123,29 @@ type Project {
     search: String, sort: String, relations: [ProjectMemberRelation!],
     first: Int, after: String, last: Int, before: String
   ): MemberInterfaceConnection
+  mergeRequests(
+    iids: [String!], sourceBranches: [String!], targetBranches: [String!], state: MergeRequestState,
+    first: Int, after: String, last: Int, before: String
+  ): MergeRequestConnection
 }
+
+# [G:app/graphql/types/merge_request_type.rb, merge_request_state_enum.rb,
+# resolvers/project_merge_requests_resolver.rb (MergeRequestsResolver's arguments)]
+enum MergeRequestState { merged opened closed locked all }
+type MergeRequest {
+  id: ID!
+  iid: String!
+  title: String!
+  description: String
+  state: MergeRequestState!
+  draft: Boolean!
+  sourceBranch: String!
+  targetBranch: String!
+  diffHeadSha: String
+  webUrl: String
+}
+type MergeRequestConnection { count: Int! nodes: [MergeRequest] edges: [MergeRequestEdge] pageInfo: PageInfo! }
+type MergeRequestEdge { cursor: String! node: MergeRequest }
 
 enum ProjectMemberRelation { DIRECT INHERITED DESCENDANTS INVITED_GROUPS SHARED_INTO_ANCESTORS }
 enum AccessLevelEnum { NO_ACCESS MINIMAL_ACCESS GUEST PLANNER REPORTER DEVELOPER MAINTAINER OWNER ADMIN }
@@ -305,6 +328,7 @@ GITALY = frozenset(
         ("Repository", "exists"),
         ("Repository", "blobs"),
         ("BranchRule", "isDefault"),
+        ("MergeRequest", "diffHeadSha"),
         ("BranchRule", "matchingBranchesCount"),
     }
 )
