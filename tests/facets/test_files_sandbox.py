@@ -809,3 +809,75 @@ def test_a_file_created_after_the_bulk_read_refuses_the_whole_commit_and_the_run
     lab.reset_counters()
     assert lab.run("apply", spec(HTTP)).projects[0].planned == () and lab.counters()["writes"] == 0
     assert lab.run("plan", spec(HTTP)).projects[0].planned == ()
+
+
+# -- the facet's merge request, read in bulk ----------------------------------------------------------
+class ActsBeforeObserving(ProjectFiles):
+    """Lets someone act after the bulk read and before the facet observes (once): a bulk view gone stale."""
+
+    def __init__(self, act: Callable[[], None]) -> None:
+        self._act: Callable[[], None] | None = act
+
+    def observe(self, api: GitLabApi, project: Any, spec: ProjectSpec) -> FilesObserved:
+        if self._act is not None:
+            self._act()
+            self._act = None
+        return super().observe(api, project, spec)
+
+
+MRS_ROUTE = "GET /api/v4/projects/:id/merge_requests"
+
+
+def test_the_open_merge_request_is_read_in_bulk(lab):
+    first = lab.run("apply", spec(PAYMENTS))
+    assert problems(first) == []
+    (mr,) = lab.open_mrs(PAYMENTS)
+    lab.reset_counters()
+
+    check = lab.run("check", spec(PAYMENTS))
+
+    assert set(files_of(check).values()) == {Action.AWAITING}
+    assert mr["web_url"] in text.render(check)
+    assert lab.counters()["by_route"].get(MRS_ROUTE, 0) == 0  # GraphQL's `Project.mergeRequests` said
+    lab.reset_counters()
+    assert set(files_of(lab.run("check", spec(PAYMENTS), prefetch=False)).values()) == {Action.AWAITING}
+    assert lab.counters()["by_route"][MRS_ROUTE] == 1  # no bulk read: REST, as before
+
+
+def test_a_proposal_opened_after_the_bulk_read_is_updated_not_doubled(lab):
+    """The bulk read saw no open merge request; one is opened from the proposal branch before apply
+    writes. GitLab refuses a second one (409 naming it): that one is updated with the new proposal."""
+    assert problems(lab.run("apply", spec(PAYMENTS))) == []
+    (mr,) = lab.open_mrs(PAYMENTS)
+    where = f"/projects/{enc(PAYMENTS)}/merge_requests"
+    lab.http("PUT", f"{where}/{mr['iid']}", json={"state_event": "close"})  # the branch stays
+    body = {"source_branch": MR_BRANCH, "target_branch": "main", "title": "reopened by a person"}
+    newer = spec(PAYMENTS, python_versions=["3.12", "3.13"])
+
+    result = lab.run("apply", newer, facets=[ActsBeforeObserving(lambda: lab.http("POST", where, json=body))])
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    (opened,) = lab.open_mrs(PAYMENTS)
+    assert opened["title"] == f"Apply blueprint {PYTHON_PACKAGE}" and opened["iid"] != mr["iid"]
+    assert 'requires-python = ">=3.12"' in (lab.file(PAYMENTS, "pyproject.toml", ref=MR_BRANCH) or "")
+
+
+def test_a_proposal_closed_after_the_bulk_read_is_not_reused(lab):
+    """The bulk read saw the facet's merge request open; a person closes it before apply writes. Its
+    update's answer says it is closed: a new one is opened, and the run ends with the proposal open."""
+    assert problems(lab.run("apply", spec(PAYMENTS))) == []
+    (mr,) = lab.open_mrs(PAYMENTS)
+    close = f"/projects/{enc(PAYMENTS)}/merge_requests/{mr['iid']}"
+    newer = spec(PAYMENTS, python_versions=["3.12", "3.13"])
+
+    result = lab.run(
+        "apply",
+        newer,
+        facets=[ActsBeforeObserving(lambda: lab.http("PUT", close, json={"state_event": "close"}))],
+    )
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    (opened,) = lab.open_mrs(PAYMENTS)
+    assert opened["iid"] != mr["iid"] and opened["source_branch"] == MR_BRANCH
+    assert lab.http("GET", close)["state"] == "closed"
+    assert set(files_of(lab.run("check", newer)).values()) == {Action.AWAITING}

@@ -86,8 +86,10 @@ def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
         "HEAD /api/v4/projects/:id/repository/files/:file_path",
         "GET /api/v4/projects/:id/variables",
         "GET /api/v4/projects/:id/members",
-        # The files are committed straight to the default branch, its `can_push` not read first.
+        # The files are committed straight to the default branch, its `can_push` not read first; the
+        # facet's open merge request (none) came with the bulk read (graphql_proposals).
         "GET /api/v4/projects/:id/repository/branches/:branch",
+        "GET /api/v4/projects/:id/merge_requests",
     ):
         assert unread not in routes, (unread, routes.get(unread))
     # Protected branches stay confirmed over REST (GraphQL leaves out Premium grants): once to plan, and
