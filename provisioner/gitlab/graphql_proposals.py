@@ -46,9 +46,10 @@ def _store(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wan
 
 PROPOSALS = Read(
     "proposals",
-    f"mergeRequests(state: opened, sourceBranches: $proposalBranches, first: 20) {{ {PAGE} nodes {{ iid "
+    f"mergeRequests(state: opened, sourceBranches: $proposalBranches, first: 1) {{ {PAGE} nodes {{ iid "
     "webUrl description diffHeadSha sourceBranch targetBranch } }",
     _store,
     needs_maintainer=False,
     variables={"proposalBranches": "[String!]"},
+    when_writing=True,  # looked for only where the files differ: a no-op check never does
 )

@@ -79,6 +79,9 @@ class Read:
     # Fields of `selection` that not every GitLab has, by the version table's feature name: one unknown
     # field fails the whole query, so a server without one is not asked for it (its store reads None).
     gated: Mapping[str, str] = field(default_factory=dict)
+    # Asked only in a run that writes (apply): what a facet looks at only before writing, or on drift,
+    # which a run that writes nothing finds in few projects (a REST read each) and pays for in every query.
+    when_writing: bool = False
 
     def selection_for(self, server: Version) -> str:
         """`selection` without the gated fields this server lacks."""
