@@ -23,6 +23,7 @@ from typing import Any
 from provisioner.facets.base import ApplyContext, Facet, PlanOptions
 from provisioner.gitlab import bulk
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_batches import READS
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.inventory.spec import ProjectSpec
 from provisioner.model import Change, TargetRef
@@ -30,17 +31,20 @@ from provisioner.model import Change, TargetRef
 log = logging.getLogger(__name__)
 
 
-def wanted(spec: ProjectSpec, facets: Sequence[Facet[Any]]) -> bulk.Wanted:
-    """The bulk reads the facets will consume for this project."""
+def wanted(spec: ProjectSpec, facets: Sequence[Facet[Any]], *, writing: bool = True) -> bulk.Wanted:
+    """The bulk reads the facets will consume for this project (in a run that writes nothing, not
+    those asked only `when_writing`)."""
     reads = functools.reduce(
         lambda a, b: a | b, (f.bulk_reads(spec) for f in _mine(spec, facets)), BulkReads()
     )
     base = named(spec, facets)
+    names = reads.reads if writing else frozenset(r for r in reads.reads if not READS[r].when_writing)
     return bulk.Wanted(
         spec.path,
-        reads=reads.reads,
+        reads=names,
         blob_paths=reads.blob_paths,
         blob_texts=reads.blob_texts,
+        proposal_branches=reads.proposal_branches,
         group_ids=base.group_ids,
         project_ids=base.project_ids,
     )
@@ -67,9 +71,15 @@ def prefetch_entities(
 
 
 def prefetch_details(
-    api: GitLabApi, projects: Sequence[ProjectSpec], facets: Sequence[Facet[Any]], *, workers: int
+    api: GitLabApi,
+    projects: Sequence[ProjectSpec],
+    facets: Sequence[Facet[Any]],
+    *,
+    workers: int,
+    writing: bool = True,
 ) -> bulk.PrefetchStats:
-    stats = bulk.prefetch_details(api, [wanted(spec, facets) for spec in projects], workers=workers)
+    found = [wanted(spec, facets, writing=writing) for spec in projects]
+    stats = bulk.prefetch_details(api, found, workers=workers)
     log.info("prefetch of details (%d projects): %s", len(projects), stats)
     return stats
 

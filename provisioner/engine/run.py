@@ -64,7 +64,10 @@ def run(
     def details_for(start: int) -> None:
         if start < len(targets):
             window = projects(targets[start : start + WINDOW])
-            windows[start] = ahead.submit(bulk.prefetch_details, api, window, working, workers=workers)
+            writing = mode is Mode.APPLY
+            windows[start] = ahead.submit(
+                bulk.prefetch_details, api, window, working, workers=workers, writing=writing
+            )
 
     if prefetch and projects(targets) and not stop.is_set():
         # Read in bulk what the facets will ask for (see engine/prefetch): the entities of all projects

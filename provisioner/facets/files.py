@@ -6,10 +6,11 @@ downloaded), then reads only what the decision or the plan's diffs need (the loc
 overwrite) and, when something differs, the facet's open merge request. Diff turns the blueprint's
 `FilesPlan` into one change per file, with a unified diff. Apply writes every change of the project in one
 commit through the Commits API, with `last_commit_id` on each update so that a push since the plan makes the
-commit fail rather than overwrite it: to the default branch when the token may push there and nothing waits
-for a person; otherwise to the branch `provisioner/<blueprint>` behind one merge request, both updated in
-place on later runs; a draft when a file is the team's own (adoption) or needs fixing (conflict markers, a
-merge that failed its checks). Nothing is ever unprotected, and the branch is never rebuilt over someone
+commit fail rather than overwrite it: to the default branch when nothing waits for a person and GitLab
+takes it there (a token that may not push to it is refused whole, before anything is written); otherwise
+to the branch `provisioner/<blueprint>` behind one merge request, both updated in place on later runs; a
+draft when a file is the team's own (adoption) or needs fixing (conflict markers, a merge that failed its
+checks). Nothing is ever unprotected, and the branch is never rebuilt over someone
 else's commits. A merge request that already holds exactly the wanted changes makes them AWAITING: drift
 for `check`, nothing for `apply`. An enforced pipeline also watches `ci_config_path` (files_pipeline).
 """
@@ -54,6 +55,7 @@ from provisioner.facets.files_current import Scaffolding, describe_scaffolding, 
 from provisioner.facets.protection import release_tags_protected
 from provisioner.gitlab import graphql_files, repository
 from provisioner.gitlab.api import GitLabApi
+from provisioner.gitlab.graphql_proposals import PROPOSALS
 from provisioner.gitlab.graphql_reads import BulkReads
 from provisioner.gitlab.repository import Branch, FileHead, MergeRequest
 from provisioner.inventory.spec import ProjectSpec
@@ -264,11 +266,15 @@ def _commit_files(api: GitLabApi, pid: int, writes: Sequence[_Write]) -> None:
         repository.commit(api, pid, branch=target.branch, message=message, actions=actions)
         return
     if not plan.needs_person and not plan.adopting:
-        default = repository.branch(api, pid, target.branch)
-        if default is not None and default.can_push:
+        # Straight to the default branch: GitLab refuses a token that may not push there before it looks
+        # at anything (`PushRefused`), which is what its branch's `can_push` would have said; then propose.
+        try:
             repository.commit(
                 api, pid, branch=target.branch, message=message, actions=actions, default_branch=True
             )
+        except repository.PushRefused:
+            pass
+        else:
             if target.merge_request is not None:
                 _close_obsolete(api, pid, target.merge_request)
             return
@@ -387,7 +393,10 @@ class ProjectFiles(FacetDefaults):
         # wrote it (it is not rewritten for that), and nothing local says what it holds.
         texts: dict[str, str | None] = {f.path: f.sha256 for f in rendering.files if f.policy != "seed"}
         texts[LOCK_PATH] = None
-        return BulkReads(frozenset({graphql_files.BLOBS.name}), paths_to_observe(rendering), texts)
+        # The facet's open merge request, looked for when the files differ (graphql_proposals).
+        reads = frozenset({graphql_files.BLOBS.name, PROPOSALS.name})
+        proposal = (merge_request_branch(rendering.blueprint),)
+        return BulkReads(reads, paths_to_observe(rendering), texts, proposal)
 
     def read_current(self, api: GitLabApi, project: ProjectRef, notes: list[str]) -> Scaffolding | None:
         def pending(spec: ProjectSpec) -> int:

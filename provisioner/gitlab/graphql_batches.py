@@ -37,13 +37,16 @@ from provisioner.gitlab import cache
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.graphql_files import BLOBS, blobs_selection
 from provisioner.gitlab.graphql_members import MEMBERS_READ
+from provisioner.gitlab.graphql_proposals import PROPOSALS
 from provisioner.gitlab.graphql_reads import AREAS, Read, Wanted, numeric_id
 from provisioner.gitlab.graphql_schedules import SCHEDULES_READ
 from provisioner.gitlab_versions import Version
 
 log = logging.getLogger(__name__)
 
-READS: dict[str, Read] = {read.name: read for read in (*AREAS, BLOBS, MEMBERS_READ, SCHEDULES_READ)}
+READS: dict[str, Read] = {
+    read.name: read for read in (*AREAS, BLOBS, MEMBERS_READ, SCHEDULES_READ, PROPOSALS)
+}
 MAX_FULL_PATHS = 50  # Query.projects(fullPaths:) [G:app/graphql/resolvers/projects_resolver.rb]
 ALIASES = 16  # projects per query of their own files: ~14 complexity points each, 250 allowed
 TIMEOUT = "Timeout on "  # graphql-ruby's message for a field resolved after the timeout
@@ -306,6 +309,9 @@ def batch_query(
     variables: dict[str, Any] = {"paths": [w.path for w in batch], "n": len(batch)}
     if any(r.name == BLOBS.name for r in reads):
         variables["blobPaths"] = list(batch[0].blob_paths)  # the same for the whole batch
+    if any(r.name == PROPOSALS.name for r in reads):
+        # Every project's branches: each one's store keeps its own. Never empty: no filter at all.
+        variables["proposalBranches"] = sorted({b for w in batch for b in w.proposal_branches}) or [""]
     return query, variables
 
 

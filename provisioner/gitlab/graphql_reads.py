@@ -39,12 +39,14 @@ class BulkReads:
     reads: frozenset[str] = frozenset()
     blob_paths: tuple[str, ...] = ()
     blob_texts: Mapping[str, str | None] = field(default_factory=dict)
+    proposal_branches: tuple[str, ...] = ()  # for the `proposals` read: source branches of merge requests
 
     def __or__(self, other: BulkReads) -> BulkReads:
         return BulkReads(
             self.reads | other.reads,
             tuple(dict.fromkeys((*self.blob_paths, *other.blob_paths))),
             {**self.blob_texts, **other.blob_texts},
+            tuple(dict.fromkeys((*self.proposal_branches, *other.proposal_branches))),
         )
 
 
@@ -60,6 +62,7 @@ class Wanted:
     blob_texts: Mapping[str, str | None] = field(default_factory=dict)
     group_ids: tuple[str, ...] = ()  # group paths whose ids the facets need (job token allowlists)
     project_ids: tuple[str, ...] = ()  # project paths likewise
+    proposal_branches: tuple[str, ...] = ()  # source branches whose open merge requests are read
 
 
 Store = Callable[[RunCache, int, Mapping[str, Any], Wanted], None]
@@ -76,6 +79,9 @@ class Read:
     # Fields of `selection` that not every GitLab has, by the version table's feature name: one unknown
     # field fails the whole query, so a server without one is not asked for it (its store reads None).
     gated: Mapping[str, str] = field(default_factory=dict)
+    # Asked only in a run that writes (apply): what a facet looks at only before writing, or on drift,
+    # which a run that writes nothing finds in few projects (a REST read each) and pays for in every query.
+    when_writing: bool = False
 
     def selection_for(self, server: Version) -> str:
         """`selection` without the gated fields this server lacks."""

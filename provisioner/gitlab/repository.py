@@ -13,6 +13,10 @@
   committed files are kept as the commit's answer, and verification does not look at them again.
 - A commit's POST is not retried by the transport when its outcome is unknown: `commit` looks at the branch
   first, and tries again only when nothing landed (the same guards make a second attempt safe).
+- A commit to a branch the token may not push to is refused with 403 "You are not allowed to push into
+  this branch" before anything is looked at or written (`authorize_push_to_branch!`, GitLab's
+  `can_push_to_branch?`, the very check behind the Branches API's `can_push`) [G:lib/api/commits.rb]:
+  `PushRefused`, so that a caller may commit straight away and propose instead on that refusal.
 - A second open merge request for a source branch is refused with 409 and an *array* message naming the
   existing one (`!60`): that one is updated instead.
 """
@@ -21,13 +25,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.errors import ProvisionerError, Rejected, Stale
+from provisioner.errors import Forbidden, ProvisionerError, Rejected, Stale
 from provisioner.gitlab import cache, projects
 from provisioner.gitlab.api import GitLabApi
 from provisioner.gitlab.cache import MISSING
@@ -58,6 +63,19 @@ class StaleCommit(Stale):
         super().__init__(f"{branch} changed since the plan was made ({reason}): nothing committed")
 
 
+class PushRefused(ProvisionerError):
+    """The token may not push to the branch (protection rules): nothing was committed."""
+
+    def __init__(self, branch: str) -> None:
+        super().__init__(f"this token may not push to {branch}: nothing committed")
+        self.branch = branch
+
+
+# `authorize_push_to_branch!` [G:lib/api/commits.rb]; GitLab EE's code owners check answers 403 too,
+# in other words: that one stays an error, as it was when `can_push` was read first.
+_PUSH_REFUSED = "You are not allowed to push into this branch"
+
+
 class UnreadableContent(ProvisionerError):
     """A file that is not UTF-8 text (or vanished between its HEAD and its GET)."""
 
@@ -82,6 +100,7 @@ class MergeRequest:
     web_url: str
     sha: str | None  # the source branch's head; None when the branch is gone
     proposal: str | None  # what the tool proposed in it, from the marker in its description
+    open: bool = True  # False: an update's answer said it was closed or merged (since it was read)
 
 
 def file_heads(
@@ -154,6 +173,8 @@ def commit(
     path = f"/projects/{project_id}/repository/commits"
     try:
         answer = _post_commit(api, project_id, path, data)
+    except PushRefused:
+        raise  # refused before anything was looked at: what was read of the files still holds
     except BaseException:
         _forget_files(api, project_id, actions)  # refused, or landed unseen: read them again
         raise
@@ -170,6 +191,10 @@ def _post_commit(api: GitLabApi, project_id: int, path: str, data: Mapping[str, 
     except Rejected as exc:
         if exc.status == 400 and went_stale(exc.message):
             raise StaleCommit(branch, exc.message) from exc
+        raise
+    except Forbidden as exc:
+        if _PUSH_REFUSED in exc.message:
+            raise PushRefused(branch) from exc
         raise
     finally:
         projects.committed(api, project_id)  # even one whose outcome is unknown may have landed
@@ -212,7 +237,21 @@ def _landed(api: GitLabApi, project_id: int, ref: str, actions: Sequence[Mapping
     )
 
 
+def proposals_key(source: str) -> str:
+    """Cache key, per project id: the open merge requests from `source`, newest first, as (target
+    branch, MergeRequest) pairs. A bulk reader may fill it (graphql_proposals)."""
+    return f"open_merge_requests:{source}"
+
+
 def open_merge_request(api: GitLabApi, project_id: int, source: str, target: str) -> MergeRequest | None:
+    """The open merge request from `source` into `target` (the newest), as a bulk read or GitLab says."""
+    known = cache.bulk_only(api, project_id, proposals_key(source))
+    if known is not MISSING:
+        return next((mr for into, mr in known if into == target), None)
+    return _listed_open(api, project_id, source, target)
+
+
+def _listed_open(api: GitLabApi, project_id: int, source: str, target: str) -> MergeRequest | None:
     found = api.list(
         f"/projects/{project_id}/merge_requests", state="opened", source_branch=source, target_branch=target
     )
@@ -229,9 +268,14 @@ def propose(
     description: str,
     existing: int | None,
 ) -> MergeRequest:
-    """Update merge request `existing`, or open one; never a second one for `source`."""
+    """Update merge request `existing`, or open one; never a second one for `source`. `existing` may
+    come from a bulk read gone stale: one closed or merged since is not reused (its update's answer
+    says so), and one opened since is found by GitLab's 409."""
+    cache.unknown(api, project_id, proposals_key(source))  # whatever was read of it no longer holds
     if existing is not None:
-        return _update(api, project_id, existing, title, description)
+        updated = _update(api, project_id, existing, title, description)
+        if updated.open:
+            return updated
     data = {
         "source_branch": source,
         "target_branch": target,
@@ -242,7 +286,7 @@ def propose(
     path = f"/projects/{project_id}/merge_requests"
 
     def opened() -> MergeRequest | None:
-        found = open_merge_request(api, project_id, source, target)
+        found = _listed_open(api, project_id, source, target)
         return None if found is None else _update(api, project_id, found.iid, title, description)
 
     try:
@@ -269,10 +313,18 @@ def _update(api: GitLabApi, project_id: int, iid: int, title: str, description: 
 
 
 def _record(entity: Mapping[str, Any]) -> MergeRequest:
-    marker = _PROPOSAL.search(str(entity.get("description") or ""))
+    found = proposal_record(
+        entity["iid"], entity.get("web_url"), entity.get("sha"), entity.get("description")
+    )
+    return found if entity.get("state", "opened") == "opened" else dataclasses.replace(found, open=False)
+
+
+def proposal_record(iid: Any, web_url: Any, sha: Any, description: Any) -> MergeRequest:
+    """A merge request as REST or GraphQL shows it (`iid` is a string in GraphQL)."""
+    marker = _PROPOSAL.search(str(description or ""))
     return MergeRequest(
-        iid=int(entity["iid"]),
-        web_url=str(entity.get("web_url", "")),
-        sha=entity.get("sha"),
+        iid=int(iid),
+        web_url=str(web_url or ""),
+        sha=None if sha is None else str(sha),
         proposal=marker.group(1) if marker else None,
     )

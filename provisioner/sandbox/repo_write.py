@@ -2,7 +2,9 @@
 
 Checks run in the order of GitLab's `Commits::CreateService`: push permission on the target branch
 (403 "You are not allowed to push into this branch", seen in GitLab's own QA specs for the Commits
-API and in `Commits::CreateService#validate_permissions!`), the start ref, then the actions.
+API and in `Commits::CreateService#validate_permissions!`; the Commits API asks it first of all, before
+`Files::MultiService` looks at the branch or the actions [G:lib/api/commits.rb authorize_push_to_branch!]),
+the start ref, then the actions.
 """
 
 from __future__ import annotations

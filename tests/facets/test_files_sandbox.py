@@ -39,6 +39,7 @@ PAYMENTS = "platform/payments"
 INGEST = "data/ingest"
 MR_BRANCH = "provisioner/python-package"
 COMMITS_ROUTE = "POST /api/v4/projects/:id/repository/commits"
+BRANCH_ROUTE = "GET /api/v4/projects/:id/repository/branches/:branch"
 
 
 def enc(value: str) -> str:
@@ -179,6 +180,8 @@ def test_apply_commits_every_file_in_one_commit_and_a_second_apply_writes_nothin
     }
     by_route = lab.counters()["by_route"]
     assert by_route[COMMITS_ROUTE] == 1
+    # Committed straight away: the default branch is not read first to learn `can_push`.
+    assert by_route.get(BRANCH_ROUTE, 0) == 0
     # Planned on the files read in bulk (all created: a stale view makes GitLab refuse the commit), and
     # verified from the commit's answer: not one file looked at over REST.
     assert by_route.get("HEAD /api/v4/projects/:id/repository/files/:file_path", 0) == 0
@@ -338,6 +341,32 @@ def test_a_developer_token_proposes_instead_of_pushing_to_a_protected_branch(lab
     assert set(files_of(lab.run("plan", spec(UTILS), token=DANA_TOKEN, facets=FILES_ONLY)).values()) == {
         Action.AWAITING
     }
+
+
+def test_a_commit_refused_on_a_branch_the_token_may_not_push_to_is_proposed_instead(lab):
+    """http-client's main protected for Maintainers, dana a Developer: the commit is tried on main straight
+    away (its `can_push` is not read first), GitLab refuses it before writing anything (403), and the same
+    changes go to the proposal branch behind one merge request [G:lib/api/commits.rb
+    authorize_push_to_branch!]."""
+    rule = lab.http("GET", f"/projects/{enc(HTTP)}/protected_branches/main")
+    assert [a["access_level"] for a in rule["push_access_levels"]] == [40]
+    before = lab.head(HTTP)["id"]
+    lab.reset_counters()
+
+    result = lab.run("apply", spec(HTTP), token=DANA_TOKEN, facets=FILES_ONLY)
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    assert set(files_of(result, "applied").values()) == {Action.CREATE}
+    by_route = lab.counters()["by_route"]
+    assert lab.head(HTTP)["id"] == before  # nothing written to main
+    assert by_route[COMMITS_ROUTE] == 2  # refused on main, then made on the proposal branch
+    assert by_route.get(BRANCH_ROUTE, 0) == 1  # the proposal branch's head (rebuilt only over our own)
+    (mr,) = lab.open_mrs(HTTP)
+    assert (mr["source_branch"], mr["target_branch"], mr["author"]["username"]) == (MR_BRANCH, "main", "dana")
+    assert "Managed by provisioner" in (lab.file(HTTP, ".gitlab-ci.yml", ref=MR_BRANCH) or "")
+    plan = lab.run("plan", spec(HTTP), token=DANA_TOKEN, facets=FILES_ONLY)
+    assert set(files_of(plan).values()) == {Action.AWAITING}
+    assert f"files: 8 changes wait in merge request {mr['web_url']}" in text.render(plan)
 
 
 def test_check_exits_2_while_the_merge_request_waits_and_0_once_merged(lab, tmp_path):
@@ -780,3 +809,78 @@ def test_a_file_created_after_the_bulk_read_refuses_the_whole_commit_and_the_run
     lab.reset_counters()
     assert lab.run("apply", spec(HTTP)).projects[0].planned == () and lab.counters()["writes"] == 0
     assert lab.run("plan", spec(HTTP)).projects[0].planned == ()
+
+
+# -- the facet's merge request, read in bulk ----------------------------------------------------------
+class ActsBeforeObserving(ProjectFiles):
+    """Lets someone act after the bulk read and before the facet observes (once): a bulk view gone stale."""
+
+    def __init__(self, act: Callable[[], None]) -> None:
+        self._act: Callable[[], None] | None = act
+
+    def observe(self, api: GitLabApi, project: Any, spec: ProjectSpec) -> FilesObserved:
+        if self._act is not None:
+            self._act()
+            self._act = None
+        return super().observe(api, project, spec)
+
+
+MRS_ROUTE = "GET /api/v4/projects/:id/merge_requests"
+
+
+def test_the_open_merge_request_is_read_in_bulk_by_a_run_that_writes(lab):
+    """apply reads the facet's merge request with the bulk read (GraphQL `Project.mergeRequests`); check,
+    which writes nothing, does not ask for it there (a converged project never looks): REST on drift."""
+    first = lab.run("apply", spec(PAYMENTS))
+    assert problems(first) == []
+    lab.reset_counters()
+
+    again = lab.run("apply", spec(PAYMENTS))
+
+    assert set(files_of(again).values()) == {Action.AWAITING} and again.projects[0].applied == ()
+    assert lab.counters()["by_route"].get(MRS_ROUTE, 0) == 0
+    lab.reset_counters()
+    assert set(files_of(lab.run("apply", spec(PAYMENTS), prefetch=False)).values()) == {Action.AWAITING}
+    assert lab.counters()["by_route"][MRS_ROUTE] == 1  # no bulk read: REST, as before
+    lab.reset_counters()
+    assert set(files_of(lab.run("check", spec(PAYMENTS))).values()) == {Action.AWAITING}
+    assert lab.counters()["by_route"][MRS_ROUTE] == 1
+
+
+def test_a_proposal_opened_after_the_bulk_read_is_updated_not_doubled(lab):
+    """The bulk read saw no open merge request; one is opened from the proposal branch before apply
+    writes. GitLab refuses a second one (409 naming it): that one is updated with the new proposal."""
+    assert problems(lab.run("apply", spec(PAYMENTS))) == []
+    (mr,) = lab.open_mrs(PAYMENTS)
+    where = f"/projects/{enc(PAYMENTS)}/merge_requests"
+    lab.http("PUT", f"{where}/{mr['iid']}", json={"state_event": "close"})  # the branch stays
+    body = {"source_branch": MR_BRANCH, "target_branch": "main", "title": "reopened by a person"}
+    newer = spec(PAYMENTS, python_versions=["3.12", "3.13"])
+
+    result = lab.run("apply", newer, facets=[ActsBeforeObserving(lambda: lab.http("POST", where, json=body))])
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    (opened,) = lab.open_mrs(PAYMENTS)
+    assert opened["title"] == f"Apply blueprint {PYTHON_PACKAGE}" and opened["iid"] != mr["iid"]
+    assert 'requires-python = ">=3.12"' in (lab.file(PAYMENTS, "pyproject.toml", ref=MR_BRANCH) or "")
+
+
+def test_a_proposal_closed_after_the_bulk_read_is_not_reused(lab):
+    """The bulk read saw the facet's merge request open; a person closes it before apply writes. Its
+    update's answer says it is closed: a new one is opened, and the run ends with the proposal open."""
+    assert problems(lab.run("apply", spec(PAYMENTS))) == []
+    (mr,) = lab.open_mrs(PAYMENTS)
+    close = f"/projects/{enc(PAYMENTS)}/merge_requests/{mr['iid']}"
+    newer = spec(PAYMENTS, python_versions=["3.12", "3.13"])
+
+    result = lab.run(
+        "apply",
+        newer,
+        facets=[ActsBeforeObserving(lambda: lab.http("PUT", close, json={"state_event": "close"}))],
+    )
+
+    assert problems(result) == [] and result.projects[0].remaining == ()
+    (opened,) = lab.open_mrs(PAYMENTS)
+    assert opened["iid"] != mr["iid"] and opened["source_branch"] == MR_BRANCH
+    assert lab.http("GET", close)["state"] == "closed"
+    assert set(files_of(lab.run("check", newer)).values()) == {Action.AWAITING}

@@ -92,6 +92,10 @@ def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
         # Runners: planned on the bulk view, the created runner known from what its POST sent.
         "GET /api/v4/projects/:id/runners",
         "GET /api/v4/runners/:id",
+        # The files are committed straight to the default branch, its `can_push` not read first; the
+        # facet's open merge request (none) came with the bulk read (graphql_proposals).
+        "GET /api/v4/projects/:id/repository/branches/:branch",
+        "GET /api/v4/projects/:id/merge_requests",
     ):
         assert unread not in routes, (unread, routes.get(unread))
     # The registry's allowlists and protection rules plan on their bulk reads and verify on the answers;

@@ -17,6 +17,7 @@ from provisioner.sandbox.routes.graphql_resolve import (
     human_access_level,
     runner_node,
 )
+from provisioner.sandbox.routes.merge_requests import mr_json
 from provisioner.sandbox.runner_policy import can_read
 from provisioner.sandbox.state import (
     DEVELOPER,
@@ -289,3 +290,38 @@ def _blobs(
             }
         )
     return found
+
+
+def merge_requests(ctx: Context, project: Project, args: dict[str, Any]) -> dict[str, Any]:
+    """`Project.mergeRequests`: MergeRequestsFinder with the arguments the tool uses (`sourceBranches`,
+    `targetBranches`, `state`, `iids`), newest first as the resolver sorts by default (`created_desc`)
+    [G:app/graphql/resolvers/project_merge_requests_resolver.rb, merge_requests_resolver.rb]. Read as
+    the REST list reads it (the same visibility check, `readable_project` in routes/commits.py);
+    `diffHeadSha` is the REST entity's `sha` (`diff_head_sha`) [G:lib/api/entities/merge_request_basic.rb]."""
+    found = list(project.merge_requests)
+    state = args.get("state")
+    if state is not None and state != "all":
+        found = [m for m in found if m.state == state]
+    for argument, attribute in (("sourceBranches", "source_branch"), ("targetBranches", "target_branch")):
+        if args.get(argument) is not None:
+            found = [m for m in found if getattr(m, attribute) in args[argument]]
+    if args.get("iids") is not None:
+        found = [m for m in found if str(m.iid) in args["iids"]]
+    found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+
+    def node(mr: Any) -> dict[str, Any]:
+        rest = mr_json(ctx.state, project, mr, ctx.origin)
+        return {
+            "id": gid("MergeRequest", mr.id),
+            "iid": str(mr.iid),
+            "title": mr.title,
+            "description": mr.description,
+            "state": mr.state,
+            "draft": rest["draft"],
+            "sourceBranch": mr.source_branch,
+            "targetBranch": mr.target_branch,
+            "diffHeadSha": rest["sha"],
+            "webUrl": rest["web_url"],
+        }
+
+    return connection(found, node, args)

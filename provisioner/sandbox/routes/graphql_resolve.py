@@ -263,6 +263,9 @@ def project_node(ctx: Context, project: Project) -> dict[str, Any]:
         "repository": parts.repository(ctx, project) if can_read_code(state, ctx.viewer, project) else None,
         "projectMembers": lambda info, **args: project_members(ctx, project, args),
         "pipelineSchedules": lambda info, **args: pipeline_schedules(ctx, project, args),
+        "mergeRequests": lambda info, **args: (
+            parts.merge_requests(ctx, project, args) if can_read_code(state, ctx.viewer, project) else None
+        ),
     }
 
 

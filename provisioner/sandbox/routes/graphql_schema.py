@@ -11,7 +11,8 @@ repository/blob_type.rb, permission_types/project.rb, member_interface.rb,
 access_level_type.rb, project_member_relation_enum.rb, ci/pipeline_schedule_type.rb,
 ci/pipeline_schedule_variable_type.rb, ci/variable_interface.rb] and resolvers [G:app/graphql/resolvers/
 projects_resolver.rb (at most 50 fullPaths), blobs_resolver.rb, ci/runners_resolver.rb,
-ci/job_token_scope_resolver.rb, project_members_resolver.rb, ci/project_pipeline_schedules_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
+ci/job_token_scope_resolver.rb, project_members_resolver.rb, ci/project_pipeline_schedules_resolver.rb,
+project_merge_requests_resolver.rb]. Fields GitLab has and the tool does not read are left out; asking
 for one is a validation error, as it is on a GitLab that lacks a field.
 
 `GITALY` and `PER_ITEM_ARGUMENTS` mark the fields that count extra in GitLab's query complexity
@@ -124,7 +125,29 @@ type Project {
     first: Int, after: String, last: Int, before: String
   ): MemberInterfaceConnection
   pipelineSchedules(first: Int, after: String, last: Int, before: String): PipelineScheduleConnection
+  mergeRequests(
+    iids: [String!], sourceBranches: [String!], targetBranches: [String!], state: MergeRequestState,
+    first: Int, after: String, last: Int, before: String
+  ): MergeRequestConnection
 }
+
+# [G:app/graphql/types/merge_request_type.rb, merge_request_state_enum.rb,
+# resolvers/project_merge_requests_resolver.rb (MergeRequestsResolver's arguments)]
+enum MergeRequestState { merged opened closed locked all }
+type MergeRequest {
+  id: ID!
+  iid: String!
+  title: String!
+  description: String
+  state: MergeRequestState!
+  draft: Boolean!
+  sourceBranch: String!
+  targetBranch: String!
+  diffHeadSha: String
+  webUrl: String
+}
+type MergeRequestConnection { count: Int! nodes: [MergeRequest] edges: [MergeRequestEdge] pageInfo: PageInfo! }
+type MergeRequestEdge { cursor: String! node: MergeRequest }
 
 enum ProjectMemberRelation { DIRECT INHERITED DESCENDANTS INVITED_GROUPS SHARED_INTO_ANCESTORS }
 enum AccessLevelEnum { NO_ACCESS MINIMAL_ACCESS GUEST PLANNER REPORTER DEVELOPER MAINTAINER OWNER ADMIN }
@@ -329,6 +352,7 @@ GITALY = frozenset(
         ("Repository", "exists"),
         ("Repository", "blobs"),
         ("BranchRule", "isDefault"),
+        ("MergeRequest", "diffHeadSha"),
         ("BranchRule", "matchingBranchesCount"),
     }
 )
