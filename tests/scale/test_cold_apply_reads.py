@@ -4,7 +4,7 @@ of reading again. Request counts from the sandbox's counters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,28 +38,23 @@ def _run(server: SandboxServer, specs: list[ProjectSpec], mode: str, tmp_path: P
         api.close()
 
 
-def _apply_on_a_stale_view(
+def _apply_on_bulk_view(
     sandbox: SandboxServer,
     specs: list[ProjectSpec],
     tmp_path: Path,
-    made: Sequence[tuple[str, str, dict[str, Any]]],
+    said: Callable[[int], Mapping[str, Any]],
+    meanwhile: Callable[[int], None] = lambda _: None,
 ) -> tuple[int, ProjectResult]:
     """Apply platform/billing as a run with prefetch does (the facets confirm what bulk reads say), on
-    bulk reads that said it has none of each `made` (by the run cache's name: variables, members), after
-    someone POSTed its body to its route."""
+    bulk reads that said `said(project id)` (by the run cache's name), after `meanwhile(project id)`
+    changed GitLab behind them."""
     api = GitLabApi(sandbox.url, sandbox.token)
     try:
         ref = projects.find(api, "platform/billing")
         assert ref is not None
-        for what, route, body in made:
-            api.cache.put(ref.id, what, ())  # what the bulk read said: none
-            made_meanwhile = requests.post(
-                f"{sandbox.url}/api/v4/projects/{ref.id}/{route}",
-                json=body,
-                headers={"PRIVATE-TOKEN": sandbox.token},
-                timeout=30,
-            )
-            assert made_meanwhile.status_code == 201, made_meanwhile.text
+        for what, records in said(ref.id).items():
+            api.cache.put(ref.id, what, records)
+        meanwhile(ref.id)
         facets = [Confirmed(f, PlanOptions()) for f in FACETS]
         ctx = ApplyContext(inventory_dir=str(tmp_path))
         result = run(api, specs, mode="apply", ctx=ctx, facets=facets, prefetch=False)
@@ -67,6 +62,28 @@ def _apply_on_a_stale_view(
         api.close()
     (project,) = result.projects
     return ref.id, project
+
+
+def _apply_on_a_stale_view(
+    sandbox: SandboxServer,
+    specs: list[ProjectSpec],
+    tmp_path: Path,
+    made: Sequence[tuple[str, str, dict[str, Any]]],
+) -> tuple[int, ProjectResult]:
+    """`_apply_on_bulk_view` on bulk reads that said platform/billing has none of each `made` (by the
+    run cache's name: variables, members), after someone POSTed its body to its route."""
+
+    def post_each(project_id: int) -> None:
+        for _, route, body in made:
+            made_meanwhile = requests.post(
+                f"{sandbox.url}/api/v4/projects/{project_id}/{route}",
+                json=body,
+                headers={"PRIVATE-TOKEN": sandbox.token},
+                timeout=30,
+            )
+            assert made_meanwhile.status_code == 201, made_meanwhile.text
+
+    return _apply_on_bulk_view(sandbox, specs, tmp_path, lambda _: {w: () for w, _, _ in made}, post_each)
 
 
 def test_a_cold_apply_plans_files_variables_and_members_on_bulk_reads(
@@ -241,38 +258,17 @@ def _project_runners(sandbox: SandboxServer, project_id: int) -> list[dict[str, 
     ]
 
 
-def _apply_on_runners_seen(
-    sandbox: SandboxServer, specs: list[ProjectSpec], tmp_path: Path, seen: Any, before: Any = None
-) -> ProjectResult:
-    """Apply platform/billing as a run with prefetch does, on a bulk read of its runners that said
-    `seen(project_id)`; `before(project_id)` runs after that read, before the apply."""
-    api = GitLabApi(sandbox.url, sandbox.token)
-    try:
-        ref = projects.find(api, "platform/billing")
-        assert ref is not None
-        api.cache.put(ref.id, "runners", seen(ref.id))
-        if before is not None:
-            before(ref.id)
-        facets = [Confirmed(f, PlanOptions()) for f in FACETS]
-        ctx = ApplyContext(inventory_dir=str(tmp_path))
-        result = run(api, specs, mode="apply", ctx=ctx, facets=facets, prefetch=False)
-    finally:
-        api.close()
-    (project,) = result.projects
-    return project
-
-
 def test_a_runner_made_by_hand_after_the_bulk_read_leaves_two_the_tools_token_kept_and_one_reported(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     specs = workload_specs(tmp_path, _runners_document())
     made: list[dict[str, Any]] = []
-    project = _apply_on_runners_seen(
+    _, project = _apply_on_bulk_view(
         sandbox,
         specs,
         tmp_path,
-        seen=lambda _: (),
-        before=lambda pid: made.append(_make_runner(sandbox, pid)),
+        said=lambda _: {"runners": ()},
+        meanwhile=lambda pid: made.append(_make_runner(sandbox, pid)),
     )
 
     # Planned on the bulk view (no runner), the create made a second runner: POST /user/runners refuses
@@ -323,7 +319,7 @@ def test_a_duplicate_that_contacted_gitlab_after_the_bulk_read_is_not_deleted(
         )
         assert answer.status_code == 200
 
-    project = _apply_on_runners_seen(sandbox, specs, tmp_path, seen=lambda _: seen, before=contact)
+    _, project = _apply_on_bulk_view(sandbox, specs, tmp_path, lambda _: {"runners": seen}, contact)
 
     # Planned on the bulk view as a duplicate nobody holds the token of; read just before the delete,
     # it has contacted GitLab since: it stays, and is reported.
