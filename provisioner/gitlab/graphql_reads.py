@@ -8,7 +8,9 @@ asks GitLab as usual. Field names are GitLab's [G:app/graphql/types/project_type
 names; REFERENCE 3].
 
 What GraphQL does not offer stays on REST: the project entity's CI attributes (from the group
-listing), protected tags and deploy tokens.
+listing), protected tags and environments, deploy tokens and keys, approvals, the push rule, hooks.
+Members, pipeline schedules and the files facet's merge request have reads of their own modules
+(graphql_members, graphql_schedules, graphql_proposals), in the same batches (graphql_batches).
 """
 
 from __future__ import annotations
