@@ -43,6 +43,8 @@ from provisioner.gitlab.pipeline_schedules import (
     SCHEDULES,
     ScheduleRecord,
     ScheduleVariableRecord,
+    to_record,
+    to_variable,
     variables_key,
 )
 
@@ -57,24 +59,28 @@ def _store(cache: RunCache, project_id: int, node: Mapping[str, Any], asked: Wan
         owner = (schedule or {}).get("owner")
         if not owner:
             return  # REST says who owns it
-        record = ScheduleRecord(
-            id=numeric_id(schedule["id"]),
-            description=str(schedule.get("description") or ""),
-            ref=str(schedule.get("refForDisplay") or ""),
-            cron=str(schedule.get("cron") or ""),
-            cron_timezone=str(schedule.get("cronTimezone") or "UTC"),
-            active=bool(schedule.get("active")),
-            owner_id=numeric_id(owner["id"]),
-            owner=str(owner["username"]) if owner.get("username") else None,
+        # As REST shows them, so that one reader (`to_record`, `to_variable`) makes the records.
+        record = to_record(
+            {
+                "id": numeric_id(schedule["id"]),
+                "description": schedule.get("description"),
+                "ref": schedule.get("refForDisplay"),
+                "cron": schedule.get("cron"),
+                "cron_timezone": schedule.get("cronTimezone"),
+                "active": schedule.get("active"),
+                "owner": {"id": numeric_id(owner["id"]), "username": owner.get("username")},
+            }
         )
         records.append(record)
         variables = schedule.get("variables")
         if complete(variables) and all(variables["nodes"]):
             shown[record.id] = tuple(
-                ScheduleVariableRecord(
-                    key=str(v["key"]),
-                    value=v.get("value"),
-                    variable_type=str(v.get("variableType") or "ENV_VAR").lower(),
+                to_variable(
+                    {
+                        "key": v["key"],
+                        "value": v.get("value"),
+                        "variable_type": str(v.get("variableType") or "ENV_VAR").lower(),
+                    }
                 )
                 for v in variables["nodes"]
             )
