@@ -14,7 +14,21 @@ import gitlab
 import requests
 
 from provisioner.blueprint.manifest import load_blueprint
+from provisioner.facets.base import FacetDefaults
+from provisioner.model import Role, TargetKind
 from provisioner.sandbox import SandboxServer
+
+
+class OnEveryProject(FacetDefaults):
+    """A test facet that every project wants, written with a Maintainer, configured by no section."""
+
+    write_role = Role.MAINTAINER
+    kind = TargetKind.PROJECT
+    section: str | None = None
+
+    def wants(self, spec: Any) -> bool:
+        return True
+
 
 PYTHON_PACKAGE = f"python-package {load_blueprint('python-package').version}"
 """The blueprint and version its commits, merge requests and locks name."""

@@ -8,26 +8,20 @@ from typing import Any
 from provisioner.engine.run import run
 from provisioner.engine.worker import collapse
 from provisioner.errors import Rejected
-from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions
+from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, Problem, ProjectRef, Role, TargetKind
-from tests.support import Sandbox
+from provisioner.model import Action, Change, Problem, ProjectRef
+from tests.support import OnEveryProject, Sandbox
 
 KEYS = ("FIRST", "SECOND")
 
 
-class HalfFailing(FacetDefaults):
+class HalfFailing(OnEveryProject):
     """Writes one variable per change and fails on the second: a facet that breaks halfway."""
 
     name = "half"
-    write_role = Role.MAINTAINER
-    kind = TargetKind.PROJECT
-    section = None
-
-    def wants(self, spec: ProjectSpec) -> bool:
-        return True
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> set[str]:
         return {v["key"] for v in api.list(f"/projects/{project.id}/variables")}
@@ -70,17 +64,11 @@ def test_the_same_permission_problem_in_several_facets_is_said_once():
     ]
 
 
-class RenamedAttribute(FacetDefaults):
+class RenamedAttribute(OnEveryProject):
     """Writes an attribute under a name this GitLab does not know (as after a rename): GitLab drops
     unknown attributes silently (REFERENCE 1.5), so the write "succeeds" and changes nothing."""
 
     name = "renamed"
-    write_role = Role.MAINTAINER
-    kind = TargetKind.PROJECT
-    section = None
-
-    def wants(self, spec: ProjectSpec) -> bool:
-        return True
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
         return project.attributes["ci_config_path"]

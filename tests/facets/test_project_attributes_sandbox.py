@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.facets import FACETS
-from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions, TargetAttributes
+from provisioner.facets.base import ApplyContext, PlanOptions, TargetAttributes
 from provisioner.facets.files import ProjectFiles
 from provisioner.facets.settings import ProjectSettings
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import Project, Registry, Runners, Settings
 from provisioner.inventory.spec import ProjectSpec
-from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
+from provisioner.model import Action, Change, ProjectRef
 from tests.facets.onboarding import project
 from tests.facets.sandbox_world import World, applied, converge, problems, spec
+from tests.support import OnEveryProject
 
 BILLING = "platform/billing"
 PUT = "PUT /api/v4/projects/:id"
@@ -81,17 +82,11 @@ def test_an_attribute_gitlab_drops_is_said_not_to_stick_against_the_facet_that_a
     assert requests_to_the_project(world) == (1, 1)
 
 
-class Renamed(FacetDefaults):
+class Renamed(OnEveryProject):
     """Sets `ci_config_path` under a name this GitLab does not know (as after a rename): GitLab drops
     unknown attributes silently, so the merged PUT succeeds and this facet's part changed nothing."""
 
     name = "renamed"
-    write_role = Role.MAINTAINER
-    kind = TargetKind.PROJECT
-    section = None
-
-    def wants(self, spec: ProjectSpec) -> bool:
-        return True
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
         return project.attributes["ci_config_path"]
@@ -156,17 +151,11 @@ def test_a_refusal_naming_no_attribute_fails_every_facet_that_asked(world: World
     assert entity(world)["shared_runners_enabled"] == now["shared_runners_enabled"]
 
 
-class Dependent(FacetDefaults):
+class Dependent(OnEveryProject):
     """Sets the description (a project attribute) and, in its own apply, writes something that only
     works once it is set, as a registry's protection rule needs the registry enabled."""
 
     name = "dependent"
-    write_role = Role.MAINTAINER
-    kind = TargetKind.PROJECT
-    section = None
-
-    def wants(self, spec: ProjectSpec) -> bool:
-        return True
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
         keys = {v["key"] for v in api.list(f"/projects/{project.id}/variables")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from provisioner.facets.base import ApplyContext, FacetDefaults, PlanOptions
+from provisioner.facets.base import ApplyContext, PlanOptions
 from provisioner.gitlab import protection as api_protection
 from provisioner.gitlab.api import GitLabApi
 from provisioner.inventory.schema import (
@@ -26,8 +26,9 @@ from provisioner.inventory.schema import (
     TokenStore,
 )
 from provisioner.inventory.spec import ProjectSpec, ResolvedVariable
-from provisioner.model import Action, Change, ProjectRef, Role, TargetKind
+from provisioner.model import Action, Change, ProjectRef
 from tests.facets.sandbox_world import World, converge, problems, spec
+from tests.support import OnEveryProject
 
 PATH = "data/warehouse"
 
@@ -79,18 +80,12 @@ def test_a_create_whose_answer_was_lost_is_read_again(world: World):
     converge(world, [config])
 
 
-class ForcePushByPatch(FacetDefaults):
+class ForcePushByPatch(OnEveryProject):
     """Lowers the default branch's push level with PATCH `push_access_level`, which GitLab does not
     take on PATCH (only `allowed_to_push` entries, REFERENCE 2.12): the answer is 200 and shows the
     level unchanged."""
 
     name = "patch-levels"
-    write_role = Role.MAINTAINER
-    kind = TargetKind.PROJECT
-    section = None
-
-    def wants(self, spec: ProjectSpec) -> bool:
-        return True
 
     def observe(self, api: GitLabApi, project: ProjectRef, spec: ProjectSpec) -> Any:
         rules = api_protection.protected_branches(api, project.id)
